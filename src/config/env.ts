@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { ConfigInvalidError } from '../errors.js';
+
+const secret = z.string().min(1, 'must not be empty');
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+const optionalText = optionalSecret;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const postgresUrl = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL');
+const redisUrl = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL');
+
+/**
+ * The environment the bot reads, and nothing else reads `process.env`. Slack values are optional here because
+ * the terminal front end and the simulator-backed demo run without Slack; the Slack entry point checks them.
+ */
+const EnvSchema = z.object({
+  DG_BASE_URL: httpUrl,
+  DG_TENANT_ID: z.string().min(1).max(200).default('default'),
+  DG_API_TOKEN: secret,
+  DG_ADMIN_TOKEN: optionalSecret,
+  DG_DATABASE_URL: postgresUrl,
+  DG_KNOWN_TRACE_ID: z.string().min(1, 'must not be empty').max(200),
+  DG_KNOWN_WORKFLOW_ID: optionalText,
+  DATABASE_URL: postgresUrl,
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  SLACK_BOT_TOKEN: optionalSecret,
+  SLACK_SIGNING_SECRET: optionalSecret,
+  SLACK_APP_TOKEN: optionalSecret,
+  SLACK_API_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(httpUrl.optional()),
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number')
+    .default('3000')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535, 'must be a port number')),
+  RECOVERY_CONFIG: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The parsed, frozen configuration handed to every component at start-up. */
+export interface Config {
+  readonly decisionGraph: {
+    /** Base URL of DecisionGraph, e.g. `http://127.0.0.1:4100`. */
+    readonly baseUrl: string;
+    /** Tenant sent as `x-tenant-id`. @defaultValue `default` */
+    readonly tenantId: string;
+    /** Service-account bearer token used for reader calls. */
+    readonly apiToken: string;
+    /** Admin token for replays; falls back to `apiToken` when unset. @defaultValue undefined */
+    readonly adminToken: string | undefined;
+    /** DecisionGraph's own Postgres, reached with a read-only role. */
+    readonly databaseUrl: string;
+    /** A trace known to exist, read to prove trace readability. */
+    readonly knownTraceId: string;
+    /** A workflow known to exist; workflow checks run only when set. @defaultValue undefined */
+    readonly knownWorkflowId: string | undefined;
+  };
+  /** The bot's own journal database. */
+  readonly databaseUrl: string;
+  /** Redis for BullMQ and the live run logs. @defaultValue `redis://127.0.0.1:6379` */
+  readonly redisUrl: string;
+  readonly slack: {
+    readonly botToken: string | undefined;
+    readonly signingSecret: string | undefined;
+    /** Socket Mode is used when set. @defaultValue undefined */
+    readonly appToken: string | undefined;
+    /** Web API base URL override, e.g. for a local fake. @defaultValue Slack's own */
+    readonly apiUrl: string | undefined;
+  };
+  /** HTTP port of the Slack receiver. @defaultValue 3000 */
+  readonly port: number;
+  /** Path of the YAML file with host actions and access rules. @defaultValue undefined (all actions manual) */
+  readonly recoveryConfigPath: string | undefined;
+  /** @defaultValue `info` */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/**
+ * Parses the environment once. A missing or malformed value fails with one line per problem naming the variable,
+ * never its value (zod issue messages here never echo input).
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const why = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      return `${name}: ${why}`;
+    });
+    throw new ConfigInvalidError(problems);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    decisionGraph: {
+      baseUrl: e.DG_BASE_URL.replace(/\/+$/, ''),
+      tenantId: e.DG_TENANT_ID,
+      apiToken: e.DG_API_TOKEN,
+      adminToken: e.DG_ADMIN_TOKEN,
+      databaseUrl: e.DG_DATABASE_URL,
+      knownTraceId: e.DG_KNOWN_TRACE_ID,
+      knownWorkflowId: e.DG_KNOWN_WORKFLOW_ID,
+    },
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    },
+    port: e.PORT,
+    recoveryConfigPath: e.RECOVERY_CONFIG,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,81 @@
+/**
+ * The one registry of error codes. Errors are matched by `code`, never by message. Every code here is documented
+ * in `docs/errors.md`; a test keeps the two in step.
+ */
+export const ErrorCode = {
+  // Configuration and start-up
+  ConfigInvalid: 'DG_ERR_CONFIG_INVALID',
+  RecoveryConfigInvalid: 'DG_ERR_RECOVERY_CONFIG_INVALID',
+  UnsafeDatabaseRole: 'DG_ERR_UNSAFE_DATABASE_ROLE',
+
+  // DecisionGraph HTTP API: one code per outcome the contract lists, plus transport failures
+  ApiInvalidArgument: 'DG_ERR_API_INVALID_ARGUMENT',
+  ApiUnauthorized: 'DG_ERR_API_UNAUTHORIZED',
+  ApiForbidden: 'DG_ERR_API_FORBIDDEN',
+  ApiNotFound: 'DG_ERR_API_NOT_FOUND',
+  ApiConflict: 'DG_ERR_API_CONFLICT',
+  ApiProjectionOutOfDate: 'DG_ERR_API_PROJECTION_OUT_OF_DATE',
+  ApiUnprocessable: 'DG_ERR_API_UNPROCESSABLE',
+  ApiRateLimited: 'DG_ERR_API_RATE_LIMITED',
+  ApiInternal: 'DG_ERR_API_INTERNAL',
+  ApiStorage: 'DG_ERR_API_STORAGE',
+  ApiUnexpectedStatus: 'DG_ERR_API_UNEXPECTED_STATUS',
+  ApiUnreachable: 'DG_ERR_API_UNREACHABLE',
+  ApiTimeout: 'DG_ERR_API_TIMEOUT',
+  ApiConnectionReset: 'DG_ERR_API_CONNECTION_RESET',
+  ContractViolation: 'DG_ERR_CONTRACT_VIOLATION',
+
+  // DecisionGraph Postgres probes
+  SqlUnreachable: 'DG_ERR_SQL_UNREACHABLE',
+  SqlTimeout: 'DG_ERR_SQL_TIMEOUT',
+  SqlQueryFailed: 'DG_ERR_SQL_QUERY_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base of every error the project raises on purpose: a stable `code`, an optional `cause`. */
+export abstract class DgError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+export function isDgError(value: unknown): value is DgError {
+  return value instanceof DgError;
+}
+
+/** One problem per line, naming the variable or key, never its value. */
+export class ConfigInvalidError extends DgError {
+  readonly code = ErrorCode.ConfigInvalid;
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export class RecoveryConfigInvalidError extends DgError {
+  readonly code = ErrorCode.RecoveryConfigInvalid;
+  constructor(
+    readonly path: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid recovery config ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** DecisionGraph's database role can write to tables the bot must never write to. */
+export class UnsafeDatabaseRoleError extends DgError {
+  readonly code = ErrorCode.UnsafeDatabaseRole;
+  constructor(
+    readonly role: string,
+    readonly writableTables: readonly string[],
+  ) {
+    super(
+      `the DecisionGraph database role "${role}" can write to ${writableTables.join(', ')}; ` +
+        'the bot needs a read-only role (GRANT SELECT only)',
+    );
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/env.js';
+import { ConfigInvalidError, ErrorCode } from '../../../src/errors.js';
+
+const valid = {
+  DG_BASE_URL: 'http://127.0.0.1:4100/',
+  DG_API_TOKEN: 'reader-secret-value',
+  DG_DATABASE_URL: 'postgres://dg_ro:pw-secret@127.0.0.1:5432/decisiongraph',
+  DG_KNOWN_TRACE_ID: 'trace-0001',
+  DATABASE_URL: 'postgres://bot@127.0.0.1:5432/dgbot',
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigInvalidError);
+    expect((err as ConfigInvalidError).code).toBe(ErrorCode.ConfigInvalid);
+    return [...(err as ConfigInvalidError).problems];
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and strips a trailing slash from the base URL', () => {
+    const config = loadConfig(valid);
+    expect(config.decisionGraph.baseUrl).toBe('http://127.0.0.1:4100');
+    expect(config.decisionGraph.tenantId).toBe('default');
+    expect(config.decisionGraph.adminToken).toBeUndefined();
+    expect(config.decisionGraph.knownWorkflowId).toBeUndefined();
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.port).toBe(3000);
+    expect(config.recoveryConfigPath).toBeUndefined();
+  });
+
+  it('returns a frozen object, nested parts included', () => {
+    const config = loadConfig(valid);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.decisionGraph)).toBe(true);
+    expect(Object.isFrozen(config.slack)).toBe(true);
+  });
+
+  it('treats empty optional values as unset', () => {
+    const config = loadConfig({ ...valid, DG_ADMIN_TOKEN: '', SLACK_API_URL: '', DG_KNOWN_WORKFLOW_ID: '' });
+    expect(config.decisionGraph.adminToken).toBeUndefined();
+    expect(config.slack.apiUrl).toBeUndefined();
+    expect(config.decisionGraph.knownWorkflowId).toBeUndefined();
+  });
+
+  it('names every missing variable on its own line', () => {
+    const problems = problemsOf({});
+    for (const name of ['DG_BASE_URL', 'DG_API_TOKEN', 'DG_DATABASE_URL', 'DG_KNOWN_TRACE_ID', 'DATABASE_URL']) {
+      expect(problems).toContainEqual(`${name}: is required`);
+    }
+    expect(problems).toHaveLength(5);
+  });
+
+  it('rejects malformed values without echoing them', () => {
+    const env = {
+      ...valid,
+      DG_BASE_URL: 'ftp://secret-host-name',
+      DG_API_TOKEN: '',
+      DATABASE_URL: 'mysql://user:hunter2@db/x',
+      PORT: '99999',
+      REDIS_URL: 'http://not-redis',
+    };
+    const problems = problemsOf(env);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'DG_API_TOKEN',
+      'DG_BASE_URL',
+      'PORT',
+      'REDIS_URL',
+    ]);
+    const text = problems.join('\n');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('secret-host-name');
+    expect(text).not.toContain('99999');
+  });
+
+  it('reads nothing but the record it is given', () => {
+    process.env.DG_BASE_URL = 'http://from-process-env:1';
+    try {
+      expect(problemsOf({})).toContainEqual('DG_BASE_URL: is required');
+    } finally {
+      delete process.env.DG_BASE_URL;
+    }
+  });
+});
