@@ -29,6 +29,38 @@ export const ErrorCode = {
   SqlUnreachable: 'DG_ERR_SQL_UNREACHABLE',
   SqlTimeout: 'DG_ERR_SQL_TIMEOUT',
   SqlQueryFailed: 'DG_ERR_SQL_QUERY_FAILED',
+
+  // Host actions (restart, restore, switch release…) run as commands, webhooks or manual steps
+  HostActionUnknown: 'DG_ERR_HOST_ACTION_UNKNOWN',
+  HostActionParameterInvalid: 'DG_ERR_HOST_ACTION_PARAMETER_INVALID',
+  HostActionParameterMissing: 'DG_ERR_HOST_ACTION_PARAMETER_MISSING',
+  HostActionFailed: 'DG_ERR_HOST_ACTION_FAILED',
+  HostActionTimeout: 'DG_ERR_HOST_ACTION_TIMEOUT',
+  HostActionUnreachable: 'DG_ERR_HOST_ACTION_UNREACHABLE',
+  HostActionBadOutput: 'DG_ERR_HOST_ACTION_BAD_OUTPUT',
+  HostActionAborted: 'DG_ERR_HOST_ACTION_ABORTED',
+
+  // The bot's own Postgres journal of runs
+  JournalUnavailable: 'DG_ERR_JOURNAL_UNAVAILABLE',
+  JournalTimeout: 'DG_ERR_JOURNAL_TIMEOUT',
+  JournalQueryFailed: 'DG_ERR_JOURNAL_QUERY_FAILED',
+  JournalMigrationFailed: 'DG_ERR_JOURNAL_MIGRATION_FAILED',
+  JournalConflict: 'DG_ERR_JOURNAL_CONFLICT',
+  JournalGap: 'DG_ERR_JOURNAL_GAP',
+  JournalDrainTimeout: 'DG_ERR_JOURNAL_DRAIN_TIMEOUT',
+
+  // The live run log in Redis and the run slots
+  RunEventInvalid: 'DG_ERR_RUN_EVENT_INVALID',
+  RunLogConflict: 'DG_ERR_RUN_LOG_CONFLICT',
+  RunLogUnavailable: 'DG_ERR_RUN_LOG_UNAVAILABLE',
+  RunSlotTaken: 'DG_ERR_RUN_SLOT_TAKEN',
+
+  // The recovery engine: run-log fold, scenario data, commands people send
+  RunLogOutOfOrder: 'DG_ERR_RUN_LOG_OUT_OF_ORDER',
+  RunLogInvalid: 'DG_ERR_RUN_LOG_INVALID',
+  ScenarioInvalid: 'DG_ERR_SCENARIO_INVALID',
+  UnknownScenario: 'DG_ERR_UNKNOWN_SCENARIO',
+  RunCommandRefused: 'DG_ERR_RUN_COMMAND_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
