@@ -1,0 +1,41 @@
+/** Default prefix of every key the run log and the journal queue use. */
+export const DEFAULT_PREFIX = 'dgr:';
+
+const PREFIX = /^[A-Za-z0-9_.:{}-]{1,64}$/;
+
+export function assertPrefix(prefix: string): void {
+  if (!PREFIX.test(prefix)) throw new TypeError('key prefix must be 1 to 64 of A-Z a-z 0-9 _ . : { } -');
+}
+
+export type RunSlotScope = 'node' | 'tenant';
+
+/**
+ * Key layout. Everything lives under `<prefix>runlog:` so that BullMQ queues sharing the prefix
+ * (`<prefix>journal:…`, `<prefix>steps:…`) can never collide with it.
+ */
+export function runLogKeys(prefix: string) {
+  const base = `${prefix}runlog:`;
+  return {
+    /** List of a run's events as JSON, index i holding seq i+1. */
+    events: (runId: string) => `${base}events:${runId}`,
+    eventsPrefix: `${base}events:`,
+    /** Set of runs that have started and not finished. */
+    active: `${base}active`,
+    /** Set of runs whose log holds events the journal may not have yet. */
+    unjournaled: `${base}unjournaled`,
+    /** Hash run → highest sequence number known to be journaled. */
+    journaled: `${base}journaled`,
+    /** String holding the run id that owns the slot. */
+    slot: (scope: RunSlotScope, tenantId?: string) =>
+      scope === 'node' ? `${base}slot:node` : `${base}slot:tenant:${tenantId}`,
+    /** Set of slot keys a run holds, released together when the run ends. */
+    held: (runId: string) => `${base}held:${runId}`,
+  };
+}
+
+export type RunLogKeys = ReturnType<typeof runLogKeys>;
+
+/** BullMQ joins its prefix and the queue name with `:` itself. */
+export function bullPrefix(prefix: string): string {
+  return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
+}

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from './own-postgres.js';
+
+/**
+ * A redis-server of the test's own (no persistence, foreground child process), for tests that flush, stop or
+ * restart Redis. The shared server on 6379 is never touched.
+ */
+export interface OwnRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  start(): Promise<void>;
+  /** SIGTERM, then waits for the process to exit. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const handle: OwnRedis = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get running() {
+      return child !== undefined;
+    },
+    async start() {
+      if (child) return;
+      const proc = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Ready to accept connections')) {
+            proc.stdout?.off('data', onData);
+            proc.stdout?.resume();
+            resolve();
+          }
+        };
+        proc.stdout?.on('data', onData);
+        proc.stderr?.resume();
+        proc.once('error', reject);
+        proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+      });
+      proc.removeAllListeners('exit');
+      proc.removeAllListeners('error');
+      child = proc;
+    },
+    async stop() {
+      const proc = child;
+      if (!proc) return;
+      child = undefined;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+  await handle.start();
+  return handle;
+}
