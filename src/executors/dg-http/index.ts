@@ -1,0 +1,5 @@
+export * from './api-errors.js';
+export * from './client.js';
+export type * from './evidence.js';
+export * from './rate-budget.js';
+export * from './schemas.js';
