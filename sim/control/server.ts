@@ -1,0 +1,93 @@
+import { timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Simulator } from '../simulator.js';
+import { isFaultName } from '../types.js';
+import { runHostAction } from './host-actions.js';
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  const parsed = JSON.parse(text) as unknown;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** What `GET /state` reports. */
+export function simulatorState(sim: Simulator): Record<string, unknown> {
+  return {
+    node: sim.nodeState,
+    url: sim.url,
+    database: sim.databaseName,
+    release: sim.host.release,
+    faults: [...sim.host.faults],
+    writes_stopped: sim.host.writesStopped,
+    allow_rebuild: sim.host.allowRebuild,
+    latency_ms: sim.host.latencyMs + (sim.host.faults.has('slow') ? sim.host.slowLatencyMs : 0),
+    active_replay_jobs: sim.node().coordinator.activeCount,
+    active_workers: sim.node().workers.activeCount,
+    known: sim.known,
+    host_action_counts: sim.hostActionCounts(),
+    backups: sim.backups.list(),
+  };
+}
+
+/**
+ * The control API on its own port: fault switches (`POST|DELETE /faults/:name`), `GET /state`, and the host
+ * actions (`POST /host/<action>`, `GET /host/backups` as JSON lines), all behind the control bearer token.
+ */
+export function createControlServer(sim: Simulator, token: string): http.Server {
+  return http.createServer(async (req, res) => {
+    try {
+      if (!authorized(req, token)) return send(res, 401, { error: 'control token required' });
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const parts = url.pathname.split('/').filter((p) => p !== '');
+      const method = req.method ?? 'GET';
+      if (method === 'GET' && url.pathname === '/state') return send(res, 200, simulatorState(sim));
+      if (parts[0] === 'faults') {
+        const name = parts[1];
+        if (name === undefined && method === 'DELETE') {
+          await sim.clear();
+          return send(res, 200, simulatorState(sim));
+        }
+        if (name === undefined || !isFaultName(name)) return send(res, 404, { error: `unknown fault ${name ?? ''}` });
+        if (method === 'POST') await sim.inject(name);
+        else if (method === 'DELETE') await sim.clear(name);
+        else return send(res, 405, { error: 'use POST or DELETE' });
+        return send(res, 200, simulatorState(sim));
+      }
+      if (parts[0] === 'host' && parts.length === 2) {
+        if (method === 'GET' && parts[1] === 'backups') {
+          const lines = sim.backups.list().map((b) => JSON.stringify(b));
+          res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+          res.end(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+          return;
+        }
+        if (method !== 'POST') return send(res, 405, { error: 'use POST' });
+        const result = await runHostAction(sim, parts[1] as string, await readJson(req));
+        return send(res, result.status, result.body);
+      }
+      return send(res, 404, { error: 'not found' });
+    } catch (err) {
+      if (!res.headersSent) send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}

@@ -1,0 +1,25 @@
+import type pg from 'pg';
+import type { BackupStore } from '../control/backups.js';
+import type { HostState } from '../runtime/context.js';
+import type { NodeProcess } from '../runtime/node-process.js';
+
+/** What fault switches may touch: the database, the host switches and the node's lifecycle. */
+export interface FaultHost {
+  pool: pg.Pool;
+  adminUrl: string;
+  databaseName: string;
+  tenantId: string;
+  host: HostState;
+  backups: BackupStore;
+  /** The backup taken right after start (the last known-good state). */
+  initialBackupId: string;
+  node(): NodeProcess;
+  stopNode(): Promise<void>;
+  startNode(): Promise<void>;
+}
+
+/** A fault's on/off switch; `inject` returns what `clear` needs to undo it. */
+export interface FaultSwitch {
+  inject(host: FaultHost): Promise<unknown>;
+  clear(host: FaultHost, injected: unknown): Promise<void>;
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createControlServer } from './control/server.js';
+import { Simulator } from './simulator.js';
+import type { SimulatorHandle, SimulatorOptions } from './types.js';
+
+export type { BackupRecord } from './control/backups.js';
+export type { SeedOptions, SeedResult } from './db/seed.js';
+export {
+  DEV_SERVICE_ACCOUNTS,
+  PERMISSIONS,
+  parseServiceAccounts,
+  type ServiceAccountConfig,
+  type ServiceAccountsFile,
+} from './http/service-accounts.js';
+export {
+  FAULT_NAMES,
+  type FaultName,
+  isFaultName,
+  type RateLimits,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from './types.js';
+
+/**
+ * Starts a DecisionGraph stand-in: its own database (seeded, projected), the API on `port`, and the control API
+ * on `controlPort`. Close it with `handle.close()`.
+ */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const sim = await Simulator.start(opts);
+  const controlToken = opts.controlToken ?? randomBytes(18).toString('base64url');
+  const control = createControlServer(sim, controlToken);
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(opts.controlPort ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const controlPort = (control.address() as AddressInfo).port;
+  let closed: Promise<void> | null = null;
+  return {
+    get url() {
+      return sim.url;
+    },
+    controlUrl: `http://${host}:${controlPort}`,
+    controlToken,
+    databaseUrl: sim.databaseUrl,
+    known: sim.known,
+    inject: (fault) => sim.inject(fault),
+    clear: (fault) => sim.clear(fault),
+    hostActionCounts: () => sim.hostActionCounts(),
+    close() {
+      closed ??= (async () => {
+        await new Promise<void>((resolve) => {
+          control.close(() => resolve());
+          control.closeAllConnections();
+        });
+        await sim.close();
+      })();
+      return closed;
+    },
+  };
+}

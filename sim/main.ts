@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEV_SERVICE_ACCOUNTS, parseServiceAccounts, type ServiceAccountsFile } from './http/service-accounts.js';
+import { isFaultName, startSimulator } from './index.js';
+import type { FaultName, SimulatorOptions } from './types.js';
+
+const USAGE = `usage: npm run sim -- [--port N] [--control-port N] [--fault NAME]... [--database-url URL]
+                      [--allow-rebuild] [--events N | --traces N] [--boot-delay-ms N] [--control-token T]
+
+Starts a DecisionGraph simulator: its own database on the local Postgres (dropped on exit), seeded and
+projected, serving DecisionGraph's API. Service accounts come from DECISION_GRAPH_SERVICE_ACCOUNTS_JSON or
+DECISION_GRAPH_SERVICE_ACCOUNTS_FILE, else the dev accounts.`;
+
+function int(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer`);
+  return Number(value);
+}
+
+/** DecisionGraph's boot order: the JSON variable, then the file; `DECISION_GRAPH_OPERATOR_ACCOUNT_ID` picks the actor. */
+function accountsFromEnv(env: NodeJS.ProcessEnv): Pick<SimulatorOptions, 'serviceAccounts' | 'serviceAccountsSource'> {
+  const json = env.DECISION_GRAPH_SERVICE_ACCOUNTS_JSON;
+  const file = env.DECISION_GRAPH_SERVICE_ACCOUNTS_FILE;
+  let doc: ServiceAccountsFile = DEV_SERVICE_ACCOUNTS;
+  let source = 'application_env';
+  if (json) {
+    doc = parseServiceAccounts(JSON.parse(json));
+    source = 'env_json';
+  } else if (file) {
+    doc = parseServiceAccounts(JSON.parse(readFileSync(file, 'utf8')));
+    source = `file:${file}`;
+  }
+  const operator = env.DECISION_GRAPH_OPERATOR_ACCOUNT_ID;
+  if (operator) doc = { ...doc, operator_console_account_id: operator };
+  return doc === DEV_SERVICE_ACCOUNTS ? {} : { serviceAccounts: doc, serviceAccountsSource: source };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4100' },
+      'control-port': { type: 'string', default: '4101' },
+      fault: { type: 'string', multiple: true, default: [] },
+      'database-url': { type: 'string' },
+      'allow-rebuild': { type: 'boolean', default: false },
+      events: { type: 'string' },
+      traces: { type: 'string' },
+      'boot-delay-ms': { type: 'string' },
+      'control-token': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const faults: FaultName[] = [];
+  for (const f of values.fault ?? []) {
+    if (!isFaultName(f)) throw new Error(`unknown fault ${f}`);
+    faults.push(f);
+  }
+  const events = int(values.events, 'events');
+  const traces = int(values.traces, 'traces');
+  const opts: SimulatorOptions = {
+    port: int(values.port, 'port'),
+    controlPort: int(values['control-port'], 'control-port'),
+    faults,
+    allowRebuild: values['allow-rebuild'],
+    bootDelayMs: int(values['boot-delay-ms'], 'boot-delay-ms'),
+    controlToken: values['control-token'] ?? process.env.DG_SIM_CONTROL_TOKEN,
+    seed: events !== undefined ? { totalEvents: events } : traces !== undefined ? { tracesPerTenant: traces } : {},
+    ...accountsFromEnv(process.env),
+  };
+  if (values['database-url']) opts.databaseUrl = values['database-url'];
+  const sim = await startSimulator(opts);
+  const devAccounts = opts.serviceAccounts === undefined || opts.serviceAccountsSource === 'application_env';
+  const lines = [
+    `DecisionGraph simulator`,
+    `  API            ${sim.url}`,
+    `  control API    ${sim.controlUrl}  (Authorization: Bearer ${sim.controlToken})`,
+    `  database       ${sim.databaseUrl}`,
+    `  tenant         ${sim.known.tenantId}`,
+    `  known trace    ${sim.known.traceId}`,
+    `  known workflow ${sim.known.workflowId ?? '(none)'}`,
+    devAccounts
+      ? `  tokens         ${DEV_SERVICE_ACCOUNTS.service_accounts.map((a) => a.token).join(', ')}`
+      : `  accounts       ${opts.serviceAccountsSource}`,
+    faults.length > 0 ? `  faults         ${faults.join(', ')}` : '  faults         none',
+    'Ctrl-C stops the simulator and drops its database.',
+  ];
+  console.log(lines.join('\n'));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await sim.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

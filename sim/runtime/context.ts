@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import type { AccountRegistry } from '../http/service-accounts.js';
+import type { FaultName } from '../types.js';
+import type { NodeProcess } from './node-process.js';
+
+/** The release the host runs; `v2-broken` is the failed upgrade, `v1` the previous known-good one. */
+export const GOOD_RELEASE = 'v1';
+export const BROKEN_RELEASE = 'v2-broken';
+
+/**
+ * What lives on the host and survives a node restart: the installed release, the switches an operator flips,
+ * the active faults.
+ */
+export interface HostState {
+  release: string;
+  /** Writes are refused at the database (every write transaction is opened READ ONLY). */
+  writesStopped: boolean;
+  /** `admin_controls.allow_rebuild` as configured. */
+  allowRebuild: boolean;
+  latencyMs: number;
+  slowLatencyMs: number;
+  faults: Set<FaultName>;
+}
+
+/** Everything a request handler may use. `node` is replaced on every (re)start. */
+export interface SimContext {
+  pool: pg.Pool;
+  registry: AccountRegistry;
+  store: { database: string; hostname: string };
+  deploymentEnv: string;
+  host: HostState;
+  node: NodeProcess;
+}
+
+export function rebuildAllowed(host: HostState): boolean {
+  return host.allowRebuild && !host.faults.has('rebuild-disabled');
+}
+
+export function brokenRelease(host: HostState): boolean {
+  return host.release === BROKEN_RELEASE;
+}

@@ -1,0 +1,294 @@
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import { ROUTES } from './api/routes.js';
+import { BackupStore } from './control/backups.js';
+import {
+  createOwnDatabase,
+  createPool,
+  DEFAULT_ADMIN_URL,
+  databaseName,
+  dropDatabase,
+  withDatabase,
+} from './db/database.js';
+import { applySchema, seedHistory } from './db/seed.js';
+import type { FaultHost } from './faults/fault-host.js';
+import { FAULTS } from './faults/registry.js';
+import { createApiHandler } from './http/server.js';
+import { AccountRegistry, DEV_SERVICE_ACCOUNTS } from './http/service-accounts.js';
+import { catchUp } from './projector/catch-up.js';
+import { PROJECTIONS } from './projector/names.js';
+import { BROKEN_RELEASE, GOOD_RELEASE, type HostState, type SimContext } from './runtime/context.js';
+import { NodeProcess } from './runtime/node-process.js';
+import type { FaultName, RateLimits, SimulatorOptions } from './types.js';
+import { sleep } from './util/time.js';
+import { refreshWorkflows } from './workflows/refresh.js';
+
+export type NodeState = 'up' | 'down' | 'booting';
+
+/** Faults whose whole effect is rows in DecisionGraph's database (a restore replaces them). */
+const DATABASE_FAULTS: readonly FaultName[] = [
+  'projections-behind',
+  'open-failures',
+  'orphaned-run',
+  'hash-drift',
+  'broken-ordering',
+  'cursor-ahead',
+];
+
+const DEFAULT_RATE_LIMITS: RateLimits = { read: 600, write: 300, admin: 60 };
+/** Batch size of the one-off projection at start-up (history, not observable through the API). */
+const BOOT_BATCH_SIZE = 5000;
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * One simulated DecisionGraph deployment: its database, the node process (API listener plus in-memory state)
+ * that can be stopped and restarted, and the host around it (release, write switch, backups, faults).
+ */
+export class Simulator implements FaultHost {
+  readonly tenantId = 'default';
+  readonly databaseName: string;
+  readonly host: HostState;
+  readonly backups: BackupStore;
+  initialBackupId = '';
+  known: { traceId: string; workflowId: string | null; tenantId: string } = {
+    traceId: '',
+    workflowId: null,
+    tenantId: 'default',
+  };
+  nodeState: NodeState = 'down';
+  private readonly ctx: SimContext;
+  private readonly api: http.Server;
+  private apiPort: number;
+  private readonly injected = new Map<FaultName, unknown>();
+  private readonly counts = new Map<string, number>();
+  private jobSeq = randomInt(1000, 5000);
+  private transitions: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly opts: SimulatorOptions,
+    readonly pool: pg.Pool,
+    readonly databaseUrl: string,
+    readonly adminUrl: string,
+    readonly ownsDatabase: boolean,
+  ) {
+    this.databaseName = databaseName(databaseUrl);
+    this.apiPort = opts.port ?? 0;
+    this.host = {
+      release: GOOD_RELEASE,
+      writesStopped: false,
+      allowRebuild: opts.allowRebuild ?? false,
+      latencyMs: opts.latencyMs ?? 0,
+      slowLatencyMs: opts.slowLatencyMs ?? 1500,
+      faults: new Set(),
+    };
+    this.backups = new BackupStore(pool, this.databaseName);
+    const accounts = opts.serviceAccounts ?? DEV_SERVICE_ACCOUNTS;
+    this.ctx = {
+      pool,
+      registry: new AccountRegistry(accounts, opts.serviceAccountsSource ?? 'application_env'),
+      store: { database: this.databaseName, hostname: new URL(databaseUrl).hostname || 'localhost' },
+      deploymentEnv: opts.deploymentEnv ?? 'prod',
+      host: this.host,
+      node: this.newNode(),
+    };
+    this.api = http.createServer(createApiHandler(ROUTES, () => this.ctx));
+    this.api.keepAliveTimeout = 5000;
+  }
+
+  static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
+    const adminUrl =
+      opts.adminDatabaseUrl ?? (opts.databaseUrl ? withDatabase(opts.databaseUrl, 'postgres') : DEFAULT_ADMIN_URL);
+    const ownsDatabase = opts.databaseUrl === undefined;
+    const databaseUrl = opts.databaseUrl ?? (await createOwnDatabase(adminUrl));
+    const pool = createPool(databaseUrl);
+    const sim = new Simulator(opts, pool, databaseUrl, adminUrl, ownsDatabase);
+    try {
+      await sim.reservePort();
+      await sim.prepareHistory();
+      for (const fault of opts.faults ?? []) await sim.inject(fault);
+      if (!sim.host.faults.has('node-down')) await sim.startNode();
+      return sim;
+    } catch (err) {
+      await sim.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Picks the API port up front, so the URL is known (and stays the same) even when the node starts down. */
+  private async reservePort(): Promise<void> {
+    if (this.apiPort !== 0) return;
+    this.apiPort = await listen(this.api, 0, this.opts.host ?? '127.0.0.1');
+    await closeServer(this.api);
+  }
+
+  get url(): string {
+    return `http://${this.opts.host ?? '127.0.0.1'}:${this.apiPort}`;
+  }
+
+  node(): NodeProcess {
+    return this.ctx.node;
+  }
+
+  private newNode(): NodeProcess {
+    return new NodeProcess({
+      pool: this.pool,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, ...this.opts.rateLimits },
+      nextJobId: () => `replay-${++this.jobSeq}`,
+      readOnly: () => this.host.writesStopped,
+      replayBatchDelayMs: this.opts.replayBatchDelayMs ?? 0,
+      pollIntervalMs: this.opts.pollIntervalMs ?? 1000,
+    });
+  }
+
+  /** Schema, seed (into an empty log), projections brought current, workflow tables, a first backup. */
+  private async prepareHistory(): Promise<void> {
+    await applySchema(this.pool);
+    const empty = await this.pool.query('SELECT 1 FROM dg_event_log LIMIT 1');
+    let knownWorkflowTrace: string | null = null;
+    if (empty.rowCount === 0 && this.opts.seed !== false) {
+      const seeded = await seedHistory(this.pool, this.opts.seed ?? {});
+      this.known.traceId = seeded.knownTraceId;
+      this.known.tenantId = seeded.tenants[0] ?? 'default';
+      knownWorkflowTrace = seeded.knownWorkflowTraceId;
+    } else {
+      const finished = await this.pool.query<{ trace_id: string }>(
+        `SELECT trace_id FROM dg_event_log WHERE tenant_id = $1 AND event_type = 'TraceFinished'
+          ORDER BY log_seq LIMIT 1`,
+        [this.tenantId],
+      );
+      this.known.traceId = finished.rows[0]?.trace_id ?? '';
+    }
+    const tenants = await this.pool.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM dg_event_log');
+    for (const { tenant_id } of tenants.rows) {
+      for (const projection of PROJECTIONS) {
+        await catchUp(this.pool, {
+          tenantId: tenant_id,
+          projection,
+          batchSize: BOOT_BATCH_SIZE,
+          digestsEachBatch: false,
+        });
+      }
+      await refreshWorkflows(this.pool, tenant_id, false);
+    }
+    const wf = await this.pool.query<{ workflow_id: string }>(
+      `SELECT workflow_id FROM dg_workflow_items WHERE tenant_id = $1 AND ($2::text IS NULL OR trace_id = $2)
+        ORDER BY requested_at LIMIT 1`,
+      [this.known.tenantId, knownWorkflowTrace],
+    );
+    this.known.workflowId = wf.rows[0]?.workflow_id ?? null;
+    this.initialBackupId = (await this.backups.create('scheduled')).id;
+  }
+
+  /** Node transitions never interleave (a restart's stop and start stay together). */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.transitions.then(fn, fn);
+    this.transitions = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doStop(): Promise<void> {
+    this.ctx.node.kill();
+    this.nodeState = 'down';
+    await closeServer(this.api);
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.nodeState === 'up') return;
+    this.ctx.node.kill();
+    this.ctx.node = this.newNode();
+    // A fresh process: no write block survives it.
+    this.host.writesStopped = false;
+    this.nodeState = 'booting';
+    await sleep(this.opts.bootDelayMs ?? 0);
+    this.apiPort = await listen(this.api, this.apiPort, this.opts.host ?? '127.0.0.1');
+    this.nodeState = 'up';
+    this.host.faults.delete('node-down');
+    this.injected.delete('node-down');
+  }
+
+  stopNode(): Promise<void> {
+    return this.serialize(() => this.doStop());
+  }
+
+  startNode(): Promise<void> {
+    return this.serialize(() => this.doStart());
+  }
+
+  /** Stop, then boot again (taking `bootDelayMs`); resolves once the node is down and the boot is under way. */
+  restartNode(): { down: Promise<void>; up: Promise<void> } {
+    const down = this.stopNode();
+    const up = this.startNode();
+    return { down, up };
+  }
+
+  async inject(fault: FaultName): Promise<void> {
+    if (this.host.faults.has(fault)) return;
+    const injected = await FAULTS[fault].inject(this);
+    this.injected.set(fault, injected);
+    this.host.faults.add(fault);
+  }
+
+  async clear(fault?: FaultName): Promise<void> {
+    const targets = fault ? [fault] : [...this.host.faults].reverse();
+    for (const f of targets) {
+      if (!this.host.faults.has(f)) continue;
+      await FAULTS[f].clear(this, this.injected.get(f));
+      this.host.faults.delete(f);
+      this.injected.delete(f);
+    }
+  }
+
+  /** After a full restore the database holds the backup's state: faults that lived in the database are gone. */
+  forgetRestoredFaults(): void {
+    for (const fault of DATABASE_FAULTS) {
+      this.host.faults.delete(fault);
+      this.injected.delete(fault);
+    }
+  }
+
+  /** Installs a release; the broken one is the failed-upgrade fault, the good one ends it. */
+  switchRelease(release: string): void {
+    this.host.release = release;
+    if (release === BROKEN_RELEASE) this.host.faults.add('failed-upgrade');
+    else {
+      this.host.faults.delete('failed-upgrade');
+      this.injected.delete('failed-upgrade');
+    }
+  }
+
+  countHostAction(action: string): void {
+    this.counts.set(action, (this.counts.get(action) ?? 0) + 1);
+  }
+
+  hostActionCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  async close(): Promise<void> {
+    await this.serialize(() => this.doStop()).catch(() => undefined);
+    if (this.host.faults.has('postgres-down')) await this.clear('postgres-down').catch(() => undefined);
+    if (!this.ownsDatabase) await this.backups.dropAll().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+    if (this.ownsDatabase) await dropDatabase(this.adminUrl, this.databaseName);
+  }
+}

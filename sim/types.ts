@@ -1,0 +1,108 @@
+import type { SeedOptions } from './db/seed.js';
+import type { ServiceAccountsFile } from './http/service-accounts.js';
+
+export type { ServiceAccountsFile } from './http/service-accounts.js';
+
+/** The scenario switches the simulator can turn on and off, each reproducing what DecisionGraph shows in it. */
+export type FaultName =
+  | 'node-down'
+  | 'postgres-down'
+  | 'projections-behind'
+  | 'open-failures'
+  | 'orphaned-run'
+  | 'hash-drift'
+  | 'broken-ordering'
+  | 'cursor-ahead'
+  | 'failed-upgrade'
+  | 'slow'
+  | 'rebuild-disabled';
+
+export const FAULT_NAMES: readonly FaultName[] = [
+  'node-down',
+  'postgres-down',
+  'projections-behind',
+  'open-failures',
+  'orphaned-run',
+  'hash-drift',
+  'broken-ordering',
+  'cursor-ahead',
+  'failed-upgrade',
+  'slow',
+  'rebuild-disabled',
+];
+
+export function isFaultName(value: string): value is FaultName {
+  return (FAULT_NAMES as readonly string[]).includes(value);
+}
+
+/** Per-minute request budgets per API scope, as DecisionGraph's `:dg_api, :rate_limits`. */
+export interface RateLimits {
+  read: number;
+  write: number;
+  admin: number;
+}
+
+export interface SimulatorOptions {
+  /** DecisionGraph's database. @defaultValue a fresh `dgsim_<random>` database on `adminDatabaseUrl`'s server */
+  databaseUrl?: string;
+  /**
+   * Maintenance connection used to create/drop the own database and to switch the `postgres-down` fault.
+   * @defaultValue `databaseUrl` with database `postgres`, else `postgres://root@127.0.0.1:5432/postgres`
+   */
+  adminDatabaseUrl?: string;
+  /** API port. @defaultValue 0 (ephemeral; kept across simulated restarts) */
+  port?: number;
+  /** @defaultValue `127.0.0.1` */
+  host?: string;
+  /** Control API port. @defaultValue 0 (ephemeral) */
+  controlPort?: number;
+  /**
+   * History to seed into an empty event log; `false` seeds nothing.
+   * @defaultValue 300 traces of tenant `default`
+   */
+  seed?: SeedOptions | false;
+  /** @defaultValue DecisionGraph's dev accounts (`dev-reader-token`, `dev-writer-token`, `dev-admin-token`) */
+  serviceAccounts?: ServiceAccountsFile;
+  /**
+   * Where the accounts came from, reported as healthz `auth.bootstrap_source`.
+   * @defaultValue `application_env`
+   */
+  serviceAccountsSource?: string;
+  /** @defaultValue `{ read: 600, write: 300, admin: 60 }` */
+  rateLimits?: Partial<RateLimits>;
+  /** DecisionGraph's `allow_rebuild` admin control. @defaultValue false (the production default) */
+  allowRebuild?: boolean;
+  /** Faults switched on before the API listens. @defaultValue none */
+  faults?: FaultName[];
+  /** How long a (re)start takes before the API accepts connections. @defaultValue 0 */
+  bootDelayMs?: number;
+  /** Bearer token of the control API. @defaultValue random */
+  controlToken?: string;
+  /** Added to every API answer. @defaultValue 0 */
+  latencyMs?: number;
+  /** Latency the `slow` fault adds on top of `latencyMs`. @defaultValue 1500 */
+  slowLatencyMs?: number;
+  /** Pause before each batch of a replay run, so drills and tests can watch a run in `running`. @defaultValue 0 */
+  replayBatchDelayMs?: number;
+  /** Live projector poll interval (`projection_poll_interval_ms`). @defaultValue 1000 */
+  pollIntervalMs?: number;
+  /** `deployment_env` reported by healthz. @defaultValue `prod` */
+  deploymentEnv?: string;
+}
+
+export interface SimulatorHandle {
+  /** Base URL of the DecisionGraph API, `http://127.0.0.1:<port>`. */
+  url: string;
+  /** Base URL of the control API (faults, host actions). */
+  controlUrl: string;
+  controlToken: string;
+  /** DecisionGraph's database, for SQL probes. */
+  databaseUrl: string;
+  known: { traceId: string; workflowId: string | null; tenantId: string };
+  inject(fault: FaultName): Promise<void>;
+  clear(fault?: FaultName): Promise<void>;
+  /** How often each host action ran: restart, stop, start, switch_release, restore_postgres, ... */
+  hostActionCounts(): Record<string, number>;
+  /** Stops both servers and drops the database if the simulator created it. */
+  close(): Promise<void>;
+}
