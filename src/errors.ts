@@ -61,6 +61,15 @@ export const ErrorCode = {
   ScenarioInvalid: 'DG_ERR_SCENARIO_INVALID',
   UnknownScenario: 'DG_ERR_UNKNOWN_SCENARIO',
   RunCommandRefused: 'DG_ERR_RUN_COMMAND_REFUSED',
+
+  // Step executors: the registry the job layer calls to measure the world for one step
+  ExecutorUnknown: 'DG_ERR_EXECUTOR_UNKNOWN',
+  ExecutorParamsInvalid: 'DG_ERR_EXECUTOR_PARAMS_INVALID',
+
+  // The Slack outbox: the only path by which run messages reach Slack
+  OutboxMessageInvalid: 'DG_ERR_OUTBOX_MESSAGE_INVALID',
+  OutboxUnavailable: 'DG_ERR_OUTBOX_UNAVAILABLE',
+  OutboxDrainTimeout: 'DG_ERR_OUTBOX_DRAIN_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
