@@ -1,0 +1,99 @@
+import type { HostActionName } from '../../config/recovery-config.js';
+import { type HostActionResult, runHostAction } from '../../executors/host-actions/index.js';
+import type { BackupArtifact, HostActionMeasurement, ListBackupsMeasurement } from '../../runbook/measurements.js';
+import type { ExecutorContext } from './context.js';
+import { ExecutorParamsInvalidError } from './errors.js';
+import type { StepParams } from './params.js';
+
+/** The step parameters a host action takes; `run_id` comes from the context, the rest is for the judges. */
+const HOST_PARAMS = ['artifact', 'release'] as const;
+
+function hostParams(executor: string, params: StepParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of HOST_PARAMS) {
+    const value = params[name];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') throw new ExecutorParamsInvalidError(executor, name, 'must be a string');
+    out[name] = value;
+  }
+  return out;
+}
+
+function joinTail(parts: readonly (string | undefined)[]): string {
+  return parts.filter((p): p is string => p !== undefined && p !== '').join('\n');
+}
+
+/** A host action's result as the judges read it. */
+export function hostMeasurementOf(result: HostActionResult): HostActionMeasurement {
+  switch (result.by) {
+    case 'manual':
+      return { mode: 'manual', instructions: result.evidence.instructions };
+    case 'command': {
+      const e = result.evidence;
+      // A command that could not start, or printed a backup list that does not parse, has no exit code to tell:
+      // its error message joins the output the judge shows.
+      const unexplained = result.error && (e.exitCode === 0 || (e.exitCode === null && e.signal === null));
+      return {
+        mode: 'command',
+        argv: e.argv,
+        exitCode: e.exitCode,
+        signal: e.signal,
+        timedOut: result.status === 'timeout',
+        durationMs: e.durationMs,
+        outputTail: joinTail([e.stdoutTail, e.stderrTail, unexplained ? result.error?.message : undefined]),
+      };
+    }
+    case 'http': {
+      const e = result.evidence;
+      return {
+        mode: 'http',
+        method: e.method,
+        url: e.url,
+        status: e.status,
+        timedOut: result.status === 'timeout',
+        durationMs: e.durationMs,
+        bodyTail: e.bodyTail,
+        ...(result.error ? { error: result.error.message } : {}),
+      };
+    }
+  }
+}
+
+function artifactsOf(result: HostActionResult): BackupArtifact[] | undefined {
+  return result.output?.backups?.map((b) => ({
+    id: b.id,
+    path: b.path,
+    created_at: b.createdAt,
+    size_bytes: b.sizeBytes,
+    label: b.label ?? '',
+  }));
+}
+
+/**
+ * Runs one configured host action. Parameter values a person typed are checked by the host-action layer before
+ * anything runs (and refused with its own typed errors); cancelling the step throws `HostActionAbortedError`,
+ * because what happened on the host is then unknown.
+ */
+export async function hostAction(
+  action: HostActionName,
+  params: StepParams,
+  ctx: ExecutorContext,
+): Promise<HostActionResult> {
+  return runHostAction(action, ctx.recovery, hostParams(`host.${action}`, params), {
+    runId: ctx.runId,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    logger: ctx.logger,
+  });
+}
+
+export function hostExecutor(action: Exclude<HostActionName, 'list_backups'>) {
+  return async (params: StepParams, ctx: ExecutorContext): Promise<HostActionMeasurement> =>
+    hostMeasurementOf(await hostAction(action, params, ctx));
+}
+
+/** `list_backups`: the action's outcome plus the artifacts it reported (none when manual or unparseable). */
+export async function hostListBackups(params: StepParams, ctx: ExecutorContext): Promise<ListBackupsMeasurement> {
+  const result = await hostAction('list_backups', params, ctx);
+  const artifacts = artifactsOf(result);
+  return { ...hostMeasurementOf(result), ...(artifacts ? { artifacts } : {}) };
+}
