@@ -93,7 +93,7 @@ export class BackupStore {
     );
     const backup: StoredBackup = {
       id,
-      path: `postgres:///${this.databaseName}?schema=${schema}`,
+      path: `postgres:/${this.databaseName}/${schema}`,
       created_at: createdAt,
       size_bytes: size.rows[0]?.bytes ?? 0,
       label,

@@ -1,0 +1,440 @@
+import {
+  type AccessPolicy,
+  type CommandActor,
+  checkPersonText,
+  isListed,
+  recordedActor,
+  type TextProblem,
+} from './access.js';
+import { assertScenarioOf, EventBatch } from './engine.js';
+import type { Actor, RunEvent, RunEventBody, RunParams } from './events.js';
+import { isValidRunId } from './job-ids.js';
+import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { findStep } from './scenario-lookup.js';
+import { isExecutorStep, type Scenario } from './scenario-schema.js';
+import { findScenario, scenarioChoices } from './scenarios/index.js';
+import type { RunState } from './state.js';
+import { stepState } from './state.js';
+
+/** Why a person's command was refused; each comes with a message fit to show them. */
+export type RefusalCode =
+  | 'invalid_run_id'
+  | 'unknown_scenario'
+  | 'missing_param'
+  | 'invalid_param'
+  | 'not_operator'
+  | 'not_approver'
+  | 'same_person'
+  | 'run_finished'
+  | 'not_pending'
+  | 'already_decided'
+  | 'unknown_option'
+  | 'reason_required'
+  | 'reason_too_long'
+  | 'reason_invalid'
+  | 'value_required'
+  | 'value_invalid'
+  | 'stale_fingerprint'
+  | 'not_paused';
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly message: string;
+  /** For `already_decided`: who did. */
+  readonly by?: Actor;
+}
+
+export type CommandResult =
+  | {
+      readonly ok: true;
+      /** Append these in one batch; empty for a repeat of a command already applied (a double click). */
+      readonly events: RunEvent[];
+      readonly duplicate: boolean;
+    }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+function refuse(code: RefusalCode, message: string, by?: Actor): CommandResult {
+  return { ok: false, refusal: { code, message, ...(by ? { by } : {}) } };
+}
+
+function accepted(state: RunState, now: Date, bodies: RunEventBody[]): CommandResult {
+  const batch = new EventBatch(state, now);
+  for (const body of bodies) batch.emit(body);
+  return { ok: true, events: batch.events, duplicate: false };
+}
+
+const DUPLICATE: CommandResult = { ok: true, events: [], duplicate: true };
+
+function who(actor: Actor): string {
+  return actor.name ?? actor.id;
+}
+
+function textRefusal(problem: TextProblem, what: 'reason' | 'value', max: number): CommandResult {
+  if (problem === 'required') return refuse(`${what}_required`, `a ${what} is required`);
+  if (problem === 'too_long') {
+    return refuse(
+      what === 'reason' ? 'reason_too_long' : 'value_invalid',
+      `the ${what} is longer than ${max} characters`,
+    );
+  }
+  return refuse(`${what === 'reason' ? 'reason' : 'value'}_invalid`, `the ${what} contains control characters`);
+}
+
+function operatorCheck(state: RunState, actor: CommandActor, access: AccessPolicy): CommandResult | undefined {
+  if (state.outcome !== null)
+    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  if (!isListed(access.operators, actor)) return refuse('not_operator', `${who(actor)} is not a recovery operator`);
+  return undefined;
+}
+
+// ---- start ----
+
+const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+const PARAM_PATTERNS: Readonly<Record<string, RegExp>> = {
+  traceId: /^[A-Za-z0-9][A-Za-z0-9._:@+=~/-]{0,199}$/,
+  workflowId: /^[A-Za-z0-9][A-Za-z0-9._:@+=~/-]{0,199}$/,
+  previousRelease: /^[A-Za-z0-9._:/@+][A-Za-z0-9._:/@+-]{0,199}$/,
+  switchedFrom: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+};
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
+const ANY_PARAM = /^[^\u0000-\u001f\u007f]{1,500}$/;
+
+export interface StartRunInput {
+  /** Chosen by the caller; letters, digits, `-`, `_`, not all digits. */
+  readonly runId: string;
+  /** A scenario name or alias, as typed. */
+  readonly scenario: string;
+  readonly tenantId: string;
+  readonly startedBy: CommandActor;
+  /** `traceId` (defaults come from config, filled in by the caller), `workflowId`, `previousRelease`, … */
+  readonly params?: Readonly<Record<string, string | undefined>>;
+  readonly channelId?: string;
+}
+
+export type StartResult =
+  | { readonly ok: true; readonly scenario: Scenario; readonly events: RunEvent[] }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+/**
+ * Validates a start request and returns the `run_started` event. One active run per slot is the run-log store's
+ * business (it holds the slots); this checks the input and the person.
+ */
+export function startRun(input: StartRunInput, access: AccessPolicy, now: Date): StartResult {
+  const fail = (code: RefusalCode, message: string): StartResult => ({ ok: false, refusal: { code, message } });
+  if (!isValidRunId(input.runId)) return fail('invalid_run_id', 'the run id must be 1 to 64 letters, digits, - or _');
+  const scenario = findScenario(input.scenario);
+  if (scenario === undefined) {
+    return fail(
+      'unknown_scenario',
+      `unknown scenario "${input.scenario.slice(0, 50)}"; choose one of: ${scenarioChoices().join('; ')}`,
+    );
+  }
+  if (!isListed(access.operators, input.startedBy)) {
+    return fail('not_operator', `${who(input.startedBy)} is not a recovery operator`);
+  }
+  if (!TENANT_PATTERN.test(input.tenantId)) return fail('invalid_param', 'the tenant id is not valid');
+  const params: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(input.params ?? {})) {
+    const value = raw?.trim();
+    if (value === undefined || value === '') continue;
+    if (!/^[a-zA-Z][a-zA-Z0-9]{0,40}$/.test(key))
+      return fail('invalid_param', `parameter name ${key.slice(0, 40)} is not valid`);
+    const pattern = PARAM_PATTERNS[key] ?? ANY_PARAM;
+    if (!pattern.test(value)) {
+      return fail(
+        'invalid_param',
+        `${key} "${value.slice(0, 60)}" is not valid (letters, digits and . _ : @ + = ~ / -)`,
+      );
+    }
+    params[key] = value;
+  }
+  for (const required of scenario.requires) {
+    if (params[required] === undefined) return fail('missing_param', `the ${scenario.name} scenario needs ${required}`);
+  }
+  const event = {
+    type: 'run_started',
+    runId: input.runId,
+    seq: 1,
+    at: now.toISOString(),
+    scenario: scenario.name,
+    scenarioVersion: scenario.version,
+    tenantId: input.tenantId,
+    startedBy: recordedActor(input.startedBy),
+    params: params as RunParams,
+    ...(input.channelId ? { channelId: input.channelId } : {}),
+  } satisfies RunEvent;
+  return { ok: true, scenario, events: [event] };
+}
+
+// ---- decisions ----
+
+export interface DecisionInput {
+  readonly stepId: string;
+  /** For per-item decisions: the item's id. */
+  readonly itemId?: string;
+  readonly optionId: string;
+  readonly by: CommandActor;
+  readonly reason?: string;
+  /** For options that ask for a typed value. */
+  readonly value?: string;
+}
+
+/** A person's choice on the pending decision, validated; returns `decision_made` or a refusal. */
+export function applyDecision(
+  state: RunState,
+  scenario: Scenario,
+  input: DecisionInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  const denied = operatorCheck(state, input.by, access);
+  if (denied) return denied;
+  const pending = state.pendingDecision;
+  if (pending === null || pending.stepId !== input.stepId || pending.item?.id !== input.itemId) {
+    const earlier = state.decisions.find((d) => d.stepId === input.stepId && d.item?.id === input.itemId);
+    if (earlier !== undefined) {
+      if (earlier.by.id === input.by.id && earlier.optionId === input.optionId) return DUPLICATE;
+      return refuse(
+        'already_decided',
+        `already decided by ${who(earlier.by)}: ${earlier.option?.label ?? earlier.optionId}`,
+        earlier.by,
+      );
+    }
+    return refuse(
+      'not_pending',
+      `no decision is waiting on ${input.stepId}${input.itemId ? ` (${input.itemId})` : ''}`,
+    );
+  }
+  const option = pending.options.find((o) => o.id === input.optionId);
+  if (option === undefined) {
+    return refuse(
+      'unknown_option',
+      `"${input.optionId.slice(0, 60)}" is not one of: ${pending.options.map((o) => o.id).join(', ')}`,
+    );
+  }
+  const reason = checkPersonText(input.reason, option.needsReason === true);
+  if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
+  let value: string | undefined;
+  if (option.needsValue !== undefined) {
+    const typed = checkPersonText(input.value, true, option.needsValue.maxLength);
+    if (!typed.ok) return textRefusal(typed.problem, 'value', option.needsValue.maxLength);
+    value = typed.value as string;
+    if (!new RegExp(option.needsValue.pattern).test(value)) {
+      return refuse('value_invalid', `"${value.slice(0, 60)}" is not a valid ${option.needsValue.label.toLowerCase()}`);
+    }
+  }
+  return accepted(state, now, [
+    {
+      type: 'decision_made',
+      stepId: input.stepId,
+      ...(pending.item ? { item: pending.item } : {}),
+      optionId: option.id,
+      by: recordedActor(input.by),
+      ...(reason.value !== undefined ? { reason: reason.value } : {}),
+      ...(value !== undefined ? { value } : {}),
+    },
+  ]);
+}
+
+// ---- approvals ----
+
+export interface ApprovalInput {
+  readonly stepId: string;
+  readonly by: CommandActor;
+  /** The fingerprint of the request the approver looked at (from the button), to refuse a stale view. */
+  readonly fingerprint?: string;
+}
+
+/**
+ * Approves the pending approval: the approver must be on the approvers list and, under the two-person rule, not
+ * the person who started the run. The guarded step still waits for the re-check of what was approved.
+ */
+export function applyApproval(
+  state: RunState,
+  scenario: Scenario,
+  input: ApprovalInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  if (state.outcome !== null)
+    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  const pending = state.pendingApproval;
+  if (pending === null || pending.stepId !== input.stepId) {
+    const granted = [...state.approvals].reverse().find((a) => a.stepId === input.stepId && a.voided === null);
+    if (granted !== undefined) {
+      if (granted.by.id === input.by.id) return DUPLICATE;
+      return refuse('already_decided', `already approved by ${who(granted.by)}`, granted.by);
+    }
+    return refuse('not_pending', `no approval is waiting on ${input.stepId}`);
+  }
+  if (pending.grantedBy !== null) {
+    if (pending.grantedBy.id === input.by.id) return DUPLICATE;
+    return refuse('already_decided', `already approved by ${who(pending.grantedBy)}`, pending.grantedBy);
+  }
+  if (!isListed(access.approvers, input.by))
+    return refuse('not_approver', `${who(input.by)} may not approve destructive steps`);
+  if (access.twoPersonRule && input.by.id === state.startedBy.id) {
+    return refuse('same_person', `${who(input.by)} started this run; another person must approve (two-person rule)`);
+  }
+  if (input.fingerprint !== undefined && input.fingerprint !== pending.fingerprint) {
+    return refuse('stale_fingerprint', 'the measurement changed since this request was shown; approve the new one');
+  }
+  return accepted(state, now, [
+    {
+      type: 'approval_granted',
+      stepId: pending.stepId,
+      round: pending.round,
+      by: recordedActor(input.by),
+      fingerprint: pending.fingerprint,
+    },
+  ]);
+}
+
+// ---- manual actions ----
+
+export interface ManualResultInput {
+  readonly stepId: string;
+  readonly by: CommandActor;
+  /** `failed`: the person could not do it; the run pauses. */
+  readonly outcome: 'done' | 'failed';
+  readonly note?: string;
+}
+
+export function applyManualResult(
+  state: RunState,
+  scenario: Scenario,
+  input: ManualResultInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  const denied = operatorCheck(state, input.by, access);
+  if (denied) return denied;
+  const pending = state.pendingManual;
+  if (pending === null || pending.stepId !== input.stepId) {
+    const step = stepState(state, input.stepId);
+    if (step.outputs.manualBy === input.by.id) return DUPLICATE;
+    return refuse('not_pending', `no manual action is waiting on ${input.stepId}`);
+  }
+  const note = checkPersonText(input.note, false);
+  if (!note.ok) return textRefusal(note.problem, 'reason', 500);
+  const by = recordedActor(input.by);
+  const detail = `${who(by)}${note.value ? `: ${note.value}` : ''}`;
+  if (input.outcome === 'failed') {
+    return accepted(state, now, [
+      {
+        type: 'step_failed',
+        stepId: pending.stepId,
+        attempt: pending.attempt,
+        error: { code: 'manual_action_failed', message: `reported as not done by ${detail}` },
+        transient: false,
+        by,
+        evidence: [evidence('manual action', 'not done', ENGINE_SOURCE, { expected: 'done', ok: false, detail })],
+      },
+    ]);
+  }
+  return accepted(state, now, [
+    {
+      type: 'manual_action_done',
+      stepId: pending.stepId,
+      attempt: pending.attempt,
+      by,
+      ...(note.value !== undefined ? { note: note.value } : {}),
+    },
+    {
+      type: 'step_passed',
+      stepId: pending.stepId,
+      attempt: pending.attempt,
+      outputs: { manual: true, manualBy: by.id, ...(note.value !== undefined ? { note: note.value } : {}) },
+      evidence: [evidence('manual action', 'done', ENGINE_SOURCE, { expected: 'done', ok: true, detail })],
+    },
+  ]);
+}
+
+// ---- pause: retry, skip; abort ----
+
+export interface RetryInput {
+  readonly by: CommandActor;
+}
+
+/**
+ * Runs the failed step again. Repeating a destructive action counts as approving it again: the person must be
+ * an approver and, under the two-person rule, not the starter.
+ */
+export function applyRetry(
+  state: RunState,
+  scenario: Scenario,
+  input: RetryInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  const denied = operatorCheck(state, input.by, access);
+  if (denied) return denied;
+  const stepId = state.pause?.stepId;
+  if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  const step = findStep(scenario, stepId);
+  if (step !== undefined && isExecutorStep(step) && step.risk === 'destructive') {
+    if (!isListed(access.approvers, input.by)) {
+      return refuse('not_approver', `retrying ${step.title} repeats a destructive action: an approver must retry it`);
+    }
+    if (access.twoPersonRule && input.by.id === state.startedBy.id) {
+      return refuse('same_person', `retrying ${step.title} needs a second person (two-person rule)`);
+    }
+  }
+  return accepted(state, now, [{ type: 'run_resumed', by: recordedActor(input.by), action: 'retry', stepId }]);
+}
+
+export interface SkipInput {
+  readonly by: CommandActor;
+  readonly reason: string;
+}
+
+/** Skips the failed step (a reason is required). Skipping a checklist gate means the run cannot be `recovered`. */
+export function applySkip(
+  state: RunState,
+  scenario: Scenario,
+  input: SkipInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  const denied = operatorCheck(state, input.by, access);
+  if (denied) return denied;
+  const stepId = state.pause?.stepId;
+  if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  const reason = checkPersonText(input.reason, true);
+  if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
+  const by = recordedActor(input.by);
+  return accepted(state, now, [
+    { type: 'run_resumed', by, action: 'skip', stepId, reason: reason.value as string },
+    { type: 'step_skipped', stepId, by, reason: reason.value as string, cause: 'operator' },
+  ]);
+}
+
+export interface AbortInput {
+  readonly by: CommandActor;
+  readonly reason: string;
+}
+
+/** Ends the run now, whatever it is doing; the starter may always abort their own run. */
+export function applyAbort(state: RunState, input: AbortInput, access: AccessPolicy, now: Date): CommandResult {
+  if (state.outcome !== null)
+    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  if (input.by.id !== state.startedBy.id && !isListed(access.operators, input.by)) {
+    return refuse('not_operator', `${who(input.by)} is not a recovery operator`);
+  }
+  const reason = checkPersonText(input.reason, true);
+  if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
+  return accepted(state, now, [
+    {
+      type: 'run_aborted',
+      by: recordedActor(input.by),
+      reason: reason.value as string,
+      ...(state.currentStepId ? { stepId: state.currentStepId } : {}),
+    },
+    { type: 'run_finished', outcome: 'aborted', reason: reason.value as string },
+  ]);
+}

@@ -1,0 +1,330 @@
+import { z } from 'zod';
+import type { Json, JsonObject } from './json.js';
+
+// The run log: every fact about a run is one of these events, appended with a per-run, 1-based, contiguous `seq`.
+// The Slack thread, the terminal view and the incident summary are all folds of this log, so every event carries
+// what a person needs to understand it later (who, what was measured, what was expected).
+
+const json = z.json() as z.ZodType<Json>;
+const jsonObject = z.record(z.string(), json) as z.ZodType<JsonObject>;
+const isoInstant = z.iso.datetime({ offset: true });
+const stepId = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+/** Free text a person typed (reasons, notes): validated and length-limited before it becomes an event. */
+export const MAX_REASON_LENGTH = 500;
+const personText = z.string().max(MAX_REASON_LENGTH);
+
+export const ActorSchema = z.object({
+  /** Slack user id, or the operating-system user for the terminal front end. */
+  id: z.string().min(1).max(200),
+  name: z.string().max(200).optional(),
+  via: z.enum(['slack', 'cli']),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const EvidenceSourceSchema = z.object({
+  kind: z.enum(['http', 'sql', 'host', 'engine']),
+  method: z.string().max(20).optional(),
+  /** Path and query of an HTTP call, or the host action's name. */
+  path: z.string().max(2000).optional(),
+  status: z.number().int().nullable().optional(),
+  requestId: z.string().max(200).nullable().optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  /** The query text of a SQL probe (never its bound values). */
+  sql: z.string().max(4000).optional(),
+});
+export type EvidenceSource = z.infer<typeof EvidenceSourceSchema>;
+
+/** One measured fact next to what the runbook expects of it. */
+export const EvidenceSchema = z.object({
+  label: z.string().min(1).max(200),
+  measured: json,
+  expected: json.optional(),
+  /** Whether `measured` meets `expected`; absent when the item only records a fact. */
+  ok: z.boolean().optional(),
+  /** One sentence for people, e.g. why a 409 does not mean the trace is lost. */
+  detail: z.string().max(1000).optional(),
+  source: EvidenceSourceSchema,
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const StepErrorSchema = z.object({
+  /** Stable code: an `ErrorCode` from the executors or an engine code such as `deadline_exceeded`. */
+  code: z.string().min(1).max(100),
+  message: z.string().max(2000),
+});
+export type StepError = z.infer<typeof StepErrorSchema>;
+
+export const RunParamsSchema = z
+  .object({
+    /** The known trace read to prove trace readability. */
+    traceId: z.string().min(1).max(200).optional(),
+    /** The known workflow; workflow checks run only when it is set. */
+    workflowId: z.string().min(1).max(200).optional(),
+    /** Release or git SHA offered first when rolling back an upgrade. */
+    previousRelease: z.string().min(1).max(200).optional(),
+    /** The run this one continues after a decision switched scenarios. */
+    switchedFrom: z.string().min(1).max(200).optional(),
+  })
+  .catchall(z.string().max(500));
+export type RunParams = z.infer<typeof RunParamsSchema>;
+
+export const DecisionOptionSchema = z.object({
+  id: z.string().min(1).max(200),
+  label: z.string().min(1).max(300),
+  detail: z.string().max(1000).optional(),
+  recommended: z.boolean().optional(),
+  needsReason: z.boolean().optional(),
+  /** The option asks the person to type a value (a backup path, a release), checked against `pattern`. */
+  needsValue: z
+    .object({ label: z.string().max(200), pattern: z.string().max(500), maxLength: z.number().int().positive() })
+    .optional(),
+  /** What choosing the option hands to later steps, e.g. the artifact id. */
+  value: json.optional(),
+  effect: z.string().max(200),
+});
+export type DecisionOption = z.infer<typeof DecisionOptionSchema>;
+
+export const DecisionItemSchema = z.object({ id: z.string().min(1).max(200), label: z.string().max(500) });
+export type DecisionItem = z.infer<typeof DecisionItemSchema>;
+
+const base = { runId: z.string().min(1).max(200), seq: z.number().int().positive(), at: isoInstant };
+
+export const RunStartedSchema = z.object({
+  ...base,
+  type: z.literal('run_started'),
+  scenario: z.string().min(1).max(100),
+  scenarioVersion: z.number().int().positive(),
+  tenantId: z.string().min(1).max(200),
+  startedBy: ActorSchema,
+  params: RunParamsSchema,
+  channelId: z.string().max(100).optional(),
+});
+
+export const StepStartedSchema = z.object({
+  ...base,
+  type: z.literal('step_started'),
+  stepId,
+  attempt: z.number().int().positive(),
+  /** When a polled step fails if it is still not satisfied. */
+  deadlineAt: isoInstant.optional(),
+});
+
+export const StepRecheckedSchema = z.object({
+  ...base,
+  type: z.literal('step_rechecked'),
+  stepId,
+  attempt: z.number().int().positive(),
+  /** The effect of the interrupted or failed attempt is already visible: the step is not run again. */
+  alreadyDone: z.boolean(),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const StepWaitingSchema = z.object({
+  ...base,
+  type: z.literal('step_waiting'),
+  stepId,
+  attempt: z.number().int().positive(),
+  /** 1 for the first unsatisfied check of this attempt. */
+  poll: z.number().int().positive(),
+  nextCheckAt: isoInstant,
+  deadlineAt: isoInstant.optional(),
+  outputs: jsonObject,
+  /** What the judge needs to remember between checks (e.g. the previous sample); not for display. */
+  progress: json.optional(),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const StepPassedSchema = z.object({
+  ...base,
+  type: z.literal('step_passed'),
+  stepId,
+  attempt: z.number().int().nonnegative(),
+  outputs: jsonObject,
+  evidence: z.array(EvidenceSchema),
+});
+
+export const StepFailedSchema = z.object({
+  ...base,
+  type: z.literal('step_failed'),
+  stepId,
+  attempt: z.number().int().nonnegative(),
+  error: StepErrorSchema,
+  transient: z.boolean(),
+  /** Set when the step's retry policy runs another attempt on its own at this time. */
+  retryAt: isoInstant.optional(),
+  outputs: jsonObject.optional(),
+  evidence: z.array(EvidenceSchema),
+  /** The person who reported a manual action as not done. */
+  by: ActorSchema.optional(),
+});
+
+export const StepSkippedSchema = z.object({
+  ...base,
+  type: z.literal('step_skipped'),
+  stepId,
+  /** `null` when the engine skipped it (a condition, a decision, an approval that was skipped). */
+  by: ActorSchema.nullable(),
+  reason: z.string().max(1000),
+  cause: z.enum(['condition', 'decision', 'operator', 'guard']),
+});
+
+export const DecisionRequestedSchema = z.object({
+  ...base,
+  type: z.literal('decision_requested'),
+  stepId,
+  /** For a decision asked once per item (e.g. per orphaned replay run). */
+  item: DecisionItemSchema.optional(),
+  prompt: z.string().max(2000),
+  options: z.array(DecisionOptionSchema).min(1),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const DecisionMadeSchema = z.object({
+  ...base,
+  type: z.literal('decision_made'),
+  stepId,
+  item: DecisionItemSchema.optional(),
+  optionId: z.string().min(1).max(200),
+  by: ActorSchema,
+  reason: personText.optional(),
+  value: z.string().max(MAX_REASON_LENGTH).optional(),
+});
+
+export const ApprovalRequestedSchema = z.object({
+  ...base,
+  type: z.literal('approval_requested'),
+  stepId,
+  /** 1 for the first request; a voided approval is asked again with the next round. */
+  round: z.number().int().positive(),
+  /** The destructive step this approval lets run. */
+  guards: stepId,
+  prompt: z.string().max(2000),
+  /** User or user-group ids who may approve; `null`: anyone. */
+  approvers: z.array(z.string().max(200)).nullable(),
+  /** Who may not approve (the starter, under the two-person rule). */
+  excluded: z.array(z.string().max(200)),
+  /** Digest of what the approver is shown; re-measured before the guarded step runs. */
+  fingerprint: z.string().min(1).max(100),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const ApprovalGrantedSchema = z.object({
+  ...base,
+  type: z.literal('approval_granted'),
+  stepId,
+  round: z.number().int().positive(),
+  by: ActorSchema,
+  fingerprint: z.string().min(1).max(100),
+});
+
+export const ApprovalVoidedSchema = z.object({
+  ...base,
+  type: z.literal('approval_voided'),
+  stepId,
+  round: z.number().int().positive(),
+  reason: z.string().max(1000),
+  seenFingerprint: z.string().max(100),
+  currentFingerprint: z.string().max(100),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const ManualActionRequestedSchema = z.object({
+  ...base,
+  type: z.literal('manual_action_requested'),
+  stepId,
+  attempt: z.number().int().positive(),
+  instructions: z.string().max(4000),
+  evidence: z.array(EvidenceSchema),
+});
+
+export const ManualActionDoneSchema = z.object({
+  ...base,
+  type: z.literal('manual_action_done'),
+  stepId,
+  attempt: z.number().int().positive(),
+  by: ActorSchema,
+  note: personText.optional(),
+});
+
+export const RunPausedSchema = z.object({
+  ...base,
+  type: z.literal('run_paused'),
+  reason: z.string().max(2000),
+  stepId: stepId.optional(),
+  /** What the person may do next. */
+  options: z.array(z.enum(['retry', 'skip', 'abort'])),
+});
+
+export const RunResumedSchema = z.object({
+  ...base,
+  type: z.literal('run_resumed'),
+  by: ActorSchema,
+  action: z.enum(['retry', 'skip']),
+  stepId,
+  reason: personText.optional(),
+});
+
+export const RunAbortedSchema = z.object({
+  ...base,
+  type: z.literal('run_aborted'),
+  by: ActorSchema,
+  reason: personText,
+  /** The step the run was in, if any. */
+  stepId: stepId.optional(),
+});
+
+export const GateResultSchema = z.object({
+  stepId,
+  passed: z.boolean(),
+  /** Failing checklist conditions, as `{condition, detail, measured, expected}`. */
+  failing: z.array(
+    z.object({ condition: z.string().max(100), detail: z.string().max(2000), measured: json, expected: json }),
+  ),
+  skipped: z.boolean().optional(),
+});
+export type GateResult = z.infer<typeof GateResultSchema>;
+
+export const RunFinishedSchema = z.object({
+  ...base,
+  type: z.literal('run_finished'),
+  outcome: z.enum(['recovered', 'failed', 'aborted', 'switched']),
+  gate: GateResultSchema.optional(),
+  /** For `switched`: the scenario the operator chose to run instead. */
+  switchTo: z.string().max(100).optional(),
+  reason: z.string().max(2000).optional(),
+});
+
+export const RunEventSchema = z.discriminatedUnion('type', [
+  RunStartedSchema,
+  StepStartedSchema,
+  StepRecheckedSchema,
+  StepWaitingSchema,
+  StepPassedSchema,
+  StepFailedSchema,
+  StepSkippedSchema,
+  DecisionRequestedSchema,
+  DecisionMadeSchema,
+  ApprovalRequestedSchema,
+  ApprovalGrantedSchema,
+  ApprovalVoidedSchema,
+  ManualActionRequestedSchema,
+  ManualActionDoneSchema,
+  RunPausedSchema,
+  RunResumedSchema,
+  RunAbortedSchema,
+  RunFinishedSchema,
+]);
+
+export type RunEvent = z.infer<typeof RunEventSchema>;
+export type RunEventType = RunEvent['type'];
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+export type RunOutcome = RunEventOf<'run_finished'>['outcome'];
+
+export const RUN_EVENT_TYPES: readonly RunEventType[] = RunEventSchema.options.map((o) => o.shape.type.value);
+
+/** An event as the engine builds it, before the run log gives it its envelope. */
+export type RunEventBody = RunEvent extends infer E
+  ? E extends RunEvent
+    ? Omit<E, 'runId' | 'seq' | 'at'>
+    : never
+  : never;

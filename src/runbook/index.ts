@@ -1,0 +1,108 @@
+// The recovery engine: runbook scenarios as data, the run log and its fold, the pure engine that decides what
+// happens next, the judges that read executor measurements, and the commands people send. No I/O anywhere:
+// time comes in as an argument.
+//
+// How the job layer drives a run (every append is one compare-and-append batch on the run log):
+//   start:    startRun(...) → append → decideNext(...) → append events → act on command
+//   step job: beginStep(...) → stale? drop : append events → call executor(s) → recordOutcome(...) → append
+//             → decideNext(...) → append events → act on command
+//   person:   applyDecision/applyApproval/applyManualResult/applyRetry/applySkip/applyAbort(...) → append
+//             → decideNext(...) → append events → act on command
+// Commands: run_step / check_again → enqueue the job with `jobId` and `delayMs`; await_* → nothing (the person's
+// command continues the run); paused → offer Retry, Skip, Abort; finished → release the run (and start the
+// scenario named by `switchTo` when the outcome is `switched`).
+
+export type { AccessPolicy, CommandActor } from './access.js';
+export { checkPersonText, isListed, OPEN_ACCESS } from './access.js';
+export type {
+  AbortInput,
+  ApprovalInput,
+  CommandResult,
+  DecisionInput,
+  ManualResultInput,
+  Refusal,
+  RefusalCode,
+  RetryInput,
+  SkipInput,
+  StartResult,
+  StartRunInput,
+} from './commands.js';
+export {
+  applyAbort,
+  applyApproval,
+  applyDecision,
+  applyManualResult,
+  applyRetry,
+  applySkip,
+  startRun,
+} from './commands.js';
+export type { Condition } from './conditions.js';
+export { describeCondition, evaluateCondition } from './conditions.js';
+export type { EngineCommand, EngineOptions, EngineOutput, PauseOption } from './engine.js';
+export { decideNext } from './engine.js';
+export {
+  RunCommandRefusedError,
+  RunLogInvalidError,
+  RunLogOutOfOrderError,
+  ScenarioInvalidError,
+  UnknownScenarioError,
+} from './errors.js';
+export type {
+  Actor,
+  DecisionItem,
+  DecisionOption,
+  Evidence,
+  EvidenceSource,
+  GateResult,
+  RunEvent,
+  RunEventOf,
+  RunEventType,
+  RunOutcome,
+  RunParams,
+  StepError,
+} from './events.js';
+export { ActorSchema, EvidenceSchema, MAX_REASON_LENGTH, RUN_EVENT_TYPES, RunEventSchema } from './events.js';
+export type { FailingCondition, HealthVerdict } from './health-verdict.js';
+export { idempotencyKeyFor, isValidRunId, jobIdFor, RUN_ID_PATTERN } from './job-ids.js';
+export type { Json, JsonObject } from './json.js';
+export { canonicalJson, fingerprintOf } from './json.js';
+export type { Judge, JudgeContext, JudgeName, Verdict } from './judges/index.js';
+export { DEFAULT_JUDGE, JUDGE_NAMES, JUDGES, runJudge } from './judges/index.js';
+export type * from './measurements.js';
+export { EXECUTOR_NAMES, hostActionOf, INTEGRITY_CHECKS } from './measurements.js';
+export type { ParamRef, ParamValue } from './params.js';
+export { parseRunEvent, parseRunLog } from './parse.js';
+export { findStep } from './scenario-lookup.js';
+export type {
+  ApprovalStep,
+  DecisionStep,
+  Effect,
+  ExecutorStep,
+  OptionSpec,
+  Poll,
+  Retry,
+  Risk,
+  Scenario,
+  ScenarioInput,
+  ScenarioName,
+  Step,
+  StepKind,
+} from './scenario-schema.js';
+export { isExecutorStep, parseScenario, SCENARIO_NAMES, ScenarioSchema } from './scenario-schema.js';
+export { findScenario, getScenario, loadScenarios, resolveScenario, scenarioChoices } from './scenarios/index.js';
+export type {
+  ApprovalRecord,
+  DecisionRecord,
+  PendingApproval,
+  PendingDecision,
+  PendingManual,
+  RunState,
+  RunStatus,
+  StepState,
+  StepStatus,
+} from './state.js';
+export { foldRun, reduce, stepState } from './state.js';
+export type { BeginStep, ExecutorCall, RecordResult, StepJob, StepOutcome, StepReport } from './step-runner.js';
+export { beginStep, DEFAULT_TIMEOUT_MS, recordOutcome, retryPolicy } from './step-runner.js';
+export type { RunView, StepView } from './view.js';
+export { viewRun } from './view.js';

@@ -1,0 +1,230 @@
+import type { Evidence, EvidenceSource } from '../events.js';
+// The only import of the health verdict: the checklist gate is where it meets the engine.
+import { type FailingCondition, type HealthVerdictInput, healthVerdict } from '../health-verdict.js';
+import { isJsonObject, type Json, type JsonObject, toJson } from '../json.js';
+import type { CallResult, ChecklistMeasurement, OpenRunBody } from '../measurements.js';
+import { callEvidence, evidence, httpSource, toCount } from './evidence.js';
+import type { JudgeContext, Verdict } from './types.js';
+
+type GateCondition = FailingCondition['condition'] | 'trace_unreadable' | 'workflow_unreadable';
+
+interface GateFailing {
+  readonly condition: GateCondition;
+  readonly detail: string;
+  readonly measured: Json;
+  readonly expected: Json;
+}
+
+/** Projections merely catching up are not a failure yet: the gate polls while a cursor keeps moving. */
+const CATCHING_UP_CONDITIONS: ReadonlySet<string> = new Set(['pending_events', 'projection_stale']);
+
+function outcome<T>(r: CallResult<T>) {
+  return r.ok
+    ? { ok: true as const, data: r.data, evidence: { status: r.evidence.status } }
+    : { ok: false as const, error: { code: r.error.code, message: r.error.message, status: r.evidence.status } };
+}
+
+function withoutAcknowledged(runs: readonly OpenRunBody[], acknowledged: ReadonlySet<string>): OpenRunBody[] {
+  return runs.filter((r) => !acknowledged.has(r.job_id));
+}
+
+export function checklistInput(m: ChecklistMeasurement, ctx: JudgeContext): HealthVerdictInput {
+  const acknowledged = new Set(ctx.acknowledgedRunIds);
+  const ph = m.projectionHealth;
+  const sql = m.sql !== undefined && m.sql.error === undefined ? m.sql : undefined;
+  return {
+    healthz: outcome(m.healthz),
+    projectionHealth: ph.ok
+      ? {
+          ok: true,
+          data: { ...ph.data, open_runs: withoutAcknowledged(ph.data.open_runs, acknowledged) },
+          evidence: { status: ph.evidence.status },
+        }
+      : outcome(ph),
+    ...(sql
+      ? {
+          sql: {
+            ...(sql.cursorAhead !== undefined ? { cursorAhead: sql.cursorAhead } : {}),
+            ...(sql.openRuns !== undefined ? { openRuns: withoutAcknowledged(sql.openRuns, acknowledged) } : {}),
+          },
+        }
+      : {}),
+    botJobIds: ctx.ownReplayJobIds,
+  };
+}
+
+function cursorsOf(m: ChecklistMeasurement): Record<string, number> | undefined {
+  if (!m.projectionHealth.ok) return undefined;
+  return Object.fromEntries(m.projectionHealth.data.projections.map((p) => [p.projection_name, p.last_log_seq]));
+}
+
+function checklistEvidence(
+  m: ChecklistMeasurement,
+  ctx: JudgeContext,
+  failing: readonly GateFailing[],
+  unchecked: readonly string[],
+): Evidence[] {
+  const failed = new Map(failing.map((f) => [f.condition, f]));
+  const items: Evidence[] = [callEvidence('checklist: GET /api/healthz', m.healthz, 200)];
+  const hzSource: EvidenceSource = httpSource(m.healthz.evidence);
+  const item = (
+    condition: GateCondition,
+    label: string,
+    passing: unknown,
+    expected: unknown,
+    source: EvidenceSource,
+  ) => {
+    const f = failed.get(condition);
+    if (unchecked.includes(condition)) {
+      items.push(
+        evidence(`checklist: ${label}`, 'not checked', source, { expected, detail: 'no input for this check' }),
+      );
+    } else if (f) {
+      items.push(
+        evidence(`checklist: ${label}`, f.measured, source, { expected: f.expected, ok: false, detail: f.detail }),
+      );
+    } else {
+      items.push(evidence(`checklist: ${label}`, passing, source, { expected, ok: true }));
+    }
+  };
+  item('projection_health_unavailable', 'healthz projection_health', 'available', 'available', hzSource);
+  item('repo_not_started', 'healthz repo_started?', true, true, hzSource);
+  const ph = m.projectionHealth;
+  const phSource = httpSource(ph.evidence);
+  item('projection_health_error', 'GET /api/v1/projections/health', ph.evidence.status, 200, phSource);
+  if (ph.ok) {
+    const pending = Object.fromEntries(ph.data.projections.map((p) => [p.projection_name, p.pending_events]));
+    const failures = Object.fromEntries(ph.data.projections.map((p) => [p.projection_name, p.open_failures]));
+    item('pending_events', 'pending_events', pending, 0, phSource);
+    item(
+      'projection_stale',
+      'projections at the event tail',
+      ph.data.event_log_last_seq,
+      'every cursor at the tail',
+      phSource,
+    );
+    item('open_failures', 'open projection failures', failures, 0, phSource);
+  }
+  item('open_runs', 'open replay runs not started by this run', [], [], phSource);
+  item('orphaned_runs', 'runs marked running with no live replay job', [], [], phSource);
+  const sqlSource: EvidenceSource = { kind: 'sql' };
+  const cursorAhead = m.sql?.cursorAhead?.length ?? 0;
+  item('cursor_ahead', 'projection cursors ahead of the event tail', cursorAhead, 0, sqlSource);
+  items.push(
+    callEvidence(
+      'checklist: known trace reads',
+      m.trace,
+      200,
+      m.trace.ok ? undefined : (failed.get('trace_unreadable')?.detail ?? undefined),
+    ),
+  );
+  if (m.workflow !== undefined) items.push(callEvidence('checklist: known workflow reads', m.workflow, 200));
+  else if (ctx.workflowExpected) {
+    items.push(evidence('checklist: known workflow reads', 'not measured', phSource, { expected: 200, ok: false }));
+  }
+  if (ctx.acknowledgedRunIds.length > 0) {
+    items.push(
+      evidence('orphaned runs a person decided about', [...ctx.acknowledgedRunIds], phSource, {
+        detail:
+          'left in dg_projection_runs by a crash; DecisionGraph offers no way to close them, so they are listed, not held against the gate',
+      }),
+    );
+  }
+  return items;
+}
+
+/**
+ * The recovery checklist (contract §4.1, §6): the health verdict plus a readable known trace and, when the run has
+ * one, a readable known workflow. Passes only when nothing fails. Projections that are behind but whose cursors
+ * keep moving leave the gate waiting (it polls until its deadline); any other failing condition fails it.
+ */
+export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verdict {
+  if (m.sql?.error !== undefined) {
+    return {
+      result: 'failed',
+      error: { code: m.sql.error.code, message: `the checklist's SQL checks could not run: ${m.sql.error.message}` },
+      transient: m.sql.error.transient,
+      evidence: [
+        evidence('checklist: SQL checks', 'not run', { kind: 'sql' }, { ok: false, detail: m.sql.error.message }),
+      ],
+    };
+  }
+  const verdict = healthVerdict(checklistInput(m, ctx));
+  const failing: GateFailing[] = verdict.failing.map((f) => ({
+    condition: f.condition,
+    detail: f.detail,
+    measured: toJson(f.measured),
+    expected: toJson(f.expected),
+  }));
+  if (!m.trace.ok) {
+    failing.push({
+      condition: 'trace_unreadable',
+      detail: `the known trace does not read: ${m.trace.error.code} ${m.trace.error.message}`.slice(0, 2000),
+      measured: { status: m.trace.evidence.status, code: m.trace.error.code },
+      expected: { status: 200 },
+    });
+  }
+  if (ctx.workflowExpected && (m.workflow === undefined || !m.workflow.ok)) {
+    failing.push({
+      condition: 'workflow_unreadable',
+      detail:
+        m.workflow === undefined
+          ? 'the known workflow was not read'
+          : `the known workflow does not read: ${m.workflow.ok ? '' : m.workflow.error.message}`.slice(0, 2000),
+      measured: m.workflow === undefined ? null : { status: m.workflow.evidence.status },
+      expected: { status: 200 },
+    });
+  }
+  const items = checklistEvidence(m, ctx, failing, verdict.unchecked);
+  const outputs: JsonObject = {
+    healthy: failing.length === 0,
+    failing: failing.map((f) => ({ ...f })),
+    unchecked: [...verdict.unchecked],
+    acknowledgedRuns: [...ctx.acknowledgedRunIds],
+  };
+  if (failing.length === 0) return { result: 'passed', outputs, evidence: items };
+
+  const cursors = cursorsOf(m);
+  // A 409 on the trace is the same lag the pending events show; it is not a separate failure while catching up.
+  const lagOnly = failing.every(
+    (f) =>
+      CATCHING_UP_CONDITIONS.has(f.condition) ||
+      (f.condition === 'trace_unreadable' && !m.trace.ok && m.trace.evidence.status === 409),
+  );
+  if (lagOnly && cursors !== undefined) {
+    const previous =
+      isJsonObject(ctx.progress) && isJsonObject(ctx.progress.cursors) ? ctx.progress.cursors : undefined;
+    const moved =
+      previous === undefined ||
+      Object.entries(cursors).some(([name, seq]) => seq > toCount(previous[name] as number | undefined));
+    if (moved) {
+      return {
+        result: 'waiting',
+        outputs: { ...outputs, catchingUp: true },
+        progress: { cursors },
+        evidence: [
+          ...items,
+          evidence(
+            'checklist: projections catching up',
+            'behind, cursors moving',
+            { kind: 'engine' },
+            {
+              expected: 'pending_events 0',
+              detail: 'pending events but no new failures: the checklist allows catching up; checking again',
+            },
+          ),
+        ],
+      };
+    }
+  }
+  return {
+    result: 'failed',
+    error: {
+      code: 'checklist_failed',
+      message: `recovery checklist not met: ${failing.map((f) => f.detail).join('; ')}`.slice(0, 2000),
+    },
+    transient: false,
+    outputs,
+    evidence: items,
+  };
+}

@@ -1,0 +1,46 @@
+import type { Evidence, StepError } from '../events.js';
+import type { Json, JsonObject } from '../json.js';
+
+/** What a judge knows besides the measurement. Everything is data; the clock is `now`, passed in. */
+export interface JudgeContext {
+  readonly now: Date;
+  /** The executor that produced the measurement, e.g. `host.restart_runtime`. */
+  readonly executor: string;
+  /** The step's parameters, resolved. */
+  readonly params: JsonObject;
+  /** The step's `expected` values from the scenario data. */
+  readonly expected: JsonObject;
+  /** What the previous unsatisfied check of this attempt left for the next one (e.g. the first sample). */
+  readonly progress: Json | undefined;
+  /** Unsatisfied checks so far in this attempt. */
+  readonly poll: number;
+  /** Replay job ids this run started: their runs are expected in `open_runs`. */
+  readonly ownReplayJobIds: readonly string[];
+  /** Orphaned replay runs a person has decided about: listed, not held against the gate. */
+  readonly acknowledgedRunIds: readonly string[];
+  /** The run has a known workflow, so the checklist must read it. */
+  readonly workflowExpected: boolean;
+}
+
+/**
+ * A judge's reading of one measurement: the step passed (with outputs later steps may use), failed, is not yet
+ * satisfied (a poll goes on), or needs a person to act (a host action configured as manual).
+ */
+export type Verdict =
+  | { readonly result: 'passed'; readonly outputs: JsonObject; readonly evidence: Evidence[] }
+  | {
+      readonly result: 'failed';
+      readonly error: StepError;
+      readonly transient: boolean;
+      readonly outputs?: JsonObject;
+      readonly evidence: Evidence[];
+    }
+  | {
+      readonly result: 'waiting';
+      readonly outputs: JsonObject;
+      readonly progress?: Json;
+      readonly evidence: Evidence[];
+    }
+  | { readonly result: 'manual'; readonly instructions: string; readonly evidence: Evidence[] };
+
+export type Judge<M> = (measurement: M, ctx: JudgeContext) => Verdict;

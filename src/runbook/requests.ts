@@ -1,0 +1,200 @@
+import type { AccessPolicy } from './access.js';
+import { evaluateCondition } from './conditions.js';
+import type { DecisionItem, DecisionOption, Evidence, RunEventBody } from './events.js';
+import { fingerprintOf, isJsonObject, type Json, type JsonObject } from './json.js';
+import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { decisionChoice, latestDecision, resolveParam } from './params.js';
+import { findStep, pick } from './scenario-lookup.js';
+import type { ApprovalStep, DecisionStep, Scenario } from './scenario-schema.js';
+import { type RunState, stepState } from './state.js';
+
+const MAX_REQUEST_EVIDENCE = 40;
+
+/** Fills `{key}` from `values`; unknown keys stay as they are, so a typo shows instead of vanishing. */
+export function fillTemplate(template: string, values: Readonly<Record<string, Json | undefined>>): string {
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, key: string) => {
+    const v = values[key];
+    if (v === undefined) return whole;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  });
+}
+
+function listOutput(state: RunState, stepId: string, output: string): JsonObject[] {
+  const step = stepState(state, stepId);
+  if (step.status !== 'passed') return [];
+  const value = step.outputs[output];
+  return Array.isArray(value) ? value.filter(isJsonObject) : [];
+}
+
+function evidenceOf(state: RunState, stepIds: readonly string[] | undefined): Evidence[] {
+  const items: Evidence[] = [];
+  for (const id of stepIds ?? []) items.push(...stepState(state, id).evidence);
+  return items.slice(0, MAX_REQUEST_EVIDENCE);
+}
+
+/** The items of a per-item decision, in the order the earlier step listed them. */
+export function decisionItems(state: RunState, step: DecisionStep): { item: DecisionItem; values: JsonObject }[] {
+  const source = step.forEach;
+  if (source === undefined) return [];
+  return listOutput(state, source.step, source.output).map((values) => ({
+    item: {
+      id: String(values[source.id] ?? '').slice(0, 200) || '?',
+      label: fillTemplate(source.label, values).slice(0, 500),
+    },
+    values,
+  }));
+}
+
+/** The options offered now: built from an earlier step's list first, then the data's options that apply. */
+export function buildOptions(state: RunState, step: DecisionStep, itemValues: JsonObject = {}): DecisionOption[] {
+  const options: DecisionOption[] = [];
+  const staticIds = new Set(step.options.map((o) => o.id));
+  let recommendedSet = false;
+  const from = step.optionsFrom;
+  if (from !== undefined) {
+    const recommendedId = from.recommendedFrom ? stepState(state, from.step).outputs[from.recommendedFrom] : undefined;
+    for (const entry of listOutput(state, from.step, from.output)) {
+      const id = String(entry[from.id] ?? '').slice(0, 200);
+      if (id === '' || staticIds.has(id) || options.some((o) => o.id === id)) continue;
+      const recommended: boolean = !recommendedSet && id === recommendedId;
+      recommendedSet ||= recommended;
+      options.push({
+        id,
+        label: fillTemplate(from.label, entry).slice(0, 300),
+        ...(from.detail ? { detail: fillTemplate(from.detail, entry).slice(0, 1000) } : {}),
+        ...(recommended ? { recommended: true } : {}),
+        value: id,
+        effect: 'continue',
+      });
+    }
+  }
+  for (const spec of step.options) {
+    if (spec.when !== undefined && !evaluateCondition(spec.when, state)) continue;
+    const value = spec.value !== undefined ? resolveParam(spec.value, state) : undefined;
+    if (spec.value !== undefined && value === undefined) continue;
+    const wanted = spec.recommended ?? (spec.recommendedWhen ? evaluateCondition(spec.recommendedWhen, state) : false);
+    const recommended: boolean = wanted && !recommendedSet;
+    recommendedSet ||= recommended;
+    const values = { ...itemValues, ...(value !== undefined ? { value } : {}) };
+    options.push({
+      id: spec.id,
+      label: fillTemplate(spec.label, values).slice(0, 300),
+      ...(spec.detail ? { detail: fillTemplate(spec.detail, values).slice(0, 1000) } : {}),
+      ...(recommended ? { recommended: true } : {}),
+      ...(spec.needsReason ? { needsReason: true } : {}),
+      ...(spec.needsValue ? { needsValue: spec.needsValue } : {}),
+      ...(value !== undefined ? { value } : {}),
+      effect: spec.effect ?? 'continue',
+    });
+  }
+  return options;
+}
+
+/**
+ * The next question of a decision step, or `null` when nothing is left to ask (every item decided, or the one
+ * decision made).
+ */
+export function nextDecisionRequest(state: RunState, step: DecisionStep): RunEventBody | null {
+  const evidenceItems = evidenceOf(state, step.evidenceFrom);
+  if (step.forEach !== undefined) {
+    const decided = new Set(state.decisions.filter((d) => d.stepId === step.id).map((d) => d.item?.id));
+    const next = decisionItems(state, step).find((i) => !decided.has(i.item.id));
+    if (next === undefined) return null;
+    return {
+      type: 'decision_requested',
+      stepId: step.id,
+      item: next.item,
+      prompt: fillTemplate(step.prompt, next.values).slice(0, 2000),
+      options: buildOptions(state, step, next.values),
+      evidence: evidenceItems,
+    };
+  }
+  if (latestDecision(state, step.id) !== undefined) return null;
+  return {
+    type: 'decision_requested',
+    stepId: step.id,
+    prompt: step.prompt,
+    options: buildOptions(state, step),
+    evidence: evidenceItems,
+  };
+}
+
+/** The facts an approval is bound to: selected outputs of the measured step and the decisions behind it. */
+export function approvalFacts(state: RunState, step: ApprovalStep, sourceOutputs?: JsonObject): JsonObject {
+  const f = step.fingerprintOf;
+  const outputs = f.step === undefined ? {} : pick(sourceOutputs ?? stepState(state, f.step).outputs, f.outputs);
+  const decisions: JsonObject = {};
+  for (const d of f.decisions ?? []) decisions[d] = decisionChoice(state, d) ?? null;
+  return { outputs, decisions };
+}
+
+export function approvalFingerprint(state: RunState, step: ApprovalStep, sourceOutputs?: JsonObject): string {
+  return fingerprintOf(approvalFacts(state, step, sourceOutputs));
+}
+
+function decisionEvidence(state: RunState, ids: readonly string[] | undefined): Evidence[] {
+  const items: Evidence[] = [];
+  for (const id of ids ?? []) {
+    const d = latestDecision(state, id);
+    if (d === undefined) continue;
+    items.push(
+      evidence(`decision ${id}`, d.option?.label ?? d.optionId, ENGINE_SOURCE, {
+        detail: `chosen by ${d.by.name ?? d.by.id}${d.value !== undefined ? `: ${d.value}` : ''}${d.reason ? ` (${d.reason})` : ''}`,
+      }),
+    );
+  }
+  return items;
+}
+
+/**
+ * The newest reading of what an approval is bound to: the source step's, or a later approval's re-check of the
+ * same source (so a second approval on the same facts shows what was measured last, not the first reading).
+ */
+export function latestMeasurement(
+  state: RunState,
+  scenario: Scenario,
+  step: ApprovalStep,
+): { outputs: JsonObject; evidence: readonly Evidence[] } | undefined {
+  const sourceId = step.fingerprintOf.step;
+  if (sourceId === undefined) return undefined;
+  const source = stepState(state, sourceId);
+  let latest = { outputs: source.outputs, evidence: source.evidence as readonly Evidence[] };
+  let at = source.finishedAt ?? '';
+  for (const other of scenario.steps) {
+    if (other.kind !== 'approval' || other.id === step.id || other.fingerprintOf.step !== sourceId) continue;
+    const s = stepState(state, other.id);
+    const m = s.outputs.measured;
+    if (s.status === 'passed' && isJsonObject(m) && (s.finishedAt ?? '') >= at) {
+      latest = { outputs: m, evidence: s.evidence };
+      at = s.finishedAt ?? '';
+    }
+  }
+  return latest;
+}
+
+export function approvalRequest(
+  state: RunState,
+  scenario: Scenario,
+  step: ApprovalStep,
+  round: number,
+  access: AccessPolicy | undefined,
+  measured?: { outputs: JsonObject; evidence: readonly Evidence[] },
+): RunEventBody {
+  const guarded = findStep(scenario, step.guards);
+  const latest = measured ?? latestMeasurement(state, scenario, step);
+  const sourceEvidence = latest?.evidence ?? [];
+  return {
+    type: 'approval_requested',
+    stepId: step.id,
+    round,
+    guards: step.guards,
+    prompt: `${guarded ? `${guarded.title}: ` : ''}${step.prompt}`.slice(0, 2000),
+    approvers: access?.approvers ? [...access.approvers] : null,
+    excluded: (access?.twoPersonRule ?? true) ? [state.startedBy.id] : [],
+    fingerprint: approvalFingerprint(state, step, latest?.outputs),
+    evidence: [...sourceEvidence, ...decisionEvidence(state, step.fingerprintOf.decisions)].slice(
+      0,
+      MAX_REQUEST_EVIDENCE,
+    ),
+  };
+}

@@ -1,0 +1,299 @@
+import type { ScenarioInput } from '../scenario-schema.js';
+import { ARGUMENT_PATTERN, checklistGate, pollReplay, rebuildRefusedDecision, waitHealthzConnected } from './shared.js';
+
+const cursorAheadOrFailures = {
+  any: [
+    { step: 'verify_integrity', output: 'hasCursorAhead', in: [true] },
+    { step: 'verify_health', output: 'hasOpenFailures', in: [true] },
+  ],
+} as const;
+
+/** Scenario 4: suspected event-log damage. Never a write to the event log: restore, do not repair. */
+export const eventLogScenario: ScenarioInput = {
+  name: 'event-log',
+  version: 1,
+  title: 'Suspected event-log damage',
+  summary:
+    'Payload-hash drift, impossible trace ordering or parity doubts: gather the evidence, stop writes, preserve ' +
+    'the broken database, restore a chosen backup, restart, verify health, trace reads, integrity, parity and ' +
+    'cursors, rebuild projections if needed, let writers back in and close with the checklist. The event log is ' +
+    'never repaired in place.',
+  aliases: ['eventlog', 'log', 'restore'],
+  scope: 'node',
+  requires: ['traceId'],
+  steps: [
+    {
+      id: 'gather_integrity',
+      kind: 'probe',
+      title: 'Gather the evidence: hash drift, impossible ordering, cursors',
+      risk: 'read_only',
+      executor: 'sql.integrity',
+      judge: 'integrity.evidence',
+      timeoutMs: 300_000,
+      why: 'Nothing blocks UPDATE or DELETE on dg_event_log: tampering shows only as drift or broken ordering',
+    },
+    {
+      id: 'gather_parity',
+      kind: 'probe',
+      title: 'Record the event count and tail before anything changes',
+      risk: 'read_only',
+      executor: 'sql.parity',
+      judge: 'parity.record',
+    },
+    {
+      id: 'no_damage',
+      kind: 'decision',
+      title: 'No damage found',
+      risk: 'read_only',
+      when: { step: 'gather_integrity', output: 'damage', in: ['none'] },
+      prompt:
+        'No payload-hash drift or impossible trace ordering was found. Restoring a backup loses every event ' +
+        'appended since it was taken.',
+      evidenceFrom: ['gather_integrity', 'gather_parity'],
+      options: [
+        { id: 'stop', label: 'Stop here: nothing to restore', recommended: true, effect: 'abort' },
+        {
+          id: 'switch_projections',
+          label: 'Switch to the projections scenario (stale or corrupt read models)',
+          effect: 'end:switched:projections',
+        },
+        { id: 'restore_anyway', label: 'Restore a backup anyway', needsReason: true },
+      ],
+    },
+    {
+      id: 'approve_stop_writes',
+      kind: 'approval',
+      title: 'Approve stopping writes',
+      risk: 'read_only',
+      prompt:
+        'Stop every writer to DecisionGraph, so nothing lands in a log that is about to be replaced. DecisionGraph ' +
+        'has no read-only mode: writers are its API clients, workflow reads and the operator console.',
+      guards: 'stop_writes',
+      fingerprintOf: { step: 'gather_integrity', outputs: ['signature'] },
+    },
+    {
+      id: 'stop_writes',
+      kind: 'action',
+      title: 'Stop writes',
+      risk: 'destructive',
+      executor: 'host.stop_writes',
+      idempotent: true,
+    },
+    {
+      id: 'approve_preserve',
+      kind: 'approval',
+      title: 'Approve preserving the broken database',
+      risk: 'read_only',
+      prompt: 'Keep the damaged database for investigation before anything is restored over it.',
+      guards: 'preserve_database',
+      fingerprintOf: { step: 'gather_integrity', outputs: ['signature'] },
+    },
+    {
+      id: 'preserve_database',
+      kind: 'action',
+      title: 'Preserve the broken database',
+      risk: 'destructive',
+      executor: 'host.preserve_database',
+      idempotent: true,
+      timeoutMs: 3_600_000,
+      why: 'The copy is named after the run, so a repeated attempt does not make a second one',
+    },
+    {
+      id: 'list_backups',
+      kind: 'action',
+      title: 'List the backup artifacts',
+      risk: 'read_only',
+      executor: 'host.list_backups',
+      judge: 'backups.list',
+    },
+    {
+      id: 'choose_backup',
+      kind: 'decision',
+      title: 'Choose the backup to restore',
+      risk: 'read_only',
+      prompt:
+        'Which backup should be restored? The latest known-good one loses the least; everything appended after it ' +
+        'stays only in the preserved database.',
+      optionsFrom: {
+        step: 'list_backups',
+        output: 'artifacts',
+        id: 'id',
+        label: '{display}',
+        detail: '{path}',
+        recommendedFrom: 'preferred',
+      },
+      evidenceFrom: ['list_backups', 'gather_parity'],
+      options: [
+        {
+          id: 'other',
+          label: 'Another artifact (type its id or path)',
+          needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
+        },
+        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      ],
+    },
+    {
+      id: 'approve_restore',
+      kind: 'approval',
+      title: 'Approve the restore',
+      risk: 'read_only',
+      prompt:
+        "The chosen backup replaces DecisionGraph's database. The backup list is read again before the restore " +
+        'starts; if it changed, the approval is asked again.',
+      guards: 'restore_backup',
+      fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
+    },
+    {
+      id: 'restore_backup',
+      kind: 'action',
+      title: 'Restore the chosen backup',
+      risk: 'destructive',
+      executor: 'host.restore_backup',
+      idempotent: true,
+      timeoutMs: 3_600_000,
+      params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
+      why: 'pg_restore --clean --if-exists restores the same state when repeated',
+    },
+    {
+      id: 'restart_runtime',
+      kind: 'action',
+      title: 'Restart DecisionGraph on the restored database',
+      risk: 'safe_write',
+      executor: 'host.restart_runtime',
+      idempotent: true,
+      timeoutMs: 120_000,
+      why: 'Nothing of the damaged log may live on in memory; with writes stopped a second restart costs nothing',
+    },
+    waitHealthzConnected('wait_healthz'),
+    {
+      id: 'verify_health',
+      kind: 'probe',
+      title: 'Verify projection health on the restored database',
+      risk: 'read_only',
+      executor: 'dg.projection_health',
+      judge: 'projections.snapshot',
+    },
+    {
+      id: 'verify_trace',
+      kind: 'probe',
+      title: 'Verify the known trace reads',
+      risk: 'read_only',
+      executor: 'dg.trace_read',
+      judge: 'trace.status',
+      params: { traceId: { $ref: { from: 'param', name: 'traceId' } } },
+    },
+    {
+      id: 'verify_integrity',
+      kind: 'probe',
+      title: 'Verify the restored log: no drift, no broken ordering, no cursor ahead of the tail',
+      risk: 'read_only',
+      executor: 'sql.integrity',
+      judge: 'integrity.clean',
+      timeoutMs: 300_000,
+      why: 'A projection cursor ahead of the restored tail makes projection health look clean while it is not',
+    },
+    {
+      id: 'verify_parity',
+      kind: 'probe',
+      title: 'Compare the restored log with the one before',
+      risk: 'read_only',
+      executor: 'sql.parity',
+      judge: 'parity.compare',
+      params: {
+        referenceCount: { $ref: { from: 'step', step: 'gather_parity', output: 'eventCount' } },
+        referenceMaxLogSeq: { $ref: { from: 'step', step: 'gather_parity', output: 'maxLogSeq' } },
+      },
+    },
+    {
+      id: 'rebuild_decision',
+      kind: 'decision',
+      title: 'Rebuild projections?',
+      risk: 'read_only',
+      prompt:
+        'Rebuild only if the restored projections are missing or untrusted: a cursor ahead of the restored tail, ' +
+        'open failures, or derived tables left out of the backup. Behind but trusted projections need only a ' +
+        'catch_up.',
+      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_parity'],
+      options: [
+        { id: 'rebuild', label: 'Rebuild all projections', needsReason: true, recommendedWhen: cursorAheadOrFailures },
+        {
+          id: 'catch_up',
+          label: 'catch_up replay only',
+          needsReason: true,
+          recommendedWhen: {
+            all: [{ not: cursorAheadOrFailures }, { step: 'verify_health', output: 'state', in: ['behind'] }],
+          },
+        },
+        {
+          id: 'no_rebuild',
+          label: 'No replay needed',
+          recommendedWhen: {
+            all: [{ not: cursorAheadOrFailures }, { step: 'verify_health', output: 'state', in: ['current'] }],
+          },
+        },
+        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      ],
+    },
+    {
+      id: 'approve_rebuild',
+      kind: 'approval',
+      title: 'Approve the rebuild',
+      risk: 'read_only',
+      when: { decision: 'rebuild_decision', is: 'rebuild' },
+      prompt: 'A rebuild deletes every projection row of the tenant and replays the restored log from log_seq 0.',
+      guards: 'start_rebuild',
+      fingerprintOf: { step: 'verify_health', outputs: ['projections'], decisions: ['rebuild_decision'] },
+    },
+    {
+      id: 'start_rebuild',
+      kind: 'action',
+      title: 'Request the rebuild',
+      risk: 'destructive',
+      executor: 'dg.replay_start',
+      idempotent: true,
+      when: { decision: 'rebuild_decision', is: 'rebuild' },
+      continueOnFailure: ['rebuild_forbidden'],
+      params: {
+        mode: 'rebuild',
+        projection: 'all',
+        reason: { $ref: { from: 'decision', step: 'rebuild_decision', field: 'reason' } },
+      },
+    },
+    rebuildRefusedDecision(),
+    {
+      id: 'start_catch_up',
+      kind: 'action',
+      title: 'Request the catch_up replay',
+      risk: 'safe_write',
+      executor: 'dg.replay_start',
+      idempotent: true,
+      when: {
+        any: [
+          { decision: 'rebuild_decision', is: 'catch_up' },
+          { decision: 'rebuild_refused', is: 'catch_up' },
+        ],
+      },
+      params: {
+        mode: 'catch_up',
+        projection: 'all',
+        reason: {
+          $ref: { from: 'decision', step: 'rebuild_decision', field: 'reason' },
+          fallback: 'dg-recovery run {run_id}: catch_up after restoring a backup',
+        },
+      },
+    },
+    pollReplay('poll_replay', ['start_catch_up', 'start_rebuild'], 3_600_000),
+    {
+      id: 'resume_writes',
+      kind: 'action',
+      title: 'Let writers back in',
+      risk: 'safe_write',
+      executor: 'manual',
+      instructions:
+        'Undo what stopped the writes (re-enable the integrations and clients, take the load balancer out of ' +
+        'maintenance). DecisionGraph now runs on the restored database. Click Done when writers are back.',
+      why: 'The runbook stops writes but never says to resume them; the checklist reads a workflow, which writes',
+    },
+    checklistGate(),
+  ],
+};

@@ -1,0 +1,165 @@
+import type { ScenarioInput } from '../scenario-schema.js';
+import {
+  checklistGate,
+  inspectRuns,
+  orphanRunsDecision,
+  pollReplay,
+  readTrace,
+  rebuildRefusedDecision,
+  traceIdParam,
+} from './shared.js';
+
+const rebuildIndicated = {
+  any: [
+    { step: 'inspect_failures', output: 'suggested', in: ['rebuild'] },
+    { decision: 'orphan_runs', is: 'rebuild' },
+  ],
+} as const;
+
+/** Scenario 3: projection corruption or stale reads, for one tenant. */
+export const projectionsScenario: ScenarioInput = {
+  name: 'projections',
+  version: 1,
+  title: 'Projection corruption or stale reads',
+  summary:
+    'Projection health shows stale projections or open failures, or trace reads return 409: inspect health, ' +
+    'failure rows and orphaned runs, decide catch_up (transient) or rebuild (semantic), run it with a reason, wait ' +
+    'for the run to complete with pending_events 0, re-read the trace and graph, and close with the checklist.',
+  aliases: ['projection', 'stale', 'replay'],
+  scope: 'tenant',
+  requires: ['traceId'],
+  steps: [
+    {
+      id: 'inspect_health',
+      kind: 'probe',
+      title: 'Inspect projection health (two readings)',
+      risk: 'read_only',
+      executor: 'dg.projection_health',
+      judge: 'projections.progress',
+      poll: { initialMs: 5_000, maxMs: 5_000, factor: 1 },
+      deadlineMs: 120_000,
+    },
+    {
+      id: 'inspect_failures',
+      kind: 'probe',
+      title: 'Inspect the open projection failure rows',
+      risk: 'read_only',
+      executor: 'sql.projection_failures',
+      judge: 'failures.classify',
+      why:
+        'Storage errors are retried and cleared by a catch_up; hash mismatches, trace_seq gaps and schema ' +
+        'violations stop a worker for good and point at a rebuild (or at the event log)',
+    },
+    inspectRuns(),
+    {
+      id: 'nothing_to_repair',
+      kind: 'decision',
+      title: 'Projections look healthy',
+      risk: 'read_only',
+      when: {
+        all: [
+          { step: 'inspect_health', output: 'state', in: ['current', 'catching_up'] },
+          { step: 'inspect_failures', output: 'kinds', in: ['none'] },
+          { step: 'inspect_runs', output: 'hasOrphans', in: [false] },
+        ],
+      },
+      prompt:
+        'Projections are current or catching up, with no open failures and no orphaned runs. There is nothing to ' +
+        'replay; the checklist can confirm.',
+      evidenceFrom: ['inspect_health', 'inspect_failures', 'inspect_runs'],
+      options: [
+        { id: 'check_only', label: 'Go to the checklist', recommended: true, effect: 'skip_to:gate' },
+        { id: 'repair_anyway', label: 'Replay anyway', needsReason: true },
+      ],
+    },
+    orphanRunsDecision('rebuild'),
+    {
+      id: 'replay_decision',
+      kind: 'decision',
+      title: 'Transient or semantic: catch_up or rebuild?',
+      risk: 'read_only',
+      prompt:
+        'Catch_up when the projection tables are trusted but behind (a transient fault: storage, a restart). ' +
+        'Rebuild when derived state is untrusted or a projector bug needs recomputing (a semantic fault: hash ' +
+        'mismatch, trace_seq gap, schema violation). A rebuild deletes the projection rows first and needs an ' +
+        'approval. Either runs with the reason you give.',
+      evidenceFrom: ['inspect_health', 'inspect_failures', 'inspect_runs'],
+      options: [
+        {
+          id: 'catch_up',
+          label: 'catch_up (transient)',
+          needsReason: true,
+          recommendedWhen: { not: rebuildIndicated },
+        },
+        { id: 'rebuild', label: 'rebuild (semantic)', needsReason: true, recommendedWhen: rebuildIndicated },
+        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      ],
+    },
+    {
+      id: 'approve_rebuild',
+      kind: 'approval',
+      title: 'Approve the rebuild',
+      risk: 'read_only',
+      when: { decision: 'replay_decision', is: 'rebuild' },
+      prompt:
+        'A rebuild deletes the projection rows and their failure rows of this tenant, then replays from log_seq 0. ' +
+        'The failures below are re-read before it starts; if they changed, the approval is asked again.',
+      guards: 'start_rebuild',
+      fingerprintOf: { step: 'inspect_failures', outputs: ['signature'], decisions: ['replay_decision'] },
+    },
+    {
+      id: 'start_rebuild',
+      kind: 'action',
+      title: 'Request the rebuild',
+      risk: 'destructive',
+      executor: 'dg.replay_start',
+      idempotent: true,
+      when: { decision: 'replay_decision', is: 'rebuild' },
+      continueOnFailure: ['rebuild_forbidden'],
+      params: {
+        mode: 'rebuild',
+        projection: { $ref: { from: 'step', step: 'inspect_failures', output: 'rebuildTarget' }, fallback: 'all' },
+        reason: { $ref: { from: 'decision', step: 'replay_decision', field: 'reason' } },
+      },
+      why: 'A second request while it runs gets 409 and attaches to the running job',
+    },
+    rebuildRefusedDecision(),
+    {
+      id: 'start_catch_up',
+      kind: 'action',
+      title: 'Request the catch_up replay',
+      risk: 'safe_write',
+      executor: 'dg.replay_start',
+      idempotent: true,
+      when: {
+        any: [
+          { decision: 'replay_decision', is: 'catch_up' },
+          { decision: 'rebuild_refused', is: 'catch_up' },
+        ],
+      },
+      params: {
+        mode: 'catch_up',
+        projection: 'all',
+        reason: {
+          $ref: { from: 'decision', step: 'replay_decision', field: 'reason' },
+          fallback: 'dg-recovery run {run_id}: catch_up of stale projections',
+        },
+      },
+    },
+    pollReplay('poll_replay', ['start_catch_up', 'start_rebuild'], 3_600_000),
+    readTrace('reread_trace', 'Re-read the affected trace'),
+    {
+      id: 'reread_graph',
+      kind: 'wait_until',
+      title: "Re-read the trace's graph surface",
+      risk: 'read_only',
+      executor: 'dg.graph_read',
+      judge: 'graph.readable',
+      params: { nodeType: 'trace', nodeId: traceIdParam },
+      poll: { initialMs: 3_000, maxMs: 20_000, factor: 2 },
+      deadlineMs: 120_000,
+      why: 'Graph reads answer 409 while context_graph is stale, separately from trace reads',
+    },
+    checklistGate(),
+  ],
+};

@@ -1,0 +1,188 @@
+import type { ScenarioInput } from '../scenario-schema.js';
+import { ARGUMENT_PATTERN, checklistGate, WAIT_FOR_HEALTHZ_POLL, waitHealthzConnected } from './shared.js';
+
+/** Scenario 5: a failed upgrade, rolled back the official way. */
+export const upgradeScenario: ScenarioInput = {
+  name: 'upgrade',
+  version: 1,
+  title: 'Failed upgrade (rollback)',
+  summary:
+    'The new release boots but smoke checks fail or reads regress: record which smoke checks fail, stop the ' +
+    'upgraded runtime, restore the pre-upgrade backup, switch back to the previous known-good release, start it, ' +
+    're-run the smoke checks and close with the checklist.',
+  aliases: ['rollback', 'failed-upgrade'],
+  scope: 'node',
+  requires: ['traceId'],
+  steps: [
+    {
+      id: 'smoke_before',
+      kind: 'probe',
+      title: 'Run the smoke checks and record which fail',
+      risk: 'safe_write',
+      executor: 'smoke.checks',
+      judge: 'smoke.record',
+      timeoutMs: 120_000,
+      why: 'The replay-admission smoke check starts a catch_up, a write',
+    },
+    {
+      id: 'smoke_ok',
+      kind: 'decision',
+      title: 'Every smoke check passes',
+      risk: 'read_only',
+      when: { step: 'smoke_before', output: 'allPassed', in: [true] },
+      prompt:
+        'Every smoke check passes on the new release. A rollback restores the pre-upgrade backup and loses what was ' +
+        'written since.',
+      evidenceFrom: ['smoke_before'],
+      options: [
+        { id: 'stop', label: 'Stop: no rollback needed', recommended: true, effect: 'abort' },
+        { id: 'rollback_anyway', label: 'Roll back anyway', needsReason: true },
+      ],
+    },
+    {
+      id: 'approve_stop',
+      kind: 'approval',
+      title: 'Approve stopping the upgraded runtime',
+      risk: 'read_only',
+      prompt:
+        'Stop the upgraded runtime. The smoke checks are run again first; if their results changed, you are asked again.',
+      guards: 'stop_runtime',
+      fingerprintOf: { step: 'smoke_before', outputs: ['failing'] },
+    },
+    {
+      id: 'stop_runtime',
+      kind: 'action',
+      title: 'Stop the upgraded runtime',
+      risk: 'destructive',
+      executor: 'host.stop_runtime',
+      recheck: { executor: 'dg.healthz', judge: 'healthz.down' },
+      timeoutMs: 120_000,
+    },
+    {
+      id: 'wait_stopped',
+      kind: 'wait_until',
+      title: 'Wait until the runtime no longer answers',
+      risk: 'read_only',
+      executor: 'dg.healthz',
+      judge: 'healthz.down',
+      poll: WAIT_FOR_HEALTHZ_POLL,
+      deadlineMs: 120_000,
+      why: 'A restore under a running node would mix old memory with the restored tables',
+    },
+    {
+      id: 'list_backups',
+      kind: 'action',
+      title: 'List the backup artifacts',
+      risk: 'read_only',
+      executor: 'host.list_backups',
+      judge: 'backups.list',
+      expected: { preferLabel: 'pre-upgrade' },
+    },
+    {
+      id: 'choose_backup',
+      kind: 'decision',
+      title: 'Choose the pre-upgrade backup',
+      risk: 'read_only',
+      prompt:
+        'Which backup was taken right before the upgrade? Restoring a later one keeps data written by the new ' +
+        'release, which the old one may not read.',
+      optionsFrom: {
+        step: 'list_backups',
+        output: 'artifacts',
+        id: 'id',
+        label: '{display}',
+        detail: '{path}',
+        recommendedFrom: 'preferred',
+      },
+      evidenceFrom: ['list_backups'],
+      options: [
+        {
+          id: 'other',
+          label: 'Another artifact (type its id or path)',
+          needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
+        },
+        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      ],
+    },
+    {
+      id: 'approve_restore',
+      kind: 'approval',
+      title: 'Approve restoring the pre-upgrade backup',
+      risk: 'read_only',
+      prompt: "The chosen backup replaces DecisionGraph's database, losing what was written since it was taken.",
+      guards: 'restore_backup',
+      fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
+    },
+    {
+      id: 'restore_backup',
+      kind: 'action',
+      title: 'Restore the pre-upgrade backup',
+      risk: 'destructive',
+      executor: 'host.restore_backup',
+      idempotent: true,
+      timeoutMs: 3_600_000,
+      params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
+    },
+    {
+      id: 'choose_release',
+      kind: 'decision',
+      title: 'Choose the release to return to',
+      risk: 'read_only',
+      prompt: 'Which release or git SHA was the last known-good one?',
+      options: [
+        {
+          id: 'configured',
+          label: 'Previous known-good release {value}',
+          when: { param: 'previousRelease', present: true },
+          recommended: true,
+          value: { $ref: { from: 'param', name: 'previousRelease' } },
+        },
+        {
+          id: 'other',
+          label: 'Another release or git SHA',
+          needsValue: { label: 'Release or git SHA', pattern: ARGUMENT_PATTERN, maxLength: 200 },
+        },
+        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      ],
+    },
+    {
+      id: 'approve_switch',
+      kind: 'approval',
+      title: 'Approve switching the release',
+      risk: 'read_only',
+      prompt: 'Switch DecisionGraph to the chosen release.',
+      guards: 'switch_release',
+      fingerprintOf: { decisions: ['choose_release', 'choose_backup'] },
+    },
+    {
+      id: 'switch_release',
+      kind: 'action',
+      title: 'Switch to the previous release',
+      risk: 'destructive',
+      executor: 'host.switch_release',
+      idempotent: true,
+      timeoutMs: 600_000,
+      params: { release: { $ref: { from: 'decision', step: 'choose_release', field: 'choice' } } },
+    },
+    {
+      id: 'start_runtime',
+      kind: 'action',
+      title: 'Start the runtime',
+      risk: 'safe_write',
+      executor: 'host.start_runtime',
+      recheck: { executor: 'dg.healthz', judge: 'healthz.up' },
+      timeoutMs: 120_000,
+    },
+    waitHealthzConnected('wait_healthz'),
+    {
+      id: 'smoke_after',
+      kind: 'probe',
+      title: 'Re-run the smoke checks',
+      risk: 'safe_write',
+      executor: 'smoke.checks',
+      judge: 'smoke.pass',
+      timeoutMs: 120_000,
+    },
+    checklistGate(),
+  ],
+};

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { assertWithinLimits } from '../../../src/bot/blocks/validate.js';
+import { loadScenarios, SCENARIO_NAMES } from '../../../src/runbook/index.js';
+import { buildIncidentSummary, renderSummaryBlocks, renderSummaryMarkdown } from '../../../src/summary/index.js';
+import { expectGolden } from './golden.js';
+import { RUNS, type RunKind } from './runs.js';
+
+// The incident summary of each scenario's recovered, failed and aborted run, compared with its golden Markdown.
+
+const KINDS: readonly RunKind[] = ['recovered', 'failed', 'aborted'];
+
+describe('incident summary golden files', () => {
+  for (const name of SCENARIO_NAMES) {
+    for (const kind of KINDS) {
+      it(`${name} ${kind}`, () => {
+        const run = RUNS[name][kind]();
+        expect(run.state.outcome?.outcome).toBe(kind);
+        const summary = buildIncidentSummary(run.events, [...loadScenarios().values()]);
+        expect(summary.outcome).toBe(kind);
+        expectGolden(`${name}-${kind}`, renderSummaryMarkdown(summary));
+        expect(assertWithinLimits(renderSummaryBlocks(summary))).toEqual([]);
+      });
+    }
+  }
+});
