@@ -1,0 +1,153 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectEventAfterFinish, injectHashDrift, injectMisplacedTraceStart } from '../../../sim/db/faults.js';
+import { applySchema, seedHistory } from '../../../sim/db/seed.js';
+import {
+  type IntegrityScanResult,
+  runIntegrityChecks,
+  runIntegrityScan,
+  type ScanProgress,
+} from '../../../src/executors/dg-sql/index.js';
+import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
+
+let db: TempDatabase;
+let pool: pg.Pool;
+let tail: number;
+let expectedAfterFinish: number;
+
+interface Ev {
+  log_seq: number;
+  trace_id: string;
+  trace_seq: number;
+}
+
+async function traceEvents(tenant: string, minEvents: number, skip: number): Promise<Ev[]> {
+  const trace = await pool.query<{ trace_id: string }>(
+    `SELECT trace_id FROM dg_event_log WHERE tenant_id = $1 GROUP BY trace_id HAVING COUNT(*) >= $2
+     ORDER BY MIN(log_seq) LIMIT 1 OFFSET $3`,
+    [tenant, minEvents, skip],
+  );
+  const rows = await pool.query<Ev>(
+    `SELECT log_seq::float8 AS log_seq, trace_id, trace_seq FROM dg_event_log
+     WHERE tenant_id = $1 AND trace_id = $2 ORDER BY log_seq`,
+    [tenant, trace.rows[0]?.trace_id],
+  );
+  return rows.rows;
+}
+
+// Several faults in one trace, faults at both ends of the log, and faults whose evidence lies in an earlier
+// chunk: with chunk sizes down to 1, every predecessor lookup crosses a chunk boundary.
+beforeAll(async () => {
+  db = await createTempDatabase('dgsqlscan');
+  pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  await applySchema(pool);
+  await seedHistory(pool, { tenants: ['default', 'acme'], tracesPerTenant: 25, seed: 99 });
+  const ends = await pool.query<{ first: number; last: number }>(
+    `SELECT MIN(log_seq)::float8 AS first, MAX(log_seq)::float8 AS last FROM dg_event_log WHERE tenant_id = 'default'`,
+  );
+  await injectHashDrift(pool, { tenantId: 'default', logSeqs: [ends.rows[0]?.first as number] });
+  await injectHashDrift(pool, { tenantId: 'default', logSeqs: [ends.rows[0]?.last as number], variant: 'reserialize' });
+
+  // Two gaps in one trace: two ordering rows, one continuity row.
+  const twoGaps = await traceEvents('default', 7, 0);
+  await pool.query('DELETE FROM dg_event_log WHERE log_seq = ANY($1::int8[])', [
+    [twoGaps[2]?.log_seq, twoGaps[5]?.log_seq],
+  ]);
+  // Two events swap trace_seq: ordering breaks, continuity holds.
+  const swapped = await traceEvents('default', 5, 1);
+  const [a, b] = [swapped[2] as Ev, swapped[3] as Ev];
+  await pool.query('UPDATE dg_event_log SET trace_seq = 1000000 WHERE log_seq = $1', [a.log_seq]);
+  await pool.query('UPDATE dg_event_log SET trace_seq = $2 WHERE log_seq = $1', [b.log_seq, a.trace_seq]);
+  await pool.query('UPDATE dg_event_log SET trace_seq = $2 WHERE log_seq = $1', [a.log_seq, b.trace_seq]);
+  // A trace that lost its TraceStarted: continuity only (its new first event has no predecessor).
+  const headless = await traceEvents('acme', 4, 2);
+  await pool.query('DELETE FROM dg_event_log WHERE log_seq = $1', [headless[0]?.log_seq]);
+  // A middle event turned into TraceFinished: every later event of the trace is "after finish".
+  const early = await traceEvents('acme', 6, 3);
+  await pool.query(`UPDATE dg_event_log SET event_type = 'TraceFinished' WHERE log_seq = $1`, [early[2]?.log_seq]);
+  expectedAfterFinish = early.length - 3 + 1;
+  await injectMisplacedTraceStart(pool, { tenantId: 'acme', variant: 'started-later' });
+  await injectEventAfterFinish(pool, { tenantId: 'default' });
+
+  const t = await pool.query<{ tail: number }>('SELECT MAX(log_seq)::float8 AS tail FROM dg_event_log');
+  tail = t.rows[0]?.tail as number;
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+function comparable(result: IntegrityScanResult) {
+  return Object.fromEntries(
+    Object.entries(result.checks).map(([name, check]) => {
+      const rows = [...check.rows] as Record<string, unknown>[];
+      // Continuity rows come in scan order from the chunked scan and in trace order from the single query.
+      if (name === 'traceSeqContinuity')
+        rows.sort((x, y) => `${x.tenantId}/${x.traceId}`.localeCompare(`${y.tenantId}/${y.traceId}`));
+      return [name, { rows, totalCount: check.totalCount }];
+    }),
+  );
+}
+
+describe('chunked integrity scan', () => {
+  it('finds the planted faults in the single-query reference', async () => {
+    const single = await runIntegrityChecks(pool, { cap: 1000 });
+    expect(single.checks.payloadHashDrift.totalCount).toBe(2);
+    expect(single.checks.traceSeqOrdering.totalCount).toBe(2 + 3);
+    expect(single.checks.traceSeqContinuity.totalCount).toBe(2);
+    expect(single.checks.traceStartMismatch.totalCount).toBe(1);
+    expect(single.checks.eventAfterFinish.totalCount).toBe(expectedAfterFinish);
+  });
+
+  it.each([1, 2, 3, 5, 8, 13, 34, 89, 1000])('equals the single-query result with chunks of %i', async (chunkSize) => {
+    const single = await runIntegrityChecks(pool, { cap: 1000 });
+    const chunked = await runIntegrityScan(pool, { chunkSize, cap: 1000 });
+    expect(comparable(chunked)).toEqual(comparable(single));
+    expect(chunked.parity.tenants).toEqual(single.parity.tenants);
+    expect(chunked.scanned).toBe(single.scanned);
+  });
+
+  it('equals the single-query result for one tenant', async () => {
+    for (const tenantId of ['default', 'acme']) {
+      const single = await runIntegrityChecks(pool, { tenantId, cap: 1000 });
+      const chunked = await runIntegrityScan(pool, { tenantId, chunkSize: 4, cap: 1000 });
+      expect(comparable(chunked)).toEqual(comparable(single));
+      expect(chunked.parity.tenants.map((t) => t.tenantId)).toEqual([tenantId]);
+    }
+  });
+
+  it('keeps the first rows up to the cap and still counts them all', async () => {
+    const single = await runIntegrityChecks(pool, { cap: 1000 });
+    const capped = await runIntegrityScan(pool, { chunkSize: 3, cap: 2 });
+    const ordering = capped.checks.traceSeqOrdering;
+    expect(ordering.rows).toEqual(single.checks.traceSeqOrdering.rows.slice(0, 2));
+    expect(ordering.totalCount).toBe(single.checks.traceSeqOrdering.totalCount);
+    expect(ordering.truncated).toBe(true);
+  });
+
+  it('reports progress after each chunk up to the tail', async () => {
+    const seen: ScanProgress[] = [];
+    const result = await runIntegrityScan(pool, { chunkSize: 100, onProgress: (p) => seen.push({ ...p }) });
+    expect(seen).toHaveLength(result.chunks);
+    expect(seen.map((p) => p.scanned)).toEqual([...seen.map((p) => p.scanned)].sort((x, y) => x - y));
+    const lastSeen = seen.at(-1) as ScanProgress;
+    expect(lastSeen.scanned).toBe(lastSeen.total);
+    expect(lastSeen.lastLogSeq).toBe(tail);
+  });
+
+  it('stops between chunks when aborted', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const scan = runIntegrityScan(pool, {
+      chunkSize: 50,
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p.chunks);
+        controller.abort();
+      },
+    });
+    await expect(scan).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual([1]);
+  });
+});
