@@ -102,7 +102,12 @@ export function toSqlError(err: unknown, ctx: SqlErrorContext): DgSqlError {
   const isSqlState = code !== null && /^[0-9A-Z]{5}$/.test(code);
   if (isSqlState) {
     if (TIMEOUT_STATES.has(code)) return new SqlTimeoutError(ctx.target, ctx.sqlName, ctx.timeoutMs ?? null, options);
-    const reason = unreachableReason(code);
+    // 55000 also covers "database is not currently accepting connections" (ALLOW_CONNECTIONS false during
+    // maintenance): no session is possible, so it is an outage, not a wrong query.
+    const reason =
+      code === '55000' && /not currently accepting connections/i.test(message)
+        ? 'database is not accepting connections'
+        : unreachableReason(code);
     if (reason !== null)
       return new SqlUnreachableError(ctx.target, `${reason} (SQLSTATE ${code}): ${message}`, ctx.sqlName, options);
     return new SqlQueryFailedError(ctx.target, ctx.sqlName, code, message, options);
