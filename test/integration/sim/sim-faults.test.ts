@@ -238,7 +238,7 @@ describe('failed upgrade and host actions', () => {
     const scheduled = lines.find((b: Json) => b.label === 'scheduled');
     expect(Object.keys(scheduled).sort()).toEqual(['created_at', 'id', 'label', 'path', 'size_bytes']);
     expect(scheduled.size_bytes).toBeGreaterThan(0);
-    const schemaOf = (b: Json) => new URL(b.path).searchParams.get('schema');
+    const schemaOf = (b: Json) => String(b.path).split('/').at(-1);
     const count = async (schema = 'public') =>
       (await sql(`SELECT COUNT(*)::int AS n FROM ${schema}.dg_event_log`))[0].n as number;
     const backupCount = await count(schemaOf(scheduled) as string);
