@@ -62,6 +62,10 @@ export const ErrorCode = {
   UnknownScenario: 'DG_ERR_UNKNOWN_SCENARIO',
   RunCommandRefused: 'DG_ERR_RUN_COMMAND_REFUSED',
 
+  // The job layer: step jobs, run commands, the runtime
+  RunBusy: 'DG_ERR_RUN_BUSY',
+  StepInterrupted: 'DG_ERR_STEP_INTERRUPTED',
+
   // Step executors: the registry the job layer calls to measure the world for one step
   ExecutorUnknown: 'DG_ERR_EXECUTOR_UNKNOWN',
   ExecutorParamsInvalid: 'DG_ERR_EXECUTOR_PARAMS_INVALID',

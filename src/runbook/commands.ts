@@ -6,7 +6,7 @@ import {
   recordedActor,
   type TextProblem,
 } from './access.js';
-import { assertScenarioOf, EventBatch } from './engine.js';
+import { assertScenarioOf, EventBatch, scenarioChange } from './engine.js';
 import type { Actor, RunEvent, RunEventBody, RunParams } from './events.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
@@ -35,7 +35,8 @@ export type RefusalCode =
   | 'value_required'
   | 'value_invalid'
   | 'stale_fingerprint'
-  | 'not_paused';
+  | 'not_paused'
+  | 'scenario_changed';
 
 export interface Refusal {
   readonly code: RefusalCode;
@@ -80,11 +81,22 @@ function textRefusal(problem: TextProblem, what: 'reason' | 'value', max: number
   return refuse(`${what === 'reason' ? 'reason' : 'value'}_invalid`, `the ${what} contains control characters`);
 }
 
-function operatorCheck(state: RunState, actor: CommandActor, access: AccessPolicy): CommandResult | undefined {
+function operatorCheck(
+  state: RunState,
+  scenario: Scenario,
+  actor: CommandActor,
+  access: AccessPolicy,
+): CommandResult | undefined {
   if (state.outcome !== null)
     return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
   if (!isListed(access.operators, actor)) return refuse('not_operator', `${who(actor)} is not a recovery operator`);
-  return undefined;
+  return changedRefusal(state, scenario);
+}
+
+/** A run started on a scenario version this bot cannot continue takes no command but Abort. */
+function changedRefusal(state: RunState, scenario: Scenario): CommandResult | undefined {
+  const changed = scenarioChange(state, scenario);
+  return changed === undefined ? undefined : refuse('scenario_changed', changed.message);
 }
 
 // ---- start ----
@@ -188,7 +200,7 @@ export function applyDecision(
   now: Date,
 ): CommandResult {
   assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, input.by, access);
+  const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const pending = state.pendingDecision;
   if (pending === null || pending.stepId !== input.stepId || pending.item?.id !== input.itemId) {
@@ -260,6 +272,8 @@ export function applyApproval(
   assertScenarioOf(state, scenario);
   if (state.outcome !== null)
     return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  const changed = changedRefusal(state, scenario);
+  if (changed) return changed;
   const pending = state.pendingApproval;
   if (pending === null || pending.stepId !== input.stepId) {
     const granted = [...state.approvals].reverse().find((a) => a.stepId === input.stepId && a.voided === null);
@@ -310,7 +324,7 @@ export function applyManualResult(
   now: Date,
 ): CommandResult {
   assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, input.by, access);
+  const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const pending = state.pendingManual;
   if (pending === null || pending.stepId !== input.stepId) {
@@ -371,7 +385,7 @@ export function applyRetry(
   now: Date,
 ): CommandResult {
   assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, input.by, access);
+  const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const stepId = state.pause?.stepId;
   if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
@@ -401,7 +415,7 @@ export function applySkip(
   now: Date,
 ): CommandResult {
   assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, input.by, access);
+  const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const stepId = state.pause?.stepId;
   if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);

@@ -41,9 +41,9 @@ export interface ProbeSweep {
   readonly projectionHealth?: ProjectionHealthMeasurement;
   /** Connect and `SELECT 1` with the read-only role. */
   readonly sqlReach: SqlReachMeasurement;
-  /** The SQL integrity checks (contract §5.4); absent when Postgres could not be queried. */
+  /** The SQL integrity checks (contract §5.4); absent, or with `error`, when Postgres could not be queried. */
   readonly integrity?: SqlIntegrityMeasurement;
-  /** The event log's size now and, if one is known, a reference to compare it with. */
+  /** The event log's size now (with `error` when it could not be read) and a reference to compare it with. */
   readonly parity?: { readonly current: SqlParityMeasurement; readonly reference?: ParityReference };
   /** `dg_projection_runs` rows with status queued or running (all tenants), from SQL. */
   readonly openRuns?: readonly OpenRunBody[];
@@ -120,7 +120,7 @@ function gatherFacts(s: ProbeSweep): Facts {
     ph = { data: s.healthz.data.projection_health, source: httpSource(s.healthz.evidence), from: 'healthz' };
   }
   const counts = new Map<IntegrityCheckName, number>();
-  for (const check of s.integrity?.checks ?? []) counts.set(check.name, (counts.get(check.name) ?? 0) + check.rowCount);
+  for (const check of integrityChecks(s)) counts.set(check.name, (counts.get(check.name) ?? 0) + check.rowCount);
   return {
     hz,
     sqlUp: s.sqlReach.reachable,
@@ -131,6 +131,11 @@ function gatherFacts(s: ProbeSweep): Facts {
   };
 }
 
+/** The integrity checks that ran; none when the scan failed (its `error` says why). */
+function integrityChecks(s: ProbeSweep): SqlIntegrityMeasurement['checks'] {
+  return s.integrity === undefined || s.integrity.error !== undefined ? [] : s.integrity.checks;
+}
+
 function integrityRule(
   s: ProbeSweep,
   f: Facts,
@@ -138,13 +143,14 @@ function integrityRule(
   names: readonly IntegrityCheckName[],
   what: string,
 ): DiagnosisRule {
-  const checks = (s.integrity?.checks ?? []).filter((c) => names.includes(c.name));
+  const checks = integrityChecks(s).filter((c) => names.includes(c.name));
   if (checks.length === 0) {
+    const why = s.integrity?.error ? ` (${s.integrity.error.code})` : f.sqlUp ? '' : ' (Postgres unreachable)';
     return {
       id,
       scenario: 'event-log',
       matched: false,
-      because: `not measured: the ${what} check did not run${f.sqlUp ? '' : ' (Postgres unreachable)'}`,
+      because: `not measured: the ${what} check did not run${why}`,
       evidence: [],
     };
   }
@@ -192,6 +198,16 @@ function parityRule(s: ProbeSweep): DiagnosisRule {
       scenario: 'event-log',
       matched: false,
       because: 'not measured: no parity reference is known',
+      evidence: [],
+    };
+  }
+  if (p.current.error !== undefined) {
+    // Counts of a failed query are zeros, not a shrunk log.
+    return {
+      id,
+      scenario: 'event-log',
+      matched: false,
+      because: `not measured: the event log could not be counted (${p.current.error.code})`,
       evidence: [],
     };
   }
@@ -483,7 +499,7 @@ function conflictRules(s: ProbeSweep, f: Facts, matched: ReadonlySet<ScenarioNam
 function coverageRule(s: ProbeSweep, f: Facts): DiagnosisRule {
   const missing: string[] = [];
   if (f.ph === null) missing.push('projection health');
-  if (s.integrity === undefined || s.integrity.checks.length === 0) missing.push('the SQL integrity checks');
+  if (integrityChecks(s).length === 0) missing.push('the SQL integrity checks');
   if (!f.sqlUp) missing.push('SQL reach');
   return {
     id: 'coverage.incomplete',

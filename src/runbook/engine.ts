@@ -74,6 +74,8 @@ export type EngineCommand =
       readonly options: readonly PauseOption[];
       /** Retrying this step repeats a destructive action: it needs an approver (and a second person). */
       readonly retryNeedsApprover: boolean;
+      /** Set when the run was started on a scenario version this bot cannot continue; only Abort is offered. */
+      readonly scenarioChanged?: { readonly runVersion: number; readonly loadedVersion: number };
     }
   | { readonly type: 'finished'; readonly outcome: RunOutcome; readonly switchTo: string | undefined };
 
@@ -103,6 +105,27 @@ export class EventBatch {
     this.events.push(event);
     return event;
   }
+}
+
+/**
+ * Why a run cannot go on under the scenario data loaded now: it was started on another version of it (the bot was
+ * upgraded or rolled back mid-run) that the data does not declare compatible. `undefined` when it can.
+ */
+export function scenarioChange(
+  state: RunState,
+  scenario: Scenario,
+): { readonly runVersion: number; readonly loadedVersion: number; readonly message: string } | undefined {
+  if (state.scenarioVersion === scenario.version || (scenario.compatibleWith ?? []).includes(state.scenarioVersion)) {
+    return undefined;
+  }
+  return {
+    runVersion: state.scenarioVersion,
+    loadedVersion: scenario.version,
+    message:
+      `run ${state.runId} was started on version ${state.scenarioVersion} of the ${scenario.name} scenario, and ` +
+      `this bot has version ${scenario.version}, whose steps may differ: the run cannot continue safely. Abort it ` +
+      'and start a new run, which re-measures from the start.',
+  };
 }
 
 export function assertScenarioOf(state: RunState, scenario: Scenario): void {
@@ -284,6 +307,22 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
     if (s.abort !== null) {
       batch.emit({ type: 'run_finished', outcome: 'aborted', reason: s.abort.reason });
       continue;
+    }
+    const changed = scenarioChange(s, scenario);
+    if (changed !== undefined) {
+      // Step ids, their order and their outputs may mean something else now: nothing is run, asked or skipped.
+      if (s.pause === null || s.pause.options.some((o) => o !== 'abort') || s.pause.reason !== changed.message) {
+        batch.emit({ type: 'run_paused', reason: changed.message, options: ['abort'] });
+        continue;
+      }
+      return done({
+        type: 'paused',
+        stepId: undefined,
+        reason: changed.message,
+        options: ['abort'],
+        retryNeedsApprover: false,
+        scenarioChanged: { runVersion: changed.runVersion, loadedVersion: changed.loadedVersion },
+      });
     }
     if (s.pause !== null) {
       const paused = s.pause.stepId !== undefined ? scenario.steps[stepIndex(scenario, s.pause.stepId)] : undefined;

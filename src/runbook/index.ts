@@ -9,7 +9,8 @@
 //   person:   applyDecision/applyApproval/applyManualResult/applyRetry/applySkip/applyAbort(...) → append
 //             → decideNext(...) → append events → act on command
 // Commands: run_step / check_again → enqueue the job with `jobId` and `delayMs`; await_* → nothing (the person's
-// command continues the run); paused → offer Retry, Skip, Abort; finished → release the run (and start the
+// command continues the run); paused → offer the options it lists (only Abort when `scenarioChanged` is set: the
+// run was started on a scenario version this bot cannot continue); finished → release the run (and start the
 // scenario named by `switchTo` when the outcome is `switched`).
 
 export type { AccessPolicy, CommandActor } from './access.js';
@@ -38,8 +39,17 @@ export {
 } from './commands.js';
 export type { Condition } from './conditions.js';
 export { describeCondition, evaluateCondition } from './conditions.js';
+export type {
+  Diagnosis,
+  DiagnosisRule,
+  DiagnosisVerdict,
+  ParityReference,
+  ProbeSweep,
+  ReleaseInfo,
+} from './diagnose.js';
+export { diagnose } from './diagnose.js';
 export type { EngineCommand, EngineOptions, EngineOutput, PauseOption } from './engine.js';
-export { decideNext } from './engine.js';
+export { decideNext, scenarioChange } from './engine.js';
 export {
   RunCommandRefusedError,
   RunLogInvalidError,
@@ -70,8 +80,10 @@ export type { Judge, JudgeContext, JudgeName, Verdict } from './judges/index.js'
 export { DEFAULT_JUDGE, JUDGE_NAMES, JUDGES, runJudge } from './judges/index.js';
 export type * from './measurements.js';
 export { EXECUTOR_NAMES, hostActionOf, INTEGRITY_CHECKS } from './measurements.js';
+export { clipLine, MAX_ARTIFACT_LABEL, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from './outside-text.js';
 export type { ParamRef, ParamValue } from './params.js';
 export { parseRunEvent, parseRunLog } from './parse.js';
+export { MAX_LISTED_OPTIONS } from './requests.js';
 export { findStep } from './scenario-lookup.js';
 export type {
   ApprovalStep,

@@ -179,8 +179,12 @@ export const INTEGRITY_CHECKS = [
 ] as const;
 export type IntegrityCheckName = (typeof INTEGRITY_CHECKS)[number];
 
-/** `sql.integrity`: the checks of contract §5.4, one query each. */
+/**
+ * `sql.integrity`: the checks of contract §5.4, one query each. When Postgres could not be queried, `error` says
+ * why and `checks` is empty: nothing is known, and the judges fail the step rather than read a clean log.
+ */
 export interface SqlIntegrityMeasurement {
+  /** Every one of {@link INTEGRITY_CHECKS}; a judge fails a list that lacks one. */
   readonly checks: ReadonlyArray<{
     readonly name: IntegrityCheckName;
     readonly rowCount: number;
@@ -189,18 +193,28 @@ export interface SqlIntegrityMeasurement {
     readonly sql: string;
     readonly latencyMs: number;
   }>;
+  /** The scan did not complete (unreachable, timed out, query refused). */
+  readonly error?: SqlFailure;
 }
 
-/** `sql.parity`: `COUNT(*)` and `MAX(log_seq)` of `dg_event_log` (the restore-drill parity of contract §5.4). */
+/**
+ * `sql.parity`: `COUNT(*)` and `MAX(log_seq)` of `dg_event_log` (the restore-drill parity of contract §5.4). With
+ * `error` the counts are 0 and mean nothing.
+ */
 export interface SqlParityMeasurement {
   readonly eventCount: number;
   readonly maxLogSeq: number;
   readonly tenantCount: number;
   readonly sql: string;
   readonly latencyMs: number;
+  /** The query did not complete (unreachable, timed out, query refused). */
+  readonly error?: SqlFailure;
 }
 
-/** `sql.projection_failures`: open `dg_projection_failures` rows of the tenant, grouped (contract §5.4). */
+/**
+ * `sql.projection_failures`: open `dg_projection_failures` rows of the tenant, grouped (contract §5.4). With
+ * `error` the rows are empty and mean nothing.
+ */
 export interface SqlProjectionFailuresMeasurement {
   readonly rows: ReadonlyArray<{
     readonly projection_name: string;
@@ -212,13 +226,24 @@ export interface SqlProjectionFailuresMeasurement {
   }>;
   readonly sql: string;
   readonly latencyMs: number;
+  /** The query did not complete (unreachable, timed out, query refused). */
+  readonly error?: SqlFailure;
 }
 
 // ---- host actions ----
 
+/** Why the host-action layer says an action did not succeed, with its `ErrorCode`. */
+export interface HostFailure {
+  /** e.g. `DG_ERR_HOST_ACTION_FAILED`, `DG_ERR_HOST_ACTION_BAD_OUTPUT`. */
+  readonly code: string;
+  readonly message: string;
+}
+
 /**
  * `host.*`: what a configured host action did. `manual` means the bot must not act: it shows `instructions` and
- * waits for a person to click Done. Output tails and URLs carry no secrets (the executor scrubs them).
+ * waits for a person to click Done. Output tails and URLs carry no secrets (the executor scrubs them). `failure`
+ * is the host-action layer's own verdict; it also catches what an exit code or status cannot show, such as a
+ * `list_backups` whose output does not parse.
  */
 export type HostActionMeasurement =
   | { readonly mode: 'manual'; readonly instructions: string }
@@ -230,6 +255,7 @@ export type HostActionMeasurement =
       readonly timedOut: boolean;
       readonly durationMs: number;
       readonly outputTail: string;
+      readonly failure?: HostFailure;
     }
   | {
       readonly mode: 'http';
@@ -239,8 +265,9 @@ export type HostActionMeasurement =
       readonly timedOut: boolean;
       readonly durationMs: number;
       readonly bodyTail?: string;
-      /** Why no answer arrived (refused, unknown host). */
+      /** Why no answer arrived (refused, unknown host), or why the answer was not a success. */
       readonly error?: string;
+      readonly failure?: HostFailure;
     };
 
 /** One line of `list_backups` output. */
@@ -253,7 +280,10 @@ export interface BackupArtifact {
   readonly label: string;
 }
 
-/** `host.list_backups`: the action's outcome plus the artifacts it printed (none when manual). */
+/**
+ * `host.list_backups`: the action's outcome plus the artifacts it printed: absent when manual or when the output
+ * could not be read (then `failure` says why), possibly empty when the listing found nothing.
+ */
 export type ListBackupsMeasurement = HostActionMeasurement & { readonly artifacts?: readonly BackupArtifact[] };
 
 // ---- smoke checks and the checklist gate ----

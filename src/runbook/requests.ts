@@ -3,19 +3,35 @@ import { evaluateCondition } from './conditions.js';
 import type { DecisionItem, DecisionOption, Evidence, RunEventBody } from './events.js';
 import { fingerprintOf, isJsonObject, type Json, type JsonObject } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { clipLine, cut, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from './outside-text.js';
 import { decisionChoice, latestDecision, resolveParam } from './params.js';
 import { findStep, pick } from './scenario-lookup.js';
 import type { ApprovalStep, DecisionStep, Scenario } from './scenario-schema.js';
 import { type RunState, stepState } from './state.js';
 
 const MAX_REQUEST_EVIDENCE = 40;
+/**
+ * Options built from an earlier step's list (e.g. backup artifacts) offered at most; the recommended one is
+ * always among them, and an option to type any other one covers the rest.
+ */
+export const MAX_LISTED_OPTIONS = 20;
+const MAX_OPTION_LABEL = 300;
+const MAX_OPTION_DETAIL = 1000;
 
-/** Fills `{key}` from `values`; unknown keys stay as they are, so a typo shows instead of vanishing. */
-export function fillTemplate(template: string, values: Readonly<Record<string, Json | undefined>>): string {
+/**
+ * Fills `{key}` from `values`; unknown keys stay as they are, so a typo shows instead of vanishing. Values may
+ * come from outside (a host action's output, DecisionGraph's rows): each is put on one line of at most
+ * `maxValue` characters.
+ */
+export function fillTemplate(
+  template: string,
+  values: Readonly<Record<string, Json | undefined>>,
+  maxValue = MAX_DETAIL_VALUE,
+): string {
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, key: string) => {
     const v = values[key];
     if (v === undefined) return whole;
-    return typeof v === 'string' ? v : JSON.stringify(v);
+    return clipLine(typeof v === 'string' ? v : JSON.stringify(v), maxValue);
   });
 }
 
@@ -39,7 +55,7 @@ export function decisionItems(state: RunState, step: DecisionStep): { item: Deci
   return listOutput(state, source.step, source.output).map((values) => ({
     item: {
       id: String(values[source.id] ?? '').slice(0, 200) || '?',
-      label: fillTemplate(source.label, values).slice(0, 500),
+      label: cut(fillTemplate(source.label, values, MAX_LABEL_VALUE), 500),
     },
     values,
   }));
@@ -47,27 +63,9 @@ export function decisionItems(state: RunState, step: DecisionStep): { item: Deci
 
 /** The options offered now: built from an earlier step's list first, then the data's options that apply. */
 export function buildOptions(state: RunState, step: DecisionStep, itemValues: JsonObject = {}): DecisionOption[] {
-  const options: DecisionOption[] = [];
   const staticIds = new Set(step.options.map((o) => o.id));
-  let recommendedSet = false;
-  const from = step.optionsFrom;
-  if (from !== undefined) {
-    const recommendedId = from.recommendedFrom ? stepState(state, from.step).outputs[from.recommendedFrom] : undefined;
-    for (const entry of listOutput(state, from.step, from.output)) {
-      const id = String(entry[from.id] ?? '').slice(0, 200);
-      if (id === '' || staticIds.has(id) || options.some((o) => o.id === id)) continue;
-      const recommended: boolean = !recommendedSet && id === recommendedId;
-      recommendedSet ||= recommended;
-      options.push({
-        id,
-        label: fillTemplate(from.label, entry).slice(0, 300),
-        ...(from.detail ? { detail: fillTemplate(from.detail, entry).slice(0, 1000) } : {}),
-        ...(recommended ? { recommended: true } : {}),
-        value: id,
-        effect: 'continue',
-      });
-    }
-  }
+  const options = listedOptions(state, step, staticIds);
+  let recommendedSet = options.some((o) => o.recommended === true);
   for (const spec of step.options) {
     if (spec.when !== undefined && !evaluateCondition(spec.when, state)) continue;
     const value = spec.value !== undefined ? resolveParam(spec.value, state) : undefined;
@@ -78,8 +76,8 @@ export function buildOptions(state: RunState, step: DecisionStep, itemValues: Js
     const values = { ...itemValues, ...(value !== undefined ? { value } : {}) };
     options.push({
       id: spec.id,
-      label: fillTemplate(spec.label, values).slice(0, 300),
-      ...(spec.detail ? { detail: fillTemplate(spec.detail, values).slice(0, 1000) } : {}),
+      label: cut(fillTemplate(spec.label, values, MAX_LABEL_VALUE), MAX_OPTION_LABEL),
+      ...(spec.detail ? { detail: cut(fillTemplate(spec.detail, values), MAX_OPTION_DETAIL) } : {}),
       ...(recommended ? { recommended: true } : {}),
       ...(spec.needsReason ? { needsReason: true } : {}),
       ...(spec.needsValue ? { needsValue: spec.needsValue } : {}),
@@ -88,6 +86,38 @@ export function buildOptions(state: RunState, step: DecisionStep, itemValues: Js
     });
   }
   return options;
+}
+
+/**
+ * The options `optionsFrom` builds, in the listed order, at most {@link MAX_LISTED_OPTIONS}. An entry whose id is
+ * empty or too long to be an option id is left out rather than cut, since its id is the value later steps act on.
+ */
+function listedOptions(state: RunState, step: DecisionStep, staticIds: ReadonlySet<string>): DecisionOption[] {
+  const from = step.optionsFrom;
+  if (from === undefined) return [];
+  const recommendedId = from.recommendedFrom ? stepState(state, from.step).outputs[from.recommendedFrom] : undefined;
+  const options: DecisionOption[] = [];
+  const seen = new Set<string>();
+  for (const entry of listOutput(state, from.step, from.output)) {
+    const raw = entry[from.id];
+    const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+    if (id === '' || id.length > 200 || staticIds.has(id) || seen.has(id)) continue;
+    seen.add(id);
+    const recommended = id === recommendedId;
+    options.push({
+      id,
+      label: cut(fillTemplate(from.label, entry, MAX_LABEL_VALUE), MAX_OPTION_LABEL) || id,
+      ...(from.detail ? { detail: cut(fillTemplate(from.detail, entry), MAX_OPTION_DETAIL) } : {}),
+      ...(recommended ? { recommended: true } : {}),
+      value: id,
+      effect: 'continue',
+    });
+  }
+  if (options.length <= MAX_LISTED_OPTIONS) return options;
+  const kept = options.slice(0, MAX_LISTED_OPTIONS);
+  const recommended = options.find((o) => o.recommended === true);
+  if (recommended !== undefined && !kept.includes(recommended)) kept[MAX_LISTED_OPTIONS - 1] = recommended;
+  return kept;
 }
 
 /**
@@ -104,7 +134,7 @@ export function nextDecisionRequest(state: RunState, step: DecisionStep): RunEve
       type: 'decision_requested',
       stepId: step.id,
       item: next.item,
-      prompt: fillTemplate(step.prompt, next.values).slice(0, 2000),
+      prompt: cut(fillTemplate(step.prompt, next.values), 2000),
       options: buildOptions(state, step, next.values),
       evidence: evidenceItems,
     };

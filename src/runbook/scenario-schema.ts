@@ -177,7 +177,17 @@ export type StepKind = Step['kind'];
 
 export const ScenarioSchema = z.strictObject({
   name: z.enum(SCENARIO_NAMES),
+  /**
+   * Raised whenever a change would mislead a run already under way: a step added, removed, reordered or renamed,
+   * an output or option whose meaning changed. Runs started on another version stop and can only be aborted,
+   * unless that version is listed in `compatibleWith`.
+   */
   version: z.number().int().positive(),
+  /**
+   * Earlier versions whose unfinished runs this data may continue: list one only when every step, output and
+   * option such a run may have reached still means the same. @defaultValue none
+   */
+  compatibleWith: z.array(z.number().int().positive()).optional(),
   title: text(200),
   summary: text(2000),
   aliases: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,40}$/)),
@@ -278,6 +288,9 @@ export function crossCheck(scenario: Scenario): string[] {
       for (const d of f.decisions ?? []) earlier(i, d, 'decision', `${where}.fingerprintOf`, 'decision');
     }
   });
+  for (const v of scenario.compatibleWith ?? []) {
+    if (v >= scenario.version) problems.push(`compatibleWith: ${v} is not an earlier version than ${scenario.version}`);
+  }
   const last = scenario.steps[scenario.steps.length - 1];
   if (last?.kind !== 'gate') problems.push('the last step must be the checklist gate');
   for (const step of scenario.steps) {

@@ -1,6 +1,11 @@
 import type { HostActionName } from '../../config/recovery-config.js';
 import { type HostActionResult, runHostAction } from '../../executors/host-actions/index.js';
-import type { BackupArtifact, HostActionMeasurement, ListBackupsMeasurement } from '../../runbook/measurements.js';
+import type {
+  BackupArtifact,
+  HostActionMeasurement,
+  HostFailure,
+  ListBackupsMeasurement,
+} from '../../runbook/measurements.js';
 import type { ExecutorContext } from './context.js';
 import { ExecutorParamsInvalidError } from './errors.js';
 import type { StepParams } from './params.js';
@@ -23,6 +28,11 @@ function joinTail(parts: readonly (string | undefined)[]): string {
   return parts.filter((p): p is string => p !== undefined && p !== '').join('\n');
 }
 
+/** The host-action layer's verdict, so a failure an exit code or status cannot show still fails the step. */
+function failureOf(result: HostActionResult): { failure?: HostFailure } {
+  return result.error ? { failure: { code: result.error.code, message: result.error.message } } : {};
+}
+
 /** A host action's result as the judges read it. */
 export function hostMeasurementOf(result: HostActionResult): HostActionMeasurement {
   switch (result.by) {
@@ -41,6 +51,7 @@ export function hostMeasurementOf(result: HostActionResult): HostActionMeasureme
         timedOut: result.status === 'timeout',
         durationMs: e.durationMs,
         outputTail: joinTail([e.stdoutTail, e.stderrTail, unexplained ? result.error?.message : undefined]),
+        ...failureOf(result),
       };
     }
     case 'http': {
@@ -54,6 +65,7 @@ export function hostMeasurementOf(result: HostActionResult): HostActionMeasureme
         durationMs: e.durationMs,
         bodyTail: e.bodyTail,
         ...(result.error ? { error: result.error.message } : {}),
+        ...failureOf(result),
       };
     }
   }

@@ -72,9 +72,8 @@ export function isJobExecutorName(name: string): name is JobExecutorName {
  * step cannot run or its outcome cannot be known:
  * - `ExecutorUnknownError` (unknown name, or `manual`), `ExecutorParamsInvalidError`, and the host-action
  *   parameter errors: nothing ran;
- * - `HostActionAbortedError`: `ctx.signal` cancelled a host action midway;
- * - the SQL probe errors of `sql.integrity`, `sql.parity` and `sql.projection_failures`, whose measurements have
- *   no place for a failure (see {@link executorFailureOf}).
+ * - `HostActionAbortedError`: `ctx.signal` cancelled a host action midway.
+ * A SQL probe that cannot reach or query Postgres returns its failure as the measurement's `error`.
  */
 export function executeStep<K extends JobExecutorName>(
   executorName: K,

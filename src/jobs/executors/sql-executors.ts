@@ -10,6 +10,7 @@ import {
 } from '../../executors/dg-sql/index.js';
 import type {
   IntegrityCheckName,
+  SqlFailure,
   SqlIntegrityMeasurement,
   SqlParityMeasurement,
   SqlProjectionFailuresMeasurement,
@@ -34,6 +35,25 @@ function scopeTenant(executor: string, params: StepParams, ctx: ExecutorContext)
     : undefined;
 }
 
+function elapsedSince(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+/**
+ * Runs a probe; when Postgres cannot be queried (unreachable, timed out, query refused) the failure becomes the
+ * measurement's `error`, so the judge fails the step instead of reading an empty result as a clean one. Anything
+ * else (a cancelled job, a bug) is thrown.
+ */
+async function measured<T>(probe: () => Promise<T>, failed: (error: SqlFailure, latencyMs: number) => T): Promise<T> {
+  const started = performance.now();
+  try {
+    return await probe();
+  } catch (err) {
+    if (!isDgSqlError(err)) throw err;
+    return failed(sqlFailureOf(err), elapsedSince(started));
+  }
+}
+
 /** `SELECT 1` with the read-only role. A refused or timed-out connection is a measurement, not an error. */
 export async function sqlReach(_params: StepParams, ctx: ExecutorContext): Promise<SqlReachMeasurement> {
   const started = performance.now();
@@ -42,11 +62,7 @@ export async function sqlReach(_params: StepParams, ctx: ExecutorContext): Promi
     return { reachable: true, latencyMs: c.durationMs, serverVersion: c.serverVersion };
   } catch (err) {
     if (!isDgSqlError(err)) throw err;
-    return {
-      reachable: false,
-      latencyMs: Math.round((performance.now() - started) * 10) / 10,
-      error: sqlFailureOf(err),
-    };
+    return { reachable: false, latencyMs: elapsedSince(started), error: sqlFailureOf(err) };
   }
 }
 
@@ -64,20 +80,28 @@ const INTEGRITY_SOURCES: ReadonlyArray<readonly [IntegrityCheckName, keyof Integ
 ];
 
 /**
- * The integrity checks of contract §5.4 in one read-only snapshot. Postgres being unreachable is thrown as the
- * probe's own error (see `executorFailureOf`): this measurement has no place for it, and an empty list of checks
- * must never read as a clean log.
+ * The integrity checks of contract §5.4 in one read-only snapshot. When Postgres cannot be queried the checks are
+ * empty and `error` says why; the judges fail on it, so an empty list never reads as a clean log.
  */
 export async function sqlIntegrity(params: StepParams, ctx: ExecutorContext): Promise<SqlIntegrityMeasurement> {
   const tenantId = scopeTenant('sql.integrity', params, ctx);
-  const scan = await runIntegrityScan(ctx.sql, {
-    ...(tenantId !== undefined ? { tenantId } : {}),
-    cap: INTEGRITY_SAMPLE,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  return measured(
+    async () => {
+      const scan = await runIntegrityScan(ctx.sql, {
+        ...(tenantId !== undefined ? { tenantId } : {}),
+        cap: INTEGRITY_SAMPLE,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      return integrityOf(scan.checks);
+    },
+    (error) => ({ checks: [], error }),
+  );
+}
+
+function integrityOf(checks: IntegrityChecks): SqlIntegrityMeasurement {
   return {
     checks: INTEGRITY_SOURCES.map(([name, key, sql]) => {
-      const check = scan.checks[key] as CheckEvidence<object>;
+      const check = checks[key] as CheckEvidence<object>;
       return {
         name,
         rowCount: check.totalCount,
@@ -92,14 +116,19 @@ export async function sqlIntegrity(params: StepParams, ctx: ExecutorContext): Pr
 /** Event count, tail and tenants of `dg_event_log`, for the restore parity of contract §5.4. */
 export async function sqlParity(params: StepParams, ctx: ExecutorContext): Promise<SqlParityMeasurement> {
   const tenantId = scopeTenant('sql.parity', params, ctx);
-  const snapshot = await takeParitySnapshot(ctx.sql, tenantId !== undefined ? { tenantId } : {});
-  return {
-    eventCount: snapshot.tenants.reduce((n, t) => n + t.eventCount, 0),
-    maxLogSeq: snapshot.tenants.reduce((max, t) => Math.max(max, t.tailLogSeq), 0),
-    tenantCount: snapshot.tenants.length,
-    sql: SQL.parity,
-    latencyMs: snapshot.durationMs,
-  };
+  return measured(
+    async () => {
+      const snapshot = await takeParitySnapshot(ctx.sql, tenantId !== undefined ? { tenantId } : {});
+      return {
+        eventCount: snapshot.tenants.reduce((n, t) => n + t.eventCount, 0),
+        maxLogSeq: snapshot.tenants.reduce((max, t) => Math.max(max, t.tailLogSeq), 0),
+        tenantCount: snapshot.tenants.length,
+        sql: SQL.parity,
+        latencyMs: snapshot.durationMs,
+      };
+    },
+    (error, latencyMs) => ({ eventCount: 0, maxLogSeq: 0, tenantCount: 0, sql: SQL.parity, latencyMs, error }),
+  );
 }
 
 /** The run tenant's open `dg_projection_failures` rows, grouped by projection, error code and event. */
@@ -107,17 +136,22 @@ export async function sqlProjectionFailures(
   _params: StepParams,
   ctx: ExecutorContext,
 ): Promise<SqlProjectionFailuresMeasurement> {
-  const found = await checkOpenFailures(ctx.sql, { tenantId: ctx.tenantId, cap: FAILURE_GROUPS });
-  return {
-    rows: found.rows.map((r) => ({
-      projection_name: r.projectionName,
-      error_code: r.errorCode,
-      event_id: r.eventId,
-      log_seq: r.logSeq,
-      count: r.count,
-      recoverable: r.recoverable,
-    })),
-    sql: SQL.openFailures,
-    latencyMs: found.durationMs,
-  };
+  return measured(
+    async () => {
+      const found = await checkOpenFailures(ctx.sql, { tenantId: ctx.tenantId, cap: FAILURE_GROUPS });
+      return {
+        rows: found.rows.map((r) => ({
+          projection_name: r.projectionName,
+          error_code: r.errorCode,
+          event_id: r.eventId,
+          log_seq: r.logSeq,
+          count: r.count,
+          recoverable: r.recoverable,
+        })),
+        sql: SQL.openFailures,
+        latencyMs: found.durationMs,
+      };
+    },
+    (error, latencyMs) => ({ rows: [], sql: SQL.openFailures, latencyMs, error }),
+  );
 }

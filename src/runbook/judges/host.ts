@@ -6,12 +6,14 @@ import {
   hostActionOf,
   type ListBackupsMeasurement,
 } from '../measurements.js';
+import { clipLine, MAX_ARTIFACT_LABEL } from '../outside-text.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';
 
 const TIMEOUT = 'DG_ERR_HOST_ACTION_TIMEOUT';
 const FAILED = 'DG_ERR_HOST_ACTION_FAILED';
 const UNREACHABLE = 'DG_ERR_HOST_ACTION_UNREACHABLE';
+const BAD_OUTPUT = 'DG_ERR_HOST_ACTION_BAD_OUTPUT';
 
 function hostSource(m: HostActionMeasurement, ctx: JudgeContext): EvidenceSource {
   const action = hostActionOf(ctx.executor) ?? ctx.executor;
@@ -24,6 +26,22 @@ function hostSource(m: HostActionMeasurement, ctx: JudgeContext): EvidenceSource
 function tail(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
   return text.length > 600 ? `…${text.slice(-600)}` : text;
+}
+
+/**
+ * Exit 0 or a 2xx, yet the host-action layer says the action did not succeed (a backup list that does not parse):
+ * its reason stands. Not transient: the same output would come back.
+ */
+function unexplainedFailure(action: string, failure: { code: string; message: string }, item: Evidence): Verdict {
+  return {
+    result: 'failed',
+    error: {
+      code: failure.code.slice(0, 100) || FAILED,
+      message: failure.message.slice(0, 2000) || `${action} failed`,
+    },
+    transient: false,
+    evidence: [{ ...item, ok: false, detail: failure.message.slice(0, 1000) }],
+  };
 }
 
 /**
@@ -73,6 +91,7 @@ export function judgeHostCompleted(m: HostActionMeasurement, ctx: JudgeContext):
         evidence: [item],
       };
     }
+    if (m.failure) return unexplainedFailure(action, m.failure, item);
     return { result: 'passed', outputs: { action, mode: 'command', exitCode: 0 }, evidence: [item] };
   }
   const ok = m.status !== null && m.status >= 200 && m.status < 300;
@@ -110,6 +129,9 @@ export function judgeHostCompleted(m: HostActionMeasurement, ctx: JudgeContext):
       evidence: [item],
     };
   }
+  if (m.failure || m.error) {
+    return unexplainedFailure(action, m.failure ?? { code: FAILED, message: m.error as string }, item);
+  }
   return { result: 'passed', outputs: { action, mode: 'http', status: m.status }, evidence: [item] };
 }
 
@@ -124,41 +146,79 @@ function humanSize(bytes: number): string {
   return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
 }
 
-/** `label · created_at · size`, what a person needs to pick an artifact. */
+/** `label · created_at · size`, what a person needs to pick an artifact; the label is cut to one short line. */
 export function describeArtifact(a: BackupArtifact): string {
-  return `${a.label || a.id} · ${a.created_at} · ${humanSize(a.size_bytes)}`;
+  const label = clipLine(a.label, MAX_ARTIFACT_LABEL) || clipLine(a.id, MAX_ARTIFACT_LABEL);
+  return `${label} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+}
+
+/** Artifacts kept in the step's outputs (newest first, the preferred one always among them). */
+export const MAX_KEPT_ARTIFACTS = 50;
+/** An artifact's id or path becomes an option id and an action parameter: too long for that, it is left out. */
+const MAX_ARTIFACT_REF = 200;
+
+function usable(a: BackupArtifact): boolean {
+  const ref = (v: unknown) => typeof v === 'string' && v !== '' && v.length <= MAX_ARTIFACT_REF;
+  return ref(a.id) && ref(a.path) && typeof a.created_at === 'string' && Number.isFinite(a.size_bytes);
 }
 
 /**
  * The artifacts `list_backups` printed, newest first, and a preferred one: the newest whose label contains
- * `expected.preferLabel` (e.g. `pre-upgrade`), else the newest.
+ * `expected.preferLabel` (e.g. `pre-upgrade`), else the newest. A listing that failed, or whose output could not
+ * be read, fails the step with that reason. A listing that found nothing passes with `count: 0` and says so in
+ * its evidence: the decision that follows then offers typing an artifact by hand (recommended) or aborting.
  */
 export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext): Verdict {
   const done = judgeHostCompleted(m, ctx);
   if (done.result !== 'passed') return done;
-  const artifacts = [...(m.artifacts ?? [])].sort((a, b) =>
+  const source = hostSource(m, ctx);
+  if (m.artifacts === undefined) {
+    return {
+      result: 'failed',
+      error: { code: BAD_OUTPUT, message: 'list_backups succeeded but no backup list could be read from its output' },
+      transient: false,
+      evidence: [...done.evidence, evidence('backup artifacts found', 'unreadable', source, { ok: false })],
+    };
+  }
+  const listed = m.artifacts.filter(usable).map((a) => ({ ...a, label: typeof a.label === 'string' ? a.label : '' }));
+  const dropped = m.artifacts.length - listed.length;
+  const artifacts = [...listed].sort((a, b) =>
     a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0,
   );
   const prefer = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel.toLowerCase() : undefined;
   const preferred =
     (prefer !== undefined ? artifacts.find((a) => a.label.toLowerCase().includes(prefer)) : undefined) ?? artifacts[0];
+  const kept = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
+  if (preferred !== undefined && !kept.includes(preferred)) kept[kept.length - 1] = preferred;
   const outputs: JsonObject = {
-    artifacts: artifacts.map((a) => ({
+    artifacts: kept.map((a) => ({
       id: a.id,
       path: a.path,
-      created_at: a.created_at,
+      created_at: clipLine(a.created_at, 40),
       size_bytes: a.size_bytes,
-      label: a.label,
+      label: clipLine(a.label, 200),
       display: describeArtifact(a),
     })),
     count: artifacts.length,
     ...(preferred ? { preferred: preferred.id } : {}),
   };
-  const items: Evidence[] = [
-    ...done.evidence,
-    evidence('backup artifacts found', artifacts.length, hostSource(m, ctx), {
-      ...(artifacts.length > 0 ? { detail: artifacts.slice(0, 5).map(describeArtifact).join('\n') } : {}),
-    }),
+  const notes = [
+    ...(kept.length < artifacts.length ? [`${kept.length} of them kept: the newest and the preferred one`] : []),
+    ...(dropped > 0
+      ? [`${dropped} ${dropped === 1 ? 'entry' : 'entries'} left out: id or path empty or too long`]
+      : []),
   ];
-  return { result: 'passed', outputs, evidence: items };
+  const found =
+    artifacts.length === 0
+      ? evidence('backup artifacts found', 0, source, {
+          expected: '≥ 1',
+          ok: false,
+          detail:
+            'the listing ran but named no backup: type the id or path of one by hand, or abort' +
+            (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
+        })
+      : evidence('backup artifacts found', artifacts.length, source, {
+          detail: [...kept.slice(0, 5).map(describeArtifact), ...notes].join('\n'),
+        });
+  return { result: 'passed', outputs, evidence: [...done.evidence, found] };
 }

@@ -1,17 +1,39 @@
 import type { Evidence, EvidenceSource } from '../events.js';
 import type { JsonObject } from '../json.js';
-import type {
-  IntegrityCheckName,
-  SqlIntegrityMeasurement,
-  SqlParityMeasurement,
-  SqlProjectionFailuresMeasurement,
-  SqlReachMeasurement,
+import {
+  INTEGRITY_CHECKS,
+  type IntegrityCheckName,
+  type SqlFailure,
+  type SqlIntegrityMeasurement,
+  type SqlParityMeasurement,
+  type SqlProjectionFailuresMeasurement,
+  type SqlReachMeasurement,
 } from '../measurements.js';
 import { evidence, plural, toCount } from './evidence.js';
 import type { Judge, Verdict } from './types.js';
 
 function sqlSource(sql: string, latencyMs: number): EvidenceSource {
   return { kind: 'sql', sql: sql.slice(0, 4000), latencyMs: Math.max(0, latencyMs) };
+}
+
+/**
+ * A SQL probe that could not run measured nothing: the step fails with the probe's code, and a transient failure
+ * (unreachable, timed out) is retried by the step's policy, or checked again inside a poll. Never a pass: an
+ * empty list of checks or rows is not a clean log.
+ */
+function notMeasured(what: string, error: SqlFailure, source: EvidenceSource): Verdict {
+  return {
+    result: 'failed',
+    error: { code: error.code.slice(0, 100), message: `${what} could not be measured: ${error.message}` },
+    transient: error.transient,
+    evidence: [
+      evidence(what, `not measured (${error.code})`, source, {
+        expected: 'measured',
+        ok: false,
+        detail: error.message,
+      }),
+    ],
+  };
 }
 
 function reachEvidence(m: SqlReachMeasurement): Evidence {
@@ -49,6 +71,7 @@ const TRANSIENT_FAILURE_CODES = new Set(['storage']);
 /** Open projection failure rows, grouped, with a suggestion: transient → catch_up, semantic → rebuild. */
 export const judgeProjectionFailures: Judge<SqlProjectionFailuresMeasurement> = (m): Verdict => {
   const source = sqlSource(m.sql, m.latencyMs);
+  if (m.error) return notMeasured('open projection failure rows', m.error, source);
   const rows = m.rows.map((r) => ({
     projection: r.projection_name,
     errorCode: r.error_code,
@@ -108,6 +131,30 @@ const CHECK_LABELS: Record<IntegrityCheckName, string> = {
   cursor_ahead: 'projection cursor ahead of the event tail',
 };
 
+/** A scan that failed or left a check out says nothing about the log. */
+function integrityIncomplete(m: SqlIntegrityMeasurement): Verdict | undefined {
+  const source = sqlSource(m.checks[0]?.sql ?? '-- integrity checks', m.checks[0]?.latencyMs ?? 0);
+  if (m.error) return notMeasured('event log integrity checks', m.error, source);
+  const present = new Set(m.checks.map((c) => c.name));
+  const missing = INTEGRITY_CHECKS.filter((c) => !present.has(c));
+  if (missing.length === 0) return undefined;
+  return {
+    result: 'failed',
+    error: {
+      code: 'integrity_incomplete',
+      message: `the integrity scan did not report ${missing.map((c) => CHECK_LABELS[c]).join(', ')}: the log cannot be called clean`,
+    },
+    transient: false,
+    evidence: [
+      evidence('integrity checks reported', m.checks.length, source, {
+        expected: INTEGRITY_CHECKS.length,
+        ok: false,
+        detail: `missing: ${missing.join(', ')}`,
+      }),
+    ],
+  };
+}
+
 function integrityFacts(m: SqlIntegrityMeasurement): { outputs: JsonObject; items: Evidence[]; damage: number } {
   const counts: Record<string, number> = {};
   const items: Evidence[] = [];
@@ -148,14 +195,21 @@ function integrityFacts(m: SqlIntegrityMeasurement): { outputs: JsonObject; item
   };
 }
 
-/** Gathers the event-log evidence (hash drift, impossible ordering, cursors ahead) without judging it. */
+/**
+ * Gathers the event-log evidence (hash drift, impossible ordering, cursors ahead) without judging it; fails only
+ * when the scan did not complete, since "no damage" must come from checks that ran.
+ */
 export const judgeIntegrityEvidence: Judge<SqlIntegrityMeasurement> = (m) => {
+  const incomplete = integrityIncomplete(m);
+  if (incomplete) return incomplete;
   const { outputs, items } = integrityFacts(m);
   return { result: 'passed', outputs, evidence: items };
 };
 
 /** Fails when the event log (e.g. a restored one) still shows damage; cursors ahead are reported, not failed. */
 export const judgeIntegrityClean: Judge<SqlIntegrityMeasurement> = (m): Verdict => {
+  const incomplete = integrityIncomplete(m);
+  if (incomplete) return incomplete;
   const { outputs, items, damage } = integrityFacts(m);
   if (damage > 0) {
     return {
@@ -177,14 +231,18 @@ function parityOutputs(m: SqlParityMeasurement): JsonObject {
 }
 
 /** Records the event log's size and tail (before a restore, to compare with after). */
-export const judgeParityRecord: Judge<SqlParityMeasurement> = (m) => ({
-  result: 'passed',
-  outputs: parityOutputs(m),
-  evidence: [
-    evidence('dg_event_log COUNT(*)', m.eventCount, sqlSource(m.sql, m.latencyMs)),
-    evidence('dg_event_log MAX(log_seq)', m.maxLogSeq, sqlSource(m.sql, m.latencyMs)),
-  ],
-});
+export const judgeParityRecord: Judge<SqlParityMeasurement> = (m) => {
+  const source = sqlSource(m.sql, m.latencyMs);
+  if (m.error) return notMeasured('dg_event_log COUNT(*) and MAX(log_seq)', m.error, source);
+  return {
+    result: 'passed',
+    outputs: parityOutputs(m),
+    evidence: [
+      evidence('dg_event_log COUNT(*)', m.eventCount, source),
+      evidence('dg_event_log MAX(log_seq)', m.maxLogSeq, source),
+    ],
+  };
+};
 
 /**
  * Compares the restored log with the one recorded before the restore (`params.referenceCount`,
@@ -193,6 +251,7 @@ export const judgeParityRecord: Judge<SqlParityMeasurement> = (m) => ({
  */
 export const judgeParityCompare: Judge<SqlParityMeasurement> = (m, ctx): Verdict => {
   const source = sqlSource(m.sql, m.latencyMs);
+  if (m.error) return notMeasured('restored dg_event_log COUNT(*)', m.error, source);
   const refCount = typeof ctx.params.referenceCount === 'number' ? ctx.params.referenceCount : undefined;
   const refTail = typeof ctx.params.referenceMaxLogSeq === 'number' ? ctx.params.referenceMaxLogSeq : undefined;
   const outputs: JsonObject = { ...parityOutputs(m) };

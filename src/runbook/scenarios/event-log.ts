@@ -1,5 +1,12 @@
 import type { ScenarioInput } from '../scenario-schema.js';
-import { ARGUMENT_PATTERN, checklistGate, pollReplay, rebuildRefusedDecision, waitHealthzConnected } from './shared.js';
+import {
+  ARGUMENT_PATTERN,
+  checklistGate,
+  noBackupsListed,
+  pollReplay,
+  rebuildRefusedDecision,
+  waitHealthzConnected,
+} from './shared.js';
 
 const cursorAheadOrFailures = {
   any: [
@@ -127,6 +134,7 @@ export const eventLogScenario: ScenarioInput = {
         {
           id: 'other',
           label: 'Another artifact (type its id or path)',
+          recommendedWhen: noBackupsListed('list_backups'),
           needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
         },
         { id: 'abort', label: 'Abort the run', effect: 'abort' },

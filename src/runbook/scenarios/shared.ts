@@ -9,6 +9,19 @@ export const workflowIdParam = { $ref: { from: 'param', name: 'workflowId' } } a
 /** A value a person types that later lands in a host action's argv or body: no shell metacharacters. */
 export const ARGUMENT_PATTERN = '^[A-Za-z0-9._:/@+][A-Za-z0-9._:/@+-]*$';
 
+/**
+ * The backup listing named no artifact (it found none, or a person did it by hand): typing one is the way on,
+ * so that option is recommended.
+ */
+export function noBackupsListed(step: string): Condition {
+  return {
+    any: [
+      { step, output: 'count', in: [0] },
+      { step, output: 'manual', in: [true] },
+    ],
+  };
+}
+
 export const WAIT_FOR_HEALTHZ_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
 export const REPLAY_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
 

@@ -1,5 +1,11 @@
 import type { ScenarioInput } from '../scenario-schema.js';
-import { ARGUMENT_PATTERN, checklistGate, WAIT_FOR_HEALTHZ_POLL, waitHealthzConnected } from './shared.js';
+import {
+  ARGUMENT_PATTERN,
+  checklistGate,
+  noBackupsListed,
+  WAIT_FOR_HEALTHZ_POLL,
+  waitHealthzConnected,
+} from './shared.js';
 
 /** Scenario 5: a failed upgrade, rolled back the official way. */
 export const upgradeScenario: ScenarioInput = {
@@ -99,6 +105,7 @@ export const upgradeScenario: ScenarioInput = {
         {
           id: 'other',
           label: 'Another artifact (type its id or path)',
+          recommendedWhen: noBackupsListed('list_backups'),
           needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
         },
         { id: 'abort', label: 'Abort the run', effect: 'abort' },

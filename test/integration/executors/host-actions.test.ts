@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostActionAbortedError } from '../../../src/executors/host-actions/index.js';
@@ -165,6 +166,54 @@ describe('host actions through the registry', () => {
       expect(m.artifacts?.map((a) => a.label)).toContain('scheduled');
     } finally {
       await factory.close();
+    }
+  });
+
+  it('a backup list that does not parse fails the listing with the reason, from a command or a webhook', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('bk-1 /backups/bk-1.dump 2026-03-01\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const print = (text: string) => [process.execPath, '-e', `process.stdout.write(${JSON.stringify(text)})`];
+    const listings = {
+      garbled: recoveryWith({ list_backups: { type: 'command', argv: print('Backups:\n  nightly\n'), timeout_s: 10 } }),
+      webhook: recoveryWith({
+        list_backups: { type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/backups`, timeout_s: 10 },
+      }),
+      empty: recoveryWith({ list_backups: { type: 'command', argv: print(''), timeout_s: 10 } }),
+    };
+    const factories = Object.values(listings).map((r) =>
+      createExecutorContext(configFor(h.sim), r, { logger: silentLogger }),
+    );
+    try {
+      const [garbled, webhook, empty] = await Promise.all(
+        factories.map(
+          async (f) =>
+            (await executeStep('host.list_backups', {}, f.forStep({ runId: 'run-list' }))) as ListBackupsMeasurement,
+        ),
+      );
+      expect(garbled).toMatchObject({ mode: 'command', exitCode: 0 });
+      expect(garbled?.artifacts).toBeUndefined();
+      expect(judge('host.list_backups', garbled as ListBackupsMeasurement)).toMatchObject({
+        result: 'failed',
+        transient: false,
+        error: { code: 'DG_ERR_HOST_ACTION_BAD_OUTPUT', message: expect.stringContaining('line 1 of the stdout') },
+      });
+      expect(webhook).toMatchObject({ mode: 'http', status: 200 });
+      expect(judge('host.list_backups', webhook as ListBackupsMeasurement)).toMatchObject({
+        result: 'failed',
+        error: { code: 'DG_ERR_HOST_ACTION_BAD_OUTPUT', message: expect.stringContaining('response body') },
+      });
+      // A listing that ran and found nothing is not an error: the decision then asks for an artifact by hand.
+      expect(judge('host.list_backups', empty as ListBackupsMeasurement)).toMatchObject({
+        result: 'passed',
+        outputs: { count: 0, artifacts: [] },
+      });
+    } finally {
+      await Promise.all(factories.map((f) => f.close()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

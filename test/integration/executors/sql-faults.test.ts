@@ -1,14 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
-import {
-  createExecutorContext,
-  executeStep,
-  executorFailureOf,
-  measureStep,
-} from '../../../src/jobs/executors/index.js';
+import { createExecutorContext, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
 import type {
   ChecklistMeasurement,
+  Measurement,
   SqlIntegrityMeasurement,
   SqlParityMeasurement,
   SqlProjectionFailuresMeasurement,
@@ -120,7 +116,7 @@ describe('SQL probes as measurements', () => {
     expect(same).toMatchObject({ result: 'passed', outputs: { eventsNotRestored: 0 } });
   });
 
-  it('Postgres refusing connections: sql.reach measures unreachable, the other probes throw a typed error', async () => {
+  it('Postgres refusing connections: every SQL probe measures the failure, and no judge reads a clean log', async () => {
     await h.sim.inject('postgres-down');
     try {
       const reach = (await executeStep('sql.reach', {}, h.ctx())) as SqlReachMeasurement;
@@ -131,8 +127,15 @@ describe('SQL probes as measurements', () => {
         result: 'passed',
         outputs: { postgres: 'unreachable' },
       });
-      const thrown = await executeStep('sql.integrity', {}, h.ctx()).catch((e: unknown) => e);
-      expect(executorFailureOf(thrown)?.code).toMatch(/^DG_ERR_SQL_/);
+      const integrity = (await executeStep('sql.integrity', {}, h.ctx())) as SqlIntegrityMeasurement;
+      expect(integrity.checks).toEqual([]);
+      expect(integrity.error?.code).toMatch(/^DG_ERR_SQL_/);
+      for (const name of ['integrity.evidence', 'integrity.clean'] as const) {
+        expect(judge('sql.integrity', integrity, { judge: name })).toMatchObject({
+          result: 'failed',
+          error: { code: integrity.error?.code },
+        });
+      }
     } finally {
       await h.sim.clear('postgres-down');
     }
@@ -157,12 +160,17 @@ describe('SQL probes as measurements', () => {
       expect(gate.sql).toEqual({ error: expect.objectContaining({ code: 'DG_ERR_SQL_UNREACHABLE', transient: true }) });
       expect(judge('gate.checklist', gate)).toMatchObject({ result: 'failed', transient: true });
       for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures'] as const) {
-        const thrown = await executeStep(executor, {}, ctx).catch((e: unknown) => e);
-        expect(executorFailureOf(thrown)).toMatchObject({ code: 'DG_ERR_SQL_UNREACHABLE', transient: true });
-        expect(await measureStep(executor, {}, ctx)).toMatchObject({
-          kind: 'error',
-          error: { code: 'DG_ERR_SQL_UNREACHABLE', transient: true },
-          source: { kind: 'sql' },
+        const outcome = await measureStep(executor, {}, ctx);
+        expect(outcome).toMatchObject({
+          kind: 'measured',
+          measurement: { error: { code: 'DG_ERR_SQL_UNREACHABLE', transient: true } },
+        });
+        // Transient: the step's retry policy tries again later.
+        const m = (outcome as { measurement: Measurement }).measurement;
+        expect(judge(executor, m), executor).toMatchObject({
+          result: 'failed',
+          transient: true,
+          error: { code: 'DG_ERR_SQL_UNREACHABLE' },
         });
       }
     } finally {

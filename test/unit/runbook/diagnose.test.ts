@@ -317,6 +317,31 @@ describe('diagnose', () => {
     expect(rule(d, 'coverage.incomplete').because).toMatch(/the SQL integrity checks/);
   });
 
+  it('takes SQL probes that failed for not measured, not for a clean or a shrunk log', () => {
+    const timeout = { code: 'DG_ERR_SQL_TIMEOUT', message: 'statement timeout', transient: true };
+    const d = diagnose({
+      ...clean(),
+      integrity: { checks: integrity().checks, error: timeout },
+      parity: {
+        current: {
+          eventCount: 0,
+          maxLogSeq: 0,
+          tenantCount: 0,
+          sql: 'SELECT COUNT(*)',
+          latencyMs: 5000,
+          error: timeout,
+        },
+        reference: { eventCount: 2168, maxLogSeq: 2168 },
+      },
+    });
+    expect(d.verdict).toBe('unclear');
+    expect(d.candidates).toEqual([]);
+    expect(rule(d, 'event_log.parity_shrunk')).toMatchObject({ matched: false });
+    expect(rule(d, 'event_log.parity_shrunk').because).toMatch(/not measured.*DG_ERR_SQL_TIMEOUT/);
+    expect(rule(d, 'event_log.payload_hash_drift').because).toMatch(/not measured.*DG_ERR_SQL_TIMEOUT/);
+    expect(rule(d, 'coverage.incomplete').because).toMatch(/the SQL integrity checks/);
+  });
+
   it('does not call open runs orphaned while a replay job is live', () => {
     const ph = { ...projections(), open_runs: [orphan] };
     const d = diagnose(withProjections(clean(), ph, 1));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  applyAbort,
   applyApproval,
   applyDecision,
   applyRetry,
@@ -556,7 +557,8 @@ describe('scenario data the engine must survive', () => {
   it('pauses on a decision none of whose options applies, and goes on when it is skipped', () => {
     const scenario = parseScenario({
       name: 'upgrade',
-      version: 9,
+      // The run is started on the shipped upgrade data (version 1); this stand-in continues it.
+      version: 1,
       title: 'test',
       summary: 'test',
       aliases: [],
@@ -601,5 +603,87 @@ describe('scenario data the engine must survive', () => {
     expect(eventsOf(d, 'step_failed').map((e) => e.error.code)).toEqual(['no_options', 'no_options']);
     expect(d.state.steps.pick?.status).toBe('skipped');
     expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+});
+
+describe('a run started on another version of its scenario', () => {
+  // The bot was upgraded mid-run: the stored run says version 1, the data loaded now is version 2.
+  const shipped = getScenario('restart');
+  const bumped = (extra: { compatibleWith?: number[] } = {}) => parseScenario({ ...shipped, version: 2, ...extra });
+
+  it('stops the run with only Abort offered, and neither runs, records nor accepts anything else', () => {
+    const d = start(restartFault(), 'restart');
+    const first = decideNext(d.state, d.scenario, d.now, { access: ACCESS });
+    expect(first.command.type).toBe('run_step');
+    const wanted = first.command.type === 'run_step' ? first.command.jobId : '';
+    append(d, first.events);
+
+    const newer = bumped();
+    const out = decideNext(d.state, newer, d.now, { access: ACCESS });
+    expect(out.events).toMatchObject([{ type: 'run_paused', options: ['abort'] }]);
+    expect(out.command).toMatchObject({
+      type: 'paused',
+      options: ['abort'],
+      retryNeedsApprover: false,
+      scenarioChanged: { runVersion: 1, loadedVersion: 2 },
+    });
+    expect(out.command.type === 'paused' && out.command.reason).toMatch(
+      /started on version 1 of the restart scenario.*version 2.*Abort it and start a new run/,
+    );
+    for (const e of out.events) RunEventSchema.parse(e);
+    append(d, out.events);
+    // Deciding again adds nothing: the pause is already recorded.
+    expect(decideNext(d.state, newer, d.now, { access: ACCESS }).events).toEqual([]);
+
+    // The job the run wanted before the upgrade is dropped, and a late outcome is not recorded.
+    expect(beginStep(d.state, newer, { jobId: wanted }, d.now).kind).toBe('stale');
+    const late = recordOutcome(
+      d.state,
+      newer,
+      {
+        jobId: wanted,
+        phase: 'execute',
+        outcome: { kind: 'error', error: { code: 'DG_ERR_API_UNREACHABLE', message: 'refused', transient: true } },
+      },
+      d.now,
+    );
+    expect(late).toEqual({ events: [], stale: true });
+
+    expect(applyRetry(d.state, newer, { by: APPROVER }, ACCESS, d.now)).toMatchObject({
+      ok: false,
+      refusal: { code: 'scenario_changed' },
+    });
+    expect(applySkip(d.state, newer, { by: STARTER, reason: 'go on' }, ACCESS, d.now)).toMatchObject({
+      ok: false,
+      refusal: { code: 'scenario_changed' },
+    });
+    const aborted = applyAbort(d.state, { by: STARTER, reason: 'bot upgraded' }, ACCESS, d.now);
+    expect(aborted.ok).toBe(true);
+    if (aborted.ok) append(d, aborted.events);
+    expect(decideNext(d.state, newer, d.now).command).toMatchObject({ type: 'finished', outcome: 'aborted' });
+  });
+
+  it('refuses decisions and approvals, also on a run newer than the data (a bot rolled back)', () => {
+    const d = start(restartFault(), 'restart');
+    const state = { ...d.state, scenarioVersion: 3 };
+    const data = bumped({ compatibleWith: [1] });
+    expect(
+      applyDecision(state, data, { stepId: 'restart_decision', optionId: 'x', by: STARTER }, ACCESS, d.now),
+    ).toMatchObject({ ok: false, refusal: { code: 'scenario_changed' } });
+    expect(applyApproval(state, data, { stepId: 'approve', by: APPROVER }, ACCESS, d.now)).toMatchObject({
+      ok: false,
+      refusal: { code: 'scenario_changed', message: expect.stringContaining('started on version 3') },
+    });
+  });
+
+  it('goes on when the loaded data declares the run version compatible', () => {
+    const d: Drive = { ...start(restartFault(), 'restart'), scenario: bumped({ compatibleWith: [1] }) };
+    run(d);
+    expect(d.state.outcome?.outcome).toBe('recovered');
+    expect(eventsOf(d, 'run_paused')).toEqual([]);
+  });
+
+  it('refuses data that calls a later version compatible', () => {
+    expect(() => bumped({ compatibleWith: [2] })).toThrow(/compatibleWith: 2 is not an earlier version than 2/);
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type BackupArtifact,
   type ChecklistMeasurement,
   type HealthzBody,
   type JudgeContext,
   type JudgeName,
+  MAX_ARTIFACT_LABEL,
   type Measurement,
   type ProjectionHealthBody,
   RunEventSchema,
@@ -380,6 +382,54 @@ describe('SQL judges', () => {
     });
   });
 
+  it('fails every SQL probe that could not query Postgres, never reading it as a clean log', () => {
+    const down = { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true };
+    const refused = {
+      code: 'DG_ERR_SQL_QUERY_FAILED',
+      message: 'permission denied for dg_event_log',
+      transient: false,
+    };
+    const cases: [JudgeName, Measurement, string][] = [
+      ['integrity.evidence', { checks: [], error: down }, 'sql.integrity'],
+      ['integrity.clean', { checks: [], error: down }, 'sql.integrity'],
+      [
+        'parity.record',
+        { eventCount: 0, maxLogSeq: 0, tenantCount: 0, sql: 'SELECT', latencyMs: 1, error: down },
+        'sql.parity',
+      ],
+      [
+        'parity.compare',
+        { eventCount: 0, maxLogSeq: 0, tenantCount: 0, sql: 'SELECT', latencyMs: 1, error: down },
+        'sql.parity',
+      ],
+      ['failures.classify', { rows: [], sql: 'SELECT', latencyMs: 1, error: down }, 'sql.projection_failures'],
+    ];
+    for (const [name, m, executor] of cases) {
+      const v = judge(name, m, { executor, params: { referenceCount: 10 } });
+      expect(v, name).toMatchObject({ result: 'failed', transient: true, error: { code: 'DG_ERR_SQL_UNREACHABLE' } });
+      expect(v.evidence[0], name).toMatchObject({ ok: false, detail: 'connect ECONNREFUSED' });
+      expect(v.result === 'failed' && v.error.message, name).toContain('could not be measured');
+    }
+    // A refused query fails the same way next time: the run pauses instead of retrying.
+    expect(judge('integrity.clean', { checks: [], error: refused }, { executor: 'sql.integrity' })).toMatchObject({
+      result: 'failed',
+      transient: false,
+      error: { code: 'DG_ERR_SQL_QUERY_FAILED' },
+    });
+  });
+
+  it('does not call a log clean when the integrity scan left checks out', () => {
+    const partial = {
+      checks: [{ name: 'payload_hash_drift' as const, rowCount: 0, sample: [], sql: '-- drift', latencyMs: 1 }],
+    };
+    for (const name of ['integrity.evidence', 'integrity.clean'] as const) {
+      const v = judge(name, partial, { executor: 'sql.integrity' });
+      expect(v).toMatchObject({ result: 'failed', transient: false, error: { code: 'integrity_incomplete' } });
+      expect(v.result === 'failed' && v.error.message).toContain('events after TraceFinished');
+    }
+    expect(judge('integrity.evidence', { checks: [] }, { executor: 'sql.integrity' }).result).toBe('failed');
+  });
+
   it('waits for SQL to connect', () => {
     expect(
       judge(
@@ -472,6 +522,107 @@ describe('host action judges', () => {
       'nightly · 2026-03-07T00:00:00Z · 5.0 GiB',
     );
     expect(judge('backups.list', m, { executor: 'host.list_backups' })).toMatchObject({ outputs: { preferred: 'c' } });
+  });
+});
+
+describe('backup listing', () => {
+  const c = { executor: 'host.list_backups' };
+  const cmd = {
+    mode: 'command' as const,
+    argv: ['list-backups'],
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    durationMs: 1,
+    outputTail: '',
+  };
+  const artifact = (i: number, over: Partial<BackupArtifact> = {}): BackupArtifact => ({
+    id: `bk-${i}`,
+    path: `/b/bk-${i}.dump`,
+    created_at: new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString(),
+    size_bytes: 1024,
+    label: 'nightly',
+    ...over,
+  });
+
+  it('fails with the reason when the listing printed something that does not parse, though it exited 0', () => {
+    const badOutput = {
+      code: 'DG_ERR_HOST_ACTION_BAD_OUTPUT',
+      message: 'list_backups: line 2 of the stdout is not valid JSON',
+    };
+    const command = judge('backups.list', { ...cmd, failure: badOutput }, c);
+    expect(command).toMatchObject({ result: 'failed', transient: false, error: badOutput });
+    expect(command.evidence[0]).toMatchObject({ ok: false, detail: badOutput.message });
+    const webhook = {
+      mode: 'http' as const,
+      method: 'GET',
+      url: 'http://127.0.0.1:4199/backups',
+      status: 200,
+      timedOut: false,
+      durationMs: 3,
+      error: badOutput.message,
+    };
+    expect(judge('backups.list', { ...webhook, failure: badOutput }, c)).toMatchObject({
+      result: 'failed',
+      error: badOutput,
+    });
+    // Only the message, as an older executor reports it: still a failure, not an empty list.
+    expect(judge('backups.list', webhook, c)).toMatchObject({
+      result: 'failed',
+      error: { code: 'DG_ERR_HOST_ACTION_FAILED', message: badOutput.message },
+    });
+    // A successful action without a list is not an empty list either.
+    expect(judge('backups.list', cmd, c)).toMatchObject({
+      result: 'failed',
+      error: { code: 'DG_ERR_HOST_ACTION_BAD_OUTPUT' },
+    });
+    // The same failure ends any host action, not just the listing.
+    expect(judge('host.completed', { ...cmd, failure: badOutput }, { executor: 'host.stop_writes' }).result).toBe(
+      'failed',
+    );
+  });
+
+  it('says plainly that a listing found nothing, and what a person can do', () => {
+    const v = judge('backups.list', { ...cmd, artifacts: [] }, c);
+    expect(v).toMatchObject({ result: 'passed', outputs: { count: 0, artifacts: [] } });
+    expect(v.result === 'passed' && 'preferred' in v.outputs).toBe(false);
+    expect(v.evidence.at(-1)).toMatchObject({
+      label: 'backup artifacts found',
+      measured: 0,
+      expected: '≥ 1',
+      ok: false,
+    });
+    expect(v.evidence.at(-1)?.detail).toContain('type the id or path of one by hand, or abort');
+  });
+
+  it('keeps outside labels short and on one line, and leaves out artifacts it could not offer', () => {
+    const long = `weekly\n${'x'.repeat(300)}`;
+    const v = judge(
+      'backups.list',
+      { ...cmd, artifacts: [artifact(1, { label: long }), artifact(2, { id: 'y'.repeat(201) }), artifact(3)] },
+      c,
+    );
+    const listed =
+      v.result === 'passed' ? (v.outputs.artifacts as { id: string; label: string; display: string }[]) : [];
+    expect(listed.map((a) => a.id)).toEqual(['bk-3', 'bk-1']);
+    const display = listed[1]?.display ?? '';
+    expect(display.startsWith('weekly xxx')).toBe(true);
+    expect(display).not.toContain('\n');
+    expect(display.split(' · ')[0]).toHaveLength(MAX_ARTIFACT_LABEL);
+    expect(display.split(' · ')[0]?.endsWith('…')).toBe(true);
+    expect(listed[1]?.label.length).toBeLessThanOrEqual(200);
+    expect(v.evidence.at(-1)?.detail).toContain('1 entry left out: id or path empty or too long');
+  });
+
+  it('keeps the newest artifacts of a long listing, and the preferred one among them', () => {
+    const many = Array.from({ length: 80 }, (_, i) => artifact(i, i === 3 ? { label: 'pre-upgrade' } : {}));
+    const v = judge('backups.list', { ...cmd, artifacts: many }, { ...c, expected: { preferLabel: 'pre-upgrade' } });
+    expect(v).toMatchObject({ result: 'passed', outputs: { count: 80, preferred: 'bk-3' } });
+    const ids = v.result === 'passed' ? (v.outputs.artifacts as { id: string }[]).map((a) => a.id) : [];
+    expect(ids).toHaveLength(50);
+    expect(ids[0]).toBe('bk-79');
+    expect(ids).toContain('bk-3');
+    expect(v.evidence.at(-1)?.detail).toContain('50 of them kept: the newest and the preferred one');
   });
 });
 

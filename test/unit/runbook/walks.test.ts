@@ -328,6 +328,78 @@ describe('event-log scenario', () => {
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
 
+  it('recommends typing an artifact when the backup listing finds none', () => {
+    const w = fault();
+    w.backups = [];
+    const d = run(start(w, 'event-log'), {
+      decide: (cmd) =>
+        cmd.stepId === 'choose_backup' ? { optionId: 'other', value: '/backups/offsite-0301.dump' } : undefined,
+    });
+    const asked = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'choose_backup');
+    expect(asked?.options.map((o) => [o.id, o.recommended === true])).toEqual([
+      ['other', true],
+      ['abort', false],
+    ]);
+    expect(asked?.evidence.find((e) => e.label === 'backup artifacts found')).toMatchObject({ measured: 0, ok: false });
+    expect(w.restoredArtifact).toBe('/backups/offsite-0301.dump');
+    expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+
+  it('pauses on a backup list that cannot be read instead of offering no backup', () => {
+    const w = fault();
+    const message = 'list_backups: line 1 of the stdout is not valid JSON';
+    const d = run(start(w, 'event-log'), {
+      intercept: (call) =>
+        call.executor === 'host.list_backups'
+          ? {
+              kind: 'measured',
+              measurement: {
+                mode: 'command',
+                argv: ['list-backups'],
+                exitCode: 0,
+                signal: null,
+                timedOut: false,
+                durationMs: 4,
+                outputTail: 'Backups:\n  nightly',
+                failure: { code: 'DG_ERR_HOST_ACTION_BAD_OUTPUT', message },
+              },
+            }
+          : undefined,
+    });
+    expect(d.state.status).toBe('paused');
+    expect(d.state.pause).toMatchObject({ stepId: 'list_backups', options: ['retry', 'skip', 'abort'] });
+    expect(d.state.pause?.reason).toContain(message);
+    expect(d.state.steps.list_backups?.error?.code).toBe('DG_ERR_HOST_ACTION_BAD_OUTPUT');
+    expect(eventsOf(d, 'decision_requested').some((e) => e.stepId === 'choose_backup')).toBe(false);
+  });
+
+  it('tries the integrity scan again when Postgres was briefly unreachable, and never takes it for no damage', () => {
+    const w = fault();
+    let failures = 1;
+    const d = run(start(w, 'event-log'), {
+      intercept: (call) =>
+        call.executor === 'sql.integrity' && failures-- > 0
+          ? {
+              kind: 'measured',
+              measurement: {
+                checks: [],
+                error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true },
+              },
+            }
+          : undefined,
+    });
+    const first = eventsOf(d, 'step_failed').find((e) => e.stepId === 'gather_integrity');
+    expect(first).toMatchObject({ attempt: 1, transient: true, error: { code: 'DG_ERR_SQL_UNREACHABLE' } });
+    expect(first?.retryAt).toBeDefined();
+    expect(d.state.steps.gather_integrity).toMatchObject({
+      status: 'passed',
+      attempt: 2,
+      outputs: { damage: 'found' },
+    });
+    expect(d.state.steps.no_damage?.status).toBe('skipped');
+    expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+
   it('stops when no damage is found', () => {
     const w = new World();
     const d = run(start(w, 'event-log'));
