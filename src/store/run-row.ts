@@ -24,6 +24,16 @@ export type RunRowState = Omit<JournalRun, 'summaryMd' | 'updatedAt'>;
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
+/** `startedBy` is an actor object (`{id, name?, via}`) in run events; a bare string is accepted too. */
+function actorName(value: unknown): string | undefined {
+  if (typeof value === 'string') return text(value);
+  if (value !== null && typeof value === 'object') {
+    const actor = value as { id?: unknown; name?: unknown };
+    return text(actor.id) ?? text(actor.name);
+  }
+  return undefined;
+}
+
 /**
  * Applies events (in sequence order, following `previous.lastSeq`) to a run's row. Only the envelope's `type` and
  * the optional `scenario`, `tenantId`, `startedBy` and `outcome` fields are read; everything else is payload.
@@ -47,7 +57,7 @@ export function foldRunRow(previous: RunRowState | undefined, events: readonly S
       ...row,
       scenario: text(e.scenario) ?? row.scenario,
       tenantId: text(e.tenantId) ?? row.tenantId,
-      startedBy: text(e.startedBy) ?? row.startedBy,
+      startedBy: actorName(e.startedBy) ?? row.startedBy,
       lastSeq: e.seq,
     };
     if (e.type === RUN_STARTED) {

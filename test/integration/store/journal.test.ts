@@ -184,7 +184,7 @@ describe('run status and queries', () => {
         at: new Date(Date.UTC(2026, 1, 1, 10, minute)).toISOString(),
         scenario: 'restart',
         tenantId: 'default',
-        startedBy: 'U1',
+        startedBy: { id: 'U1', name: 'dana', via: 'slack' },
       });
       await j.appendJournal([start('a', 1), start('b', 2), start('c', 3)]);
       await j.appendJournal([
@@ -195,6 +195,7 @@ describe('run status and queries', () => {
         status: 'finished',
         outcome: 'recovered',
         finishedAt: '2026-02-01T10:30:00.000Z',
+        startedBy: 'U1',
       });
       expect(await j.getRun('b')).toMatchObject({ status: 'aborted', outcome: 'aborted' });
       expect((await j.listUnfinishedRuns()).map((r) => r.runId)).toEqual(['c']);
