@@ -1,0 +1,137 @@
+import type { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/env.js';
+import { loadConfig } from '../config/env.js';
+import { loadRecoveryConfig, type RecoveryConfig } from '../config/recovery-config.js';
+import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
+import { createRecoveryRuntime, type RecoveryRuntime } from '../jobs/index.js';
+import { RunLogUnavailableError } from '../jobs/run-log/index.js';
+import { serverOf } from '../jobs/triage/index.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createJournal, type Journal } from '../store/index.js';
+
+/** How the terminal front end reaches its state; the demo sets these, a shell leaves them to the defaults. */
+export interface CliRuntimeOptions {
+  /** Redis key prefix of the deployment. @defaultValue the job layer's (`dgr:`) */
+  readonly prefix?: string;
+  /** Multiplies every poll interval, poll deadline and retry backoff; for drills. @defaultValue 1 */
+  readonly timeScale?: number;
+  /** Period of the reconciler's sweep. @defaultValue the runtime's */
+  readonly reconcileIntervalMs?: number;
+}
+
+export interface CliContext {
+  readonly config: Config;
+  readonly recovery: RecoveryConfig;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly runtimeOptions: CliRuntimeOptions;
+  /** The runtime, opened on first use: `all` runs step jobs in this process, `service` only steers runs. */
+  runtime(role: 'all' | 'service'): Promise<RecoveryRuntime>;
+  /** The journal, shared with the runtime. */
+  journal(): Journal;
+  /** DecisionGraph's API and Postgres, for the read-only probes of `status` and `diagnose`. */
+  executors(): ExecutorContextFactory;
+  close(): Promise<void>;
+}
+
+/** How long the terminal waits for Redis before saying it is not there. */
+const REDIS_CHECK_MS = 3000;
+
+/**
+ * Fails fast, with the server named, when Redis does not answer: the job layer would otherwise keep retrying (as a
+ * long-running bot should), and a person at a terminal would see nothing but a hang.
+ */
+async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: REDIS_CHECK_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let first: Error | undefined;
+  redis.on('error', (err: Error) => {
+    first ??= err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    const where = serverOf(url, '6379')?.server ?? 'REDIS_URL';
+    throw new RunLogUnavailableError(
+      `Redis at ${where} does not answer (${(first ?? (err as Error)).message}); runs live in Redis, so start it or set REDIS_URL`,
+      { cause: err },
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Reads the configuration (the environment, then `RECOVERY_CONFIG`) and opens connections lazily, so `help` and
+ * bad usage never connect anywhere and `diagnose` never needs Redis. Logs go to `logStream` (stderr), at `warn`
+ * unless `LOG_LEVEL` says otherwise: the terminal's own output is for people.
+ */
+export async function openCliContext(
+  env: Readonly<Record<string, string | undefined>>,
+  logStream: Writable,
+  runtimeOptions: CliRuntimeOptions = {},
+): Promise<CliContext> {
+  const config = loadConfig(env);
+  const recovery = await loadRecoveryConfig(config.recoveryConfigPath, env);
+  const level = env.LOG_LEVEL ? config.logLevel : 'warn';
+  const logger = createLogger({ level, name: 'dg-recovery-cli' }, logStream);
+  let journal: Journal | undefined;
+  let runtime: Promise<RecoveryRuntime> | undefined;
+  let runtimeRole: 'all' | 'service' | undefined;
+  let executors: ExecutorContextFactory | undefined;
+
+  const journalOf = (): Journal => {
+    journal ??= createJournal({ connectionString: config.databaseUrl, logger });
+    return journal;
+  };
+
+  return {
+    config,
+    recovery,
+    logger,
+    env,
+    runtimeOptions,
+    runtime(role) {
+      if (runtime !== undefined) {
+        if (runtimeRole === 'service' && role === 'all') throw new Error('the runtime was opened without workers');
+        return runtime;
+      }
+      runtimeRole = role;
+      runtime = (async () => {
+        await checkRedis(config.redisUrl);
+        const created = await createRecoveryRuntime(config, recovery, {
+          logger,
+          role,
+          journal: journalOf(),
+          ...(runtimeOptions.prefix !== undefined ? { prefix: runtimeOptions.prefix } : {}),
+          ...(runtimeOptions.timeScale !== undefined ? { timeScale: runtimeOptions.timeScale } : {}),
+          ...(runtimeOptions.reconcileIntervalMs !== undefined
+            ? { reconcileIntervalMs: runtimeOptions.reconcileIntervalMs }
+            : {}),
+        });
+        if (role === 'all') await created.startWorkers();
+        return created;
+      })();
+      return runtime;
+    },
+    journal: journalOf,
+    executors() {
+      executors ??= createExecutorContext(config, recovery, { logger });
+      return executors;
+    },
+    async close() {
+      const opened = runtime;
+      runtime = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.close();
+      await executors?.close();
+      await journal?.close();
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { userInfo } from 'node:os';
+import { createDiagnoser, describeStateLocation, readHealth, stateLocation } from '../jobs/triage/index.js';
+import { findScenario } from '../runbook/index.js';
+import type { CliCommand } from './args.js';
+import type { CliContext } from './cli-context.js';
+import type { Prompter } from './prompter.js';
+import { recover } from './recover.js';
+import { renderLog } from './render.js';
+import { createAutoResponder, createInteractiveResponder, type Responder } from './responder.js';
+import type { CliActor } from './service.js';
+import type { Style } from './style.js';
+import { summaryMarkdown, writeSummaryFile } from './summary-file.js';
+import { historyRowOf, renderActiveRuns, renderDiagnosis, renderHealthVerdict, renderHistory } from './views.js';
+
+export interface CommandIo {
+  readonly print: (line: string) => void;
+  readonly style: Style;
+  /** Opened only by commands that ask questions. */
+  readonly prompter: () => Prompter;
+  readonly signal?: AbortSignal;
+}
+
+/** Lets a caller answer what `--auto` cannot (the demo performs the simulator's manual steps). */
+export type ResponderFactory = (auto: Responder) => Responder;
+
+/** The person at the terminal: `--as`, else the operating-system user. */
+export function terminalActor(as: string | undefined): CliActor {
+  const name = as ?? safeUserName();
+  return { id: name, name, via: 'cli' };
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username || 'terminal';
+  } catch {
+    return 'terminal';
+  }
+}
+
+type Recover = Extract<CliCommand, { kind: 'recover' }>;
+
+export async function runRecover(
+  cmd: Recover,
+  ctx: CliContext,
+  io: CommandIo,
+  wrapAuto?: ResponderFactory,
+): Promise<number> {
+  const starter = terminalActor(cmd.as);
+  const auto = createAutoResponder();
+  const responder = cmd.auto
+    ? (wrapAuto?.(auto) ?? auto)
+    : createInteractiveResponder({
+        prompter: io.prompter(),
+        style: io.style,
+        print: io.print,
+        ...(cmd.approver !== undefined ? { approver: cmd.approver } : {}),
+      });
+  const title = findScenario(cmd.scenario)?.title ?? cmd.scenario;
+  io.print(
+    io.style.dim(`Starting ${cmd.scenario} (${title}) as ${starter.name}${cmd.auto ? ', automatic answers' : ''}…`),
+  );
+  const runtime = await ctx.runtime('all');
+  const result = await recover({
+    service: runtime.service,
+    request: {
+      scenario: cmd.scenario,
+      ...(cmd.tenantId !== undefined ? { tenantId: cmd.tenantId } : {}),
+      params: {
+        ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
+        ...(cmd.workflowId !== undefined ? { workflowId: cmd.workflowId } : {}),
+        ...(cmd.release !== undefined ? { previousRelease: cmd.release } : {}),
+      },
+    },
+    starter,
+    responder,
+    style: io.style,
+    print: io.print,
+    ...(cmd.summaryDir !== undefined ? { summaryDir: cmd.summaryDir } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
+  // The run is recorded in Redis already; this makes the durable journal complete before the process goes.
+  await runtime.drainJournal(10_000).catch((err: unknown) => {
+    ctx.logger.warn({ err }, 'the journal has not caught up yet; the bot will finish writing it');
+  });
+  return result.exitCode;
+}
+
+export async function runStatus(runId: string | undefined, ctx: CliContext, io: CommandIo): Promise<number> {
+  const { print, style } = io;
+  const runtime = await ctx.runtime('service');
+  if (runId !== undefined) {
+    const run = await runtime.service.get(runId);
+    if (run === null) {
+      print(style.red(`No run ${runId} in the live log or the journal.`));
+      return 1;
+    }
+    const scenario = findScenario(run.state.scenario);
+    for (const line of renderLog(run.events, { style, ...(scenario ? { scenario } : {}) })) print(line);
+    print('');
+    const s = run.state;
+    print(
+      s.outcome
+        ? `Run ${runId} finished: ${s.outcome.outcome}.`
+        : `Run ${runId} is ${s.status.replaceAll('_', ' ')}${s.currentStepId ? ` at ${s.currentStepId}` : ''}.`,
+    );
+    return 0;
+  }
+  const ctxForProbe = ctx.executors().forStep({ runId: 'status' });
+  const [health, active] = await Promise.all([readHealth(ctxForProbe), runtime.service.listActive()]);
+  print(
+    style.bold(`DecisionGraph at ${ctx.config.decisionGraph.baseUrl}, tenant ${ctx.config.decisionGraph.tenantId}`),
+  );
+  for (const line of renderHealthVerdict(health.verdict, style)) print(line);
+  print('');
+  for (const line of renderActiveRuns(active, style)) print(line);
+  print('');
+  const where = stateLocation(ctx.config, {
+    ...(ctx.runtimeOptions.prefix !== undefined ? { prefix: ctx.runtimeOptions.prefix } : {}),
+    journalSchema: ctx.journal().schema,
+  });
+  for (const line of describeStateLocation(where)) print(style.dim(line));
+  return 0;
+}
+
+export async function runHistory(limit: number, ctx: CliContext, io: CommandIo): Promise<number> {
+  const runs = await ctx.journal().listRuns({ limit });
+  const service = (await ctx.runtime('service')).service;
+  // The journal is written behind: a run still open in it (or missing who started it) is read from its log.
+  const rows = await Promise.all(
+    runs.map(async (run) => {
+      const row = historyRowOf(run);
+      if (row.outcome !== null && row.startedBy !== null) return row;
+      const live = await service.get(run.runId).catch(() => null);
+      if (live === null) return row;
+      const s = live.state;
+      return {
+        ...row,
+        startedBy: s.startedBy.name ?? s.startedBy.id,
+        finishedAt: s.outcome?.at ?? row.finishedAt,
+        outcome: s.outcome?.outcome ?? null,
+      };
+    }),
+  );
+  for (const line of renderHistory(rows, io.style)) io.print(line);
+  return 0;
+}
+
+export async function runSummary(
+  runId: string,
+  summaryDir: string | undefined,
+  ctx: CliContext,
+  io: CommandIo,
+): Promise<number> {
+  const runtime = await ctx.runtime('service');
+  const run = await runtime.service.get(runId);
+  if (run === null) {
+    io.print(io.style.red(`No run ${runId} in the live log or the journal.`));
+    return 1;
+  }
+  const markdown = summaryMarkdown(run.events);
+  io.print(markdown.trimEnd());
+  const path = await writeSummaryFile(runId, markdown, summaryDir);
+  io.print('');
+  io.print(io.style.dim(`Summary written to ${path}`));
+  return 0;
+}
+
+type Diagnose = Extract<CliCommand, { kind: 'diagnose' }>;
+
+export async function runDiagnose(cmd: Diagnose, ctx: CliContext, io: CommandIo): Promise<number> {
+  io.print(io.style.dim(`Probing DecisionGraph at ${ctx.config.decisionGraph.baseUrl} (read-only)…`));
+  const diagnoser = createDiagnoser({ executors: ctx.executors(), logger: ctx.logger });
+  const diagnosis = await diagnoser({
+    ...(cmd.tenantId !== undefined ? { tenantId: cmd.tenantId } : {}),
+    ...(cmd.currentRelease !== undefined ? { currentRelease: cmd.currentRelease } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
+  for (const line of renderDiagnosis(diagnosis, io.style)) io.print(line);
+  return 0;
+}
+
+export async function runAbort(
+  runId: string,
+  reason: string,
+  as: string | undefined,
+  ctx: CliContext,
+  io: CommandIo,
+): Promise<number> {
+  const runtime = await ctx.runtime('service');
+  const outcome = await runtime.service.abort(runId, { actor: terminalActor(as), reason });
+  if (!outcome.ok) {
+    io.print(io.style.red(`Not aborted: ${outcome.message}`));
+    return 1;
+  }
+  io.print(`Run ${runId} aborted: ${reason}`);
+  return 0;
+}

@@ -1,0 +1,85 @@
+import { findScenario, type ScenarioName } from '../runbook/index.js';
+import { unknownScenarioMessage } from './args.js';
+
+/** The demo's help text. */
+export const DEMO_USAGE = `usage: npm run demo [-- <scenario>] [--auto | --no-auto] [--time-scale F] [--summary-dir DIR]
+                     [--postgres-url URL] [--redis-url URL]
+
+Starts the DecisionGraph simulator with the scenario's fault injected (default scenario: restart), points every
+host action at the simulator, and runs the scenario through the terminal front end, ending with the incident
+summary. Exits 0 only when the run ends recovered.
+
+  --auto            take the recommended option at each decision and approve as a second operator
+                    (the default when stdin is not a terminal; --no-auto asks at the prompt instead)
+  --time-scale F    multiply poll intervals, deadlines and backoffs by F (default 0.1; 1 for real timings)
+  --summary-dir D   where dg-recovery-<run>.md is written (default: the current directory)
+  --postgres-url U  the local Postgres server (default postgres://root@127.0.0.1:5432/postgres); the simulator's
+                    database and the demo's journal database are created there and dropped at the end
+  --redis-url U     Redis (default redis://127.0.0.1:6379); the demo uses a fresh key prefix and removes it`;
+
+export interface DemoOptions {
+  readonly scenario: ScenarioName;
+  readonly auto: boolean;
+  readonly timeScale: number;
+  readonly summaryDir?: string;
+  readonly postgresUrl: string;
+  readonly redisUrl: string;
+}
+
+export type DemoArgs = { ok: true; options: DemoOptions } | { ok: false; message: string } | { ok: 'help' };
+
+const DEFAULT_POSTGRES = 'postgres://root@127.0.0.1:5432/postgres';
+const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
+
+/** Parses the demo's own arguments; `stdinIsTty` decides the default of `--auto`. */
+export function parseDemoArgs(
+  argv: readonly string[],
+  stdinIsTty: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+): DemoArgs {
+  let scenario: string | undefined;
+  let auto: boolean | undefined;
+  let timeScale = 0.1;
+  let summaryDir: string | undefined;
+  let postgresUrl = env.DEMO_POSTGRES_URL || DEFAULT_POSTGRES;
+  let redisUrl = env.REDIS_URL || DEFAULT_REDIS;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    try {
+      if (arg === '--help' || arg === '-h') return { ok: 'help' };
+      else if (arg === '--auto') auto = true;
+      else if (arg === '--no-auto') auto = false;
+      else if (arg === '--time-scale') {
+        const v = value();
+        timeScale = Number(v);
+        if (!(timeScale > 0 && timeScale <= 10))
+          return { ok: false, message: '--time-scale must be a number above 0, at most 10' };
+      } else if (arg === '--summary-dir') summaryDir = value();
+      else if (arg === '--postgres-url') postgresUrl = value();
+      else if (arg === '--redis-url') redisUrl = value();
+      else if (arg.startsWith('-')) return { ok: false, message: `unknown option ${arg.slice(0, 40)}` };
+      else if (scenario === undefined) scenario = arg;
+      else return { ok: false, message: `unexpected argument "${arg.slice(0, 40)}"` };
+    } catch (err) {
+      return { ok: false, message: (err as Error).message };
+    }
+  }
+  const found = findScenario(scenario ?? 'restart');
+  if (found === undefined) return { ok: false, message: unknownScenarioMessage(scenario ?? '') };
+  return {
+    ok: true,
+    options: {
+      scenario: found.name,
+      auto: auto ?? !stdinIsTty,
+      timeScale,
+      ...(summaryDir !== undefined ? { summaryDir } : {}),
+      postgresUrl,
+      redisUrl,
+    },
+  };
+}

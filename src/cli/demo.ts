@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { startSimulator } from '../../sim/index.js';
+import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo-args.js';
+import {
+  CONTROL_TOKEN_VARIABLE,
+  DEMO_MANUAL_STEPS,
+  DEMO_PLANS,
+  demoEnvironment,
+  demoRecoveryConfigYaml,
+} from './demo-setup.js';
+import { isEntryModule } from './entry.js';
+import { EXIT_FAILED, EXIT_USAGE, runCli } from './main.js';
+import type { Responder } from './responder.js';
+import { colourWanted, createStyle } from './style.js';
+
+/** `--auto`, plus the demo's hands for the runbook steps only a person can do (done on the simulator instead). */
+function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Responder) => Responder {
+  return (auto) => ({
+    ...auto,
+    async manual(pending, state, refusal) {
+      const hands = DEMO_MANUAL_STEPS[pending.stepId];
+      if (hands === undefined || refusal !== undefined) return auto.manual(pending, state, refusal);
+      const answer = await fetch(`${controlUrl}${hands.path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${controlToken}` },
+      });
+      await answer.body?.cancel();
+      if (!answer.ok) return { stop: 'abort', reason: `demo: ${hands.path} answered ${answer.status}` };
+      return { done: true, note: hands.note };
+    },
+  });
+}
+
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Removes every key under the demo's prefix (run logs and BullMQ queues alike). */
+async function removeRedisPrefix(redisUrl: string, base: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface DemoIo {
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the demo end to end and returns the exit status: 0 only when the run ends recovered. */
+export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+  const style = createStyle(colourWanted(io.stdout.isTTY === true, io.env));
+  const say = (line: string) => io.stdout.write(`${line}\n`);
+  const plan = DEMO_PLANS[options.scenario];
+  const id = randomBytes(5).toString('hex');
+  const journalDb = `dgrdemo_${id}`;
+  const prefixBase = `dgrdemo-${id}`;
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    say(style.bold(`dg-recovery demo: ${options.scenario}`));
+    say(`Simulated incident: ${plan.story}.`);
+    say(style.dim(`Starting the DecisionGraph simulator with ${plan.faults.join(' + ')} injected…`));
+    const sim = await startSimulator({
+      faults: [...plan.faults],
+      allowRebuild: plan.allowRebuild,
+      adminDatabaseUrl: options.postgresUrl,
+      seed: { tracesPerTenant: 120 },
+    });
+    cleanups.push(() => sim.close());
+    say(style.dim(`Simulator API ${sim.url}, control API ${sim.controlUrl}; known trace ${sim.known.traceId}`));
+
+    await adminQuery(options.postgresUrl, `CREATE DATABASE ${journalDb}`);
+    cleanups.push(() => adminQuery(options.postgresUrl, `DROP DATABASE IF EXISTS ${journalDb} WITH (FORCE)`));
+    cleanups.push(() => removeRedisPrefix(options.redisUrl, prefixBase));
+
+    const dir = await mkdtemp(join(tmpdir(), 'dg-recovery-demo-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const recoveryConfig = join(dir, 'recovery.yaml');
+    await writeFile(recoveryConfig, demoRecoveryConfigYaml(sim.controlUrl), { mode: 0o600 });
+
+    const env = demoEnvironment(
+      sim,
+      { recoveryConfig, journalDatabaseUrl: databaseUrl(options.postgresUrl, journalDb), redisUrl: options.redisUrl },
+      io.env,
+    );
+    say(
+      style.dim(
+        `Every host action is an http call to the simulator's control API; timings run at ${options.timeScale}× ` +
+          `(--time-scale 1 for real ones).${options.auto ? ' Answering automatically (--auto).' : ''}`,
+      ),
+    );
+    say('');
+    const exitCode = await runCli(
+      [
+        'recover',
+        options.scenario,
+        '--as',
+        'demo-operator',
+        ...(options.auto ? ['--auto'] : []),
+        ...(options.summaryDir !== undefined ? ['--summary-dir', options.summaryDir] : []),
+      ],
+      { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, env, ...(io.signal ? { signal: io.signal } : {}) },
+      {
+        runtime: { prefix: `${prefixBase}:`, timeScale: options.timeScale },
+        wrapAuto: withSimulatorHands(sim.controlUrl, env[CONTROL_TOKEN_VARIABLE] as string),
+      },
+    );
+    const counts = Object.entries(sim.hostActionCounts()).filter(([, n]) => n > 0);
+    say('');
+    say(
+      style.dim(
+        `Host actions the simulator performed: ${counts.length > 0 ? counts.map(([k, n]) => `${k} ×${n}`).join(', ') : 'none'}`,
+      ),
+    );
+    say(
+      exitCode === 0
+        ? style.green('Demo finished: the run recovered.')
+        : style.red('Demo finished: the run did not recover.'),
+    );
+    return exitCode;
+  } catch (err) {
+    io.stderr.write(`demo: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => io.stderr.write(`demo: cleanup: ${(err as Error).message}\n`));
+    }
+  }
+}
+
+/** The `npm run demo` entry. */
+export async function demoMain(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const args = parseDemoArgs(argv, process.stdin.isTTY === true, process.env);
+  if (args.ok === 'help') {
+    process.stdout.write(`${DEMO_USAGE}\n`);
+    return;
+  }
+  if (!args.ok) {
+    process.stderr.write(`demo: ${args.message}\n${DEMO_USAGE}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    process.exitCode = await runDemo(args.options, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+if (isEntryModule(import.meta.url)) await demoMain();

@@ -1,0 +1,125 @@
+import type { Readable, Writable } from 'node:stream';
+import { isDgError } from '../errors.js';
+import { parseCliArgs } from './args.js';
+import { type CliContext, type CliRuntimeOptions, openCliContext } from './cli-context.js';
+import {
+  type CommandIo,
+  type ResponderFactory,
+  runAbort,
+  runDiagnose,
+  runHistory,
+  runRecover,
+  runStatus,
+  runSummary,
+} from './commands.js';
+import { isEntryModule } from './entry.js';
+import { createReadlinePrompter, type Prompter } from './prompter.js';
+import { colourWanted, createStyle } from './style.js';
+import { usageHint, usageText } from './usage.js';
+
+/** Exit status: the run recovered (or the command worked). */
+export const EXIT_OK = 0;
+/** The run ended failed or aborted, or the command could not do what was asked. */
+export const EXIT_FAILED = 1;
+/** Bad usage: unknown command, option or scenario, a malformed value. */
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
+  /** The environment the configuration is read from. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Ctrl-C: stop following a run (it goes on, recorded) and exit. */
+  readonly signal?: AbortSignal;
+}
+
+export interface CliOptions {
+  readonly runtime?: CliRuntimeOptions;
+  /** Wraps the `--auto` responder (the demo performs the simulator's manual steps through it). */
+  readonly wrapAuto?: ResponderFactory;
+}
+
+/** Runs one `dg-recovery` command and returns the exit status; never calls `process.exit`. */
+export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
+  const parsed = parseCliArgs(argv);
+  const err = (line: string) => io.stderr.write(`${line}\n`);
+  if (!parsed.ok) {
+    err(`dg-recovery: ${parsed.message}`);
+    err(usageHint(parsed.topic));
+    return EXIT_USAGE;
+  }
+  const { command } = parsed;
+  const style = createStyle(parsed.colour !== 'never' && colourWanted(io.stdout.isTTY === true, io.env));
+  const print = (line: string) => io.stdout.write(`${line}\n`);
+  if (command.kind === 'help') {
+    print(usageText(command.topic));
+    return EXIT_OK;
+  }
+
+  let prompter: Prompter | undefined;
+  const cmdIo: CommandIo = {
+    print,
+    style,
+    prompter: () => {
+      prompter ??= createReadlinePrompter(io.stdin, io.stdout);
+      return prompter;
+    },
+    ...(io.signal ? { signal: io.signal } : {}),
+  };
+  // Leaving (Ctrl-C) must also end a question that is waiting for an answer.
+  const closePrompter = () => prompter?.close();
+  io.signal?.addEventListener('abort', closePrompter, { once: true });
+  let ctx: CliContext | undefined;
+  try {
+    ctx = await openCliContext(io.env, io.stderr, options.runtime);
+    switch (command.kind) {
+      case 'recover':
+        return await runRecover(command, ctx, cmdIo, options.wrapAuto);
+      case 'status':
+        return await runStatus(command.runId, ctx, cmdIo);
+      case 'history':
+        return await runHistory(command.limit, ctx, cmdIo);
+      case 'summary':
+        return await runSummary(command.runId, command.summaryDir, ctx, cmdIo);
+      case 'diagnose':
+        return await runDiagnose(command, ctx, cmdIo);
+      case 'abort':
+        return await runAbort(command.runId, command.reason, command.as, ctx, cmdIo);
+    }
+    return EXIT_USAGE;
+  } catch (error) {
+    // Configuration problems name the variable or key, never a value; other failures give their message.
+    if (isDgError(error)) err(`dg-recovery: ${error.message}`);
+    else err(`dg-recovery: ${(error as Error).message ?? String(error)}`);
+    return EXIT_FAILED;
+  } finally {
+    io.signal?.removeEventListener('abort', closePrompter);
+    prompter?.close();
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+/** The process entry: real streams and environment; a first Ctrl-C leaves the run, a second one exits at once. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nLeaving; press Ctrl-C again to exit at once.\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    process.exitCode = await runCli(argv, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+if (isEntryModule(import.meta.url)) await main();

@@ -1,0 +1,177 @@
+import type { DecisionOption, PendingApproval, PendingDecision, PendingManual, RunState } from '../runbook/index.js';
+import type { Prompter } from './prompter.js';
+import type { Style } from './style.js';
+
+// Who answers what the run asks of people. The interactive responder asks at the prompt; the automatic one takes
+// the recommended option and approves as a second operator, and stops the run where a person is needed.
+
+/** Ends the front end's part: `abort` ends the run with the reason; `leave` exits and lets the run wait. */
+export type Stop = { readonly stop: 'abort'; readonly reason: string } | { readonly stop: 'leave' };
+
+export type DecisionAnswer = { readonly optionId: string; readonly reason?: string; readonly value?: string } | Stop;
+export type ApprovalAnswer = { readonly approver: string } | Stop;
+export type ManualAnswer = { readonly done: true; readonly note?: string } | Stop;
+export type PauseAnswer =
+  | { readonly action: 'retry' }
+  | { readonly action: 'skip'; readonly reason: string }
+  | { readonly action: 'abort'; readonly reason: string }
+  | { readonly stop: 'leave' };
+
+export interface Responder {
+  /** `refusal`: why the previous answer to the same question was refused. */
+  decide(pending: PendingDecision, state: RunState, refusal?: string): Promise<DecisionAnswer>;
+  approve(pending: PendingApproval, state: RunState, refusal?: string): Promise<ApprovalAnswer>;
+  manual(pending: PendingManual, state: RunState, refusal?: string): Promise<ManualAnswer>;
+  paused(state: RunState, refusal?: string): Promise<PauseAnswer>;
+}
+
+export const AUTO_REASON = 'auto: recommended option';
+export const AUTO_APPROVER = 'auto-approver';
+
+export function isStop(answer: object): answer is Stop {
+  return 'stop' in answer;
+}
+
+/** The option `--auto` takes: the recommended one, if it can be taken without typing a value. */
+export function autoOption(options: readonly DecisionOption[]): DecisionOption | undefined {
+  const recommended = options.filter((o) => o.recommended === true);
+  return recommended.length === 1 && recommended[0]?.needsValue === undefined ? recommended[0] : undefined;
+}
+
+/** Answers without a person: recommended options, a second operator's approvals; stops where a person is needed. */
+export function createAutoResponder(approver = AUTO_APPROVER): Responder {
+  return {
+    async decide(pending, _state, refusal) {
+      if (refusal !== undefined)
+        return { stop: 'abort', reason: `auto: the recommended option was refused: ${refusal}` };
+      const option = autoOption(pending.options);
+      if (option === undefined) {
+        return {
+          stop: 'abort',
+          reason: `auto: ${pending.stepId} has no single recommended option that can be taken without typing; a person must decide`,
+        };
+      }
+      return { optionId: option.id, reason: AUTO_REASON };
+    },
+    async approve(_pending, _state, refusal) {
+      if (refusal !== undefined) return { stop: 'abort', reason: `auto: the approval was refused: ${refusal}` };
+      return { approver };
+    },
+    async manual(pending) {
+      return {
+        stop: 'abort',
+        reason:
+          `auto: ${pending.stepId} is a manual action a person has to perform; configure it as a command or http ` +
+          'action in RECOVERY_CONFIG, or run without --auto',
+      };
+    },
+    async paused(state) {
+      const at = state.pause?.stepId ? ` at ${state.pause.stepId}` : '';
+      return { action: 'abort', reason: `auto: the run paused${at} (${state.pause?.reason ?? 'no reason given'})` };
+    },
+  };
+}
+
+export interface InteractiveOptions {
+  readonly prompter: Prompter;
+  readonly style: Style;
+  /** Prints a line (the prompts' own explanations). */
+  readonly print: (line: string) => void;
+  /** The approver named on the command line; asked at each approval when absent. */
+  readonly approver?: string;
+}
+
+/** Asks at the prompt. Every question can be left with Ctrl-C or Ctrl-D: the run then waits for someone else. */
+export function createInteractiveResponder(o: InteractiveOptions): Responder {
+  const { prompter, style, print } = o;
+  const refused = (refusal: string | undefined) => {
+    if (refusal !== undefined) print(style.red(`  refused: ${refusal}`));
+  };
+  const askReason = async (label: string, required: boolean): Promise<string | null | undefined> => {
+    for (;;) {
+      const reason = await prompter.ask(`  ${label}${required ? '' : ' (optional)'}: `);
+      if (reason === null) return null;
+      if (reason !== '' || !required) return reason === '' ? undefined : reason;
+      print(style.yellow('  a reason is required'));
+    }
+  };
+
+  return {
+    async decide(pending, _state, refusal) {
+      refused(refusal);
+      const recommended = pending.options.findIndex((o) => o.recommended === true);
+      const hint = recommended >= 0 ? `, Enter for ${recommended + 1}` : '';
+      for (;;) {
+        const typed = await prompter.ask(`  Choose 1-${pending.options.length}${hint}: `);
+        if (typed === null) return { stop: 'leave' };
+        const n = typed === '' && recommended >= 0 ? recommended + 1 : Number(typed);
+        const option = Number.isInteger(n) ? pending.options[n - 1] : undefined;
+        if (option === undefined) {
+          print(style.yellow(`  type a number from 1 to ${pending.options.length}`));
+          continue;
+        }
+        let value: string | undefined;
+        if (option.needsValue) {
+          const v = await askReason(option.needsValue.label, true);
+          if (v === null) return { stop: 'leave' };
+          value = v;
+        }
+        let reason: string | undefined;
+        if (option.needsReason) {
+          const r = await askReason('Reason', true);
+          if (r === null) return { stop: 'leave' };
+          reason = r;
+        }
+        return {
+          optionId: option.id,
+          ...(reason !== undefined ? { reason } : {}),
+          ...(value !== undefined ? { value } : {}),
+        };
+      }
+    },
+    async approve(pending, state, refusal) {
+      refused(refusal);
+      const starter = state.startedBy.name ?? state.startedBy.id;
+      const twoPerson = pending.excluded.length > 0;
+      if (o.approver !== undefined && refusal === undefined) {
+        const yes = await prompter.ask(`  Approve as ${o.approver}? [y/N] `);
+        if (yes === null) return { stop: 'leave' };
+        if (/^y(es)?$/i.test(yes)) return { approver: o.approver };
+      } else {
+        const label = twoPerson
+          ? `  Approver's name (a different person from ${starter}; Enter to decline): `
+          : `  Type your name to approve (Enter to decline): `;
+        const name = await prompter.ask(label);
+        if (name === null) return { stop: 'leave' };
+        if (name !== '') return { approver: name };
+      }
+      const reason = await prompter.ask('  Not approved. Reason to abort the run (Enter: leave it waiting and exit): ');
+      if (reason === null || reason === '') return { stop: 'leave' };
+      return { stop: 'abort', reason };
+    },
+    async manual(_pending, _state, refusal) {
+      refused(refusal);
+      const note = await prompter.ask('  Press Enter when done (type a note first if you like): ');
+      if (note === null) return { stop: 'leave' };
+      return { done: true, ...(note !== '' ? { note } : {}) };
+    },
+    async paused(state, refusal) {
+      refused(refusal);
+      const options = state.pause?.options ?? ['retry', 'skip', 'abort'];
+      const keys = options.map((a) => `${a[0]}) ${a}`).join('  ');
+      for (;;) {
+        const typed = await prompter.ask(`  ${keys}; Enter to leave it paused: `);
+        if (typed === null || typed === '') return { stop: 'leave' };
+        const action = options.find((a) => a === typed.toLowerCase() || a[0] === typed.toLowerCase());
+        if (action === undefined) {
+          print(style.yellow(`  type one of: ${options.join(', ')}`));
+          continue;
+        }
+        if (action === 'retry') return { action };
+        const reason = await askReason(action === 'skip' ? 'Why skip it' : 'Why abort', true);
+        if (reason === null || reason === undefined) return { stop: 'leave' };
+        return { action, reason };
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { CommandName } from './args.js';
+
+const SYNOPSIS: Readonly<Record<CommandName, string>> = {
+  recover:
+    'dg-recovery recover <scenario> [--trace ID] [--tenant ID] [--workflow ID] [--release REL] [--auto]\n' +
+    '                    [--as NAME] [--approver NAME] [--summary-dir DIR]',
+  status: 'dg-recovery status [run]',
+  history: 'dg-recovery history [n]',
+  summary: 'dg-recovery summary <run> [--summary-dir DIR]',
+  diagnose: 'dg-recovery diagnose [--tenant ID] [--current-release REL]',
+  abort: 'dg-recovery abort <run> <reason> [--as NAME]',
+  help: 'dg-recovery help [command]',
+};
+
+const DETAILS: Readonly<Record<CommandName, string>> = {
+  recover: `Runs a recovery scenario from this terminal, step by step, with the evidence of every step as it arrives.
+Decisions and approvals are asked at the prompt; the run is recorded like one started from Slack.
+
+Scenarios: restart (node restart or host reboot), postgres (Postgres unavailable), projections (stale or
+corrupt projections), event-log (suspected event-log damage), upgrade (failed upgrade).
+
+  --trace ID       a trace known to exist, read back to prove recovery (default: DG_KNOWN_TRACE_ID)
+  --tenant ID      the tenant to recover (default: DG_TENANT_ID)
+  --workflow ID    a workflow known to exist (default: DG_KNOWN_WORKFLOW_ID)
+  --release REL    the release or git SHA to roll back to (default: the recovery config's previous_known_good)
+  --auto           take the recommended option at each decision and approve as a second operator
+  --as NAME        who starts the run (default: your operating-system user)
+  --approver NAME  who approves destructive steps; must differ from the starter (asked when needed)
+  --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
+
+Exit status: 0 when the run ends recovered, 1 when it ends failed or aborted, 2 for bad usage.`,
+  status: `DecisionGraph's health at a glance (the checklist verdict with its failing conditions) and the active runs
+with their current step; with a run id, that run's steps so far. Also says where the bot keeps its state.`,
+  history: 'The last n runs (default 10, at most 100) with their outcome and duration.',
+  summary: "Prints a run's incident summary and writes it to dg-recovery-<run>.md.",
+  diagnose: `Read-only probes of every symptom the runbook lists (healthz, projection health, SQL reach, integrity
+checks, open and orphaned runs, smoke checks), then the scenario that fits, with the rules that matched.
+Advice only: a person decides whether to start a recovery.
+
+  --tenant ID              the tenant to probe (default: DG_TENANT_ID)
+  --current-release REL    the release the host runs now; with the recovery config's previous_known_good it
+                           tells a failed upgrade from other failures (DecisionGraph's API does not report it)`,
+  abort: 'Stops a run now; the reason goes into the incident record.',
+  help: 'Shows this help, or the details of one command.',
+};
+
+/** The whole help, or one command's. */
+export function usageText(topic?: CommandName): string {
+  if (topic !== undefined) return `usage: ${SYNOPSIS[topic]}\n\n${DETAILS[topic]}`;
+  const lines = [
+    "dg-recovery: DecisionGraph's disaster-recovery runbook from a terminal",
+    '',
+    'usage:',
+    ...Object.values(SYNOPSIS).map((s) => `  ${s.replaceAll('\n', '\n  ')}`),
+    '',
+    'Configuration comes from the environment (DG_BASE_URL, DG_API_TOKEN, DG_DATABASE_URL, DG_KNOWN_TRACE_ID,',
+    'DATABASE_URL, REDIS_URL, RECOVERY_CONFIG, ...). `dg-recovery help <command>` explains one command.',
+  ];
+  return lines.join('\n');
+}
+
+/** One line pointing at the help, after a usage error. */
+export function usageHint(topic?: CommandName): string {
+  return topic === undefined || topic === 'help'
+    ? 'Run `dg-recovery help` for usage.'
+    : `usage: ${SYNOPSIS[topic].split('\n')[0]} (see \`dg-recovery help ${topic}\`)`;
+}

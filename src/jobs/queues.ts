@@ -1,0 +1,94 @@
+import type { JobState, JobsOptions, Queue } from 'bullmq';
+import type { EngineCommand } from '../runbook/index.js';
+
+/** The BullMQ queue of step jobs, under the deployment's key prefix. */
+export const STEP_QUEUE = 'dgr-steps';
+export const STEP_JOB = 'step';
+
+/** What a step job carries: which run, and for people reading the queue, which step. Never a secret. */
+export interface StepJobData {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  /** 0 for a step attempt, n for the n-th re-check of a polled step. */
+  readonly poll: number;
+}
+
+export type StepJobCommand = Extract<EngineCommand, { type: 'run_step' | 'check_again' }>;
+
+export function isStepJobCommand(command: EngineCommand): command is StepJobCommand {
+  return command.type === 'run_step' || command.type === 'check_again';
+}
+
+export interface StepJobRetention {
+  /** Seconds a completed job stays visible in the queue. @defaultValue 3600 */
+  readonly completedAgeSeconds?: number;
+  /** Seconds a failed job stays visible. @defaultValue 604800 (7 days) */
+  readonly failedAgeSeconds?: number;
+}
+
+export interface StepJobOptions extends StepJobRetention {
+  /**
+   * Deliveries of one job before it fails. These cover infrastructure errors only (Redis hiccups, a worker shut
+   * down mid-call); a step's own failures are retried by the engine with the step's policy. @defaultValue 5
+   */
+  readonly attempts?: number;
+  /** First delay after an infrastructure error; doubles per delivery. @defaultValue 1000 */
+  readonly backoffMs?: number;
+}
+
+export function stepJobOptions(options: StepJobOptions = {}): JobsOptions {
+  return {
+    attempts: options.attempts ?? 5,
+    backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
+    removeOnComplete: { age: options.completedAgeSeconds ?? 3600, count: 10_000 },
+    removeOnFail: { age: options.failedAgeSeconds ?? 7 * 24 * 3600, count: 10_000 },
+  };
+}
+
+/** States in which a job will still run (or is running): the run needs no other push. */
+const LIVE_STATES: ReadonlySet<JobState | 'unknown'> = new Set([
+  'waiting',
+  'delayed',
+  'active',
+  'prioritized',
+  'waiting-children',
+]);
+
+export function isLiveJobState(state: JobState | 'unknown'): boolean {
+  return LIVE_STATES.has(state);
+}
+
+export type EnqueueResult =
+  | { readonly enqueued: true; readonly replaced: boolean }
+  /** A job with this id is already waiting, delayed or running. */
+  | { readonly enqueued: false; readonly state: JobState | 'unknown' };
+
+/**
+ * Adds the job the engine asked for. The id is the engine's, so adding it again while it waits or runs changes
+ * nothing. A finished job with the same id (a delivery that was dropped, or that failed on infrastructure and ran
+ * out of attempts) would swallow the add, so it is removed first: the run still wants that job.
+ */
+export async function enqueueStepJob(
+  queue: Queue<StepJobData>,
+  runId: string,
+  command: StepJobCommand,
+  options: JobsOptions,
+): Promise<EnqueueResult> {
+  let replaced = false;
+  const existing = await queue.getJob(command.jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (isLiveJobState(state)) return { enqueued: false, state };
+    await existing.remove();
+    replaced = true;
+  }
+  const data: StepJobData = {
+    runId,
+    stepId: command.stepId,
+    attempt: command.attempt,
+    poll: command.type === 'check_again' ? command.poll : 0,
+  };
+  await queue.add(STEP_JOB, data, { ...options, jobId: command.jobId, delay: Math.max(0, command.delayMs) });
+  return { enqueued: true, replaced };
+}

@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import type { JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import {
+  type AccessPolicy,
+  decideNext,
+  type EngineCommand,
+  type EngineOptions,
+  foldRun,
+  type RunEvent,
+  type RunState,
+  reduce,
+  type Scenario,
+  startRun,
+} from '../runbook/index.js';
+import { RunBusyError } from './job-errors.js';
+import { enqueueStepJob, isStepJobCommand, type StepJobData } from './queues.js';
+import type { RunEventsBus } from './run-events-bus.js';
+import type { RunLogStore, RunRecovery, RunSlot } from './run-log/index.js';
+
+/** Rounds of read → decide → compare-and-append before a writer gives up on a run that keeps changing. */
+export const MAX_APPEND_ROUNDS = 8;
+
+export interface LoadedRun {
+  readonly state: RunState;
+  readonly scenario: Scenario;
+}
+
+export type AppendOutcome = { readonly ok: true; readonly state: RunState } | { readonly ok: false };
+
+export type AdvanceResult =
+  /** Neither the live log nor the journal knows the run. */
+  | { readonly kind: 'missing' }
+  /** The run wants the very job that asked (after bookkeeping events were appended): it should go on. */
+  | { readonly kind: 'self'; readonly events: RunEvent[] }
+  | { readonly kind: 'done'; readonly command: EngineCommand; readonly events: RunEvent[]; readonly state: RunState };
+
+export type LaunchResult =
+  | { readonly ok: true; readonly runId: string }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly activeRunId?: string };
+
+export interface RunDriverOptions {
+  readonly store: RunLogStore;
+  /** Undefined when the journal is not available to this process. */
+  readonly recovery: RunRecovery | undefined;
+  readonly queue: Queue<StepJobData>;
+  readonly jobOptions: JobsOptions;
+  readonly bus: RunEventsBus;
+  /** Commands on the side: start markers and the switch index. */
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly access: AccessPolicy;
+  readonly clock: () => Date;
+  /** The scenario a run of this name follows (possibly with scaled timing). */
+  readonly scenarioFor: (name: string) => Scenario;
+  readonly logger: Logger;
+  /** Called after every successful append, before anything else happens; for metrics and drills. */
+  readonly onAppended?: (runId: string, events: readonly RunEvent[]) => void;
+}
+
+/** Which slot a run of this scenario takes: one node-wide run per deployment, one `projections` run per tenant. */
+export function slotOf(scenario: Scenario, tenantId: string): RunSlot {
+  return scenario.scope === 'tenant' ? { scope: 'tenant', tenantId } : { scope: 'node' };
+}
+
+/** The id of the run a `switched` run continues in: derived, so a repeated hand-over starts it once. */
+export function switchedRunId(runId: string): string {
+  return `run-${createHash('sha256').update(`${runId}:switched`).digest('hex').slice(0, 12)}`;
+}
+
+function keys(prefix: string) {
+  return {
+    /** Set while a start is between taking its slot and appending `run_started`. */
+    starting: (runId: string) => `${prefix}jobs:starting:${runId}`,
+    /** Runs whose `switched` finish has been decided and whose successor may not have started yet. */
+    switching: `${prefix}jobs:switching`,
+    /** Set once Redis holds the runs; missing means Redis lost its data (or never had any). */
+    alive: `${prefix}jobs:alive`,
+  };
+}
+
+/**
+ * The loop every writer of a run shares: read the log, let the engine decide, compare-and-append, act on the
+ * command. Every write is a compare-and-append on the seq the decision was made from; a lost race re-reads and
+ * decides again, so nothing is appended twice.
+ */
+export class RunDriver {
+  private readonly k: ReturnType<typeof keys>;
+  readonly engineOptions: EngineOptions;
+
+  constructor(private readonly o: RunDriverOptions) {
+    this.k = keys(o.prefix);
+    this.engineOptions = { access: o.access };
+  }
+
+  get store(): RunLogStore {
+    return this.o.store;
+  }
+
+  now(): Date {
+    return this.o.clock();
+  }
+
+  /**
+   * The run from the live log. A run the live log lost (Redis flushed) is put back from the journal first, so a
+   * person's command or a job after the loss continues it instead of failing.
+   */
+  async load(runId: string): Promise<LoadedRun | undefined> {
+    let events = await this.o.store.read<RunEvent>(runId);
+    if (events.length === 0 && this.o.recovery) {
+      const report = await this.o.recovery.rebuildFromJournal(runId);
+      if (report.status === 'not_found') return undefined;
+      if (report.status === 'restored')
+        this.o.logger.info({ runId, lastSeq: report.lastSeq }, 'run restored from the journal');
+      events = await this.o.store.read<RunEvent>(runId);
+    }
+    if (events.length === 0) return undefined;
+    const state = foldRun(events);
+    return { state, scenario: this.o.scenarioFor(state.scenario) };
+  }
+
+  /** Compare-and-append of events built on `state`; publishes them once they are in. */
+  async append(state: RunState, events: readonly RunEvent[]): Promise<AppendOutcome> {
+    if (events.length === 0) return { ok: true, state };
+    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events);
+    if (!result.ok) {
+      this.o.logger.debug(
+        { runId: state.runId, expected: state.lastSeq + 1, current: result.currentSeq },
+        'append lost a race',
+      );
+      return { ok: false };
+    }
+    let next = state;
+    for (const event of events) next = reduce(next, event);
+    this.o.onAppended?.(state.runId, events);
+    await this.o.bus.publish(state.runId, events).catch((err: unknown) => {
+      this.o.logger.warn({ runId: state.runId, err }, 'could not publish run events');
+    });
+    return { ok: true, state: next };
+  }
+
+  /**
+   * Lets the engine take the run as far as it can without the world: appends its bookkeeping events and acts on
+   * its command (enqueue the step job, start the run a `switched` finish names). Idempotent: a job already
+   * waiting is not added again, so a reconciler may call it for any run at any time.
+   */
+  async advance(runId: string, selfJobId?: string): Promise<AdvanceResult> {
+    for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
+      const loaded = await this.load(runId);
+      if (!loaded) return { kind: 'missing' };
+      const out = decideNext(loaded.state, loaded.scenario, this.now(), this.engineOptions);
+      const switching = out.events.some((e) => e.type === 'run_finished' && e.outcome === 'switched');
+      if (switching) await this.o.redis.sadd(this.k.switching, runId);
+      const appended = await this.append(loaded.state, out.events);
+      if (!appended.ok) continue;
+      const command = out.command;
+      if (isStepJobCommand(command)) {
+        if (command.jobId === selfJobId) return { kind: 'self', events: out.events };
+        const result = await enqueueStepJob(this.o.queue, runId, command, this.o.jobOptions);
+        if (result.enqueued) {
+          this.o.logger.debug({ runId, jobId: command.jobId, delayMs: command.delayMs }, 'step job enqueued');
+        }
+      } else if (switching) {
+        // Only the writer that recorded the switch starts the successor; after a crash in between, the
+        // reconciler does (the run is in the switch index until then).
+        await this.continueSwitched(out.state);
+      }
+      return { kind: 'done', command, events: out.events, state: out.state };
+    }
+    throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
+  }
+
+  /**
+   * Takes the run's slot and appends its `run_started`; a second run in the same slot is refused and pointed at
+   * the active one. A holder that never got its first event (its starter died in between) is cleared.
+   */
+  async launch(scenario: Scenario, started: RunEvent, options: { idempotent?: boolean } = {}): Promise<LaunchResult> {
+    if (started.type !== 'run_started') throw new TypeError('launch needs a run_started event');
+    const runId = started.runId;
+    const slot = slotOf(scenario, started.tenantId);
+    await this.o.redis.set(this.k.starting(runId), '1', 'EX', 60);
+    try {
+      for (let round = 0; round < 2; round++) {
+        const taken = await this.o.store.acquireRunSlot({ ...slot, runId });
+        if (taken.acquired) break;
+        if (round === 0 && (await this.isAbandoned(taken.holderRunId))) {
+          this.o.logger.warn({ holderRunId: taken.holderRunId }, 'clearing a run slot whose run never started');
+          await this.o.store.releaseRunSlot({ ...slot, runId: taken.holderRunId });
+          continue;
+        }
+        const where = slot.scope === 'node' ? 'for this deployment' : `for tenant ${started.tenantId}`;
+        return {
+          ok: false,
+          code: 'run_active',
+          message: `a run ${where} is already active: ${taken.holderRunId}`,
+          activeRunId: taken.holderRunId,
+        };
+      }
+      const appended = await this.o.store.append(runId, 1, [started]);
+      if (!appended.ok) {
+        if (!options.idempotent) {
+          await this.o.store.releaseRunSlot({ ...slot, runId });
+          return { ok: false, code: 'run_exists', message: `run ${runId} already exists` };
+        }
+        // Started before (a repeated hand-over): keep the slot only while that run is going.
+        const existing = await this.load(runId);
+        if (existing?.state.outcome) await this.o.store.releaseRunSlot({ ...slot, runId });
+        return { ok: true, runId };
+      }
+      this.o.onAppended?.(runId, [started]);
+      await this.o.bus.publish(runId, [started]).catch((err: unknown) => {
+        this.o.logger.warn({ runId, err }, 'could not publish run events');
+      });
+    } finally {
+      await this.o.redis.del(this.k.starting(runId)).catch(() => undefined);
+    }
+    this.o.logger.info({ runId, scenario: scenario.name, tenantId: started.tenantId }, 'run started');
+    await this.advance(runId).catch((err: unknown) => {
+      // The run is recorded; the reconciler enqueues what this could not.
+      this.o.logger.warn({ runId, err }, 'could not advance the new run');
+    });
+    return { ok: true, runId };
+  }
+
+  /**
+   * Reloads every unfinished run from the journal when Redis lost its data since the last check (a marker key is
+   * gone), so their slots are held again before anyone starts a new run. Returns the runs put back; `undefined`
+   * when Redis had not lost anything.
+   */
+  async restoreIfRedisLost(): Promise<string[] | undefined> {
+    if (!this.o.recovery) return undefined;
+    if ((await this.o.redis.set(this.k.alive, new Date().toISOString(), 'NX')) !== 'OK') return undefined;
+    try {
+      const restored: string[] = [];
+      for (const report of await this.o.recovery.restoreActiveRunsFromJournal()) {
+        if (report.status === 'restored') restored.push(report.runId);
+      }
+      if (restored.length > 0) this.o.logger.warn({ runs: restored }, 'runs reloaded from the journal');
+      return restored;
+    } catch (err) {
+      // Next time again: the journal may be down too.
+      await this.o.redis.del(this.k.alive).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Starts the runs that `switched` finishes name and that have not started yet (after a crash in between). */
+  async continuePendingSwitches(): Promise<number> {
+    let started = 0;
+    for (const runId of await this.o.redis.smembers(this.k.switching)) {
+      const loaded = await this.load(runId);
+      if (loaded?.state.outcome?.outcome === 'switched') {
+        await this.continueSwitched(loaded.state);
+        started++;
+      } else if (!loaded || loaded.state.outcome !== null) {
+        await this.o.redis.srem(this.k.switching, runId);
+      }
+    }
+    return started;
+  }
+
+  private async continueSwitched(state: RunState): Promise<void> {
+    const switchTo = state.outcome?.switchTo;
+    if (switchTo === undefined) return;
+    const decision = [...state.decisions].reverse().find((d) => d.option?.effect === `end:switched:${switchTo}`);
+    const by = decision?.by ?? state.startedBy;
+    const params: Record<string, string | undefined> = { ...state.params, switchedFrom: state.runId };
+    // The person already chose the switch as an operator of this run; the new run is the same incident.
+    const started = startRun(
+      {
+        runId: switchedRunId(state.runId),
+        scenario: switchTo,
+        tenantId: state.tenantId,
+        startedBy: by,
+        params,
+        ...(state.channelId ? { channelId: state.channelId } : {}),
+      },
+      { ...this.o.access, operators: null },
+      this.now(),
+    );
+    if (!started.ok) {
+      this.o.logger.error({ runId: state.runId, switchTo, refusal: started.refusal.code }, 'switched run refused');
+      await this.o.redis.srem(this.k.switching, state.runId);
+      return;
+    }
+    const launched = await this.launch(started.scenario, started.events[0] as RunEvent, { idempotent: true });
+    if (launched.ok) {
+      this.o.logger.info({ runId: state.runId, next: launched.runId, switchTo }, 'run continues as another scenario');
+    } else {
+      // Another run holds the slot: starting this one later, unasked, would surprise people more than a refusal.
+      this.o.logger.warn(
+        { runId: state.runId, switchTo, code: launched.code, activeRunId: launched.activeRunId },
+        'could not start the run this one switched to',
+      );
+    }
+    await this.o.redis.srem(this.k.switching, state.runId);
+  }
+
+  private async isAbandoned(holderRunId: string): Promise<boolean> {
+    if ((await this.o.store.lastSeq(holderRunId)) > 0) return false;
+    if ((await this.o.redis.exists(this.k.starting(holderRunId))) === 1) return false;
+    if (!this.o.recovery) return false;
+    try {
+      const report = await this.o.recovery.rebuildFromJournal(holderRunId);
+      // Unfinished in the journal: it is back in the live log now and holds its slot rightly.
+      return report.status === 'not_found' || !report.active;
+    } catch {
+      return false;
+    }
+  }
+}

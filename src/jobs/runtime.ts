@@ -1,0 +1,231 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from '../config/env.js';
+import type { RecoveryConfig } from '../config/recovery-config.js';
+import type { Logger } from '../logger.js';
+import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
+import { createJournal, createJournalPool, type Journal } from '../store/index.js';
+import { createExecutorContext, type ExecutorContextFactory, type ExecutorDeps } from './executors/index.js';
+import { STEP_QUEUE, type StepJobData, type StepJobOptions, stepJobOptions } from './queues.js';
+import { type ReconcileReport, type Reconciler, startReconciler } from './reconciler.js';
+import { RunDriver } from './run-driver.js';
+import { createRunEventsBus, type RunEventsBus } from './run-events-bus.js';
+import {
+  createRunRecovery,
+  DEFAULT_PREFIX,
+  type JournalWriter,
+  type JournalWriterOptions,
+  RunLogStore,
+  startJournalWriter,
+} from './run-log/index.js';
+import { bullPrefix } from './run-log/keys.js';
+import { accessPolicyOf, createRunService, type RunService } from './run-service.js';
+import { scaleScenarioTiming } from './scenario-timing.js';
+import { type StepWorker, type StepWorkerOptions, startStepWorker } from './step-worker.js';
+
+export interface RecoveryRuntimeDeps {
+  readonly logger: Logger;
+  /**
+   * What this process does. `all` and `workers` can run step jobs ({@link RecoveryRuntime.startWorkers}); `service`
+   * only starts and steers runs (a Slack or terminal front end sharing Redis with worker processes) and opens no
+   * connection to DecisionGraph. @defaultValue `all`
+   */
+  readonly role?: 'all' | 'service' | 'workers';
+  /** Prefix of every Redis key and queue, shared by every process of one deployment. @defaultValue `dgr:` */
+  readonly prefix?: string;
+  /** Connection to use as a template (each part duplicates it); the caller closes it. @defaultValue `config.redisUrl` */
+  readonly redis?: Redis;
+  /** The journal; the caller closes it. @defaultValue one on `config.databaseUrl`, schema `dg_recovery` */
+  readonly journal?: Journal;
+  /** The executors; the caller closes them. @defaultValue built from the config for roles `all` and `workers` */
+  readonly executors?: ExecutorContextFactory;
+  /** Options for the executors built here. @defaultValue the executors' defaults */
+  readonly executorDeps?: Omit<ExecutorDeps, 'logger'>;
+  /** The engine's clock. @defaultValue `() => new Date()` */
+  readonly clock?: () => Date;
+  /**
+   * Multiplies every poll interval, poll deadline and retry backoff of the scenarios; for drills and tests.
+   * @defaultValue 1
+   */
+  readonly timeScale?: number;
+  /** @defaultValue the step worker's defaults */
+  readonly worker?: StepWorkerOptions;
+  /** Delivery options of step jobs. @defaultValue the queue's defaults */
+  readonly stepJobs?: StepJobOptions;
+  /** Options of the journal write-behind. @defaultValue the writer's defaults */
+  readonly journalWriter?: Pick<
+    JournalWriterOptions,
+    'backoffBaseMs' | 'backoffMaxMs' | 'sweepIntervalMs' | 'concurrency' | 'finishedRunTtlSeconds'
+  >;
+  /** Period of the reconciler's sweep; 0 sweeps only at start-up and on demand. @defaultValue 30000 */
+  readonly reconcileIntervalMs?: number;
+  /** Called after every successful append in this process (metrics, drills). Must not throw. */
+  readonly onAppended?: (runId: string, events: readonly RunEvent[]) => void;
+}
+
+export interface RecoveryRuntime {
+  readonly service: RunService;
+  /**
+   * Starts the step worker, the journal write-behind and the reconciler (which first reloads what Redis lost and
+   * gives every unfinished run the job it needs). Refused for role `service`.
+   */
+  startWorkers(): Promise<void>;
+  /** One reconciler sweep now (also runs periodically once workers are started). */
+  reconcile(): Promise<ReconcileReport>;
+  /** Resolves once the journal holds every event appended so far; needs started workers. */
+  drainJournal(timeoutMs?: number): Promise<void>;
+  /** Stops workers (running steps get the close timeout), then closes every connection this runtime opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the recovery engine to Redis (live run logs, step jobs, pub/sub), the Postgres journal (migrated here,
+ * written behind) and the executors. Several processes may share one Redis: any mix of `service` and `workers`.
+ */
+export async function createRecoveryRuntime(
+  config: Config,
+  recovery: RecoveryConfig,
+  deps: RecoveryRuntimeDeps,
+): Promise<RecoveryRuntime> {
+  const role = deps.role ?? 'all';
+  const prefix = deps.prefix ?? DEFAULT_PREFIX;
+  const logger = deps.logger.child({ component: 'recovery-runtime' });
+  const clock = deps.clock ?? (() => new Date());
+  const timeScale = deps.timeScale ?? 1;
+
+  const ownsRedis = deps.redis === undefined;
+  const template = deps.redis ?? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const redis = template.duplicate({ maxRetriesPerRequest: 3 });
+  redis.on('error', (err) => logger.warn({ err }, 'redis error'));
+  // BullMQ queues keep retrying through a Redis restart instead of failing the caller after a few tries.
+  const queueConnection = template.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  queueConnection.on('error', (err) => logger.warn({ err }, 'step queue redis error'));
+
+  const ownsJournal = deps.journal === undefined;
+  let journalPool: pg.Pool | undefined;
+  if (deps.journal === undefined) {
+    journalPool = createJournalPool({ connectionString: config.databaseUrl, logger });
+    // pg reports a connection that dies under a checked-out client as an 'error' event on that client, which
+    // nobody listens to while it is checked out: without this, the bot's own Postgres going away mid-query
+    // would crash the process. The query itself still fails and is retried by its caller.
+    journalPool.on('connect', (client) => {
+      client.on('error', (err: Error & { code?: string }) => {
+        logger.warn({ code: err.code, reason: err.message }, 'journal connection lost');
+      });
+    });
+  }
+  const journal = deps.journal ?? createJournal({ pool: journalPool, logger });
+  try {
+    const migrated = await journal.migrate();
+    logger.info({ schema: journal.schema, applied: migrated.applied.length }, 'journal schema ready');
+  } catch (err) {
+    // The bot must outlive its own database: runs go on in Redis and the journal migrates on its first use.
+    logger.warn({ err }, 'journal not reachable at start-up; runs are kept in Redis until it is');
+  }
+
+  const store = new RunLogStore({ redis, prefix, logger });
+  const runRecovery = createRunRecovery({ store, journal, logger });
+  const queue = new Queue<StepJobData>(STEP_QUEUE, { connection: queueConnection, prefix: bullPrefix(prefix) });
+  queue.on('error', (err) => logger.warn({ err }, 'step queue error'));
+  const bus: RunEventsBus = createRunEventsBus({
+    redis,
+    prefix,
+    read: (runId, fromSeq, limit) => store.read<RunEvent>(runId, fromSeq, limit),
+    lastSeq: (runId) => store.lastSeq(runId),
+    logger,
+  });
+
+  const scenarios = new Map<string, Scenario>();
+  const scenarioFor = (name: string): Scenario => {
+    let scenario = scenarios.get(name);
+    if (scenario === undefined) {
+      const found = findScenario(name);
+      if (found === undefined) throw new Error(`run of unknown scenario ${name.slice(0, 50)}`);
+      scenario = scaleScenarioTiming(found, timeScale);
+      scenarios.set(name, scenario);
+    }
+    return scenario;
+  };
+
+  const driver = new RunDriver({
+    store,
+    recovery: runRecovery,
+    queue,
+    jobOptions: stepJobOptions(deps.stepJobs),
+    bus,
+    redis,
+    prefix,
+    access: accessPolicyOf(recovery.access),
+    clock,
+    scenarioFor,
+    logger,
+    ...(deps.onAppended ? { onAppended: deps.onAppended } : {}),
+  });
+
+  const service = createRunService({
+    driver,
+    bus,
+    journal,
+    access: recovery.access,
+    defaults: {
+      tenantId: config.decisionGraph.tenantId,
+      traceId: config.decisionGraph.knownTraceId,
+      workflowId: config.decisionGraph.knownWorkflowId,
+      previousRelease: recovery.release.previousKnownGood,
+    },
+    logger,
+  });
+
+  const ownsExecutors = deps.executors === undefined && role !== 'service';
+  let executors = deps.executors;
+  let stepWorker: StepWorker | undefined;
+  let journalWriter: JournalWriter | undefined;
+  let reconciler: Reconciler | undefined;
+  let closing: Promise<void> | undefined;
+
+  const reconcile = (): Promise<ReconcileReport> =>
+    (reconciler ?? startReconciler({ driver, recovery: runRecovery, logger, intervalMs: 0 })).reconcile();
+
+  return {
+    service,
+    reconcile,
+    async startWorkers() {
+      if (role === 'service') throw new Error('this runtime was created for role "service": it runs no workers');
+      if (stepWorker) return;
+      executors ??= createExecutorContext(config, recovery, { logger, ...deps.executorDeps });
+      journalWriter = await startJournalWriter({ redis: template, pg: journal, prefix, logger, ...deps.journalWriter });
+      reconciler = startReconciler({
+        driver,
+        recovery: runRecovery,
+        logger,
+        intervalMs: deps.reconcileIntervalMs ?? 30_000,
+      });
+      stepWorker = startStepWorker({ driver, executors, redis: template, prefix, logger, ...deps.worker });
+      const report = await reconciler.reconcile();
+      logger.info(
+        { restored: report.restored.length, active: report.advanced, failed: report.failed.length },
+        'workers started; unfinished runs reconciled',
+      );
+    },
+    async drainJournal(timeoutMs) {
+      if (!journalWriter) throw new Error('the journal writer runs with the workers: start them first');
+      await journalWriter.drain(timeoutMs === undefined ? {} : { timeoutMs });
+    },
+    close() {
+      closing ??= (async () => {
+        await reconciler?.close();
+        await stepWorker?.close();
+        await journalWriter?.close();
+        await bus.close();
+        await queue.close().catch(() => undefined);
+        await store.close();
+        if (ownsExecutors) await executors?.close();
+        if (ownsJournal) await journalPool?.end();
+        await Promise.allSettled([redis.quit(), queueConnection.quit()]);
+        if (ownsRedis) template.disconnect();
+      })();
+      return closing;
+    },
+  };
+}

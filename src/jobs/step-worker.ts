@@ -1,0 +1,219 @@
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import {
+  beginStep,
+  type ExecutorCall,
+  type RunState,
+  recordOutcome,
+  type Scenario,
+  type StepOutcome,
+} from '../runbook/index.js';
+import type { ExecutorContextFactory } from './executors/index.js';
+import { measureStep } from './executors/index.js';
+import { RunBusyError, StepInterruptedError } from './job-errors.js';
+import { STEP_QUEUE, type StepJobData } from './queues.js';
+import { MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
+import { bullPrefix } from './run-log/keys.js';
+
+export interface StepWorkerOptions {
+  /** Step jobs run at once by this process (they mostly wait on I/O). @defaultValue 8 */
+  readonly concurrency?: number;
+  /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
+  readonly lockDurationMs?: number;
+  /** How often jobs of dead workers are looked for. @defaultValue 30000 */
+  readonly stalledIntervalMs?: number;
+  /**
+   * Times a job may be taken over from a dead worker before it fails. Taking over is safe (the step is re-probed
+   * before anything is repeated), so this is generous. @defaultValue 10
+   */
+  readonly maxStalledCount?: number;
+  /** How long `close()` lets running steps finish before cutting them off. @defaultValue 10000 */
+  readonly closeTimeoutMs?: number;
+}
+
+/** How one delivery of a step job ended; the job's return value, for people reading the queue. */
+export type StepJobResult = 'done' | 'already_done' | 'stale' | 'missing';
+
+export interface StepWorker {
+  readonly worker: Worker<StepJobData, StepJobResult>;
+  /** Lets running steps finish (up to the close timeout), then cuts them off; their jobs run again elsewhere. */
+  close(): Promise<void>;
+}
+
+export interface StepProcessorDeps {
+  readonly driver: RunDriver;
+  readonly executors: ExecutorContextFactory;
+  readonly logger: Logger;
+  /** Aborted when the worker shuts down: running executor calls are cancelled and their outcome is not recorded. */
+  readonly shutdown: AbortSignal;
+}
+
+type Recorded =
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'recorded'; readonly state: RunState; readonly alreadyDone: boolean };
+
+/**
+ * One delivery of a step job: load the run, ask the engine whether this job is still wanted (a stale one is
+ * dropped), append `step_started`, re-probe first when a side effect may already have happened, run the executor,
+ * record its outcome, and let the engine go on. Every append is a compare-and-append; a lost race re-reads.
+ */
+export function createStepProcessor(deps: StepProcessorDeps) {
+  const { driver, executors, shutdown } = deps;
+
+  const measure = async (call: ExecutorCall, state: RunState, jobId: string, logger: Logger): Promise<StepOutcome> => {
+    const signal = AbortSignal.any([AbortSignal.timeout(call.timeoutMs), shutdown]);
+    const ctx = executors.forStep({ runId: state.runId, tenantId: state.tenantId, signal, logger });
+    let outcome: StepOutcome;
+    try {
+      outcome = await measureStep(call.executor, call.params, ctx);
+    } catch (err) {
+      if (shutdown.aborted) throw new StepInterruptedError(state.runId, jobId);
+      logger.error({ err, executor: call.executor }, 'executor failed unexpectedly');
+      // A bug, not a state of the world: the run pauses on it with the message rather than retrying forever.
+      outcome = {
+        kind: 'error',
+        error: {
+          code: 'internal_error',
+          message:
+            `the ${call.executor} executor failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`.slice(
+              0,
+              2000,
+            ),
+          transient: false,
+        },
+      };
+    }
+    // A measurement taken while the shutdown cancelled the call describes the cancellation, not the world.
+    if (shutdown.aborted) throw new StepInterruptedError(state.runId, jobId);
+    return outcome;
+  };
+
+  const record = async (
+    first: { state: RunState; scenario: Scenario },
+    jobId: string,
+    phase: 'recheck' | 'execute',
+    outcome: StepOutcome,
+  ): Promise<Recorded> => {
+    let { state, scenario } = first;
+    for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
+      const result = recordOutcome(state, scenario, { jobId, phase, outcome }, driver.now(), driver.engineOptions);
+      if (result.stale) return { kind: 'stale' };
+      const appended = await driver.append(state, result.events);
+      if (appended.ok) return { kind: 'recorded', state: appended.state, alreadyDone: result.alreadyDone === true };
+      const reloaded = await driver.load(state.runId);
+      if (!reloaded) return { kind: 'stale' };
+      ({ state, scenario } = reloaded);
+    }
+    throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
+  };
+
+  return async function processStepJob(job: Job<StepJobData>): Promise<StepJobResult> {
+    const jobId = job.id as string;
+    const { runId } = job.data;
+    for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
+      const loaded = await driver.load(runId);
+      if (!loaded) return 'missing';
+      const { scenario } = loaded;
+      const begin = beginStep(loaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);
+      if (begin.kind === 'stale') {
+        // Wanted, but behind bookkeeping the engine has not recorded yet (a crash between two appends): record it
+        // and go on with this delivery.
+        // Otherwise the run wants something else; making sure that is queued costs little and heals a run whose
+        // writer died between recording an outcome and enqueueing what comes next.
+        const advanced = await driver.advance(runId, jobId);
+        if (advanced.kind === 'self') continue;
+        return 'stale';
+      }
+      const logger = deps.logger.child({ runId, stepId: begin.stepId, attempt: begin.attempt, jobId });
+      const started = await driver.append(loaded.state, begin.events);
+      if (!started.ok) continue;
+      let current = { state: started.state, scenario };
+
+      if (begin.kind === 'recheck') {
+        const outcome = await measure(begin.recheck, current.state, jobId, logger);
+        const rechecked = await record(current, jobId, 'recheck', outcome);
+        if (rechecked.kind === 'stale') return 'stale';
+        if (rechecked.alreadyDone) {
+          logger.info('the step had already taken effect; not repeated');
+          await driver.advance(runId);
+          return 'already_done';
+        }
+        current = { state: rechecked.state, scenario };
+      }
+
+      const outcome = await measure(begin.call, current.state, jobId, logger);
+      const recorded = await record(current, jobId, 'execute', outcome);
+      if (recorded.kind === 'stale') {
+        logger.info('the run moved on while the step ran; its outcome is dropped');
+        return 'stale';
+      }
+      await driver.advance(runId);
+      return 'done';
+    }
+    throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
+  };
+}
+
+export interface StartStepWorkerOptions extends StepWorkerOptions {
+  readonly driver: RunDriver;
+  readonly executors: ExecutorContextFactory;
+  /** Template for the worker's own connection (BullMQ workers need `maxRetriesPerRequest: null`). */
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly logger: Logger;
+}
+
+export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
+  const logger = options.logger.child({ component: 'step-worker' });
+  const shutdown = new AbortController();
+  const connection = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  connection.on('error', (err) => logger.warn({ err }, 'step worker redis error'));
+  const processor = createStepProcessor({
+    driver: options.driver,
+    executors: options.executors,
+    logger,
+    shutdown: shutdown.signal,
+  });
+  const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, processor, {
+    connection,
+    prefix: bullPrefix(options.prefix),
+    concurrency: options.concurrency ?? 8,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    maxStalledCount: options.maxStalledCount ?? 10,
+  });
+  worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
+  worker.on('failed', (job, err) => {
+    const code = (err as { code?: string }).code;
+    logger.warn(
+      { runId: job?.data.runId, jobId: job?.id, attemptsMade: job?.attemptsMade, code, reason: err.message },
+      'step job failed; it is retried',
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+        const graceful = worker.close();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), closeTimeoutMs);
+        });
+        if ((await Promise.race([graceful.then(() => 'closed' as const), deadline])) === 'timeout') {
+          logger.warn({ closeTimeoutMs }, 'steps still running at the close deadline; cutting them off');
+          shutdown.abort();
+          const forced = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+          await Promise.race([graceful, forced]);
+          await worker.close(true).catch(() => undefined);
+        }
+        clearTimeout(timer);
+        await connection.quit().catch(() => connection.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

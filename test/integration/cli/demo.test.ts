@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The demo as a person runs it: a child process against the machine's Redis and Postgres, the simulator started
+// inside it with the scenario's fault, answers given automatically because stdin is not a terminal.
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+let outDir: string;
+
+interface Finished {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[]): Promise<Finished> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const demo = (...args: string[]) => run('npx', ['tsx', 'src/cli/demo.ts', ...args, '--summary-dir', outDir]);
+
+async function summaryFileOf(output: string): Promise<{ runId: string; text: string }> {
+  const runId = /^Run (run-[a-z0-9]+):/m.exec(output)?.[1];
+  expect(runId, output).toBeDefined();
+  const files = await readdir(outDir);
+  expect(files).toContain(`dg-recovery-${runId}.md`);
+  return { runId: runId as string, text: await readFile(join(outDir, `dg-recovery-${runId}.md`), 'utf8') };
+}
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'dg-recovery-demo-test-'));
+});
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe('npm run demo', () => {
+  it('restart: brings the node back through the control API and exits 0 with the summary printed and written', async () => {
+    const r = await demo('restart', '--auto');
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const out = r.stdout;
+    // Live step lines with their evidence, as they happened.
+    expect(out).toMatch(/✓ Confirm the symptom: is healthz reachable\? \(check_healthz\) passed/);
+    expect(out).toContain('✗ GET /api/healthz: no answer (DG_ERR_API_UNREACHABLE) (expected 200)');
+    expect(out).toMatch(/✓ Restart the DecisionGraph runtime \(restart_runtime\) passed/);
+    expect(out).toContain('host action restart_runtime → 200');
+    expect(out).toContain('■ Run finished: RECOVERED');
+    expect(out).toContain('Host actions the simulator performed: restart ×1');
+
+    const { runId, text } = await summaryFileOf(out);
+    expect(text).toMatch(/^# Incident summary: App node restart or host reboot — recovered\n/);
+    expect(text).toContain(`Run: \`${runId}\``);
+    expect(text).toContain('Started by: `demo-operator` via the terminal');
+    expect(text).toContain('**Restart the DecisionGraph runtime** (`restart_runtime`, safe_write): done, webhook');
+    expect(text).toContain('The recovery checklist passed');
+    // The summary printed is the one written.
+    expect(out).toContain(text.trimEnd());
+    expect(out).toContain(`Summary written to ${join(outDir, `dg-recovery-${runId}.md`)}`);
+  }, 45_000);
+
+  it('projections: decides the orphaned run and the replay the recommended way, with reasons, and recovers', async () => {
+    const r = await demo('projections', '--auto');
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain('✗ context_graph pending_events: 3 (expected 0)');
+    expect(out).toMatch(/\? Decision: Decide about each orphaned replay run \(orphan_runs\) — replay-\d+/);
+    expect(out).toContain('⇒ demo-operator chose "Retry: start a fresh catch_up": auto: recommended option');
+    expect(out).toContain('⇒ demo-operator chose "catch_up (transient)": auto: recommended option');
+    expect(out).toMatch(/✓ Wait until the replay run completes and pending_events is 0 \(poll_replay\) passed/);
+    expect(out).toContain('■ Run finished: RECOVERED');
+
+    const { text } = await summaryFileOf(out);
+    expect(text).toMatch(/^# Incident summary: Projection corruption or stale reads — recovered\n/);
+    expect(text).toContain('## Decisions');
+    expect(text).toContain('"catch_up (transient)" by `demo-operator`');
+    expect(text).toContain('Reason: auto: recommended option');
+    expect(text).toContain('The recovery checklist passed');
+  }, 45_000);
+
+  it('refuses an unknown scenario with the closest one and exit status 2, before starting anything', async () => {
+    const [viaDemo, viaBin] = await Promise.all([
+      run('npx', ['tsx', 'src/cli/demo.ts', 'projetcions']),
+      run('node', ['bin/dg-recovery.js', 'recover', 'restrat']),
+    ]);
+    expect(viaDemo.code).toBe(2);
+    expect(viaDemo.stderr).toContain('did you mean "projections"?');
+    expect(viaDemo.stdout).not.toContain('Starting the DecisionGraph simulator');
+    expect(viaBin.code).toBe(2);
+    expect(viaBin.stderr).toContain('unknown scenario "restrat"; did you mean "restart"?');
+  }, 30_000);
+});

@@ -1,0 +1,118 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJournal } from '../../../src/store/index.js';
+import { type OwnPostgres, startOwnPostgres } from '../../helpers/own-postgres.js';
+import { type OwnRedis, startOwnRedis } from '../../helpers/own-redis.js';
+import { driveRun, type RunWatcher, STARTER, startRun, startWorld, type World } from './fixtures.js';
+
+let world: World | undefined;
+let watcher: RunWatcher | undefined;
+let ownRedis: OwnRedis | undefined;
+let ownPostgres: OwnPostgres | undefined;
+
+afterEach(async () => {
+  await watcher?.close();
+  await world?.close();
+  await ownRedis?.stop();
+  await ownPostgres?.destroy();
+  watcher = undefined;
+  world = undefined;
+  ownRedis = undefined;
+  ownPostgres = undefined;
+});
+
+async function journalEvents(url: string, runId: string) {
+  const journal = createJournal({ connectionString: url });
+  try {
+    return await journal.loadRun(runId);
+  } finally {
+    await journal.close();
+  }
+}
+
+async function checkpoint(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the bot outlives its own stores', () => {
+  it('Redis loses everything mid-run: the run is rebuilt from the journal, its lost poll job too, and finishes', async () => {
+    ownRedis = await startOwnRedis();
+    // Polls slow enough that the re-check job is still waiting in Redis when it is flushed.
+    world = await startWorld({
+      sim: { faults: ['node-down', 'projections-behind'] },
+      redisUrl: ownRedis.url,
+      runtime: { timeScale: 0.2 },
+    });
+    const { service, runtime } = world;
+    watcher = await startRun(service, 'restart');
+    await watcher.until((s) => s.steps.check_projections?.status === 'waiting');
+    await runtime.drainJournal(10_000);
+
+    const admin = new Redis(ownRedis.url);
+    try {
+      await admin.flushall();
+      expect(await admin.dbsize()).toBe(0);
+    } finally {
+      admin.disconnect();
+    }
+
+    // Until the run is back in Redis, reading it falls back to the journal.
+    const fromJournal = await service.get(watcher.runId);
+    expect(fromJournal?.events).toEqual(watcher.events);
+    expect(fromJournal?.state.steps.check_projections?.status).toBe('waiting');
+
+    const report = await runtime.reconcile();
+    expect(report.redisWasEmpty).toBe(true);
+    expect(report.restored).toEqual([watcher.runId]);
+    // The slot is held again: a second node-wide run is refused and pointed at this one.
+    expect(await service.start({ scenario: 'upgrade', actor: STARTER })).toMatchObject({
+      ok: false,
+      code: 'run_active',
+      activeRunId: watcher.runId,
+    });
+
+    const end = await driveRun(watcher);
+    expect(end.outcome?.outcome).toBe('recovered');
+    expect(world.sim.hostActionCounts().restart).toBe(1);
+    const checks = watcher.ofType('step_passed').filter((e) => e.stepId === 'check_projections');
+    expect(checks).toHaveLength(1);
+
+    await runtime.drainJournal(10_000);
+    const journaled = await journalEvents(world.db?.url ?? '', watcher.runId);
+    expect(journaled?.events).toEqual((await service.get(watcher.runId))?.events);
+  });
+
+  it("the bot's own Postgres goes down mid-run: the run goes on, and the journal is complete once it is back", async () => {
+    ownPostgres = await startOwnPostgres();
+    const url = ownPostgres.url();
+    world = await startWorld({ sim: { faults: ['node-down', 'projections-behind'] }, databaseUrl: url });
+    const { service, runtime } = world;
+    watcher = await startRun(service, 'restart');
+    await watcher.until((s) => s.steps.check_healthz?.status === 'passed');
+    // The test server runs with synchronous_commit off: without a checkpoint an immediate stop would also take the
+    // journal's freshly created schema with it, which no real outage does.
+    await checkpoint(url);
+    await ownPostgres.stop();
+
+    const end = await driveRun(watcher);
+    expect(end.outcome?.outcome).toBe('recovered');
+    // Still readable from Redis while the journal is down.
+    expect((await service.get(watcher.runId))?.state.outcome?.outcome).toBe('recovered');
+    await expect(journalEvents(url, watcher.runId)).rejects.toMatchObject({ code: 'DG_ERR_JOURNAL_UNAVAILABLE' });
+
+    await ownPostgres.start();
+    await runtime.drainJournal(15_000);
+    const journaled = await journalEvents(url, watcher.runId);
+    const live = (await service.get(watcher.runId))?.events ?? [];
+    expect(journaled?.events.map((e) => e.seq)).toEqual(live.map((_, i) => i + 1));
+    expect(journaled?.events).toEqual(live);
+    expect(journaled?.run).toMatchObject({ status: 'finished', outcome: 'recovered' });
+  });
+});

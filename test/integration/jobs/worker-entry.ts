@@ -1,0 +1,52 @@
+// A worker process for the crash tests: runs the step workers, the journal writer and the reconciler against the
+// Redis prefix and journal the test names. With DGR_KILL_AT=<event type>:<step id> it kills itself with SIGKILL
+// right after appending that event, before publishing it or acting on it: a crash at an exact step boundary.
+import { loadConfig } from '../../../src/config/env.js';
+import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
+import { createRecoveryRuntime } from '../../../src/jobs/index.js';
+import { createLogger } from '../../../src/logger.js';
+import type { RunEvent } from '../../../src/runbook/index.js';
+
+interface EntrySettings {
+  readonly env: Record<string, string>;
+  readonly recoveryYaml: string;
+  readonly controlToken: string;
+  readonly prefix: string;
+  readonly timeScale: number;
+  readonly killAt?: string;
+}
+
+const settings = JSON.parse(process.env.DGR_WORKER_SETTINGS ?? '{}') as EntrySettings;
+
+function matches(event: RunEvent, killAt: string): boolean {
+  const [type, stepId] = killAt.split(':');
+  return event.type === type && (stepId === undefined || ('stepId' in event && event.stepId === stepId));
+}
+
+const config = loadConfig(settings.env);
+const recovery = parseRecoveryConfig(settings.recoveryYaml, 'worker.yaml', {
+  SIM_CONTROL_TOKEN: settings.controlToken,
+});
+const runtime = await createRecoveryRuntime(config, recovery, {
+  logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  role: 'workers',
+  prefix: settings.prefix,
+  timeScale: settings.timeScale,
+  // A killed worker's job is taken over within about a second.
+  worker: { lockDurationMs: 1000, stalledIntervalMs: 500, closeTimeoutMs: 2000 },
+  journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+  reconcileIntervalMs: 0,
+  onAppended: (_runId, events) => {
+    const killAt = settings.killAt;
+    if (killAt !== undefined && events.some((e) => matches(e, killAt))) process.kill(process.pid, 'SIGKILL');
+  },
+});
+await runtime.startWorkers();
+process.send?.('ready');
+
+process.on('SIGTERM', () => {
+  runtime.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});

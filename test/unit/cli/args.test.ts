@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../../src/cli/args.js';
+import { parseDemoArgs } from '../../../src/cli/demo-args.js';
+
+const ok = (argv: string[]) => {
+  const r = parseCliArgs(argv);
+  if (!r.ok) throw new Error(`expected ${argv.join(' ')} to parse: ${r.message}`);
+  return r.command;
+};
+const refused = (argv: string[]) => {
+  const r = parseCliArgs(argv);
+  if (r.ok) throw new Error(`expected ${argv.join(' ')} to be refused`);
+  return r.message;
+};
+
+describe('dg-recovery arguments', () => {
+  it('reads a recover command with every option, in either --opt value or --opt=value form', () => {
+    expect(
+      ok([
+        'recover',
+        'restart',
+        '--trace',
+        'trace-0001',
+        '--tenant=acme',
+        '--workflow',
+        'wf-7',
+        '--release',
+        'v1.4.2',
+        '--auto',
+        '--as',
+        'alice',
+        '--approver',
+        'bob',
+        '--summary-dir',
+        '/tmp/out',
+      ]),
+    ).toEqual({
+      kind: 'recover',
+      scenario: 'restart',
+      traceId: 'trace-0001',
+      tenantId: 'acme',
+      workflowId: 'wf-7',
+      release: 'v1.4.2',
+      auto: true,
+      as: 'alice',
+      approver: 'bob',
+      summaryDir: '/tmp/out',
+    });
+  });
+
+  it('resolves scenario aliases to the scenario they stand for', () => {
+    expect(ok(['recover', 'reboot'])).toMatchObject({ kind: 'recover', scenario: 'restart', auto: false });
+    expect(ok(['recover', 'Event_Log'])).toMatchObject({ scenario: 'event-log' });
+  });
+
+  it('refuses an unknown scenario, suggesting the closest one and listing them all', () => {
+    const message = refused(['recover', 'restrat']);
+    expect(message).toContain('unknown scenario "restrat"');
+    expect(message).toContain('did you mean "restart"?');
+    expect(message).toContain('restart, postgres, projections, event-log, upgrade');
+    expect(refused(['recover', 'quantum'])).not.toContain('did you mean');
+  });
+
+  it('refuses unknown commands and options with a suggestion', () => {
+    expect(refused(['recvoer', 'restart'])).toContain('did you mean "recover"?');
+    expect(refused(['recover', 'restart', '--trce', 'x'])).toContain('did you mean --trace?');
+    expect(refused(['status', '--auto'])).toContain('status does not take --auto');
+  });
+
+  it('refuses a missing scenario, a missing option value and a repeated option', () => {
+    expect(refused(['recover'])).toContain('needs a scenario');
+    expect(refused(['recover', 'restart', '--trace'])).toContain('--trace needs a value');
+    expect(refused(['recover', 'restart', '--trace', '--auto'])).toContain('--trace needs a value');
+    expect(refused(['recover', 'restart', '--as', 'a', '--as', 'b'])).toContain('given twice');
+    expect(refused(['recover', 'restart', '--auto=yes'])).toContain('takes no value');
+  });
+
+  it('refuses an approver who is the starter: the two-person rule', () => {
+    expect(refused(['recover', 'restart', '--as', 'alice', '--approver', 'alice'])).toContain('two-person rule');
+  });
+
+  it('refuses values with control characters (they would reach the terminal and the record)', () => {
+    expect(refused(['recover', 'restart', '--trace', 'trace\u001b[2J'])).toContain('printable');
+  });
+
+  it('reads status, history, summary, diagnose and abort', () => {
+    expect(ok(['status'])).toEqual({ kind: 'status' });
+    expect(ok(['status', 'run-1a2b'])).toEqual({ kind: 'status', runId: 'run-1a2b' });
+    expect(ok(['history'])).toEqual({ kind: 'history', limit: 10 });
+    expect(ok(['history', '25'])).toEqual({ kind: 'history', limit: 25 });
+    expect(ok(['summary', 'run-1a2b'])).toEqual({ kind: 'summary', runId: 'run-1a2b' });
+    expect(ok(['diagnose', '--tenant', 'acme', '--current-release', 'v2'])).toEqual({
+      kind: 'diagnose',
+      tenantId: 'acme',
+      currentRelease: 'v2',
+    });
+    expect(ok(['abort', 'run-1a2b', 'wrong', 'scenario', '--as', 'bob'])).toEqual({
+      kind: 'abort',
+      runId: 'run-1a2b',
+      reason: 'wrong scenario',
+      as: 'bob',
+    });
+  });
+
+  it('refuses bad run ids, history lengths and an abort without a reason', () => {
+    expect(refused(['status', 'run;rm'])).toContain('is not a run id');
+    expect(refused(['summary'])).toContain('needs a run id');
+    expect(refused(['history', '0'])).toContain('from 1 to 100');
+    expect(refused(['history', '101'])).toContain('from 1 to 100');
+    expect(refused(['history', 'ten'])).toContain('from 1 to 100');
+    expect(refused(['abort', 'run-1a2b'])).toContain('needs a reason');
+    expect(refused(['status', 'run-1', 'run-2'])).toContain('unexpected argument "run-2"');
+  });
+
+  it('gives help for no words, --help anywhere, and one command', () => {
+    expect(ok([])).toEqual({ kind: 'help' });
+    expect(ok(['--help'])).toEqual({ kind: 'help' });
+    expect(ok(['recover', 'restart', '--help'])).toEqual({ kind: 'help', topic: 'recover' });
+    expect(ok(['help', 'abort'])).toEqual({ kind: 'help', topic: 'abort' });
+    expect(refused(['help', 'abrot'])).toContain('did you mean "abort"?');
+  });
+
+  it('turns colour off with --no-color', () => {
+    const r = parseCliArgs(['status', '--no-color']);
+    expect(r).toMatchObject({ ok: true, colour: 'never' });
+  });
+});
+
+describe('npm run demo arguments', () => {
+  it('defaults to restart, answering automatically only when stdin is not a terminal', () => {
+    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: true } });
+    expect(parseDemoArgs([], true, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: false } });
+    expect(parseDemoArgs(['projections', '--auto'], true, {})).toMatchObject({
+      ok: true,
+      options: { scenario: 'projections', auto: true },
+    });
+    expect(parseDemoArgs(['--no-auto'], false, {})).toMatchObject({ ok: true, options: { auto: false } });
+  });
+
+  it('refuses an unknown scenario or a bad time scale', () => {
+    expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
+    expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
+  });
+});
