@@ -106,14 +106,6 @@ export async function createRecoveryRuntime(
   let journalPool: pg.Pool | undefined;
   if (deps.journal === undefined) {
     journalPool = createJournalPool({ connectionString: config.databaseUrl, logger });
-    // pg reports a connection that dies under a checked-out client as an 'error' event on that client, which
-    // nobody listens to while it is checked out: without this, the bot's own Postgres going away mid-query
-    // would crash the process. The query itself still fails and is retried by its caller.
-    journalPool.on('connect', (client) => {
-      client.on('error', (err: Error & { code?: string }) => {
-        logger.warn({ code: err.code, reason: err.message }, 'journal connection lost');
-      });
-    });
   }
   const journal = deps.journal ?? createJournal({ pool: journalPool, logger });
   try {

@@ -33,5 +33,13 @@ export function createJournalPool(options: JournalPoolOptions): pg.Pool {
   pool.on('error', (err: Error & { code?: string }) => {
     options.logger?.warn({ code: err.code, reason: err.message }, 'journal connection dropped');
   });
+  // pg reports a connection that dies under a checked-out client as an 'error' event on that client, which
+  // nobody listens to while it is checked out: without this, the bot's own Postgres going away mid-query would
+  // crash the process. The query itself still fails and is retried by its caller.
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      options.logger?.warn({ code: err.code, reason: err.message }, 'journal connection lost');
+    });
+  });
   return pool;
 }
