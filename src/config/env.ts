@@ -40,6 +40,12 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .pipe(httpUrl.optional()),
+  APPROVAL_REMINDER_MINUTES: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of minutes')
+    .default('10')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1 minute')),
   PORT: z
     .string()
     .regex(/^\d{1,5}$/, 'must be a port number')
@@ -79,6 +85,8 @@ export interface Config {
     readonly appToken: string | undefined;
     /** Web API base URL override, e.g. for a local fake. @defaultValue Slack's own */
     readonly apiUrl: string | undefined;
+    /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 10 */
+    readonly approvalReminderMinutes: number;
   };
   /** HTTP port of the Slack receiver. @defaultValue 3000 */
   readonly port: number;
@@ -120,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
+      approvalReminderMinutes: e.APPROVAL_REMINDER_MINUTES,
     },
     port: e.PORT,
     recoveryConfigPath: e.RECOVERY_CONFIG,

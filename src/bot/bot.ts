@@ -1,0 +1,179 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/env.js';
+import type { RecoveryConfig } from '../config/recovery-config.js';
+import type { HistoryEntry } from '../handlers/handler-deps.js';
+import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
+import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
+import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
+import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
+import {
+  createOutboxSlackClient,
+  createSlackOutbox,
+  type SlackOutbox,
+  type SlackOutboxOptions,
+} from '../jobs/slack-outbox/index.js';
+import type { Logger } from '../logger.js';
+import { findScenario, type Scenario } from '../runbook/index.js';
+import { createJournal, type Journal } from '../store/index.js';
+import { type BotApp, createBotApp } from './app.js';
+import { createDiagnoser } from './diagnose-sweep.js';
+import { createHealthLine } from './health-line.js';
+import { requireSlackCredentials, stateNote } from './slack-config.js';
+import { createThreadProjector, type ThreadProjector } from './thread-projector.js';
+
+/** Which parts run in this process. Several processes may share one Redis. */
+export type BotRole =
+  /** The Slack front end and the step workers (the default). */
+  | 'all'
+  /** The Slack front end only (`--no-workers`): other processes run the steps. */
+  | 'front-end'
+  /** The step workers only (`--workers-only`): no Slack, no HTTP port. */
+  | 'workers';
+
+export interface StartBotOptions {
+  readonly logger: Logger;
+  /** @defaultValue `all` */
+  readonly role?: BotRole;
+  /** HTTP port of the Slack receiver; 0 picks a free one. @defaultValue `config.port` */
+  readonly port?: number;
+  /** Prefix of every Redis key and queue. @defaultValue `dgr:` */
+  readonly prefix?: string;
+  /** The journal; the caller closes it. @defaultValue one on `DATABASE_URL` */
+  readonly journal?: Journal;
+  /** Passed to the recovery runtime (time scale for drills, worker options, clock). */
+  readonly runtime?: Omit<RecoveryRuntimeDeps, 'logger' | 'role' | 'prefix' | 'journal'>;
+  /** Passed to the Slack outbox (backoff, concurrency, sweep interval). */
+  readonly outbox?: Omit<SlackOutboxOptions, 'redis' | 'prefix' | 'slack' | 'logger'>;
+  /** Channel for threads of runs started from the terminal. @defaultValue such runs get no thread */
+  readonly defaultChannel?: string;
+  /** Overrides `APPROVAL_REMINDER_MINUTES`, for tests. @defaultValue from the config */
+  readonly approvalReminderMs?: number;
+}
+
+export interface RunningBot {
+  readonly runtime: RecoveryRuntime;
+  /** The HTTP receiver's port (undefined in Socket Mode and for role `workers`). */
+  readonly port: number | undefined;
+  readonly slack: BotApp | undefined;
+  readonly outbox: SlackOutbox | undefined;
+  readonly projector: ThreadProjector | undefined;
+  /** Stops receiving first, then the projector, the outbox, the workers, and closes every connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the process: the recovery runtime (run service, and the step workers unless the role is `front-end`), and
+ * for the front end the Slack outbox, the thread projector and the Bolt app. Slack's values are checked before
+ * anything connects, with a message naming what is missing.
+ */
+export async function startBot(
+  config: Config,
+  recovery: RecoveryConfig,
+  options: StartBotOptions,
+): Promise<RunningBot> {
+  const role = options.role ?? 'all';
+  const logger = options.logger;
+  const frontEnd = role !== 'workers';
+  const credentials = frontEnd ? requireSlackCredentials(config) : undefined;
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const ownsJournal = options.journal === undefined;
+  const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
+  const note = stateNote(config);
+  logger.info({ role }, note);
+
+  const runtime = await createRecoveryRuntime(config, recovery, {
+    ...options.runtime,
+    logger,
+    role: role === 'front-end' ? 'service' : role === 'workers' ? 'workers' : 'all',
+    prefix,
+    journal,
+  });
+  const scenarios = new Map<string, Scenario>();
+  const scenarioFor = (name: string): Scenario => {
+    let scenario = scenarios.get(name);
+    if (!scenario) {
+      const found = findScenario(name);
+      if (!found) throw new Error(`unknown scenario ${name.slice(0, 50)}`);
+      scenario = scaleScenarioTiming(found, options.runtime?.timeScale ?? 1);
+      scenarios.set(name, scenario);
+    }
+    return scenario;
+  };
+
+  let redis: Redis | undefined;
+  let outbox: SlackOutbox | undefined;
+  let projector: ThreadProjector | undefined;
+  let slack: BotApp | undefined;
+  let diagnoseExecutors: ExecutorContextFactory | undefined;
+  let port: number | undefined;
+  const stop = async () => {
+    await slack?.stop().catch((err: unknown) => logger.warn({ err }, 'Slack receiver did not stop cleanly'));
+    await projector?.close();
+    await outbox?.close();
+    await runtime.close();
+    await diagnoseExecutors?.close();
+    if (ownsJournal) await journal.close().catch(() => undefined);
+    redis?.disconnect();
+  };
+
+  try {
+    if (role !== 'front-end') await runtime.startWorkers();
+    if (frontEnd && credentials) {
+      redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      outbox = createSlackOutbox({
+        ...options.outbox,
+        redis,
+        prefix,
+        slack: createOutboxSlackClient({
+          token: credentials.botToken,
+          ...(credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {}),
+        }),
+        logger,
+      });
+      projector = createThreadProjector({
+        service: runtime.service,
+        outbox,
+        scenarioFor,
+        logger,
+        ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
+        approvalReminderMs: options.approvalReminderMs ?? config.slack.approvalReminderMinutes * 60_000,
+        catchUpRuns: async () => {
+          const active = (await runtime.service.listActive()).map((r) => r.runId);
+          // Runs that finished while no projector listened still get their last messages and summary.
+          const recent = await journal.listRuns({ limit: 20 }).catch(() => []);
+          return [...new Set([...active, ...recent.map((r) => r.runId)])];
+        },
+      });
+      await projector.start();
+      diagnoseExecutors = createExecutorContext(config, recovery, { logger });
+      slack = createBotApp({
+        slack: credentials,
+        logger,
+        deps: {
+          service: runtime.service,
+          access: recovery.access,
+          logger,
+          scenarioFor,
+          stateNote: note,
+          history: async (limit): Promise<HistoryEntry[]> =>
+            (await journal.listRuns({ limit })).map((r) => ({
+              runId: r.runId,
+              scenario: r.scenario,
+              tenantId: r.tenantId,
+              status: r.status,
+              outcome: r.outcome,
+              startedAt: r.startedAt,
+              finishedAt: r.finishedAt,
+            })),
+          diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
+          health: createHealthLine(diagnoseExecutors),
+        },
+      });
+      port = (await slack.start(options.port ?? config.port)).port;
+    }
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  return { runtime, port, slack, outbox, projector, stop };
+}

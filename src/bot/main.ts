@@ -1,0 +1,55 @@
+import { loadConfig } from '../config/env.js';
+import { loadRecoveryConfig } from '../config/recovery-config.js';
+import { isDgError } from '../errors.js';
+import { createLogger, scrubSecrets } from '../logger.js';
+import { type BotRole, startBot } from './bot.js';
+
+// `npm start`: the Slack front end and the step workers in one process. `--workers-only` runs the workers alone
+// (no Slack values needed), `--no-workers` the front end alone; any number of each may share one Redis.
+
+const USAGE = 'usage: npm start [-- --workers-only | --no-workers]';
+
+function roleFrom(argv: readonly string[]): BotRole {
+  const flags = new Set(argv);
+  for (const flag of flags) {
+    if (flag !== '--workers-only' && flag !== '--no-workers') throw new Error(`unknown option ${flag}\n${USAGE}`);
+  }
+  if (flags.has('--workers-only') && flags.has('--no-workers')) {
+    throw new Error(`--workers-only and --no-workers exclude each other\n${USAGE}`);
+  }
+  if (flags.has('--workers-only')) return 'workers';
+  if (flags.has('--no-workers')) return 'front-end';
+  return 'all';
+}
+
+async function main(): Promise<void> {
+  const role = roleFrom(process.argv.slice(2));
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel });
+  const recovery = await loadRecoveryConfig(config.recoveryConfigPath, process.env);
+  const bot = await startBot(config, recovery, { logger, role });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    bot
+      .stop()
+      .then(() => logger.flush())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+}
+
+main().catch((err: unknown) => {
+  // Configuration problems name the variable and never its value; anything else is shown by its code or name.
+  const message = isDgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`dg-recovery could not start: ${scrubSecrets(message)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,211 @@
+import { type ExecutorStep, isExecutorStep, type Step, type StepState, stepState } from '../../runbook/index.js';
+import { mrkdwnText } from '../blocks/limits.js';
+import type { MessageBlock } from '../blocks/validate.js';
+import { ACTION, encodeActionValue } from './action-values.js';
+import { actionsBlocks, type Button, button } from './buttons.js';
+import type { MessageDraft } from './draft.js';
+import { evidenceText } from './evidence.js';
+import { between, clock, code, duration, esc, escBlock, plural, who } from './format.js';
+import { stepNumber, type ThreadModel } from './model.js';
+
+/** Key of a step's message. Step ids are `[a-z0-9_]`, at most 63 characters, so keys stay within the outbox's 100. */
+export function stepKey(stepId: string): string {
+  return `step-${stepId}`;
+}
+
+export function stepTitle(model: ThreadModel, step: Step): string {
+  return `${stepNumber(model, step.id)}/${model.scenario.steps.length} · ${esc(step.title, 150)}`;
+}
+
+const STATUS_EMOJI: Readonly<Record<StepState['status'], string>> = {
+  pending: ':white_circle:',
+  running: ':arrows_counterclockwise:',
+  waiting: ':hourglass_flowing_sand:',
+  passed: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+  awaiting_decision: ':question:',
+  awaiting_approval: ':lock:',
+  approved: ':unlock:',
+  awaiting_manual: ':raising_hand:',
+};
+
+export function statusEmoji(status: StepState['status']): string {
+  return STATUS_EMOJI[status];
+}
+
+function attemptNote(s: StepState): string {
+  return s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
+}
+
+function executorStatusLine(s: StepState): string {
+  switch (s.status) {
+    case 'pending':
+      return 'Not started';
+    case 'running':
+      return `Running since ${clock(s.startedAt)}${attemptNote(s)}`;
+    case 'waiting': {
+      const deadline = s.deadlineAt ? `, gives up at ${clock(s.deadlineAt)}` : '';
+      return `Not there yet after ${plural(s.poll, 'check')}${attemptNote(s)}: next check at ${clock(s.nextCheckAt)}${deadline}`;
+    }
+    case 'passed':
+      return `Passed at ${clock(s.finishedAt)}, took ${duration(between(s.firstStartedAt, s.finishedAt))}${attemptNote(s)}`;
+    case 'failed': {
+      const error = s.error ? `${code(s.error.code, 60)} ${esc(s.error.message, 600)}` : 'no reason recorded';
+      const retry = s.nextAttemptAt ? `\nTrying again on its own at ${clock(s.nextAttemptAt)}.` : '';
+      return `Failed at ${clock(s.finishedAt)}${attemptNote(s)}: ${error}${retry}`;
+    }
+    case 'skipped':
+      return skipLine(s);
+    case 'awaiting_manual':
+      return 'Waiting for a person to do this by hand';
+    default:
+      return s.status;
+  }
+}
+
+function skipLine(s: StepState): string {
+  if (!s.skip) return 'Skipped';
+  const by = s.skip.by ? ` by ${who(s.skip.by)}` : '';
+  return `Skipped${by} at ${clock(s.finishedAt)}: ${esc(s.skip.reason, 500)}`;
+}
+
+/** A step the run skipped without running it: one line, so conditional steps do not crowd the thread. */
+export function renderSkipped(model: ThreadModel, step: Step, anchor: number): MessageDraft {
+  const s = stepState(model.state, step.id);
+  const line = `${statusEmoji('skipped')} ${stepTitle(model, step)} · ${skipLine(s)}`;
+  return {
+    key: stepKey(step.id),
+    anchor,
+    text: `Step ${stepNumber(model, step.id)}: ${esc(step.title, 150)} skipped`,
+    blocks: [{ type: 'context', block_id: `skip-${step.id}`, elements: [mrkdwnText(line)] }],
+  };
+}
+
+/** Retry / Skip… / Abort… for the step the run is paused at. */
+export function pauseButtons(model: ThreadModel, stepId: string, pauseSeq: number, destructive: boolean): Button[] {
+  const runId = model.state.runId;
+  const options = model.openPause?.options ?? ['retry', 'skip', 'abort'];
+  const buttons: Button[] = [];
+  if (options.includes('retry')) {
+    buttons.push(
+      button({
+        text: destructive ? 'Retry (needs an approver)' : 'Retry',
+        actionId: ACTION.retry,
+        value: encodeActionValue({ runId, stepId, choice: 'retry', seq: pauseSeq }),
+        style: 'primary',
+        ...(destructive
+          ? {
+              confirm: {
+                title: 'Repeat a destructive action?',
+                text: 'Retrying runs this destructive step again. It counts as approving it again: an approver other than the person who started the run must click.',
+                confirm: 'Retry',
+                danger: true,
+              },
+            }
+          : {}),
+      }),
+    );
+  }
+  if (options.includes('skip')) {
+    buttons.push(
+      button({
+        text: 'Skip…',
+        actionId: ACTION.skip,
+        value: encodeActionValue({ runId, stepId, choice: 'skip', seq: pauseSeq }),
+      }),
+    );
+  }
+  if (options.includes('abort')) {
+    buttons.push(
+      button({
+        text: 'Abort run…',
+        actionId: ACTION.abort,
+        value: encodeActionValue({ runId, stepId, choice: 'abort', seq: pauseSeq }),
+        style: 'danger',
+      }),
+    );
+  }
+  return buttons;
+}
+
+/** The blocks a step's message ends with while the run is paused at it. */
+export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
+  const pause = model.openPause;
+  if (!pause || pause.stepId !== step.id) return [];
+  const destructive = isExecutorStep(step) && step.risk === 'destructive';
+  return [
+    {
+      type: 'section',
+      block_id: `pause-${pause.seq}`,
+      text: mrkdwnText(
+        `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}\n` +
+          'Retry runs the step again; Skip (with a reason) goes on without it; Abort ends the run.',
+      ),
+    },
+    ...actionsBlocks(`pause-actions-${pause.seq}`, pauseButtons(model, step.id, pause.seq, destructive)),
+  ];
+}
+
+function manualBlocks(model: ThreadModel, step: ExecutorStep): MessageBlock[] {
+  const blocks: MessageBlock[] = [];
+  const runId = model.state.runId;
+  const pending = model.state.pendingManual;
+  const request = model.manualRequests.get(step.id)?.at(-1);
+  if (pending && pending.stepId === step.id && request) {
+    blocks.push({
+      type: 'section',
+      block_id: `manual-${request.seq}`,
+      text: mrkdwnText(
+        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}`,
+      ),
+    });
+    blocks.push(
+      ...actionsBlocks(`manual-actions-${request.seq}`, [
+        button({
+          text: 'Done',
+          actionId: ACTION.manualDone,
+          value: encodeActionValue({ runId, stepId: step.id, choice: 'done', seq: request.seq }),
+          style: 'primary',
+          confirm: {
+            title: 'Is it done?',
+            text: `Confirm that you did this yourself: *${esc(step.title, 150)}*. The run continues and checks the result.`,
+            confirm: 'It is done',
+            deny: 'Not yet',
+          },
+        }),
+      ]),
+    );
+  }
+  for (const done of model.manualDone.get(step.id) ?? []) {
+    const note = done.note ? `: ${esc(done.note, 500)}` : '';
+    blocks.push({
+      type: 'context',
+      block_id: `manual-done-${done.seq}`,
+      elements: [
+        mrkdwnText(`:ballot_box_with_check: Done by hand, reported by ${who(done.by)} at ${clock(done.at)}${note}`),
+      ],
+    });
+  }
+  return blocks;
+}
+
+/** A probe, action, wait or gate: what it does, where it stands, what was measured, and what people can do. */
+export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, anchor: number): MessageDraft {
+  const s = stepState(model.state, step.id);
+  if (s.status === 'skipped' && s.attempt === 0 && s.skip?.cause !== 'operator')
+    return renderSkipped(model, step, anchor);
+  const risk = step.risk === 'destructive' ? ' :warning: destructive' : step.risk === 'safe_write' ? ' · writes' : '';
+  const lines = [`${statusEmoji(s.status)} *${stepTitle(model, step)}*${risk}`, executorStatusLine(s)];
+  if (s.alreadyDone) lines.push('_A re-check found the effect already in place: the action was not repeated._');
+  const blocks: MessageBlock[] = [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(lines.join('\n')) }];
+  const evidence = evidenceText(s.evidence);
+  if (evidence) blocks.push({ type: 'section', block_id: `ev-${step.id}`, text: mrkdwnText(evidence) });
+  blocks.push(...manualBlocks(model, step));
+  blocks.push(...pauseBlocks(model, step));
+  if (step.why && s.status !== 'passed' && s.status !== 'skipped') {
+    blocks.push({ type: 'context', block_id: `why-${step.id}`, elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)] });
+  }
+  const text = `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`;
+  return { key: stepKey(step.id), anchor, text, blocks };
+}

@@ -1,0 +1,24 @@
+import type { App } from '@slack/bolt';
+import { ACTION } from '../bot/thread/action-values.js';
+import { isOperator } from './authorise.js';
+import { acceptClick, type ButtonArgs, refuseClick } from './button-context.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { openReasonDialog } from './open-reason-dialog.js';
+
+export const NOT_OPERATOR_ABORT = ':no_entry: Only recovery operators can abort a run.';
+
+/** Abort the run (from the header or a paused step): a reason is required, so the click opens the dialog. */
+export async function handleAbortButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
+  const click = await acceptClick(args, deps);
+  if (!click) return;
+  if (!isOperator(deps.access, click.actor.id)) {
+    return refuseClick(args, deps, click, 'abort', 'not_operator', NOT_OPERATOR_ABORT);
+  }
+  await openReasonDialog(args, deps, click, 'abort');
+}
+
+export function register(app: App, deps: HandlerDeps): void {
+  app.action(ACTION.abort, async ({ body, ack, client }) => {
+    await handleAbortButton({ body: body as unknown as ButtonArgs['body'], ack, client }, deps);
+  });
+}

@@ -1,0 +1,45 @@
+import type { Access } from '../config/recovery-config.js';
+import type { RunActor, RunService } from '../jobs/run-service.js';
+import type { Logger } from '../logger.js';
+import type { Diagnosis } from '../runbook/diagnose.js';
+import type { Scenario } from '../runbook/index.js';
+
+/** One finished or running run, as `/dg history` lists it. */
+export interface HistoryEntry {
+  readonly runId: string;
+  readonly scenario: string | null;
+  readonly tenantId: string | null;
+  readonly status: string;
+  readonly outcome: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** What the listeners need; every optional part turns its command into "not available yet" when missing. */
+export interface HandlerDeps {
+  readonly service: RunService;
+  /** The recovery config's access section: operators, approvers, channels, two-person rule. */
+  readonly access: Access;
+  readonly logger: Logger;
+  /** The scenario a run follows (as the job layer runs it); used to build incident summaries. */
+  readonly scenarioFor?: (name: string) => Scenario;
+  /** Newest runs first, from the journal. @defaultValue `/dg history` is not available */
+  readonly history?: (limit: number) => Promise<readonly HistoryEntry[]>;
+  /** A read-only probe sweep judged by the runbook's rules. @defaultValue `/dg diagnose` is not available */
+  readonly diagnose?: () => Promise<Diagnosis>;
+  /** DecisionGraph's health in one line for `/dg status` (a read-only probe). @defaultValue not shown */
+  readonly health?: () => Promise<string>;
+  /** Where the bot keeps its state (hosts only, never credentials), shown by `/dg status`. */
+  readonly stateNote?: string;
+  /**
+   * How long a dialog's submission waits for the run service before the dialog is closed and the outcome is
+   * reported as an ephemeral message instead. Slack allows 3 s. @defaultValue 2000
+   */
+  readonly submitBudgetMs?: number;
+}
+
+/** The person behind a Slack request, as the run service records them. */
+export function slackActor(user: { id: string; username?: string; name?: string }): RunActor {
+  const name = user.username ?? user.name;
+  return { id: user.id, ...(name ? { name: name.slice(0, 200) } : {}), via: 'slack' };
+}

@@ -1,0 +1,26 @@
+import type { App } from '@slack/bolt';
+import { register as abortButton } from './abort-button.js';
+import { register as approveButton } from './approve-button.js';
+import { register as decisionButton } from './decision-button.js';
+import { register as dgCommand } from './dg-command.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { register as manualDoneButton } from './manual-done-button.js';
+import { register as reasonSubmission } from './reason-submission.js';
+import { register as retryButton } from './retry-button.js';
+import { register as skipButton } from './skip-button.js';
+import { register as startRecoveryButton } from './start-recovery-button.js';
+
+export type { HandlerDeps, HistoryEntry } from './handler-deps.js';
+
+/** Every listener of the bot on one Bolt app; the same for the HTTP receiver and Socket Mode. */
+export function registerListeners(app: App, deps: HandlerDeps): void {
+  dgCommand(app, deps);
+  decisionButton(app, deps);
+  approveButton(app, deps);
+  manualDoneButton(app, deps);
+  retryButton(app, deps);
+  skipButton(app, deps);
+  abortButton(app, deps);
+  startRecoveryButton(app, deps);
+  reasonSubmission(app, deps);
+}

@@ -1,0 +1,24 @@
+import type { App } from '@slack/bolt';
+import { ACTION } from '../bot/thread/action-values.js';
+import { isOperator } from './authorise.js';
+import { acceptClick, type ButtonArgs, refuseClick } from './button-context.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { openReasonDialog } from './open-reason-dialog.js';
+
+export const NOT_OPERATOR_SKIP = ':no_entry: Only recovery operators can skip a step.';
+
+/** Skip the failed step: a reason is required, so the click opens the reason dialog (see `reason-submission`). */
+export async function handleSkipButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
+  const click = await acceptClick(args, deps);
+  if (!click) return;
+  if (!isOperator(deps.access, click.actor.id)) {
+    return refuseClick(args, deps, click, 'skip', 'not_operator', NOT_OPERATOR_SKIP);
+  }
+  await openReasonDialog(args, deps, click, 'skip');
+}
+
+export function register(app: App, deps: HandlerDeps): void {
+  app.action(ACTION.skip, async ({ body, ack, client }) => {
+    await handleSkipButton({ body: body as unknown as ButtonArgs['body'], ack, client }, deps);
+  });
+}

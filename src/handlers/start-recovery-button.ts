@@ -1,0 +1,48 @@
+import type { App } from '@slack/bolt';
+import { codeSpan } from '../bot/slack-text.js';
+import { ACTION } from '../bot/thread/action-values.js';
+import { findScenario } from '../runbook/index.js';
+import { isChannelAllowed, isOperator } from './authorise.js';
+import { type ButtonArgs, clickPlace, STALE_BUTTON, tell } from './button-context.js';
+import { type HandlerDeps, slackActor } from './handler-deps.js';
+import { recordRefusal, refusalText } from './refusals.js';
+
+/** "Start recovery" under a `/dg diagnose` verdict: the same start as `/dg recover <scenario>`, same checks. */
+export async function handleStartRecoveryButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
+  await args.ack();
+  const { body } = args;
+  const place = clickPlace(body);
+  const actor = slackActor(body.user);
+  const scenario = findScenario(body.actions[0]?.value ?? '');
+  const refuse = async (code: string, text: string) => {
+    recordRefusal(deps.logger, {
+      userId: actor.id,
+      action: 'recover',
+      code,
+      ...(place.channelId ? { channelId: place.channelId } : {}),
+    });
+    await tell(args.client, deps, actor.id, place, text);
+  };
+  if (!scenario) return refuse('invalid_value', STALE_BUTTON);
+  if (!isOperator(deps.access, actor.id)) {
+    return refuse('not_operator', ':no_entry: Only recovery operators can start a recovery run.');
+  }
+  if (!place.channelId || !isChannelAllowed(deps.access, place.channelId)) {
+    return refuse('channel_not_allowed', refusalText('channel_not_allowed', ''));
+  }
+  const started = await deps.service.start({ scenario: scenario.name, actor, channelId: place.channelId });
+  if (!started.ok) return refuse(started.code, refusalText(started.code, started.message));
+  await tell(
+    args.client,
+    deps,
+    actor.id,
+    { channelId: place.channelId, threadTs: undefined },
+    `:rocket: Started run ${codeSpan(started.runId, 80)}; its thread opens in this channel.`,
+  );
+}
+
+export function register(app: App, deps: HandlerDeps): void {
+  app.action(ACTION.startRecovery, async ({ body, ack, client }) => {
+    await handleStartRecoveryButton({ body: body as unknown as ButtonArgs['body'], ack, client }, deps);
+  });
+}

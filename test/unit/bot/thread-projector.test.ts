@@ -1,0 +1,97 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createThreadProjector } from '../../../src/bot/thread-projector.js';
+import { OutboxUnavailableError } from '../../../src/jobs/slack-outbox/index.js';
+import type { OutboxMessage } from '../../../src/jobs/slack-outbox/types.js';
+import { createLogger } from '../../../src/logger.js';
+import { foldRun, getScenario, type RunEvent } from '../../../src/runbook/index.js';
+import { fakeService } from '../handlers/fakes.js';
+import { RUNS } from '../summary/runs.js';
+
+const logger = createLogger({ level: 'silent' });
+
+function setup(events: RunEvent[]) {
+  const { service, setEvents } = fakeService(events);
+  let listener: ((e: RunEvent) => void) | undefined;
+  service.subscribe.mockImplementation(async (_runId, onEvent) => {
+    listener = onEvent;
+    return async () => undefined;
+  });
+  const published: Array<{ runId: string; message: OutboxMessage }> = [];
+  const outbox = {
+    publish: vi.fn(async (runId: string, message: OutboxMessage) => {
+      published.push({ runId, message });
+      return { outcome: 'changed' as const, version: 1 };
+    }),
+  };
+  const projector = createThreadProjector({
+    service,
+    outbox,
+    scenarioFor: (name) => getScenario(name as 'restart'),
+    logger,
+    retryBaseMs: 5,
+  });
+  return { service, setEvents, outbox, published, projector, emit: (e: RunEvent) => listener?.(e) };
+}
+
+describe('thread projector', () => {
+  const run = RUNS.restart.recovered();
+
+  it('catches up the active runs at start-up, then follows new events', async () => {
+    const first = run.events.slice(0, 5);
+    const t = setup(first);
+    t.service.listActive.mockResolvedValue([
+      { runId: run.state.runId, scenario: 'restart', tenantId: 'default', status: 'running' },
+    ]);
+    await t.projector.start();
+    expect(t.service.subscribe).toHaveBeenCalledWith('*', expect.any(Function));
+    expect(t.published.map((p) => p.message.key)).toEqual(['header', 'step-check_healthz', 'step-check_postgres']);
+
+    t.setEvents(run.events);
+    for (const e of run.events.slice(5)) t.emit(e);
+    await t.projector.idle();
+    const keys = new Set(t.published.map((p) => p.message.key));
+    expect(keys.has('result')).toBe(true);
+    expect(keys.has('summary')).toBe(true);
+    await t.projector.close();
+  });
+
+  it('publishes only the messages that changed since the last render', async () => {
+    const t = setup(run.events.slice(0, 5));
+    await t.projector.project(run.state.runId);
+    const before = t.published.length;
+    await t.projector.project(run.state.runId);
+    expect(t.published.length).toBe(before);
+    t.setEvents(run.events.slice(0, 6));
+    await t.projector.project(run.state.runId);
+    const changed = t.published.slice(before).map((p) => p.message.key);
+    expect(changed).toContain('header');
+    expect(changed).not.toContain('step-check_healthz');
+  });
+
+  it('coalesces a burst of events into few renders, never two at once for one run', async () => {
+    const t = setup(run.events);
+    let inFlight = 0;
+    let most = 0;
+    t.service.get.mockImplementation(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return { events: run.events, state: foldRun(run.events) };
+    });
+    await t.projector.start();
+    for (const e of run.events) t.emit(e);
+    await t.projector.idle();
+    expect(most).toBe(1);
+    expect(t.service.get.mock.calls.length).toBeLessThan(run.events.length);
+  });
+
+  it('tries again when the outbox cannot store a message, and gets there', async () => {
+    const t = setup(run.events.slice(0, 5));
+    t.outbox.publish.mockRejectedValueOnce(new OutboxUnavailableError('store the message', new Error('ECONNREFUSED')));
+    await t.projector.project(run.state.runId);
+    await vi.waitFor(() => expect(t.published.map((p) => p.message.key)).toContain('step-check_postgres'));
+    expect(t.published.filter((p) => p.message.key === 'header')).toHaveLength(1);
+    await t.projector.close();
+  });
+});
