@@ -74,6 +74,13 @@ export const ErrorCode = {
   OutboxMessageInvalid: 'DG_ERR_OUTBOX_MESSAGE_INVALID',
   OutboxUnavailable: 'DG_ERR_OUTBOX_UNAVAILABLE',
   OutboxDrainTimeout: 'DG_ERR_OUTBOX_DRAIN_TIMEOUT',
+
+  // The Slack front end: the incident summary file and user-group membership
+  SummaryUploadFailed: 'DG_ERR_SUMMARY_UPLOAD_FAILED',
+  UserGroupLookupFailed: 'DG_ERR_USER_GROUP_LOOKUP_FAILED',
+
+  // Triage: the read-only probes behind status and diagnose
+  DiagnoseCutOff: 'DG_ERR_DIAGNOSE_CUT_OFF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -12,13 +12,13 @@ import {
   type SlackOutbox,
   type SlackOutboxOptions,
 } from '../jobs/slack-outbox/index.js';
+import { createDiagnoser, stateLocation, stateLocationNote } from '../jobs/triage/index.js';
 import type { Logger } from '../logger.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
 import { createJournal, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
-import { createDiagnoser } from './diagnose-sweep.js';
 import { createHealthLine } from './health-line.js';
-import { requireSlackCredentials, stateNote } from './slack-config.js';
+import { requireSlackCredentials } from './slack-config.js';
 import { createThreadProjector, type ThreadProjector } from './thread-projector.js';
 
 /** Which parts run in this process. Several processes may share one Redis. */
@@ -78,8 +78,11 @@ export async function startBot(
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const ownsJournal = options.journal === undefined;
   const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
-  const note = stateNote(config);
-  logger.info({ role }, note);
+  const location = stateLocation(config, { prefix });
+  const note = stateLocationNote(location);
+  // The bot must outlive the server it repairs: sharing DecisionGraph's Postgres is worth a warning at start-up.
+  if (location.sharesServerWithDecisionGraph) logger.warn({ role }, note);
+  else logger.info({ role }, note);
 
   const runtime = await createRecoveryRuntime(config, recovery, {
     ...options.runtime,

@@ -22,27 +22,3 @@ export function requireSlackCredentials(config: Config): SlackCredentials {
   }
   return { botToken, signingSecret, ...(appToken ? { appToken } : {}), ...(apiUrl ? { apiUrl } : {}) };
 }
-
-function hostOf(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || (u.protocol.startsWith('postgres') ? '5432' : '6379')}`;
-  } catch {
-    return 'an unparsable URL';
-  }
-}
-
-/**
- * Where the bot keeps its state, for `/dg status` and the start-up log: hosts and ports only. The bot must
- * outlive DecisionGraph's Postgres, so sharing that server is called out.
- */
-export function stateNote(config: Config): string {
-  const journal = hostOf(config.databaseUrl);
-  const shared = journal === hostOf(config.decisionGraph.databaseUrl);
-  return (
-    `Run state: live logs and jobs in Redis at ${hostOf(config.redisUrl)}, journal in Postgres at ${journal}` +
-    (shared
-      ? ". Warning: the journal shares a server with DecisionGraph's database; runs continue from Redis if it goes down."
-      : '.')
-  );
-}

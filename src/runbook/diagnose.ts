@@ -465,7 +465,9 @@ function conflictRules(s: ProbeSweep, f: Facts, matched: ReadonlySet<ScenarioNam
     evidence: [sqlEvidence(s), ...healthzEvidence(s, f).slice(0, 2)],
   });
   const explained = matched.has('postgres') || matched.has('restart') || matched.has('upgrade');
-  const unexplained = explained ? [] : f.failingSmoke.filter((c) => !(stale && c.source.status === 409));
+  // Stale projections explain reads refused with 409 and the smoke check that reads the same staleness.
+  const byStale = (c: SmokeCheck) => stale && (c.source.status === 409 || c.name === 'projections_current');
+  const unexplained = explained ? [] : f.failingSmoke.filter((c) => !byStale(c));
   rules.push({
     id: 'conflict.smoke_unexplained',
     matched: unexplained.length > 0,

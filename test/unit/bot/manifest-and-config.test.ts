@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createBotApp, SLACK_EVENTS_PATH } from '../../../src/bot/app.js';
-import { requireSlackCredentials, stateNote } from '../../../src/bot/slack-config.js';
+import { requireSlackCredentials } from '../../../src/bot/slack-config.js';
+import { stateLocation, stateLocationNote } from '../../../src/jobs/triage/index.js';
+
+const stateNote = (config: Parameters<typeof stateLocation>[0]) => stateLocationNote(stateLocation(config));
+
 import { loadConfig } from '../../../src/config/env.js';
 import { ConfigInvalidError, ErrorCode } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
