@@ -4,20 +4,7 @@ import type { ServiceAccountsFile } from './http/service-accounts.js';
 export type { ServiceAccountsFile } from './http/service-accounts.js';
 
 /** The scenario switches the simulator can turn on and off, each reproducing what DecisionGraph shows in it. */
-export type FaultName =
-  | 'node-down'
-  | 'postgres-down'
-  | 'projections-behind'
-  | 'open-failures'
-  | 'orphaned-run'
-  | 'hash-drift'
-  | 'broken-ordering'
-  | 'cursor-ahead'
-  | 'failed-upgrade'
-  | 'slow'
-  | 'rebuild-disabled';
-
-export const FAULT_NAMES: readonly FaultName[] = [
+export const FAULT_NAMES = [
   'node-down',
   'postgres-down',
   'projections-behind',
@@ -29,7 +16,8 @@ export const FAULT_NAMES: readonly FaultName[] = [
   'failed-upgrade',
   'slow',
   'rebuild-disabled',
-];
+] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
 
 export function isFaultName(value: string): value is FaultName {
   return (FAULT_NAMES as readonly string[]).includes(value);

@@ -2,28 +2,13 @@ import type pg from 'pg';
 import { ApiError } from '../http/api-error.js';
 import { intParam, listParam, optionalParam, requiredParam } from '../http/params.js';
 import type { ApiRequest, Reply } from '../http/router.js';
+import type { EdgeRow, NodeRow } from '../projector/graph-rows.js';
 import type { SimContext } from '../runtime/context.js';
 import { requireCurrent } from './freshness.js';
 
-interface NodeDbRow {
-  node_id: string;
-  node_type: string;
-  trace_id: string;
-  log_seq: number;
-  created_at: string;
-  metadata_json: string;
-}
-
-interface EdgeDbRow {
-  edge_id: string;
-  edge_type: string;
-  from_node_id: string;
-  to_node_id: string;
-  trace_id: string;
-  log_seq: number;
-  created_at: string;
-  metadata_json: string;
-}
+// Rows as the graph reads select them: the projector's rows without the tenant.
+type NodeDbRow = Omit<NodeRow, 'tenant_id'>;
+type EdgeDbRow = Omit<EdgeRow, 'tenant_id'>;
 
 function attrs(json: string): unknown {
   try {
@@ -33,28 +18,10 @@ function attrs(json: string): unknown {
   }
 }
 
-function nodeJson(n: NodeDbRow) {
-  return {
-    node_id: n.node_id,
-    node_type: n.node_type,
-    trace_id: n.trace_id,
-    log_seq: n.log_seq,
-    created_at: n.created_at,
-    attrs: attrs(n.metadata_json),
-  };
-}
-
-function edgeJson(e: EdgeDbRow) {
-  return {
-    edge_id: e.edge_id,
-    edge_type: e.edge_type,
-    from_node_id: e.from_node_id,
-    to_node_id: e.to_node_id,
-    trace_id: e.trace_id,
-    log_seq: e.log_seq,
-    created_at: e.created_at,
-    attrs: attrs(e.metadata_json),
-  };
+/** A row as the API shows it: its columns in select order, `metadata_json` parsed into `attrs`. */
+function rowJson<T extends { metadata_json: string }>(row: T) {
+  const { metadata_json, ...columns } = row;
+  return { ...columns, attrs: attrs(metadata_json) };
 }
 
 const EDGE_COLUMNS = 'edge_id, edge_type, from_node_id, to_node_id, trace_id, log_seq, created_at, metadata_json';
@@ -119,8 +86,8 @@ export async function graphContext(req: ApiRequest, ctx: SimContext): Promise<Re
     status: 200,
     data: {
       center: { node_type: nodeType, node_id: nodeId },
-      nodes: [...nodes.values()].map(nodeJson),
-      edges: [...edges.values()].map(edgeJson),
+      nodes: [...nodes.values()].map(rowJson),
+      edges: [...edges.values()].map(rowJson),
       truncated,
     },
   };
@@ -172,7 +139,7 @@ export async function graphEdges(req: ApiRequest, ctx: SimContext): Promise<Repl
   return {
     status: 200,
     data: {
-      edges: page.map(edgeJson),
+      edges: page.map(rowJson),
       next_cursor: r.rows.length > limit && last ? { edge_key: last.edge_id, direction, log_seq: last.log_seq } : null,
     },
   };

@@ -1,24 +1,7 @@
 import type pg from 'pg';
+import { DECISIONGRAPH_TABLES } from '../../src/executors/dg-sql/tables.js';
 import { inTransaction, quoteIdent } from '../db/database.js';
 import { rfc3339 } from '../util/time.js';
-
-/** Every DecisionGraph table: a backup is the whole database, as `pg_dump` of it would be. */
-export const DG_TABLES = [
-  'dg_event_log',
-  'dg_projection_cursors',
-  'dg_projection_digests',
-  'dg_projection_failures',
-  'dg_projection_runs',
-  'dg_cg_nodes',
-  'dg_cg_edges',
-  'dg_trace_summary',
-  'dg_policy_eval_index',
-  'dg_precedent_index',
-  'dg_workflow_runtime',
-  'dg_workflow_items',
-  'dg_workflow_actions',
-  'dg_workflow_notifications',
-] as const;
 
 /** One line of `GET /host/backups`. */
 export interface BackupRecord {
@@ -77,7 +60,8 @@ export class BackupStore {
     const sequence = await inTransaction(this.pool, async (client) => {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-      for (const table of DG_TABLES) {
+      // Every DecisionGraph table: a backup is the whole database, as `pg_dump` of it would be.
+      for (const table of DECISIONGRAPH_TABLES) {
         await client.query(`CREATE TABLE ${quoteIdent(schema)}.${table} AS TABLE public.${table}`);
       }
       const s = await client.query<{ last_value: number; is_called: boolean }>(
@@ -114,8 +98,8 @@ export class BackupStore {
     if (!backup) return null;
     await inTransaction(this.pool, async (client) => {
       await client.query('SET LOCAL session_replication_role = replica');
-      await client.query(`TRUNCATE ${DG_TABLES.map((t) => `public.${t}`).join(', ')}`);
-      for (const table of DG_TABLES) {
+      await client.query(`TRUNCATE ${DECISIONGRAPH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+      for (const table of DECISIONGRAPH_TABLES) {
         await client.query(`INSERT INTO public.${table} SELECT * FROM ${quoteIdent(backup.schema)}.${table}`);
       }
       await client.query('SELECT setval($1::regclass, $2, $3)', [

@@ -106,19 +106,23 @@ async function applyContextGraph(client: pg.PoolClient, events: VerifiedEvent[])
   }
 }
 
+/** The columns both precedent tables start with: the policy event a row was projected from. */
+function policyEventColumns(tenantId: string, { row, payload }: VerifiedEvent) {
+  return {
+    tenant_id: tenantId,
+    source_event_id: row.event_id,
+    log_seq: row.log_seq,
+    trace_id: row.trace_id,
+    policy_id: text(payload.policy_id),
+    policy_version: text(payload.policy_version),
+  };
+}
+
 async function applyPrecedentIndex(client: pg.PoolClient, tenantId: string, events: VerifiedEvent[]): Promise<void> {
   const exceptions = events.filter((e) => e.row.event_type === 'ExceptionRequested');
   const evaluations = events.filter((e) => e.row.event_type === 'PolicyEvaluated');
   if (evaluations.length > 0) {
-    const rows = evaluations.map(({ row, payload }) => ({
-      tenant_id: tenantId,
-      source_event_id: row.event_id,
-      log_seq: row.log_seq,
-      trace_id: row.trace_id,
-      policy_id: text(payload.policy_id),
-      policy_version: text(payload.policy_version),
-      result: text(payload.result),
-    }));
+    const rows = evaluations.map((e) => ({ ...policyEventColumns(tenantId, e), result: text(e.payload.result) }));
     await client.query(
       `INSERT INTO dg_policy_eval_index SELECT * FROM json_populate_recordset(NULL::dg_policy_eval_index, $1::json)
        ON CONFLICT (tenant_id, source_event_id) DO NOTHING`,
@@ -144,15 +148,11 @@ async function applyPrecedentIndex(client: pg.PoolClient, tenantId: string, even
       }
     }
   }
-  const rows = exceptions.map(({ row, payload }) => {
+  const rows = exceptions.map((e) => {
+    const { row, payload } = e;
     const entity = entities.get(row.trace_id) ?? { type: null, system: null, id: null };
     return {
-      tenant_id: tenantId,
-      source_event_id: row.event_id,
-      log_seq: row.log_seq,
-      trace_id: row.trace_id,
-      policy_id: text(payload.policy_id),
-      policy_version: text(payload.policy_version),
+      ...policyEventColumns(tenantId, e),
       exception_id: text(payload.exception_id),
       primary_entity_type: entity.type,
       primary_entity_system: entity.system,

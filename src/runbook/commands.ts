@@ -81,16 +81,37 @@ function textRefusal(problem: TextProblem, what: 'reason' | 'value', max: number
   return refuse(`${what === 'reason' ? 'reason' : 'value'}_invalid`, `the ${what} contains control characters`);
 }
 
+function finishedRefusal(state: RunState): CommandResult | undefined {
+  if (state.outcome === null) return undefined;
+  return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+}
+
+/** Refuses a person who may not act on the run now (throws when the scenario is not the run's). */
 function operatorCheck(
   state: RunState,
   scenario: Scenario,
   actor: CommandActor,
   access: AccessPolicy,
 ): CommandResult | undefined {
-  if (state.outcome !== null)
-    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  assertScenarioOf(state, scenario);
+  const finished = finishedRefusal(state);
+  if (finished) return finished;
   if (!isListed(access.operators, actor)) return refuse('not_operator', `${who(actor)} is not a recovery operator`);
   return changedRefusal(state, scenario);
+}
+
+/** The step a paused run stopped at, once the person may act on it; otherwise the refusal. */
+function pausedStepOf(
+  state: RunState,
+  scenario: Scenario,
+  actor: CommandActor,
+  access: AccessPolicy,
+): string | CommandResult {
+  const denied = operatorCheck(state, scenario, actor, access);
+  if (denied) return denied;
+  const stepId = state.pause?.stepId;
+  if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  return stepId;
 }
 
 /** A run started on a scenario version this bot cannot continue takes no command but Abort. */
@@ -199,7 +220,6 @@ export function applyDecision(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
   const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const pending = state.pendingDecision;
@@ -270,10 +290,8 @@ export function applyApproval(
   now: Date,
 ): CommandResult {
   assertScenarioOf(state, scenario);
-  if (state.outcome !== null)
-    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
-  const changed = changedRefusal(state, scenario);
-  if (changed) return changed;
+  const refused = finishedRefusal(state) ?? changedRefusal(state, scenario);
+  if (refused) return refused;
   const pending = state.pendingApproval;
   if (pending === null || pending.stepId !== input.stepId) {
     const granted = [...state.approvals].reverse().find((a) => a.stepId === input.stepId && a.voided === null);
@@ -323,7 +341,6 @@ export function applyManualResult(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
   const denied = operatorCheck(state, scenario, input.by, access);
   if (denied) return denied;
   const pending = state.pendingManual;
@@ -384,11 +401,8 @@ export function applyRetry(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, scenario, input.by, access);
-  if (denied) return denied;
-  const stepId = state.pause?.stepId;
-  if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  const stepId = pausedStepOf(state, scenario, input.by, access);
+  if (typeof stepId !== 'string') return stepId;
   const step = findStep(scenario, stepId);
   if (step !== undefined && isExecutorStep(step) && step.risk === 'destructive') {
     if (!isListed(access.approvers, input.by)) {
@@ -414,11 +428,8 @@ export function applySkip(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
-  const denied = operatorCheck(state, scenario, input.by, access);
-  if (denied) return denied;
-  const stepId = state.pause?.stepId;
-  if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  const stepId = pausedStepOf(state, scenario, input.by, access);
+  if (typeof stepId !== 'string') return stepId;
   const reason = checkPersonText(input.reason, true);
   if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
   const by = recordedActor(input.by);
@@ -435,8 +446,8 @@ export interface AbortInput {
 
 /** Ends the run now, whatever it is doing; the starter may always abort their own run. */
 export function applyAbort(state: RunState, input: AbortInput, access: AccessPolicy, now: Date): CommandResult {
-  if (state.outcome !== null)
-    return refuse('run_finished', `run ${state.runId} has finished (${state.outcome.outcome})`);
+  const finished = finishedRefusal(state);
+  if (finished) return finished;
   if (input.by.id !== state.startedBy.id && !isListed(access.operators, input.by)) {
     return refuse('not_operator', `${who(input.by)} is not a recovery operator`);
   }

@@ -2,6 +2,8 @@
 // gathered. Pure: no I/O, no clock. Input shapes are structural so the executors' results fit without this module
 // depending on them.
 
+import type { CursorAheadRow } from './measurements.js';
+
 export type HealthCondition =
   | 'healthz_unreachable'
   | 'healthz_status'
@@ -70,21 +72,14 @@ export type CallOutcome<T> =
       readonly error: { readonly code: string; readonly message: string; readonly status?: number | null };
     };
 
-/** A row of the cursor-ahead SQL check (contract §5.4); bigint columns may arrive as strings. */
-export interface CursorAheadFact {
-  readonly tenant_id: string;
-  readonly projection_name: string;
-  readonly last_log_seq: number | string;
-  readonly tail: number | string;
-}
-
 export interface HealthVerdictInput {
   readonly healthz: CallOutcome<HealthzFacts>;
   /** The authenticated projection health of the tenant under recovery. */
   readonly projectionHealth: CallOutcome<ProjectionHealthFacts>;
   /** Facts from DecisionGraph's database; conditions that need them are `unchecked` when absent. */
   readonly sql?: {
-    readonly cursorAhead?: readonly CursorAheadFact[];
+    /** Rows of the cursor-ahead SQL check (contract §5.4). */
+    readonly cursorAhead?: readonly CursorAheadRow[];
     /** `dg_projection_runs` rows with status queued or running (all tenants). */
     readonly openRuns?: readonly RunFacts[];
   };

@@ -373,6 +373,19 @@ export type JobExecutorName = keyof ExecutorMeasurements;
  */
 export type ExecutorName = JobExecutorName | 'manual';
 
+/** The executors that run a host action (manual unless the recovery config sets a command or a webhook). */
+export const HOST_ACTION_EXECUTORS = [
+  'host.restart_runtime',
+  'host.stop_runtime',
+  'host.start_runtime',
+  'host.restore_postgres',
+  'host.stop_writes',
+  'host.preserve_database',
+  'host.list_backups',
+  'host.restore_backup',
+  'host.switch_release',
+] as const satisfies readonly JobExecutorName[];
+
 export const EXECUTOR_NAMES = [
   'dg.healthz',
   'dg.projection_health',
@@ -387,15 +400,7 @@ export const EXECUTOR_NAMES = [
   'sql.integrity',
   'sql.parity',
   'sql.projection_failures',
-  'host.restart_runtime',
-  'host.stop_runtime',
-  'host.start_runtime',
-  'host.restore_postgres',
-  'host.stop_writes',
-  'host.preserve_database',
-  'host.list_backups',
-  'host.restore_backup',
-  'host.switch_release',
+  ...HOST_ACTION_EXECUTORS,
   'smoke.checks',
   'gate.checklist',
   'manual',

@@ -120,6 +120,7 @@ export const OptionSpecSchema = z.strictObject({
   effect: EffectSchema.optional(),
 });
 export type OptionSpec = z.infer<typeof OptionSpecSchema>;
+export type OptionSpecInput = z.input<typeof OptionSpecSchema>;
 
 const itemSource = z.strictObject({
   step: stepId,

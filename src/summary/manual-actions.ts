@@ -44,6 +44,28 @@ function statusOfDecisionSteps(ctx: SummaryContext, steps: readonly DecisionStep
   return 'not_checked';
 }
 
+/**
+ * A manual action asked as decision steps (the first is the one named when it was not reached or not answered):
+ * `detail` gets what that status needs said, the items are the decisions people made.
+ */
+function decidedIn(
+  ctx: SummaryContext,
+  base: Pick<ManualActionSummary, 'id' | 'title'>,
+  steps: readonly DecisionStep[],
+  status: ManualActionStatus,
+  detail: RichText[number][],
+): ManualActionSummary {
+  const first = steps[0] as DecisionStep;
+  if (status === 'not_checked' || status === 'not_needed') detail.push(...notReached(ctx, first.id));
+  if (status === 'open') detail.push(`Asked in "${first.title}", not answered.`);
+  return {
+    ...base,
+    status,
+    detail,
+    items: ctx.state.decisions.filter((d) => steps.some((s) => s.id === d.stepId)).map((d) => decisionItem(ctx, d)),
+  };
+}
+
 function orphanedRuns(ctx: SummaryContext): ManualActionSummary {
   const base = {
     id: 'orphaned_runs' as const,
@@ -127,16 +149,7 @@ function semanticOrTransient(ctx: SummaryContext): ManualActionSummary {
       );
     }
   }
-  const status = statusOfDecisionSteps(ctx, steps);
-  const first = choice[0] as DecisionStep;
-  if (status === 'not_checked' || status === 'not_needed') detail.push(...notReached(ctx, first.id));
-  if (status === 'open') detail.push(`Asked in "${first.title}", not answered.`);
-  return {
-    ...base,
-    status,
-    detail,
-    items: ctx.state.decisions.filter((d) => steps.some((s) => s.id === d.stepId)).map((d) => decisionItem(ctx, d)),
-  };
+  return decidedIn(ctx, base, steps, statusOfDecisionSteps(ctx, steps), detail);
 }
 
 function backupChoice(ctx: SummaryContext): ManualActionSummary {
@@ -159,15 +172,7 @@ function backupChoice(ctx: SummaryContext): ManualActionSummary {
     else if (r.status === 'failed') detail.push(`The restore failed: ${r.error?.message ?? 'unknown error'}. `);
     else if (status === 'decided') detail.push('Chosen, but not restored. ');
   }
-  const first = steps[0] as DecisionStep;
-  if (status === 'not_checked' || status === 'not_needed') detail.push(...notReached(ctx, first.id));
-  if (status === 'open') detail.push(`Asked in "${first.title}", not answered.`);
-  return {
-    ...base,
-    status,
-    detail,
-    items: ctx.state.decisions.filter((d) => steps.some((s) => s.id === d.stepId)).map((d) => decisionItem(ctx, d)),
-  };
+  return decidedIn(ctx, base, steps, status, detail);
 }
 
 function serviceAccounts(ctx: SummaryContext): ManualActionSummary {

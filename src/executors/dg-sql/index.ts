@@ -7,3 +7,4 @@ export * from './probes.js';
 export * from './read-only.js';
 export * from './role-check.js';
 export * from './sql-errors.js';
+export * from './tables.js';

@@ -3,24 +3,7 @@ import type pg from 'pg';
 import { UnsafeDatabaseRoleError } from '../../errors.js';
 import { roundMs } from './evidence.js';
 import { withReadOnly } from './read-only.js';
-
-/** DecisionGraph's tables (contract §5); any other visible `dg_*` table is checked as well. */
-export const DECISIONGRAPH_TABLES = [
-  'dg_event_log',
-  'dg_projection_cursors',
-  'dg_projection_digests',
-  'dg_projection_failures',
-  'dg_projection_runs',
-  'dg_cg_nodes',
-  'dg_cg_edges',
-  'dg_trace_summary',
-  'dg_policy_eval_index',
-  'dg_precedent_index',
-  'dg_workflow_runtime',
-  'dg_workflow_items',
-  'dg_workflow_actions',
-  'dg_workflow_notifications',
-] as const;
+import { DECISIONGRAPH_TABLES } from './tables.js';
 
 const WRITE_PRIVILEGES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] as const;
 export type WritePrivilege = (typeof WRITE_PRIVILEGES)[number];
@@ -72,6 +55,7 @@ export async function inspectRole(pool: pg.Pool, opts: { timeoutMs?: number } = 
       is_self: boolean;
     }>(
       `${sqlName}.privileges`,
+      // DecisionGraph's tables, and any other visible `dg_*` table as well.
       `SELECT c.relname AS table_name, r.rolname, r.rolname = current_user AS is_self,
               has_table_privilege(r.oid, c.oid, 'SELECT') AS can_select,
               has_table_privilege(r.oid, c.oid, 'INSERT') AS can_insert,

@@ -1,4 +1,4 @@
-import type { JobExecutorName, Measurement } from '../measurements.js';
+import { HOST_ACTION_EXECUTORS, type JobExecutorName, type Measurement } from '../measurements.js';
 import { judgeChecklist } from './gate.js';
 import { judgeHealthzDbConnected, judgeHealthzDown, judgeHealthzSymptoms, judgeHealthzUp } from './healthz.js';
 import { judgeBackupsListed, judgeHostCompleted } from './host.js';
@@ -24,18 +24,6 @@ import {
 import type { Judge } from './types.js';
 
 export type { Judge, JudgeContext, Verdict } from './types.js';
-
-const HOST_ACTIONS = [
-  'host.restart_runtime',
-  'host.stop_runtime',
-  'host.start_runtime',
-  'host.restore_postgres',
-  'host.stop_writes',
-  'host.preserve_database',
-  'host.list_backups',
-  'host.restore_backup',
-  'host.switch_release',
-] as const satisfies readonly JobExecutorName[];
 
 interface JudgeEntry {
   /** Executors whose measurement this judge reads. */
@@ -69,7 +57,7 @@ export const JUDGES = {
   'integrity.clean': { executors: ['sql.integrity'], judge: judgeIntegrityClean },
   'parity.record': { executors: ['sql.parity'], judge: judgeParityRecord },
   'parity.compare': { executors: ['sql.parity'], judge: judgeParityCompare },
-  'host.completed': { executors: HOST_ACTIONS, judge: judgeHostCompleted },
+  'host.completed': { executors: HOST_ACTION_EXECUTORS, judge: judgeHostCompleted },
   'backups.list': { executors: ['host.list_backups'], judge: judgeBackupsListed },
   'smoke.record': { executors: ['smoke.checks'], judge: judgeSmokeRecord },
   'smoke.pass': { executors: ['smoke.checks'], judge: judgeSmokePass },

@@ -1,10 +1,13 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
-  ARGUMENT_PATTERN,
+  ABORT_OPTION,
+  approveRestore,
   checklistGate,
-  noBackupsListed,
-  pollReplay,
-  rebuildRefusedDecision,
+  chooseBackup,
+  listBackups,
+  rebuildOrCatchUp,
+  restartRuntime,
+  restoreBackup,
   waitHealthzConnected,
 } from './shared.js';
 
@@ -105,73 +108,24 @@ export const eventLogScenario: ScenarioInput = {
       timeoutMs: 3_600_000,
       why: 'The copy is named after the run, so a repeated attempt does not make a second one',
     },
-    {
-      id: 'list_backups',
-      kind: 'action',
-      title: 'List the backup artifacts',
-      risk: 'read_only',
-      executor: 'host.list_backups',
-      judge: 'backups.list',
-    },
-    {
-      id: 'choose_backup',
-      kind: 'decision',
-      title: 'Choose the backup to restore',
-      risk: 'read_only',
-      prompt:
-        'Which backup should be restored? The latest known-good one loses the least; everything appended after it ' +
+    listBackups(),
+    chooseBackup(
+      'Choose the backup to restore',
+      'Which backup should be restored? The latest known-good one loses the least; everything appended after it ' +
         'stays only in the preserved database.',
-      optionsFrom: {
-        step: 'list_backups',
-        output: 'artifacts',
-        id: 'id',
-        label: '{display}',
-        detail: '{path}',
-        recommendedFrom: 'preferred',
-      },
-      evidenceFrom: ['list_backups', 'gather_parity'],
-      options: [
-        {
-          id: 'other',
-          label: 'Another artifact (type its id or path)',
-          recommendedWhen: noBackupsListed('list_backups'),
-          needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
-        },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
-      ],
-    },
-    {
-      id: 'approve_restore',
-      kind: 'approval',
-      title: 'Approve the restore',
-      risk: 'read_only',
-      prompt:
-        "The chosen backup replaces DecisionGraph's database. The backup list is read again before the restore " +
+      ['list_backups', 'gather_parity'],
+    ),
+    approveRestore(
+      'Approve the restore',
+      "The chosen backup replaces DecisionGraph's database. The backup list is read again before the restore " +
         'starts; if it changed, the approval is asked again.',
-      guards: 'restore_backup',
-      fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
-    },
-    {
-      id: 'restore_backup',
-      kind: 'action',
-      title: 'Restore the chosen backup',
-      risk: 'destructive',
-      executor: 'host.restore_backup',
-      idempotent: true,
-      timeoutMs: 3_600_000,
-      params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
-      why: 'pg_restore --clean --if-exists restores the same state when repeated',
-    },
-    {
-      id: 'restart_runtime',
-      kind: 'action',
+    ),
+    restoreBackup('Restore the chosen backup', 'pg_restore --clean --if-exists restores the same state when repeated'),
+    restartRuntime({
       title: 'Restart DecisionGraph on the restored database',
-      risk: 'safe_write',
-      executor: 'host.restart_runtime',
       idempotent: true,
-      timeoutMs: 120_000,
       why: 'Nothing of the damaged log may live on in memory; with writes stopped a second restart costs nothing',
-    },
+    }),
     waitHealthzConnected('wait_healthz'),
     {
       id: 'verify_health',
@@ -239,58 +193,17 @@ export const eventLogScenario: ScenarioInput = {
             all: [{ not: cursorAheadOrFailures }, { step: 'verify_health', output: 'state', in: ['current'] }],
           },
         },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
-    {
-      id: 'approve_rebuild',
-      kind: 'approval',
-      title: 'Approve the rebuild',
-      risk: 'read_only',
-      when: { decision: 'rebuild_decision', is: 'rebuild' },
-      prompt: 'A rebuild deletes every projection row of the tenant and replays the restored log from log_seq 0.',
-      guards: 'start_rebuild',
-      fingerprintOf: { step: 'verify_health', outputs: ['projections'], decisions: ['rebuild_decision'] },
-    },
-    {
-      id: 'start_rebuild',
-      kind: 'action',
-      title: 'Request the rebuild',
-      risk: 'destructive',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: { decision: 'rebuild_decision', is: 'rebuild' },
-      continueOnFailure: ['rebuild_forbidden'],
-      params: {
-        mode: 'rebuild',
-        projection: 'all',
-        reason: { $ref: { from: 'decision', step: 'rebuild_decision', field: 'reason' } },
-      },
-    },
-    rebuildRefusedDecision(),
-    {
-      id: 'start_catch_up',
-      kind: 'action',
-      title: 'Request the catch_up replay',
-      risk: 'safe_write',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: {
-        any: [
-          { decision: 'rebuild_decision', is: 'catch_up' },
-          { decision: 'rebuild_refused', is: 'catch_up' },
-        ],
-      },
-      params: {
-        mode: 'catch_up',
-        projection: 'all',
-        reason: {
-          $ref: { from: 'decision', step: 'rebuild_decision', field: 'reason' },
-          fallback: 'dg-recovery run {run_id}: catch_up after restoring a backup',
-        },
-      },
-    },
-    pollReplay('poll_replay', ['start_catch_up', 'start_rebuild'], 3_600_000),
+    ...rebuildOrCatchUp({
+      decision: 'rebuild_decision',
+      approvalPrompt:
+        'A rebuild deletes every projection row of the tenant and replays the restored log from log_seq 0.',
+      approvalBoundTo: { step: 'verify_health', outputs: ['projections'] },
+      rebuildProjection: 'all',
+      catchUpFallbackReason: 'dg-recovery run {run_id}: catch_up after restoring a backup',
+    }),
     {
       id: 'resume_writes',
       kind: 'action',

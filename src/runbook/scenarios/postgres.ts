@@ -1,9 +1,9 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
+  ABORT_OPTION,
+  catchUpIfStuck,
   checklistGate,
-  inspectRuns,
-  orphanRunsDecision,
-  pollReplay,
+  restartRuntime,
   WAIT_FOR_HEALTHZ_POLL,
   waitHealthzConnected,
 } from './shared.js';
@@ -61,7 +61,7 @@ export const postgresScenario: ScenarioInput = {
           effect: 'end:switched:restart',
         },
         { id: 'restore_anyway', label: 'Restore Postgres anyway', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
     {
@@ -111,82 +111,29 @@ export const postgresScenario: ScenarioInput = {
       options: [
         { id: 'restart', label: 'Restart the runtime', recommended: true },
         { id: 'no_restart', label: 'Do not restart; go on with the checks', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
-    {
-      id: 'restart_runtime',
-      kind: 'action',
-      title: 'Restart the DecisionGraph runtime',
-      risk: 'safe_write',
-      executor: 'host.restart_runtime',
-      when: { decision: 'restart_decision', is: 'restart' },
-      recheck: { executor: 'dg.healthz', judge: 'healthz.db_connected' },
-      timeoutMs: 120_000,
-    },
+    restartRuntime({ when: { decision: 'restart_decision', is: 'restart' }, recheckJudge: 'healthz.db_connected' }),
     waitHealthzConnected('wait_healthz', { step: 'restart_runtime', status: ['passed'] }),
-    {
-      id: 'check_projections',
-      kind: 'probe',
-      title: 'Check projection lag and open failures over two readings',
-      risk: 'read_only',
-      executor: 'dg.projection_health',
-      judge: 'projections.progress',
-      poll: { initialMs: 10_000, maxMs: 10_000, factor: 1 },
-      deadlineMs: 120_000,
-    },
-    inspectRuns(),
-    orphanRunsDecision('switch'),
-    {
-      id: 'replay_decision',
-      kind: 'decision',
-      title: 'Projections still stale: run an explicit replay?',
-      risk: 'read_only',
-      when: { step: 'check_projections', output: 'state', in: ['behind_not_moving'] },
-      prompt:
-        'Projections are still stale after the recovery and no cursor is moving. The runbook runs an explicit ' +
-        'replay only in this case, with a reason recorded on the run.',
-      evidenceFrom: ['check_projections'],
-      options: [
-        {
-          id: 'catch_up',
-          label: 'Run a catch_up replay of all projections',
-          needsReason: true,
-          recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [false] },
-        },
-        {
-          id: 'switch_projections',
-          label: 'Switch to the projections scenario (open failures need a closer look)',
-          recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [true] },
-          effect: 'end:switched:projections',
-        },
-        { id: 'no_replay', label: 'No replay', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
-      ],
-    },
-    {
-      id: 'start_replay',
-      kind: 'action',
-      title: 'Request the catch_up replay',
-      risk: 'safe_write',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: {
-        any: [
-          { decision: 'replay_decision', is: 'catch_up' },
-          { decision: 'orphan_runs', is: 'retry' },
-        ],
+    ...catchUpIfStuck({
+      check: { title: 'Check projection lag and open failures over two readings' },
+      decision: {
+        id: 'replay_decision',
+        title: 'Projections still stale: run an explicit replay?',
+        prompt:
+          'Projections are still stale after the recovery and no cursor is moving. The runbook runs an explicit ' +
+          'replay only in this case, with a reason recorded on the run.',
+        catchUp: { label: 'Run a catch_up replay of all projections', needsReason: true },
+        noReplay: { id: 'no_replay', label: 'No replay' },
       },
-      params: {
-        mode: 'catch_up',
-        projection: 'all',
-        reason: {
-          $ref: { from: 'decision', step: 'replay_decision', field: 'reason' },
-          fallback: 'dg-recovery run {run_id}: catch_up after Postgres came back',
-        },
+      replay: {
+        id: 'start_replay',
+        title: 'Request the catch_up replay',
+        fallbackReason: 'dg-recovery run {run_id}: catch_up after Postgres came back',
       },
-    },
-    pollReplay('poll_replay', ['start_replay'], 1_800_000),
+      pollId: 'poll_replay',
+    }),
     checklistGate(),
   ],
 };

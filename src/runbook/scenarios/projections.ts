@@ -1,11 +1,12 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
+  ABORT_OPTION,
   checklistGate,
   inspectRuns,
   orphanRunsDecision,
-  pollReplay,
+  projectionProgress,
   readTrace,
-  rebuildRefusedDecision,
+  rebuildOrCatchUp,
   traceIdParam,
 } from './shared.js';
 
@@ -29,16 +30,7 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    {
-      id: 'inspect_health',
-      kind: 'probe',
-      title: 'Inspect projection health (two readings)',
-      risk: 'read_only',
-      executor: 'dg.projection_health',
-      judge: 'projections.progress',
-      poll: { initialMs: 5_000, maxMs: 5_000, factor: 1 },
-      deadlineMs: 120_000,
-    },
+    projectionProgress('inspect_health', 'Inspect projection health (two readings)', 5_000),
     {
       id: 'inspect_failures',
       kind: 'probe',
@@ -92,61 +84,19 @@ export const projectionsScenario: ScenarioInput = {
           recommendedWhen: { not: rebuildIndicated },
         },
         { id: 'rebuild', label: 'rebuild (semantic)', needsReason: true, recommendedWhen: rebuildIndicated },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
-    {
-      id: 'approve_rebuild',
-      kind: 'approval',
-      title: 'Approve the rebuild',
-      risk: 'read_only',
-      when: { decision: 'replay_decision', is: 'rebuild' },
-      prompt:
+    ...rebuildOrCatchUp({
+      decision: 'replay_decision',
+      approvalPrompt:
         'A rebuild deletes the projection rows and their failure rows of this tenant, then replays from log_seq 0. ' +
         'The failures below are re-read before it starts; if they changed, the approval is asked again.',
-      guards: 'start_rebuild',
-      fingerprintOf: { step: 'inspect_failures', outputs: ['signature'], decisions: ['replay_decision'] },
-    },
-    {
-      id: 'start_rebuild',
-      kind: 'action',
-      title: 'Request the rebuild',
-      risk: 'destructive',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: { decision: 'replay_decision', is: 'rebuild' },
-      continueOnFailure: ['rebuild_forbidden'],
-      params: {
-        mode: 'rebuild',
-        projection: { $ref: { from: 'step', step: 'inspect_failures', output: 'rebuildTarget' }, fallback: 'all' },
-        reason: { $ref: { from: 'decision', step: 'replay_decision', field: 'reason' } },
-      },
-      why: 'A second request while it runs gets 409 and attaches to the running job',
-    },
-    rebuildRefusedDecision(),
-    {
-      id: 'start_catch_up',
-      kind: 'action',
-      title: 'Request the catch_up replay',
-      risk: 'safe_write',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: {
-        any: [
-          { decision: 'replay_decision', is: 'catch_up' },
-          { decision: 'rebuild_refused', is: 'catch_up' },
-        ],
-      },
-      params: {
-        mode: 'catch_up',
-        projection: 'all',
-        reason: {
-          $ref: { from: 'decision', step: 'replay_decision', field: 'reason' },
-          fallback: 'dg-recovery run {run_id}: catch_up of stale projections',
-        },
-      },
-    },
-    pollReplay('poll_replay', ['start_catch_up', 'start_rebuild'], 3_600_000),
+      approvalBoundTo: { step: 'inspect_failures', outputs: ['signature'] },
+      rebuildProjection: { $ref: { from: 'step', step: 'inspect_failures', output: 'rebuildTarget' }, fallback: 'all' },
+      rebuildWhy: 'A second request while it runs gets 409 and attaches to the running job',
+      catchUpFallbackReason: 'dg-recovery run {run_id}: catch_up of stale projections',
+    }),
     readTrace('reread_trace', 'Re-read the affected trace'),
     {
       id: 'reread_graph',

@@ -1,10 +1,10 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
+  ABORT_OPTION,
+  catchUpIfStuck,
   checklistGate,
-  inspectRuns,
-  orphanRunsDecision,
-  pollReplay,
   readTrace,
+  restartRuntime,
   WAIT_FOR_HEALTHZ_POLL,
   workflowIdParam,
 } from './shared.js';
@@ -59,7 +59,7 @@ export const restartScenario: ScenarioInput = {
           effect: 'end:switched:postgres',
         },
         { id: 'restart_anyway', label: 'Restart the runtime anyway', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
     {
@@ -85,19 +85,13 @@ export const restartScenario: ScenarioInput = {
           effect: 'skip_to:check_projections',
         },
         { id: 'restart_anyway', label: 'Restart the runtime anyway', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
-    {
-      id: 'restart_runtime',
-      kind: 'action',
-      title: 'Restart the DecisionGraph runtime',
-      risk: 'safe_write',
-      executor: 'host.restart_runtime',
-      recheck: { executor: 'dg.healthz', judge: 'healthz.up' },
-      timeoutMs: 120_000,
+    restartRuntime({
+      recheckJudge: 'healthz.up',
       why: 'No DecisionGraph API restarts the node: this is a host action (manual unless configured)',
-    },
+    }),
     {
       id: 'wait_healthz',
       kind: 'wait_until',
@@ -108,72 +102,31 @@ export const restartScenario: ScenarioInput = {
       poll: WAIT_FOR_HEALTHZ_POLL,
       deadlineMs: 300_000,
     },
-    {
-      id: 'check_projections',
-      kind: 'probe',
-      title: 'Check projection health twice: current or catching up?',
-      risk: 'read_only',
-      executor: 'dg.projection_health',
-      judge: 'projections.progress',
-      poll: { initialMs: 10_000, maxMs: 10_000, factor: 1 },
-      deadlineMs: 120_000,
-      why:
-        'Projections resume from durable cursors, but after a restart the workers start only when an event is ' +
-        'appended or a replay is requested: two readings tell catching up from stuck',
-    },
-    inspectRuns(),
-    orphanRunsDecision('switch'),
-    {
-      id: 'catch_up_decision',
-      kind: 'decision',
-      title: 'Projections are behind and not moving',
-      risk: 'read_only',
-      when: { step: 'check_projections', output: 'state', in: ['behind_not_moving'] },
-      prompt:
-        'Projections have pending events and no cursor moved between two readings. After a restart DecisionGraph ' +
-        'starts projection workers only when an event is appended or a replay is requested, so they will not ' +
-        'catch up on their own while nothing writes.',
-      evidenceFrom: ['check_projections'],
-      options: [
-        {
-          id: 'catch_up',
-          label: 'Request a catch_up replay of all projections',
-          recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [false] },
-        },
-        {
-          id: 'switch_projections',
-          label: 'Switch to the projections scenario (open failures need a closer look)',
-          recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [true] },
-          effect: 'end:switched:projections',
-        },
-        { id: 'wait', label: 'No replay: wait for writes to start the workers', needsReason: true },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
-      ],
-    },
-    {
-      id: 'start_catch_up',
-      kind: 'action',
-      title: 'Request a catch_up replay',
-      risk: 'safe_write',
-      executor: 'dg.replay_start',
-      idempotent: true,
-      when: {
-        any: [
-          { decision: 'catch_up_decision', is: 'catch_up' },
-          { decision: 'orphan_runs', is: 'retry' },
-        ],
+    ...catchUpIfStuck({
+      check: {
+        title: 'Check projection health twice: current or catching up?',
+        why:
+          'Projections resume from durable cursors, but after a restart the workers start only when an event is ' +
+          'appended or a replay is requested: two readings tell catching up from stuck',
       },
-      params: {
-        mode: 'catch_up',
-        projection: 'all',
-        reason: {
-          $ref: { from: 'decision', step: 'catch_up_decision', field: 'reason' },
-          fallback: 'dg-recovery run {run_id}: catch_up after a node restart',
-        },
+      decision: {
+        id: 'catch_up_decision',
+        title: 'Projections are behind and not moving',
+        prompt:
+          'Projections have pending events and no cursor moved between two readings. After a restart DecisionGraph ' +
+          'starts projection workers only when an event is appended or a replay is requested, so they will not ' +
+          'catch up on their own while nothing writes.',
+        catchUp: { label: 'Request a catch_up replay of all projections' },
+        noReplay: { id: 'wait', label: 'No replay: wait for writes to start the workers' },
       },
-      why: 'A repeated request attaches to the running job (409 already running), so it is safe to repeat',
-    },
-    pollReplay('poll_catch_up', ['start_catch_up'], 1_800_000),
+      replay: {
+        id: 'start_catch_up',
+        title: 'Request a catch_up replay',
+        fallbackReason: 'dg-recovery run {run_id}: catch_up after a node restart',
+        why: 'A repeated request attaches to the running job (409 already running), so it is safe to repeat',
+      },
+      pollId: 'poll_catch_up',
+    }),
     readTrace('read_trace', 'Read the known trace'),
     {
       id: 'read_inbox',

@@ -1,5 +1,7 @@
 import type { Condition } from '../conditions.js';
-import type { StepInput } from '../scenario-schema.js';
+import type { JudgeName } from '../judges/index.js';
+import type { ParamValue } from '../params.js';
+import type { OptionSpecInput, StepInput } from '../scenario-schema.js';
 
 // Building blocks several scenarios share, so the same check reads the same everywhere.
 
@@ -9,11 +11,13 @@ export const workflowIdParam = { $ref: { from: 'param', name: 'workflowId' } } a
 /** A value a person types that later lands in a host action's argv or body: no shell metacharacters. */
 export const ARGUMENT_PATTERN = '^[A-Za-z0-9._:/@+][A-Za-z0-9._:/@+-]*$';
 
+export const ABORT_OPTION: OptionSpecInput = { id: 'abort', label: 'Abort the run', effect: 'abort' };
+
 /**
  * The backup listing named no artifact (it found none, or a person did it by hand): typing one is the way on,
  * so that option is recommended.
  */
-export function noBackupsListed(step: string): Condition {
+function noBackupsListed(step: string): Condition {
   return {
     any: [
       { step, output: 'count', in: [0] },
@@ -23,7 +27,7 @@ export function noBackupsListed(step: string): Condition {
 }
 
 export const WAIT_FOR_HEALTHZ_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
-export const REPLAY_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
+const REPLAY_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
 
 export function waitHealthzConnected(id: string, when?: Condition): StepInput {
   return {
@@ -96,7 +100,7 @@ export function orphanRunsDecision(rebuildOption: 'switch' | 'rebuild'): StepInp
   };
 }
 
-export function pollReplay(id: string, jobSteps: readonly string[], deadlineMs: number): StepInput {
+function pollReplay(id: string, jobSteps: readonly string[], deadlineMs: number): StepInput {
   return {
     id,
     kind: 'wait_until',
@@ -148,7 +152,7 @@ export function checklistGate(): StepInput {
   };
 }
 
-export function rebuildRefusedDecision(): StepInput {
+function rebuildRefusedDecision(): StepInput {
   return {
     id: 'rebuild_refused',
     kind: 'decision',
@@ -160,9 +164,279 @@ export function rebuildRefusedDecision(): StepInput {
       'off, the default outside dev, and no environment variable turns it on). A catch_up replay is allowed: it ' +
       're-verifies every event after the cursors but does not recompute what is already projected.',
     evidenceFrom: ['start_rebuild'],
+    options: [{ id: 'catch_up', label: 'Run a catch_up replay instead', recommended: true }, ABORT_OPTION],
+  };
+}
+
+/** The option a person picks to take the catch_up path. */
+export interface CatchUpChoice {
+  readonly decision: string;
+  readonly is: string;
+}
+
+export interface CatchUpReplay {
+  readonly id: string;
+  readonly title: string;
+  /** The decision whose `catch_up` option leads here; its reason goes with the request. */
+  readonly decision: string;
+  /** The other choice that leads here (an orphan run retried, a refused rebuild replaced). */
+  readonly orChoice: CatchUpChoice;
+  /** The reason sent when the decision recorded none. */
+  readonly fallbackReason: string;
+  readonly why?: string;
+}
+
+function startCatchUp(spec: CatchUpReplay): StepInput {
+  return {
+    id: spec.id,
+    kind: 'action',
+    title: spec.title,
+    risk: 'safe_write',
+    executor: 'dg.replay_start',
+    idempotent: true,
+    when: { any: [{ decision: spec.decision, is: 'catch_up' }, spec.orChoice] },
+    params: {
+      mode: 'catch_up',
+      projection: 'all',
+      reason: { $ref: { from: 'decision', step: spec.decision, field: 'reason' }, fallback: spec.fallbackReason },
+    },
+    ...(spec.why !== undefined ? { why: spec.why } : {}),
+  };
+}
+
+/** The rebuild the `rebuild` option of `decision` asks for; a deployment that forbids it leads to a decision. */
+function startRebuild(decision: string, projection: ParamValue, why?: string): StepInput {
+  return {
+    id: 'start_rebuild',
+    kind: 'action',
+    title: 'Request the rebuild',
+    risk: 'destructive',
+    executor: 'dg.replay_start',
+    idempotent: true,
+    when: { decision, is: 'rebuild' },
+    continueOnFailure: ['rebuild_forbidden'],
+    params: {
+      mode: 'rebuild',
+      projection,
+      reason: { $ref: { from: 'decision', step: decision, field: 'reason' } },
+    },
+    ...(why !== undefined ? { why } : {}),
+  };
+}
+
+export function listBackups(expected?: { preferLabel: string }): StepInput {
+  return {
+    id: 'list_backups',
+    kind: 'action',
+    title: 'List the backup artifacts',
+    risk: 'read_only',
+    executor: 'host.list_backups',
+    judge: 'backups.list',
+    ...(expected !== undefined ? { expected } : {}),
+  };
+}
+
+/** One option per listed artifact, plus typing one by hand (recommended when the listing found none). */
+export function chooseBackup(title: string, prompt: string, evidenceFrom: readonly string[]): StepInput {
+  return {
+    id: 'choose_backup',
+    kind: 'decision',
+    title,
+    risk: 'read_only',
+    prompt,
+    optionsFrom: {
+      step: 'list_backups',
+      output: 'artifacts',
+      id: 'id',
+      label: '{display}',
+      detail: '{path}',
+      recommendedFrom: 'preferred',
+    },
+    evidenceFrom: [...evidenceFrom],
     options: [
-      { id: 'catch_up', label: 'Run a catch_up replay instead', recommended: true },
-      { id: 'abort', label: 'Abort the run', effect: 'abort' },
+      {
+        id: 'other',
+        label: 'Another artifact (type its id or path)',
+        recommendedWhen: noBackupsListed('list_backups'),
+        needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
+      },
+      ABORT_OPTION,
     ],
   };
+}
+
+/** Bound to the listing and the choice: a listing that changed before the restore asks again. */
+export function approveRestore(title: string, prompt: string): StepInput {
+  return {
+    id: 'approve_restore',
+    kind: 'approval',
+    title,
+    risk: 'read_only',
+    prompt,
+    guards: 'restore_backup',
+    fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
+  };
+}
+
+export function restoreBackup(title: string, why?: string): StepInput {
+  return {
+    id: 'restore_backup',
+    kind: 'action',
+    title,
+    risk: 'destructive',
+    executor: 'host.restore_backup',
+    idempotent: true,
+    timeoutMs: 3_600_000,
+    params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
+    ...(why !== undefined ? { why } : {}),
+  };
+}
+
+/** Projection health read until two readings tell current, catching up, or behind and not moving. */
+export function projectionProgress(id: string, title: string, intervalMs: number, why?: string): StepInput {
+  return {
+    id,
+    kind: 'probe',
+    title,
+    risk: 'read_only',
+    executor: 'dg.projection_health',
+    judge: 'projections.progress',
+    poll: { initialMs: intervalMs, maxMs: intervalMs, factor: 1 },
+    deadlineMs: 120_000,
+    ...(why !== undefined ? { why } : {}),
+  };
+}
+
+export interface RebuildOrCatchUp {
+  /** The decision offering `rebuild` and `catch_up`; its reason goes with the request. */
+  readonly decision: string;
+  readonly approvalPrompt: string;
+  /** The step outputs the approval is bound to, besides the decision: if they change, it is asked again. */
+  readonly approvalBoundTo: { readonly step: string; readonly outputs: readonly string[] };
+  readonly rebuildProjection: ParamValue;
+  readonly rebuildWhy?: string;
+  readonly catchUpFallbackReason: string;
+}
+
+/**
+ * The replay a decision picked: an approved rebuild (a deployment that forbids it offers a catch_up instead) or a
+ * catch_up, then waiting for the run to finish.
+ */
+export function rebuildOrCatchUp(spec: RebuildOrCatchUp): StepInput[] {
+  return [
+    {
+      id: 'approve_rebuild',
+      kind: 'approval',
+      title: 'Approve the rebuild',
+      risk: 'read_only',
+      when: { decision: spec.decision, is: 'rebuild' },
+      prompt: spec.approvalPrompt,
+      guards: 'start_rebuild',
+      fingerprintOf: {
+        step: spec.approvalBoundTo.step,
+        outputs: [...spec.approvalBoundTo.outputs],
+        decisions: [spec.decision],
+      },
+    },
+    startRebuild(spec.decision, spec.rebuildProjection, spec.rebuildWhy),
+    rebuildRefusedDecision(),
+    startCatchUp({
+      id: 'start_catch_up',
+      title: 'Request the catch_up replay',
+      decision: spec.decision,
+      orChoice: { decision: 'rebuild_refused', is: 'catch_up' },
+      fallbackReason: spec.catchUpFallbackReason,
+    }),
+    pollReplay('poll_replay', ['start_catch_up', 'start_rebuild'], 3_600_000),
+  ];
+}
+
+export interface StuckProjections {
+  readonly id: string;
+  readonly title: string;
+  readonly prompt: string;
+  readonly catchUp: Pick<OptionSpecInput, 'label' | 'needsReason'>;
+  /** Going on without a replay, always with a reason. */
+  readonly noReplay: { readonly id: string; readonly label: string };
+}
+
+/**
+ * Asked when two projection readings (`check_projections`) show pending events and no cursor moving: a catch_up
+ * unless open failures point at the projections scenario.
+ */
+function stuckProjectionsDecision(spec: StuckProjections): StepInput {
+  return {
+    id: spec.id,
+    kind: 'decision',
+    title: spec.title,
+    risk: 'read_only',
+    when: { step: 'check_projections', output: 'state', in: ['behind_not_moving'] },
+    prompt: spec.prompt,
+    evidenceFrom: ['check_projections'],
+    options: [
+      {
+        id: 'catch_up',
+        ...spec.catchUp,
+        recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [false] },
+      },
+      {
+        id: 'switch_projections',
+        label: 'Switch to the projections scenario (open failures need a closer look)',
+        recommendedWhen: { step: 'check_projections', output: 'hasOpenFailures', in: [true] },
+        effect: 'end:switched:projections',
+      },
+      { ...spec.noReplay, needsReason: true },
+      ABORT_OPTION,
+    ],
+  };
+}
+
+export interface RuntimeRestart {
+  /** @defaultValue 'Restart the DecisionGraph runtime' */
+  readonly title?: string;
+  readonly idempotent?: true;
+  readonly when?: Condition;
+  /** How healthz must look for an earlier attempt to count as done; without it the restart is never rechecked. */
+  readonly recheckJudge?: JudgeName;
+  readonly why?: string;
+}
+
+/** The host action that restarts the runtime (no DecisionGraph API does). */
+export function restartRuntime(spec: RuntimeRestart): StepInput {
+  return {
+    id: 'restart_runtime',
+    kind: 'action',
+    title: spec.title ?? 'Restart the DecisionGraph runtime',
+    risk: 'safe_write',
+    executor: 'host.restart_runtime',
+    ...(spec.idempotent ? { idempotent: true } : {}),
+    ...(spec.when ? { when: spec.when } : {}),
+    ...(spec.recheckJudge ? { recheck: { executor: 'dg.healthz', judge: spec.recheckJudge } } : {}),
+    timeoutMs: 120_000,
+    ...(spec.why !== undefined ? { why: spec.why } : {}),
+  };
+}
+
+export interface CatchUpIfStuck {
+  /** The two readings of `check_projections`. */
+  readonly check: { readonly title: string; readonly why?: string };
+  readonly decision: StuckProjections;
+  /** The catch_up request, made when the decision says so or an orphaned run is retried. */
+  readonly replay: Omit<CatchUpReplay, 'decision' | 'orChoice'>;
+  readonly pollId: string;
+}
+
+/**
+ * Once the runtime is back: are projections current or catching up? Orphaned replay runs are decided one by one;
+ * projections behind and not moving get a catch_up (a person decides), then the run waits for it to finish.
+ */
+export function catchUpIfStuck(spec: CatchUpIfStuck): StepInput[] {
+  return [
+    projectionProgress('check_projections', spec.check.title, 10_000, spec.check.why),
+    inspectRuns(),
+    orphanRunsDecision('switch'),
+    stuckProjectionsDecision(spec.decision),
+    startCatchUp({ ...spec.replay, decision: spec.decision.id, orChoice: { decision: 'orphan_runs', is: 'retry' } }),
+    pollReplay(spec.pollId, [spec.replay.id], 1_800_000),
+  ];
 }

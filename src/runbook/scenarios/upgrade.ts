@@ -1,8 +1,12 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
+  ABORT_OPTION,
   ARGUMENT_PATTERN,
+  approveRestore,
   checklistGate,
-  noBackupsListed,
+  chooseBackup,
+  listBackups,
+  restoreBackup,
   WAIT_FOR_HEALTHZ_POLL,
   waitHealthzConnected,
 } from './shared.js';
@@ -75,61 +79,18 @@ export const upgradeScenario: ScenarioInput = {
       deadlineMs: 120_000,
       why: 'A restore under a running node would mix old memory with the restored tables',
     },
-    {
-      id: 'list_backups',
-      kind: 'action',
-      title: 'List the backup artifacts',
-      risk: 'read_only',
-      executor: 'host.list_backups',
-      judge: 'backups.list',
-      expected: { preferLabel: 'pre-upgrade' },
-    },
-    {
-      id: 'choose_backup',
-      kind: 'decision',
-      title: 'Choose the pre-upgrade backup',
-      risk: 'read_only',
-      prompt:
-        'Which backup was taken right before the upgrade? Restoring a later one keeps data written by the new ' +
+    listBackups({ preferLabel: 'pre-upgrade' }),
+    chooseBackup(
+      'Choose the pre-upgrade backup',
+      'Which backup was taken right before the upgrade? Restoring a later one keeps data written by the new ' +
         'release, which the old one may not read.',
-      optionsFrom: {
-        step: 'list_backups',
-        output: 'artifacts',
-        id: 'id',
-        label: '{display}',
-        detail: '{path}',
-        recommendedFrom: 'preferred',
-      },
-      evidenceFrom: ['list_backups'],
-      options: [
-        {
-          id: 'other',
-          label: 'Another artifact (type its id or path)',
-          recommendedWhen: noBackupsListed('list_backups'),
-          needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
-        },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
-      ],
-    },
-    {
-      id: 'approve_restore',
-      kind: 'approval',
-      title: 'Approve restoring the pre-upgrade backup',
-      risk: 'read_only',
-      prompt: "The chosen backup replaces DecisionGraph's database, losing what was written since it was taken.",
-      guards: 'restore_backup',
-      fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
-    },
-    {
-      id: 'restore_backup',
-      kind: 'action',
-      title: 'Restore the pre-upgrade backup',
-      risk: 'destructive',
-      executor: 'host.restore_backup',
-      idempotent: true,
-      timeoutMs: 3_600_000,
-      params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
-    },
+      ['list_backups'],
+    ),
+    approveRestore(
+      'Approve restoring the pre-upgrade backup',
+      "The chosen backup replaces DecisionGraph's database, losing what was written since it was taken.",
+    ),
+    restoreBackup('Restore the pre-upgrade backup'),
     {
       id: 'choose_release',
       kind: 'decision',
@@ -149,7 +110,7 @@ export const upgradeScenario: ScenarioInput = {
           label: 'Another release or git SHA',
           needsValue: { label: 'Release or git SHA', pattern: ARGUMENT_PATTERN, maxLength: 200 },
         },
-        { id: 'abort', label: 'Abort the run', effect: 'abort' },
+        ABORT_OPTION,
       ],
     },
     {

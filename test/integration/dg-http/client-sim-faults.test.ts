@@ -3,31 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SERVICE_ACCOUNTS, type SimulatorHandle, startSimulator } from '../../../sim/index.js';
 import { ErrorCode } from '../../../src/errors.js';
 import type { ApiTimeoutError, ApiUnreachableError } from '../../../src/executors/dg-http/api-errors.js';
-import { DgHttpClient, type DgHttpClientOptions } from '../../../src/executors/dg-http/client.js';
 import type { DgCallResult } from '../../../src/executors/dg-http/evidence.js';
 import { RateBudget } from '../../../src/executors/dg-http/rate-budget.js';
 import { healthVerdict } from '../../../src/runbook/health-verdict.js';
+import { clientMaker, errorOf, simClientOptions } from './fixtures.js';
 
 const ADMIN_LIMIT = 3;
 
 let sim: SimulatorHandle;
-const clients: DgHttpClient[] = [];
-
-function client(options: Partial<DgHttpClientOptions> = {}): DgHttpClient {
-  const c = new DgHttpClient({
-    baseUrl: sim.url,
-    apiToken: 'dev-reader-token',
-    adminToken: 'dev-admin-token',
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
-
-function errorOf<T>(result: DgCallResult<T>) {
-  if (result.ok) throw new Error(`expected a failure, got ${result.evidence.status}`);
-  return result.error;
-}
+const client = clientMaker(() => simClientOptions(sim));
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -49,7 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await client.closeAll();
   await sim?.close();
 });
 

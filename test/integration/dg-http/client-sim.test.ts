@@ -7,9 +7,8 @@ import {
   startSimulator,
 } from '../../../sim/index.js';
 import { ErrorCode } from '../../../src/errors.js';
-import { DgHttpClient, type DgHttpClientOptions } from '../../../src/executors/dg-http/client.js';
-import type { DgCallResult } from '../../../src/executors/dg-http/evidence.js';
 import { healthVerdict } from '../../../src/runbook/health-verdict.js';
+import { clientMaker, errorOf, simClientOptions } from './fixtures.js';
 
 const ACCOUNTS: ServiceAccountsFile = {
   service_accounts: [
@@ -26,24 +25,8 @@ const ACCOUNTS: ServiceAccountsFile = {
 };
 
 let sim: SimulatorHandle;
-const clients: DgHttpClient[] = [];
+const client = clientMaker(() => simClientOptions(sim));
 const dispatchers: Dispatcher[] = [];
-
-function client(options: Partial<DgHttpClientOptions> = {}): DgHttpClient {
-  const c = new DgHttpClient({
-    baseUrl: sim.url,
-    apiToken: 'dev-reader-token',
-    adminToken: 'dev-admin-token',
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
-
-function errorOf<T>(result: DgCallResult<T>) {
-  if (result.ok) throw new Error(`expected a failure, got ${result.evidence.status}`);
-  return result.error;
-}
 
 beforeAll(async () => {
   // Each replay batch waits 1 s, so a run stays live long enough to collide with a second one and be cancelled.
@@ -51,7 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await client.closeAll();
   await Promise.all(dispatchers.map((d) => d.close()));
   await sim?.close();
 });

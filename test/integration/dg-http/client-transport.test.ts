@@ -9,9 +9,9 @@ import type {
   ApiUnreachableError,
   ContractViolationError,
 } from '../../../src/executors/dg-http/api-errors.js';
-import { DgHttpClient, type DgHttpClientOptions } from '../../../src/executors/dg-http/client.js';
 import { RateBudget } from '../../../src/executors/dg-http/rate-budget.js';
 import { createLogger } from '../../../src/logger.js';
+import { clientMaker } from './fixtures.js';
 
 const fixtures = new URL('../../unit/executors/dg-http/fixtures/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
@@ -30,7 +30,6 @@ let baseUrl: string;
 let handler: Handler;
 let seen: Seen[] = [];
 let connections = 0;
-const clients: DgHttpClient[] = [];
 
 function json(res: ServerResponse, status: number, body: unknown, requestId?: string) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -41,17 +40,12 @@ function json(res: ServerResponse, status: number, body: unknown, requestId?: st
   res.end(text);
 }
 
-function client(options: Partial<DgHttpClientOptions> = {}): DgHttpClient {
-  const c = new DgHttpClient({
-    baseUrl,
-    apiToken: 'reader-secret',
-    adminToken: 'admin-secret',
-    tenantId: 'default',
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
+const client = clientMaker(() => ({
+  baseUrl,
+  apiToken: 'reader-secret',
+  adminToken: 'admin-secret',
+  tenantId: 'default',
+}));
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -71,7 +65,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await client.closeAll();
   server.closeAllConnections();
   seen = [];
   connections = 0;

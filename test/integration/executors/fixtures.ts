@@ -19,6 +19,7 @@ import { type Json, type JsonObject, toJson } from '../../../src/runbook/json.js
 import { DEFAULT_JUDGE, type JudgeName, runJudge, type Verdict } from '../../../src/runbook/judges/index.js';
 import type { JudgeContext } from '../../../src/runbook/judges/types.js';
 import type { JobExecutorName, Measurement } from '../../../src/runbook/measurements.js';
+import { judgeContext } from '../../helpers/judge-context.js';
 
 export const silentLogger = createLogger({ level: 'silent' });
 
@@ -78,25 +79,6 @@ export async function startHarness(
   };
 }
 
-export function judgeContext(
-  executor: string,
-  params: JsonObject = {},
-  extra: Partial<JudgeContext> = {},
-): JudgeContext {
-  return {
-    now: new Date(),
-    executor,
-    params,
-    expected: {},
-    progress: undefined,
-    poll: 0,
-    ownReplayJobIds: [],
-    acknowledgedRunIds: [],
-    workflowExpected: false,
-    ...extra,
-  };
-}
-
 /** The engine's reading of a measurement: plain JSON first (what a run stores), then the judge. */
 export function judge(
   executor: JobExecutorName,
@@ -104,7 +86,11 @@ export function judge(
   opts: { judge?: JudgeName; params?: JsonObject; ctx?: Partial<JudgeContext> } = {},
 ): Verdict {
   const stored = JSON.parse(JSON.stringify(measurement)) as Measurement;
-  return runJudge(opts.judge ?? DEFAULT_JUDGE[executor], stored, judgeContext(executor, opts.params ?? {}, opts.ctx));
+  return runJudge(
+    opts.judge ?? DEFAULT_JUDGE[executor],
+    stored,
+    judgeContext(executor, { params: opts.params ?? {}, ...opts.ctx }),
+  );
 }
 
 /** Runs one executor and judges it, as a step job does. */

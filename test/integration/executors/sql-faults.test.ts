@@ -1,15 +1,16 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
 import { createExecutorContext, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
-import type {
-  ChecklistMeasurement,
-  Measurement,
-  SqlIntegrityMeasurement,
-  SqlParityMeasurement,
-  SqlProjectionFailuresMeasurement,
-  SqlReachMeasurement,
+import {
+  type ChecklistMeasurement,
+  INTEGRITY_CHECKS,
+  type Measurement,
+  type SqlIntegrityMeasurement,
+  type SqlParityMeasurement,
+  type SqlProjectionFailuresMeasurement,
+  type SqlReachMeasurement,
 } from '../../../src/runbook/measurements.js';
+import { freePort } from '../../helpers/own-postgres.js';
 import { configFor, failingConditions, type Harness, judge, silentLogger, startHarness, step } from './fixtures.js';
 
 let h: Harness;
@@ -28,28 +29,13 @@ function check(m: SqlIntegrityMeasurement, name: string) {
   return found;
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('SQL probes as measurements', () => {
   it('hash drift: the integrity scan finds the rewritten event and the clean-log judge refuses it', async () => {
     await h.sim.inject('hash-drift');
     try {
       const { measurement, verdict } = await step(h, 'sql.integrity');
       const m = measurement as SqlIntegrityMeasurement;
-      expect(m.checks.map((c) => c.name)).toEqual([
-        'payload_hash_drift',
-        'trace_seq_range',
-        'trace_seq_step',
-        'trace_started_mismatch',
-        'events_after_finish',
-        'cursor_ahead',
-      ]);
+      expect(m.checks.map((c) => c.name)).toEqual([...INTEGRITY_CHECKS]);
       const drift = check(m, 'payload_hash_drift');
       expect(drift.rowCount).toBeGreaterThan(0);
       expect(drift.sample[0]).toMatchObject({ event_id: expect.any(String), log_seq: expect.any(Number) });
@@ -143,7 +129,7 @@ describe('SQL probes as measurements', () => {
   });
 
   it('Postgres not listening at all is a transient unreachable failure', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const factory = createExecutorContext(
       configFor(h.sim, { DG_DATABASE_URL: `postgres://reader@127.0.0.1:${port}/decisiongraph` }),
       defaultRecoveryConfig(),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { removeAllQueueData } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLogger } from '../../../src/logger.js';
+import { deleteKeysUnder } from '../../helpers/redis-keys.js';
 
 export const silentLogger = () => createLogger({ level: 'silent' });
 
@@ -13,12 +14,7 @@ export function randomPrefix(): string {
 /** Removes the journal queue and every other key under the prefix. */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   await removeAllQueueData(redis.duplicate(), 'journal', prefix.replace(/:$/, ''));
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysUnder(redis, prefix);
 }
 
 export interface TestEvent {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { afterEach, beforeEach } from 'vitest';
 import {
   createOutboxSlackClient,
   createSlackOutbox,
@@ -10,7 +11,8 @@ import {
   type SlackOutboxOptions,
 } from '../../../src/jobs/slack-outbox/index.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
-import type { FakeSlack } from '../../helpers/fake-slack.js';
+import { FakeSlack } from '../../helpers/fake-slack.js';
+import { deleteKeysUnder } from '../../helpers/redis-keys.js';
 
 export const CHANNEL = 'C0INCIDENT';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,16 +21,6 @@ export const REDIS_URL = 'redis://127.0.0.1:6379';
 export function isolation(): { prefix: string; queueName: string } {
   const id = randomBytes(5).toString('hex');
   return { prefix: `dgrtest-${id}:`, queueName: `slack-outbox-${id}` };
-}
-
-/** Removes every key under the prefix (the outbox rows and the BullMQ queue, which shares the prefix). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 /** A logger whose JSON lines the test can read. */
@@ -100,6 +92,86 @@ export function stepMessage(
   };
 }
 
+/** The texts of a thread whose header and steps 1 to `steps` were all posted at `version`, as a person reads it. */
+export function threadAt(version: number, steps: number): string[] {
+  return [
+    `Recovery run: restart (v${version})`,
+    ...Array.from({ length: steps }, (_, i) => `Step ${i + 1}: v${version}`),
+  ];
+}
+
 export function newRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+}
+
+/** What each test of an outbox file gets: its own fake Slack, Redis keys, queue and log. */
+export interface OutboxHarness {
+  readonly fake: FakeSlack;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly queueName: string;
+  readonly logger: Logger;
+  /** The log lines written so far, parsed. */
+  logLines(): Array<Record<string, unknown>>;
+  /** An outbox on the test's Slack and keys (test settings unless overridden), closed after the test. */
+  open(overrides?: Partial<SlackOutboxOptions>): SlackOutbox;
+  /** Closes an outbox the test built itself after the test. */
+  closeAfter(outbox: SlackOutbox): void;
+  /** The thread as a person reads it: the parent's text, then each reply's, in order. */
+  threadTexts(headerTs: string): Array<string | undefined>;
+}
+
+/** Sets up a fresh harness before each test of the calling file and tears it down after. */
+export function outboxHarness(): OutboxHarness {
+  let current: { fake: FakeSlack; redis: Redis; prefix: string; queueName: string; logger: Logger } | undefined;
+  let lines: () => Array<Record<string, unknown>> = () => [];
+  const opened: SlackOutbox[] = [];
+  const now = () => {
+    if (current === undefined) throw new Error('the outbox harness is only there during a test');
+    return current;
+  };
+  beforeEach(async () => {
+    const fake = await FakeSlack.start();
+    const captured = capturingLogger();
+    lines = captured.lines;
+    current = { fake, redis: newRedis(), ...isolation(), logger: captured.logger };
+  });
+  afterEach(async () => {
+    const { fake, redis, prefix } = now();
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+    await deleteKeysUnder(redis, prefix);
+    redis.disconnect();
+    await fake.close();
+    current = undefined;
+  });
+  return {
+    get fake() {
+      return now().fake;
+    },
+    get redis() {
+      return now().redis;
+    },
+    get prefix() {
+      return now().prefix;
+    },
+    get queueName() {
+      return now().queueName;
+    },
+    get logger() {
+      return now().logger;
+    },
+    logLines: () => lines(),
+    open(overrides = {}) {
+      const outbox = outboxFor(now().fake, now(), overrides);
+      opened.push(outbox);
+      return outbox;
+    },
+    closeAfter: (outbox) => {
+      opened.push(outbox);
+    },
+    threadTexts: (headerTs) =>
+      now()
+        .fake.thread(CHANNEL, headerTs)
+        .map((m) => m.text),
+  };
 }

@@ -166,10 +166,13 @@ describe('manual actions and abort', () => {
   it('accepts Done once, records who, and refuses it when nothing waits', () => {
     const w = new World();
     w.runtimeUp = false;
-    w.hostMode = 'manual';
+    w.defaultMode = 'manual';
     const d = start(w, 'restart');
     for (let i = 0; i < 50 && d.state.status !== 'waiting_manual'; i++) step(d);
-    expect(d.state.pendingManual).toMatchObject({ stepId: 'restart_runtime', instructions: 'Please restart runtime' });
+    expect(d.state.pendingManual).toMatchObject({
+      stepId: 'restart_runtime',
+      instructions: 'On the DecisionGraph host, restart runtime as the operations handbook describes, then click Done.',
+    });
     const note = 'restarted with systemctl';
     const done = applyManualResult(
       d.state,
@@ -213,7 +216,7 @@ describe('manual actions and abort', () => {
   it('pauses when a person reports a manual action as not done', () => {
     const w = new World();
     w.runtimeUp = false;
-    w.hostMode = 'manual';
+    w.defaultMode = 'manual';
     const d = start(w, 'restart');
     for (let i = 0; i < 50 && d.state.status !== 'waiting_manual'; i++) step(d);
     const failed = applyManualResult(

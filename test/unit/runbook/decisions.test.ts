@@ -163,7 +163,7 @@ describe('every decision branch', () => {
         const id = option.id === '(first listed)' ? (cmd.options[0]?.id as string) : option.id;
         return { optionId: id, reason: 'branch under test', ...(option.needsValue ? { value: 'v1.4.1' } : {}) };
       },
-      onPause: () => 'stop',
+      pause: () => 'stop',
     });
     const made = d.state.decisions.filter((x) => x.stepId === decision);
     expect(made.length, 'the decision was asked and made').toBeGreaterThan(0);

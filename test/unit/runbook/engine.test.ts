@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type AccessPolicy,
   applyAbort,
   applyApproval,
   applyDecision,
   applyRetry,
   applySkip,
   beginStep,
+  type CommandActor,
   decideNext,
   type EngineCommand,
   foldRun,
@@ -91,7 +93,7 @@ describe('deadlines and polling', () => {
     w.reconnectsByItself = false;
     const d = run(start(w, 'postgres'), {
       decide: (cmd) => (cmd.stepId === 'restart_decision' ? { optionId: 'no_restart', reason: 'watching' } : undefined),
-      onPause: () => 'stop',
+      pause: () => 'stop',
     });
     const reconnect = d.state.steps.wait_reconnect;
     expect(reconnect).toMatchObject({ status: 'passed', outputs: { reconnected: false } });
@@ -163,7 +165,7 @@ describe('pause: retry, skip, abort', () => {
     const d = pausedOnInspect();
     const before = decideNext(d.state, d.scenario, d.now).command;
     expect(before.type).toBe('paused');
-    run(d, { onPause: () => ({ action: 'retry' }) });
+    run(d, { pause: () => ({ retry: true }) });
     expect(eventsOf(d, 'run_resumed')[0]).toMatchObject({
       action: 'retry',
       stepId: 'inspect_failures',
@@ -175,7 +177,7 @@ describe('pause: retry, skip, abort', () => {
 
   it('skips the failed step with a reason and goes on', () => {
     const d = pausedOnInspect();
-    run(d, { onPause: () => ({ action: 'skip', reason: 'SQL role lacks SELECT on failures; checked by hand' }) });
+    run(d, { pause: () => ({ skip: 'SQL role lacks SELECT on failures; checked by hand' }) });
     expect(d.state.steps.inspect_failures?.skip).toMatchObject({ cause: 'operator', by: { id: 'U012ABC' } });
     // Conditions on a skipped step's outputs do not hold: the "nothing to repair" shortcut is not offered.
     expect(d.state.steps.nothing_to_repair?.status).toBe('skipped');
@@ -184,7 +186,7 @@ describe('pause: retry, skip, abort', () => {
 
   it('aborts the run', () => {
     const d = pausedOnInspect();
-    run(d, { onPause: () => ({ action: 'abort' }) });
+    run(d, { pause: () => ({ abort: 'drill over' }) });
     expect(d.state.outcome?.outcome).toBe('aborted');
     expect(eventsOf(d, 'run_aborted')[0]).toMatchObject({ reason: 'drill over', stepId: 'inspect_failures' });
   });
@@ -192,7 +194,7 @@ describe('pause: retry, skip, abort', () => {
   it('finishes as failed, not recovered, when the checklist gate is skipped', () => {
     const w = restartFault();
     w.traceMissing = true;
-    const d = run(start(w, 'restart'), { onPause: (cmd) => ({ action: 'skip', reason: `skip ${cmd.stepId}` }) });
+    const d = run(start(w, 'restart'), { pause: (cmd) => ({ skip: `skip ${cmd.stepId}` }) });
     expect(d.state.steps.gate?.status).toBe('skipped');
     expect(d.state.outcome).toMatchObject({
       outcome: 'failed',
@@ -213,7 +215,7 @@ describe('pause: retry, skip, abort', () => {
       ok: false,
       refusal: { code: 'same_person' },
     });
-    run(d, { onPause: () => ({ action: 'retry' }) });
+    run(d, { pause: () => ({ retry: true }) });
     expect(d.state.outcome?.outcome).toBe('recovered');
     // The retry re-probed first: the runtime was still up, so the stop ran again.
     expect(eventsOf(d, 'step_rechecked').find((e) => e.stepId === 'stop_runtime')).toMatchObject({
@@ -257,45 +259,19 @@ describe('approvals', () => {
     const cmd = until(d, (c) => c.type === 'await_approval');
     expect(cmd).toMatchObject({ stepId: 'approve_stop_writes', approvers: ['U034DEF'], excluded: ['U012ABC'] });
     const input = { stepId: 'approve_stop_writes', fingerprint: (cmd as { fingerprint: string }).fingerprint };
-    expect(
-      applyApproval(d.state, d.scenario, { ...input, by: STARTER }, { ...ACCESS, approvers: null }, d.now),
-    ).toMatchObject({
+    const approve = (by: CommandActor, access: AccessPolicy, fingerprint = input.fingerprint) =>
+      applyApproval(d.state, d.scenario, { ...input, fingerprint, by }, access, d.now);
+    expect(approve(STARTER, { ...ACCESS, approvers: null })).toMatchObject({
       ok: false,
       refusal: { code: 'same_person' },
     });
-    expect(
-      applyApproval(d.state, d.scenario, { ...input, by: { id: 'U777', via: 'slack' } }, ACCESS, d.now),
-    ).toMatchObject({
+    expect(approve({ id: 'U777', via: 'slack' }, ACCESS)).toMatchObject({
       ok: false,
       refusal: { code: 'not_approver' },
     });
-    expect(
-      applyApproval(
-        d.state,
-        d.scenario,
-        { ...input, by: { id: 'U777', via: 'slack', groups: ['S0OPS'] } },
-        { ...ACCESS, approvers: ['S0OPS'] },
-        d.now,
-      ).ok,
-    ).toBe(true);
-    expect(
-      applyApproval(
-        d.state,
-        d.scenario,
-        { ...input, by: STARTER },
-        { ...ACCESS, approvers: null, twoPersonRule: false },
-        d.now,
-      ).ok,
-    ).toBe(true);
-    expect(
-      applyApproval(
-        d.state,
-        d.scenario,
-        { stepId: 'approve_stop_writes', fingerprint: 'fp-0000', by: APPROVER },
-        ACCESS,
-        d.now,
-      ),
-    ).toMatchObject({
+    expect(approve({ id: 'U777', via: 'slack', groups: ['S0OPS'] }, { ...ACCESS, approvers: ['S0OPS'] }).ok).toBe(true);
+    expect(approve(STARTER, { ...ACCESS, approvers: null, twoPersonRule: false }).ok).toBe(true);
+    expect(approve(APPROVER, ACCESS, 'fp-0000')).toMatchObject({
       ok: false,
       refusal: { code: 'stale_fingerprint' },
     });
@@ -490,7 +466,7 @@ describe('random walks', () => {
           w.connected = fault.postgresUp;
           if (fault.behind) w.cursors.trace_summary = 2100;
           if (fault.drift) w.integrity = { payload_hash_drift: 1 };
-          if (fault.manual) w.hostMode = 'manual';
+          if (fault.manual) w.defaultMode = 'manual';
           if (fault.smoke) w.smokeFailing = ['trace_read'];
           let i = 0;
           const next = () => picks[i++ % picks.length] as number;
@@ -503,13 +479,9 @@ describe('random walks', () => {
                 if (o === undefined) return undefined;
                 return { optionId: o.id, reason: 'random walk', ...(o.needsValue ? { value: 'v1.4.1' } : {}) };
               },
-              onPause: () => {
+              pause: () => {
                 const k = next() % 3;
-                return k === 0
-                  ? { action: 'retry' }
-                  : k === 1
-                    ? { action: 'skip', reason: 'random walk' }
-                    : { action: 'abort' };
+                return k === 0 ? { retry: true } : k === 1 ? { skip: 'random walk' } : { abort: 'drill over' };
               },
             },
             2000,
@@ -595,9 +567,9 @@ describe('scenario data the engine must survive', () => {
     const d: Drive = { ...start(w, 'upgrade'), scenario };
     let asked = 0;
     run(d, {
-      onPause: (cmd) => {
+      pause: (cmd) => {
         asked++;
-        return asked === 1 ? { action: 'retry' } : { action: 'skip', reason: `no release for ${cmd.stepId}` };
+        return asked === 1 ? { retry: true } : { skip: `no release for ${cmd.stepId}` };
       },
     });
     expect(eventsOf(d, 'step_failed').map((e) => e.error.code)).toEqual(['no_options', 'no_options']);

@@ -6,11 +6,9 @@ import type {
   ProjectionHealthBody,
   ReplayRunBody,
 } from '../../../src/runbook/index.js';
+import { PROJECTIONS, type ProjectionName } from '../../helpers/engine-world.js';
 
 // Contract-shaped measurements (decisiongraph-contract.md §3) for the judges and the fake world.
-
-export const PROJECTIONS = ['context_graph', 'trace_summary', 'precedent_index'] as const;
-export type ProjectionName = (typeof PROJECTIONS)[number];
 
 let requestCounter = 0;
 

@@ -3,6 +3,7 @@ import {
   type BackupArtifact,
   type ChecklistMeasurement,
   type HealthzBody,
+  INTEGRITY_CHECKS,
   type JudgeContext,
   type JudgeName,
   MAX_ARTIFACT_LABEL,
@@ -12,6 +13,7 @@ import {
   runJudge,
   type Verdict,
 } from '../../../src/runbook/index.js';
+import { judgeContext } from '../../helpers/judge-context.js';
 import {
   failed,
   healthz,
@@ -28,18 +30,7 @@ import {
 const NOW = new Date('2026-03-07T12:00:00.000Z');
 
 function ctx(over: Partial<JudgeContext> = {}): JudgeContext {
-  return {
-    now: NOW,
-    executor: 'dg.healthz',
-    params: {},
-    expected: {},
-    progress: undefined,
-    poll: 0,
-    ownReplayJobIds: [],
-    acknowledgedRunIds: [],
-    workflowExpected: false,
-    ...over,
-  };
+  return judgeContext('dg.healthz', { now: NOW, ...over });
 }
 
 function conditions(v: Verdict): string[] {
@@ -330,15 +321,8 @@ describe('SQL judges', () => {
 
   it('gathers integrity evidence, fails a restored log that still drifts, and reports cursors ahead', () => {
     const m = (counts: Record<string, number>) => ({
-      checks: [
-        'payload_hash_drift',
-        'trace_seq_range',
-        'trace_seq_step',
-        'trace_started_mismatch',
-        'events_after_finish',
-        'cursor_ahead',
-      ].map((name) => ({
-        name: name as 'payload_hash_drift',
+      checks: INTEGRITY_CHECKS.map((name) => ({
+        name,
         rowCount: counts[name] ?? 0,
         sample: counts[name] ? [{ event_id: 'ev-9', log_seq: '77' }] : [],
         sql: `-- ${name}`,

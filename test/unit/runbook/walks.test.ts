@@ -33,7 +33,7 @@ describe('restart scenario', () => {
     });
     expect(d.state.steps.check_projections?.outputs.state).toBe('behind_not_moving');
     const replay = eventsOf(d, 'step_passed').find((e) => e.stepId === 'start_catch_up');
-    expect(replay?.outputs).toMatchObject({ jobId: 'replay-5763', attached: false });
+    expect(replay?.outputs).toMatchObject({ jobId: 'replay-5801', attached: false });
     const finished = eventsOf(d, 'run_finished')[0];
     expect(finished?.gate).toMatchObject({ stepId: 'gate', passed: true, failing: [] });
   });
@@ -42,7 +42,7 @@ describe('restart scenario', () => {
     const d = run(start(fault(), 'restart', { traceId: 'trace-demo', workflowId: 'trace-demo:account:42' }));
     expect(d.state.outcome?.outcome).toBe('recovered');
     expect(statuses(d)).toMatchObject({ read_inbox: 'passed', read_workflow: 'passed' });
-    expect(d.state.steps.read_inbox?.outputs).toMatchObject({ openCount: 2 });
+    expect(d.state.steps.read_inbox?.outputs).toMatchObject({ openCount: 3 });
     const gateEvidence = d.state.steps.gate?.evidence ?? [];
     expect(gateEvidence.find((e) => e.label === 'checklist: known workflow reads')).toMatchObject({ ok: true });
   });
@@ -96,7 +96,7 @@ describe('restart scenario', () => {
 
   it('waits for a person to do a manual restart and continues on Done', () => {
     const w = fault();
-    w.hostMode = 'manual';
+    w.defaultMode = 'manual';
     const d = run(start(w, 'restart'));
     expect(d.state.outcome?.outcome).toBe('recovered');
     const requested = eventsOf(d, 'manual_action_requested');

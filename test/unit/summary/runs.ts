@@ -1,6 +1,6 @@
 import type { ScenarioName } from '../../../src/runbook/index.js';
+import { orphan, World } from '../../helpers/engine-world.js';
 import { BO, type Driven, drive } from './drive.js';
-import { orphan, World } from './world.js';
 
 // One recovered, one failed and one aborted run per scenario, each driven through the engine from the fault the
 // simulator injects for it, with the kind of choices and mishaps real incidents have.
@@ -53,7 +53,7 @@ const postgres: Record<RunKind, () => Driven> = {
     const w = new World();
     w.postgresUp = false;
     w.connected = false;
-    w.reconnects = false;
+    w.reconnectsByItself = false;
     w.modes.restore_postgres = 'manual';
     return drive(w, 'postgres', {
       manual: () => ({ done: true, note: 'failed over to the standby pg-2 (patroni switchover)' }),

@@ -11,9 +11,9 @@ import {
   renderSummaryBlocks,
   renderSummaryMarkdown,
 } from '../../../src/summary/index.js';
+import { World } from '../../helpers/engine-world.js';
 import { drive } from './drive.js';
 import { RUNS } from './runs.js';
-import { World } from './world.js';
 
 const CATALOG = [...loadScenarios().values()];
 const summarize = (events: readonly RunEvent[]) => buildIncidentSummary(events, CATALOG);

@@ -14,18 +14,19 @@ import type {
   SmokeMeasurement,
   StepOutcome,
   TraceBody,
-} from '../../../src/runbook/index.js';
-import { INTEGRITY_CHECKS } from '../../../src/runbook/index.js';
+} from '../../src/runbook/index.js';
+import { INTEGRITY_CHECKS } from '../../src/runbook/index.js';
 
 // A deterministic stand-in for DecisionGraph, its Postgres and its host, answering executor calls with
-// contract-shaped measurements (decisiongraph-contract.md §3–§5). Request ids count per world, so a run's events
-// do not depend on what other tests did before it.
+// contract-shaped measurements (decisiongraph-contract.md §3–§5) the way the real server would, so a scenario can
+// be walked from its fault to the end without I/O. Request ids count per world, so a run's events do not depend on
+// what other tests did before it.
 
 export const PROJECTIONS = ['context_graph', 'trace_summary', 'precedent_index'] as const;
-type Projection = (typeof PROJECTIONS)[number];
-type Mode = 'command' | 'http' | 'manual';
+export type ProjectionName = (typeof PROJECTIONS)[number];
+export type HostMode = 'command' | 'http' | 'manual';
 
-/** How long each executor call takes, so step durations in the summary look like a real run. */
+/** How long each executor call takes, so step durations in a summary look like a real run. */
 const LATENCY_MS: Readonly<Record<string, number>> = {
   'host.restart_runtime': 42_000,
   'host.start_runtime': 38_000,
@@ -50,17 +51,19 @@ export class World {
   postgresUp = true;
   connected = true;
   /** The runtime's pool reconnects by itself once Postgres is back. */
-  reconnects = true;
+  reconnectsByItself = true;
   tail = 2168;
-  cursors: Record<Projection, number> = { context_graph: 2168, trace_summary: 2168, precedent_index: 2168 };
-  failures: Record<Projection, number> = { context_graph: 0, trace_summary: 0, precedent_index: 0 };
+  cursors: Record<ProjectionName, number> = { context_graph: 2168, trace_summary: 2168, precedent_index: 2168 };
+  /** Workers running: each call moves every healthy cursor behind the tail halfway to it. */
+  workersRunning = false;
+  failures: Record<ProjectionName, number> = { context_graph: 0, trace_summary: 0, precedent_index: 0 };
   failureRows: { projection_name: string; error_code: string; event_id: string; log_seq: number; count: number }[] = [];
   openRuns: OpenRunBody[] = [];
   activeReplayJobs = 0;
   replay: ({ -readonly [K in keyof ReplayRunBody]: ReplayRunBody[K] } & { polls: number }) | null = null;
-  replayPolls = 2;
+  replayPollsToFinish = 2;
   replayOutcome: 'completed' | 'failed' = 'completed';
-  /** A catch_up cannot move a cursor that is ahead of the tail back: only a rebuild can. */
+  /** The number in the next replay job's id. */
   nextJob = 5801;
   allowRebuild = true;
   /** The bot's account lacks `projection_replay` (403 on every replay request). */
@@ -99,12 +102,23 @@ export class World {
   /** A backup that appears after the list was read (a scheduled dump finishing mid-incident). */
   lateBackup: BackupArtifact | undefined;
   listBackupsCalls = 0;
-  modes: Partial<Record<string, Mode>> = {};
-  defaultMode: Mode = 'command';
+  /** How each host action is configured (by action name), else `defaultMode`. */
+  modes: Partial<Record<string, HostMode>> = {};
+  defaultMode: HostMode = 'command';
+  /** Host actions that fail the next N times (by action name). */
   hostFailures: Record<string, number> = {};
+  /** Host actions run (not manual), by action name. */
+  hostCalls: Record<string, number> = {};
+  /** Every executor called, in order. */
+  calls: string[] = [];
+  writesStopped = false;
+  preserved = false;
+  restoredArtifact: string | undefined;
+  /** Executors that fail transiently (a timeout, no measurement) the next N times. */
+  transientFailures: Record<string, number> = {};
   private requests = 0;
 
-  private call(method: string, path: string, status: number | null) {
+  private evidence(method: string, path: string, status: number | null) {
     this.requests++;
     return {
       method,
@@ -116,7 +130,7 @@ export class World {
   }
 
   private ok<T>(data: T, method: string, path: string, status = 200): CallResult<T> {
-    return { ok: true, data, evidence: this.call(method, path, status) };
+    return { ok: true, data, evidence: this.evidence(method, path, status) };
   }
 
   private fail<T>(
@@ -133,7 +147,7 @@ export class World {
         transient: opts.transient,
         ...(opts.dgCode ? { dgCode: opts.dgCode, dgMessage: opts.dgMessage ?? opts.message } : {}),
       },
-      evidence: this.call(opts.method ?? 'GET', path, status),
+      evidence: this.evidence(opts.method ?? 'GET', path, status),
     };
   }
 
@@ -151,6 +165,16 @@ export class World {
       transient: true,
       dgCode: 'internal_error',
     });
+  }
+
+  /** Time passes between calls: running workers move every healthy cursor behind the tail halfway to it. */
+  private tick(): void {
+    if (!this.workersRunning) return;
+    for (const p of PROJECTIONS) {
+      if (this.failures[p] === 0 && this.cursors[p] < this.tail) {
+        this.cursors[p] += Math.ceil((this.tail - this.cursors[p]) / 2);
+      }
+    }
   }
 
   health(): ProjectionHealthBody {
@@ -244,6 +268,7 @@ export class World {
         instructions: `On the DecisionGraph host, ${action.replaceAll('_', ' ')} as the operations handbook describes, then click Done.`,
       };
     }
+    this.hostCalls[action] = (this.hostCalls[action] ?? 0) + 1;
     const failures = this.hostFailures[action] ?? 0;
     const failed = failures > 0;
     if (failed) this.hostFailures[action] = failures - 1;
@@ -272,7 +297,7 @@ export class World {
     };
   }
 
-  /** What a host action does (also when a person clicks Done on a manual one). */
+  /** What a host action does to the world (also applied when a person clicks Done on a manual one). */
   applyHostEffect(action: string, call?: ExecutorCall): void {
     switch (action) {
       case 'restart_runtime':
@@ -281,15 +306,23 @@ export class World {
         this.connected = this.postgresUp;
         this.activeReplayJobs = 0;
         this.replay = null;
+        this.workersRunning = false;
         break;
       case 'stop_runtime':
         this.runtimeUp = false;
         break;
       case 'restore_postgres':
         this.postgresUp = true;
-        if (this.reconnects) this.connected = true;
+        if (this.reconnectsByItself) this.connected = true;
+        break;
+      case 'stop_writes':
+        this.writesStopped = true;
+        break;
+      case 'preserve_database':
+        this.preserved = true;
         break;
       case 'restore_backup': {
+        this.restoredArtifact = String(call?.params.artifact ?? 'manual');
         this.integrity = { ...this.integrityAfterRestore };
         this.tail = 2100;
         const cursor = this.cursorsAfterRestore ?? 2100;
@@ -306,6 +339,13 @@ export class World {
   }
 
   respond(call: ExecutorCall): StepOutcome {
+    this.calls.push(call.executor);
+    this.tick();
+    const transient = this.transientFailures[call.executor] ?? 0;
+    if (transient > 0) {
+      this.transientFailures[call.executor] = transient - 1;
+      return { kind: 'error', error: { code: 'DG_ERR_API_TIMEOUT', message: 'headers timeout', transient: true } };
+    }
     return { kind: 'measured', measurement: this.measure(call) };
   }
 
@@ -413,6 +453,7 @@ export class World {
     const projection = String(call.params.projection);
     const request = { mode, projection, reason: String(call.params.reason ?? '') };
     const path = '/api/v1/admin/replays';
+    if (!this.runtimeUp) return { request, result: this.unreachable<{ run: ReplayRunBody }>(path, 'POST') };
     if (!this.up()) return { request, result: this.dbDown<{ run: ReplayRunBody }>(path) };
     if (this.replayForbidden) {
       return {
@@ -434,6 +475,18 @@ export class World {
           dgCode: 'forbidden',
           method: 'POST',
         }),
+      };
+    }
+    if (this.replay && (this.replay.status === 'running' || this.replay.status === 'queued')) {
+      return {
+        request,
+        result: this.fail<{ run: ReplayRunBody }>('DG_ERR_API_CONFLICT', 409, path, {
+          message: `A replay job is already running for default/:${projection}`,
+          transient: false,
+          dgCode: 'conflict',
+          method: 'POST',
+        }),
+        openRuns: [...this.openRuns],
       };
     }
     const job = `replay-${this.nextJob++}`;
@@ -470,7 +523,7 @@ export class World {
       };
     }
     run.polls++;
-    if (run.polls < this.replayPolls) {
+    if (run.polls < this.replayPollsToFinish) {
       run.status = 'running';
       run.processed_events = 250 * run.polls;
       run.last_log_seq = Math.min(this.tail, this.cursors.trace_summary + 250 * run.polls);
@@ -480,15 +533,19 @@ export class World {
       this.openRuns = this.openRuns.filter((r) => r.job_id !== jobId);
       if (this.replayOutcome === 'completed') {
         for (const p of PROJECTIONS) {
+          // A catch_up cannot move a cursor that is ahead of the tail back: only a rebuild can.
           if (run.mode === 'rebuild' || this.cursors[p] <= this.tail) this.cursors[p] = this.tail;
           this.failures[p] = 0;
         }
         this.failureRows = [];
+        this.workersRunning = true;
         run.processed_events = 412;
         run.last_log_seq = this.tail;
       } else {
         run.error_code = 'conflict';
         run.error_message = 'Payload hash mismatch for event evt-01HQ7Z at log_seq 1877';
+        // A failed rebuild has deleted the failure rows with the projections: only the run row tells.
+        if (run.mode === 'rebuild') for (const p of PROJECTIONS) this.failures[p] = 0;
       }
     }
     const { polls: _polls, ...body } = run;
@@ -543,6 +600,7 @@ export class World {
   }
 }
 
+/** A replay run a crash cut off: still marked running, with no job behind it. */
 export function orphan(job: string): OpenRunBody {
   return {
     job_id: job,
