@@ -3,12 +3,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Simulator } from '../simulator.js';
 import { isFaultName } from '../types.js';
 import { runHostAction } from './host-actions.js';
+import { IdempotencyStore } from './idempotency.js';
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...headers,
   });
   res.end(text);
 }
@@ -52,9 +54,11 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
 
 /**
  * The control API on its own port: fault switches (`POST|DELETE /faults/:name`), `GET /state`, and the host
- * actions (`POST /host/<action>`, `GET /host/backups` as JSON lines), all behind the control bearer token.
+ * actions (`POST /host/<action>`, `GET /host/backups` as JSON lines), all behind the control bearer token. A host
+ * action with an `Idempotency-Key` runs once per key (see {@link IdempotencyStore}).
  */
 export function createControlServer(sim: Simulator, token: string): http.Server {
+  const idempotency = new IdempotencyStore();
   return http.createServer(async (req, res) => {
     try {
       if (!authorized(req, token)) return send(res, 401, { error: 'control token required' });
@@ -82,8 +86,27 @@ export function createControlServer(sim: Simulator, token: string): http.Server 
           return;
         }
         if (method !== 'POST') return send(res, 405, { error: 'use POST' });
-        const result = await runHostAction(sim, parts[1] as string, await readJson(req));
-        return send(res, result.status, result.body);
+        const action = parts[1] as string;
+        const body = await readJson(req);
+        const key = req.headers['idempotency-key'];
+        if (key === undefined) {
+          const result = await runHostAction(sim, action, body);
+          return send(res, result.status, result.body);
+        }
+        if (typeof key !== 'string' || !IdempotencyStore.isValidKey(key)) {
+          return send(res, 400, {
+            ok: false,
+            action,
+            error: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+          });
+        }
+        const answer = await idempotency.run(key, action, body, () => runHostAction(sim, action, body));
+        return send(
+          res,
+          answer.result.status,
+          answer.result.body,
+          answer.replayed ? { 'idempotent-replayed': 'true' } : {},
+        );
       }
       return send(res, 404, { error: 'not found' });
     } catch (err) {

@@ -56,7 +56,14 @@ export interface RecoveryRuntimeDeps {
   /** Options of the journal write-behind. @defaultValue the writer's defaults */
   readonly journalWriter?: Pick<
     JournalWriterOptions,
-    'backoffBaseMs' | 'backoffMaxMs' | 'sweepIntervalMs' | 'concurrency' | 'finishedRunTtlSeconds'
+    | 'backoffBaseMs'
+    | 'backoffMaxMs'
+    | 'sweepIntervalMs'
+    | 'concurrency'
+    | 'finishedRunTtlSeconds'
+    | 'lockDurationMs'
+    | 'stalledIntervalMs'
+    | 'maxStalledCount'
   >;
   /** Period of the reconciler's sweep; 0 sweeps only at start-up and on demand. @defaultValue 30000 */
   readonly reconcileIntervalMs?: number;

@@ -63,7 +63,13 @@ export function createStepProcessor(deps: StepProcessorDeps) {
 
   const measure = async (call: ExecutorCall, state: RunState, jobId: string, logger: Logger): Promise<StepOutcome> => {
     const signal = AbortSignal.any([AbortSignal.timeout(call.timeoutMs), shutdown]);
-    const ctx = executors.forStep({ runId: state.runId, tenantId: state.tenantId, signal, logger });
+    const ctx = executors.forStep({
+      runId: state.runId,
+      tenantId: state.tenantId,
+      idempotencyKey: call.idempotencyKey,
+      signal,
+      logger,
+    });
     let outcome: StepOutcome;
     try {
       outcome = await measureStep(call.executor, call.params, ctx);

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { isDgError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { JournalConflictError, JournalGapError, toJournalError } from './journal-errors.js';
+import { JournalConflictError, JournalGapError, JournalQueryError, toJournalError } from './journal-errors.js';
 import { createJournalPool } from './journal-pool.js';
 import { type MigrateResult, migrateJournal, quoteSchema } from './migrations.js';
 import { assertRunBatch, type RunEventEnvelope, type StoredRunEvent } from './run-event.js';
@@ -74,20 +74,33 @@ function toRun(r: RunRowRecord): JournalRun {
   };
 }
 
+// undefined_table, invalid_schema_name: the journal's tables are gone although a migration ran in this process.
+const SCHEMA_LOST_SQLSTATES: ReadonlySet<string> = new Set(['42P01', '3F000']);
+
+function isSchemaLost(error: unknown): boolean {
+  return (
+    error instanceof JournalQueryError && error.sqlState !== undefined && SCHEMA_LOST_SQLSTATES.has(error.sqlState)
+  );
+}
+
 /**
  * The durable journal of every run in the bot's own Postgres. Start-up does not depend on it: the schema is
  * migrated on first use (or by `migrate()`), and a failed attempt is retried by the next call, so the bot starts
- * and runs while its Postgres is down and the journal catches up afterwards.
+ * and runs while its Postgres is down and the journal catches up afterwards. A schema that disappears later (the
+ * database restored from a backup older than the journal, the schema dropped) is migrated again by the first
+ * call that misses it.
  */
 export class Journal {
   readonly schema: string;
   private readonly s: string;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
+  private readonly logger: Logger | undefined;
   private migrated: Promise<MigrateResult> | undefined;
 
   constructor(options: JournalOptions) {
     this.schema = options.schema ?? 'dg_recovery';
+    this.logger = options.logger;
     this.s = quoteSchema(this.schema);
     if (options.pool) {
       this.pool = options.pool;
@@ -288,8 +301,29 @@ export class Journal {
     });
   }
 
+  /**
+   * Runs `fn` on a client of a migrated schema. When the schema turns out to be gone, the memoized migration is
+   * dropped and `fn` runs once more after a fresh one; `fn` is one query or one transaction that was rolled back,
+   * so running it again is safe. A second miss is thrown: migrating cannot repair it.
+   */
   private async withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.migrate();
+    const migration = this.migrate();
+    try {
+      return await this.onClient(migration, fn);
+    } catch (error) {
+      if (!isSchemaLost(error)) throw error;
+      this.logger?.warn(
+        { schema: this.schema, sqlState: (error as JournalQueryError).sqlState },
+        'journal schema missing; migrating again',
+      );
+      // Only the memo that missed is dropped: a concurrent call may already have started the fresh migration.
+      if (this.migrated === migration) this.migrated = undefined;
+      return this.onClient(this.migrate(), fn);
+    }
+  }
+
+  private async onClient<T>(migration: Promise<MigrateResult>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    await migration;
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();

@@ -17,8 +17,15 @@ import { runHttp } from './run-http.js';
 import type { CommandEvidence, HostActionFailure, HostActionOutput, HostActionResult, HttpEvidence } from './types.js';
 
 export interface RunHostActionOptions {
-  /** The run the action belongs to: `{run_id}`, and part of the webhook's `Idempotency-Key`. */
+  /** The run the action belongs to: `{run_id}`, and part of the default idempotency key. */
   readonly runId: string;
+  /**
+   * Sent as the webhook's `Idempotency-Key` and given to a command as `DG_RECOVERY_IDEMPOTENCY_KEY`. The job layer
+   * passes one per step attempt, so a redelivered job repeats the key (the receiver answers without acting again)
+   * and a deliberate retry does not. 1 to 255 visible ASCII characters.
+   * @defaultValue `${runId}-${action}`
+   */
+  readonly idempotencyKey?: string;
   /** Aborting kills a running command's process group or cancels the request; the call then throws. */
   readonly signal?: AbortSignal;
   /** Receives one line when the action starts and one when it ends; never argv, URLs, headers or output. */
@@ -29,6 +36,16 @@ export interface RunHostActionOptions {
 
 const DEFAULT_KILL_GRACE_MS = 5000;
 
+// Visible ASCII only: the key becomes a header value and an environment variable as it is.
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKeyOf(action: HostActionName, opts: RunHostActionOptions): string {
+  const key = opts.idempotencyKey ?? `${opts.runId}-${action}`;
+  // A key comes from the job layer, never from a person: a bad one is a bug, refused before anything runs.
+  if (!IDEMPOTENCY_KEY.test(key)) throw new TypeError('idempotencyKey must be 1 to 255 visible ASCII characters');
+  return key;
+}
+
 /**
  * Performs one host action as the recovery config says: a command (no shell), a webhook, or a manual step.
  * Everything that can be checked is checked before anything runs: the action name, every parameter value, and
@@ -36,6 +53,7 @@ const DEFAULT_KILL_GRACE_MS = 5000;
  *
  * @param params - `artifact` and `release` as the step supplies them; `run_id` comes from `opts.runId`.
  * @throws UnknownHostActionError, HostActionParameterInvalidError, HostActionParameterMissingError (nothing ran)
+ * @throws TypeError when `opts.idempotencyKey` is not a usable key (nothing ran)
  * @throws HostActionAbortedError when `opts.signal` aborts
  */
 export async function runHostAction(
@@ -46,6 +64,7 @@ export async function runHostAction(
 ): Promise<HostActionResult> {
   if (!isHostActionName(action)) throw new UnknownHostActionError(action);
   const values = checkParameters(params, opts.runId);
+  const idempotencyKey = idempotencyKeyOf(action, opts);
   const configured = config.actions[action];
   const log = opts.logger?.child({ hostAction: action, by: configured.type });
 
@@ -55,9 +74,9 @@ export async function runHostAction(
   let run: () => Promise<Executed<CommandEvidence> | Executed<HttpEvidence>>;
   if (configured.type === 'command') {
     const argv = prepareCommand(action, configured, values);
-    run = () => executeCommand(action, configured, argv, config, opts);
+    run = () => executeCommand(action, configured, argv, idempotencyKey, config, opts);
   } else {
-    const prepared = prepareHttp(action, configured, values, opts.runId);
+    const prepared = prepareHttp(action, configured, values, idempotencyKey);
     run = () => executeHttp(action, configured, prepared, opts);
   }
   if (opts.signal?.aborted) throw new HostActionAbortedError(action, null);
@@ -94,12 +113,12 @@ function prepareHttp(
   action: HostActionName,
   configured: HttpAction,
   values: HostActionParameters,
-  runId: string,
+  idempotencyKey: string,
 ): PreparedHttp {
   const url = substitute(configured.url, values, { action, placement: 'url' });
   const body =
     configured.body === undefined ? undefined : JSON.stringify(substituteJson(configured.body, values, action));
-  return { url, body, idempotencyKey: `${runId}-${action}` };
+  return { url, body, idempotencyKey };
 }
 
 interface Executed<E> {
@@ -113,13 +132,19 @@ async function executeCommand(
   action: HostActionName,
   configured: CommandAction,
   argv: string[],
+  idempotencyKey: string,
   config: RecoveryConfig,
   opts: RunHostActionOptions,
 ): Promise<Executed<CommandEvidence>> {
   const outcome = await runCommand({
     argv,
     timeoutMs: configured.timeoutSeconds * 1000,
-    env: { ...config.commandEnv, DG_RECOVERY_RUN_ID: opts.runId, DG_RECOVERY_ACTION: action },
+    env: {
+      ...config.commandEnv,
+      DG_RECOVERY_RUN_ID: opts.runId,
+      DG_RECOVERY_ACTION: action,
+      DG_RECOVERY_IDEMPOTENCY_KEY: idempotencyKey,
+    },
     killGraceMs: opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     keepStdout: action === 'list_backups',
     signal: opts.signal,

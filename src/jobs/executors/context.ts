@@ -18,6 +18,11 @@ export interface ExecutorContext {
   readonly recovery: RecoveryConfig;
   readonly runId: string;
   readonly tenantId: string;
+  /**
+   * The step attempt's key (the engine's `ExecutorCall.idempotencyKey`): host actions send it, so a receiver
+   * recognises a redelivered job of the same attempt. `undefined` outside a step (status probes, triage).
+   */
+  readonly idempotencyKey: string | undefined;
   /** A child logger carrying the run id (never tokens, bodies or config). */
   readonly logger: Logger;
   /** Aborts the step: HTTP calls end as aborted timeouts, a running host command is killed. */
@@ -52,6 +57,8 @@ export interface StepScope {
   readonly runId: string;
   /** @defaultValue the configured `DG_TENANT_ID` */
   readonly tenantId?: string;
+  /** The engine's key for this step attempt. @defaultValue none: host actions fall back to run id and action */
+  readonly idempotencyKey?: string;
   readonly signal?: AbortSignal;
   /** @defaultValue the process logger */
   readonly logger?: Logger;
@@ -113,6 +120,7 @@ export function createExecutorContext(
         recovery,
         runId: scope.runId,
         tenantId,
+        idempotencyKey: scope.idempotencyKey,
         logger: (scope.logger ?? deps.logger).child({ runId: scope.runId }),
         signal: scope.signal,
         clock,

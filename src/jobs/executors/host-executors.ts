@@ -82,9 +82,10 @@ function artifactsOf(result: HostActionResult): BackupArtifact[] | undefined {
 }
 
 /**
- * Runs one configured host action. Parameter values a person typed are checked by the host-action layer before
- * anything runs (and refused with its own typed errors); cancelling the step throws `HostActionAbortedError`,
- * because what happened on the host is then unknown.
+ * Runs one configured host action, under the step attempt's idempotency key when the context has one (a
+ * redelivered job repeats it, a new attempt does not). Parameter values a person typed are checked by the
+ * host-action layer before anything runs (and refused with its own typed errors); cancelling the step throws
+ * `HostActionAbortedError`, because what happened on the host is then unknown.
  */
 export async function hostAction(
   action: HostActionName,
@@ -93,6 +94,7 @@ export async function hostAction(
 ): Promise<HostActionResult> {
   return runHostAction(action, ctx.recovery, hostParams(`host.${action}`, params), {
     runId: ctx.runId,
+    ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     logger: ctx.logger,
   });

@@ -37,7 +37,25 @@ export interface JournalWriterOptions {
   readonly finishedRunTtlSeconds?: number;
   /** @defaultValue 500 */
   readonly batchSize?: number;
+  /**
+   * How long a copy's lock lives without renewal (the writer renews it at half this while it runs). A copy of a
+   * writer that died (SIGKILL, a lost node) is taken over once the lock has run out and a stalled-job check has
+   * seen it, so the run's journal waits at most about this plus `stalledIntervalMs`. A copy is short; a
+   * longer lock only delays the takeover. @defaultValue 10000
+   */
+  readonly lockDurationMs?: number;
+  /** How often copies of dead writers are looked for. @defaultValue 5000 */
+  readonly stalledIntervalMs?: number;
+  /**
+   * Takeovers of one copy before it fails (the sweep then queues the run again). Taking a copy over is safe: it
+   * continues from the journal's tail. @defaultValue 10
+   */
+  readonly maxStalledCount?: number;
 }
+
+// BullMQ's own 30 s lock and 30 s check would keep a dead writer's run out of the journal for up to a minute.
+const DEFAULT_LOCK_MS = 10_000;
+const DEFAULT_STALLED_INTERVAL_MS = 5_000;
 
 export interface DrainOptions {
   /** @defaultValue 30000 */
@@ -109,6 +127,9 @@ export async function startJournalWriter(options: JournalWriterOptions): Promise
       connection: workerConnection,
       prefix: bullPrefix(prefix),
       concurrency: options.concurrency ?? 1,
+      lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+      maxStalledCount: options.maxStalledCount ?? 10,
       settings: { backoffStrategy: journalBackoff(options.backoffBaseMs ?? 1000, options.backoffMaxMs ?? 30_000) },
     },
   );

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostActionAbortedError } from '../../../src/executors/host-actions/index.js';
 import { createExecutorContext, executeStep, executorFailureOf } from '../../../src/jobs/executors/index.js';
@@ -8,6 +8,7 @@ import type {
   ListBackupsMeasurement,
   SqlParityMeasurement,
 } from '../../../src/runbook/measurements.js';
+import { freePort } from '../../helpers/own-postgres.js';
 import {
   CONTROL_AUTH,
   configFor,
@@ -35,16 +36,8 @@ const BACKUPS = [
 ];
 const PRINT_BACKUPS = `for (const b of ${JSON.stringify(BACKUPS)}) console.log(JSON.stringify(b))`;
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
-  deadPort = await closedPort();
+  deadPort = await freePort();
   h = await startHarness({}, (sim) => {
     const auth = { authorization: CONTROL_AUTH };
     const webhook = (method: string, path: string, body?: unknown) => ({

@@ -180,17 +180,18 @@ describe('command host actions', () => {
     expect(result.error?.message).toContain('ENOENT');
   });
 
-  it('runs the program with a minimal environment: none of the bot secrets, the run id and action added', async () => {
+  it('runs the program with a minimal environment: none of the bot secrets, run id, action and key added', async () => {
     const config = configWith(
       { list_backups: { type: 'command', argv: nodeArgv('console.error(JSON.stringify(process.env))'), timeout_s: 5 } },
       { PATH: '/usr/bin:/bin', DG_API_TOKEN: 'reader-secret', SLACK_BOT_TOKEN: 'xoxb-nope' },
     );
-    const result = await runHostAction('list_backups', config, {}, { runId: 'run-7' });
+    const result = await runHostAction('list_backups', config, {}, { runId: 'run-7', idempotencyKey: 'run-7-list-a2' });
     if (result.by !== 'command') throw new Error('expected a command result');
     const env = JSON.parse(result.evidence.stderrTail) as Record<string, string>;
     expect(env.PATH).toBe('/usr/bin:/bin');
     expect(env.DG_RECOVERY_RUN_ID).toBe('run-7');
     expect(env.DG_RECOVERY_ACTION).toBe('list_backups');
+    expect(env.DG_RECOVERY_IDEMPOTENCY_KEY).toBe('run-7-list-a2');
     expect(env.DG_API_TOKEN).toBeUndefined();
     expect(env.SLACK_BOT_TOKEN).toBeUndefined();
   });

@@ -105,13 +105,32 @@ describe('http host actions', () => {
     expect(JSON.stringify(result)).not.toContain(TOKEN);
   });
 
-  it('sends the same idempotency key when a retried job repeats the action', async () => {
+  it("sends the caller's idempotency key: the same for a redelivered attempt, a new one for a retry", async () => {
     const config = configWith({
       restart_runtime: { type: 'http', method: 'POST', url: `${base}/restart`, timeout_s: 5 },
     });
+    const attempt1 = { runId: 'run-3', idempotencyKey: 'run-3-restart_runtime-a1' };
+    const first = await runHostAction('restart_runtime', config, {}, attempt1);
+    await runHostAction('restart_runtime', config, {}, attempt1);
+    await runHostAction('restart_runtime', config, {}, { runId: 'run-3', idempotencyKey: 'run-3-restart_runtime-a2' });
     await runHostAction('restart_runtime', config, {}, { runId: 'run-3' });
-    await runHostAction('restart_runtime', config, {}, { runId: 'run-3' });
-    expect(seen.map((s) => s.headers['idempotency-key'])).toEqual(['run-3-restart_runtime', 'run-3-restart_runtime']);
+    expect(seen.map((s) => s.headers['idempotency-key'])).toEqual([
+      'run-3-restart_runtime-a1',
+      'run-3-restart_runtime-a1',
+      'run-3-restart_runtime-a2',
+      'run-3-restart_runtime',
+    ]);
+    expect(httpEvidence(first).idempotencyKey).toBe('run-3-restart_runtime-a1');
+  });
+
+  it('refuses an idempotency key that cannot be a header value, before sending anything', async () => {
+    const config = configWith({ stop_writes: { type: 'http', method: 'POST', url: `${base}/stop`, timeout_s: 5 } });
+    for (const idempotencyKey of ['', 'run-1\r\nx-injected: 1', 'key with spaces', 'k'.repeat(256)]) {
+      await expect(runHostAction('stop_writes', config, {}, { runId: 'run-1', idempotencyKey })).rejects.toThrow(
+        TypeError,
+      );
+    }
+    expect(seen).toEqual([]);
   });
 
   it('reports a non-2xx answer as failed with the status and the body tail', async () => {

@@ -1,18 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../../sim/index.js';
 import { createRecoveryRuntime } from '../../../src/jobs/index.js';
 import { createJournal } from '../../../src/store/index.js';
+import { exited, type HoldingProxy, type ProxiedCall, startHoldingProxy, WorkerFleet } from './crash-support.js';
 import {
   driveRun,
-  envFor,
   RunWatcher,
   recoveryFor,
-  recoveryYaml,
   STARTER,
   startWorld,
   TIME_SCALE,
@@ -20,76 +13,13 @@ import {
   type World,
 } from './fixtures.js';
 
-const ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
-
-/**
- * Stands between the bot and the simulator's control API. A restart request is passed on (the node really
- * restarts) but its answer is held back, so the worker can be killed in the middle of the host action.
- */
-async function startHoldingProxy(sim: SimulatorHandle, onHeld: () => void): Promise<{ url: string; close(): void }> {
-  const target = new URL(sim.controlUrl);
-  const held: http.ServerResponse[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const upstream = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          const body: Buffer[] = [];
-          answer.on('data', (c: Buffer) => body.push(c));
-          answer.on('end', () => {
-            if (req.url === '/host/restart') {
-              held.push(res);
-              onHeld();
-              return;
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(Buffer.concat(body));
-          });
-        },
-      );
-      upstream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close() {
-      for (const res of held) res.destroy();
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
-
 let world: World;
-let proxy: { url: string; close(): void };
-let onRestartHeld: () => void = () => undefined;
-const children: ChildProcess[] = [];
-
-function spawnWorker(killAt?: string): ChildProcess {
-  const settings = {
-    env: envFor(world.sim, world.db?.url ?? '', world.config.redisUrl),
-    recoveryYaml: recoveryYaml(world.sim, proxy.url),
-    controlToken: world.sim.controlToken,
-    prefix: world.prefix,
-    timeScale: TIME_SCALE,
-    ...(killAt ? { killAt } : {}),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: { ...process.env, DGR_WORKER_SETTINGS: JSON.stringify(settings) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  return child;
-}
-
-async function exited(child: ChildProcess): Promise<NodeJS.Signals | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.signalCode;
-  const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return signal;
-}
+let proxy: HoldingProxy;
+let onHeld: (call: ProxiedCall) => void = () => undefined;
+const fleet = new WorkerFleet(
+  () => world,
+  () => proxy.url,
+);
 
 beforeAll(async () => {
   // This process only starts and steers the run; the worker processes do the steps.
@@ -98,11 +28,11 @@ beforeAll(async () => {
     workers: false,
     runtime: { role: 'service' },
   });
-  proxy = await startHoldingProxy(world.sim, () => onRestartHeld());
+  proxy = await startHoldingProxy(world.sim, (call) => onHeld(call));
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  fleet.killAll();
   proxy?.close();
   await world?.close();
 });
@@ -116,22 +46,23 @@ describe('worker processes killed with SIGKILL', () => {
     const finished = driveRun(watcher, {}, 30_000);
 
     // Killed right after recording that a probe started, before it is called.
-    expect(await exited(spawnWorker('step_started:check_healthz'))).toBe('SIGKILL');
-    // Killed while the restart it asked for is under way on the host.
-    const held = new Promise<void>((resolve) => {
-      onRestartHeld = resolve;
+    expect(await exited(fleet.spawn('step_started:check_healthz').child)).toBe('SIGKILL');
+    // Killed while the restart it asked for is under way on the host: the answer is held back.
+    proxy.holdOnce('/host/restart');
+    const held = new Promise<ProxiedCall>((resolve) => {
+      onHeld = resolve;
     });
-    const third = spawnWorker();
-    await held;
-    third.kill('SIGKILL');
-    expect(await exited(third)).toBe('SIGKILL');
+    const third = fleet.spawn();
+    expect((await held).worker).toBe(third.n);
+    third.child.kill('SIGKILL');
+    expect(await exited(third.child)).toBe('SIGKILL');
     // Killed after recording an unsatisfied check, before its delayed re-check was queued.
-    expect(await exited(spawnWorker('step_waiting:check_projections'))).toBe('SIGKILL');
+    expect(await exited(fleet.spawn('step_waiting:check_projections').child)).toBe('SIGKILL');
 
-    const last = spawnWorker();
+    const last = fleet.spawn();
     const end = await finished;
-    last.kill('SIGTERM');
-    expect(await exited(last)).toBe(null);
+    last.child.kill('SIGTERM');
+    expect(await exited(last.child)).toBe(null);
 
     expect(end.outcome?.outcome).toBe('recovered');
     expect(world.sim.hostActionCounts().restart).toBe(1);
@@ -168,7 +99,7 @@ describe('worker processes killed with SIGKILL', () => {
         timeScale: TIME_SCALE,
         reconcileIntervalMs: 0,
         worker: { closeTimeoutMs: 200, lockDurationMs: 1000, stalledIntervalMs: 500 },
-        journalWriter: { sweepIntervalMs: 0 },
+        journalWriter: { sweepIntervalMs: 0, lockDurationMs: 1000, stalledIntervalMs: 500 },
       });
     const first = await workers();
     await first.startWorkers();

@@ -139,7 +139,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     prefix,
     timeScale: TIME_SCALE,
     reconcileIntervalMs: 0,
-    journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+    journalWriter: {
+      backoffBaseMs: 50,
+      backoffMaxMs: 500,
+      sweepIntervalMs: 0,
+      lockDurationMs: 1000,
+      stalledIntervalMs: 500,
+    },
     ...options.runtime,
   });
   if (options.workers !== false) await runtime.startWorkers();

@@ -34,7 +34,13 @@ const runtime = await createRecoveryRuntime(config, recovery, {
   timeScale: settings.timeScale,
   // A killed worker's job is taken over within about a second.
   worker: { lockDurationMs: 1000, stalledIntervalMs: 500, closeTimeoutMs: 2000 },
-  journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+  journalWriter: {
+    backoffBaseMs: 50,
+    backoffMaxMs: 500,
+    sweepIntervalMs: 0,
+    lockDurationMs: 1000,
+    stalledIntervalMs: 500,
+  },
   reconcileIntervalMs: 0,
   onAppended: (_runId, events) => {
     const killAt = settings.killAt;

@@ -1,7 +1,10 @@
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.js';
+import { JOURNAL_QUEUE } from '../../../src/jobs/run-log/journal-queue.js';
 import { type JournalWriter, startJournalWriter } from '../../../src/jobs/run-log/journal-writer.js';
+import { bullPrefix } from '../../../src/jobs/run-log/keys.js';
 import { createRunRecovery } from '../../../src/jobs/run-log/recovery.js';
 import { RunLogStore } from '../../../src/jobs/run-log/run-log-store.js';
 import { createJournal, type Journal } from '../../../src/store/journal.js';
@@ -45,7 +48,7 @@ afterEach(async () => {
   await deletePrefix(redis, prefix);
 });
 
-const start = (options: { sweepIntervalMs?: number } = {}) =>
+const start = (options: { sweepIntervalMs?: number; lockDurationMs?: number; stalledIntervalMs?: number } = {}) =>
   startJournalWriter({ redis, pg: journal, prefix, logger: silentLogger(), backoffBaseMs: 50, ...options });
 
 describe('write-behind', () => {
@@ -102,6 +105,32 @@ describe('write-behind', () => {
     expect(ttlDone).toBeGreaterThan(3500);
     expect(await redis.ttl(`${prefix}runlog:events:live`)).toBe(-1);
     expect((await journal.getRun('done'))?.lastSeq).toBe(3);
+  });
+
+  it("takes over a dead writer's copy within its short lock, and the run's later events follow", async () => {
+    await store.append('orphan', 1, makeEvents('orphan', 1, 3));
+    // A writer that took the copy and died: the job is active under its lock, and nobody renews the lock.
+    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const dead = new Worker(JOURNAL_QUEUE, null, {
+      connection,
+      prefix: bullPrefix(prefix),
+      autorun: false,
+      lockDuration: 600,
+    });
+    try {
+      expect((await dead.getNextJob('dead-writer'))?.data).toEqual({ runId: 'orphan' });
+    } finally {
+      connection.disconnect();
+    }
+    // Queued behind the active copy: it cannot run before that copy ends.
+    await store.append('orphan', 4, makeEvents('orphan', 4, 2));
+
+    const t0 = Date.now();
+    writer = await start({ sweepIntervalMs: 0, lockDurationMs: 600, stalledIntervalMs: 300 });
+    await writer.drain({ timeoutMs: 10_000 });
+    // The defaults of BullMQ (30 s lock, 30 s check) would keep the journal behind for up to a minute.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect((await journal.loadRun('orphan'))?.events).toEqual(await store.read('orphan'));
   });
 
   it('reports how far behind the journal is when drain runs out of time', async () => {

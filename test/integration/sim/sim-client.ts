@@ -57,17 +57,22 @@ export function apiClient(sim: SimulatorHandle, defaults: { token?: string } = {
 
 /** The simulator's control API. */
 export function controlClient(sim: SimulatorHandle) {
-  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Answer> =>
+  const call = async (
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> =>
     answer(
       await request(`${sim.controlUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${sim.controlToken}`, 'content-type': 'application/json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     );
   return {
     get: (path: string) => call('GET', path),
-    post: (path: string, body?: unknown) => call('POST', path, body),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
     del: (path: string) => call('DELETE', path),
   };
 }

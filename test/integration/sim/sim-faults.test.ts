@@ -257,6 +257,33 @@ describe('failed upgrade and host actions', () => {
     expect((await api.get(`/api/v1/traces/${sim.known.traceId}`)).status).toBe(200);
   });
 
+  it('runs a host action once per Idempotency-Key: a repeat, even a concurrent one, gets the first answer', async () => {
+    const keyed = { 'idempotency-key': 'run-7-preserve_database-a1' };
+    const backupsBefore = (await control.get('/state')).body.backups.length;
+    const [first, concurrent] = await Promise.all([
+      control.post('/host/preserve-database', { label: 'keyed' }, keyed),
+      control.post('/host/preserve-database', { label: 'keyed' }, keyed),
+    ]);
+    const repeat = await control.post('/host/preserve-database', { label: 'keyed' }, keyed);
+    expect(first.status).toBe(200);
+    const answers = [first, concurrent, repeat];
+    expect(answers.map((a) => [a.status, a.body])).toEqual(answers.map(() => [200, first.body]));
+    // Exactly one of the three ran; the other two say they are replays.
+    expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(2);
+    expect((await control.get('/state')).body.backups.length).toBe(backupsBefore + 1);
+
+    // A refusal is an answer too: repeated as it was.
+    const missing = { 'idempotency-key': 'run-7-restore_backup-a1' };
+    expect((await control.post('/host/restore-backup', { artifact: 'missing' }, missing)).status).toBe(404);
+    expect((await control.post('/host/restore-backup', { artifact: 'missing' }, missing)).status).toBe(404);
+    // The same key for a different request is a client bug, not a repeat.
+    const other = await control.post('/host/preserve-database', { label: 'other' }, keyed);
+    expect([other.status, other.body.error]).toEqual([422, 'Idempotency-Key was already used for a different request']);
+    const bad = await control.post('/host/stop-writes', undefined, { 'idempotency-key': 'has spaces' });
+    expect(bad.status).toBe(400);
+    expect((await control.get('/state')).body.writes_stopped).toBe(false);
+  });
+
   it('counted every host action exactly once', () => {
     expect(sim.hostActionCounts()).toEqual({
       restart: 1,
@@ -265,7 +292,7 @@ describe('failed upgrade and host actions', () => {
       stop_writes: 1,
       stop: 1,
       start: 1,
-      preserve_database: 1,
+      preserve_database: 2,
       restore_backup: 1,
     });
   });

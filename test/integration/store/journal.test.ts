@@ -236,6 +236,34 @@ describe('failures', () => {
     }
   });
 
+  it('migrates again when the schema is lost after its first migration, e.g. a restore from an older backup', async () => {
+    const lossy = createJournal({ connectionString: db.url, schema: 'journal_lost' });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      await lossy.appendJournal(makeEvents('before', 1, 2));
+      await admin.query('DROP SCHEMA journal_lost CASCADE');
+      // The live log still holds the run: its copy starts again from the journal's (now empty) tail.
+      expect(await lossy.lastSeq('before')).toBe(0);
+      expect(await lossy.appendJournal(makeEvents('before', 1, 3))).toEqual([
+        { runId: 'before', appended: 3, lastSeq: 3 },
+      ]);
+      await admin.query('DROP SCHEMA journal_lost CASCADE');
+      expect(await lossy.appendJournal(makeEvents('after', 1, 1))).toEqual([
+        { runId: 'after', appended: 1, lastSeq: 1 },
+      ]);
+      expect((await lossy.loadRun('after'))?.events).toEqual(makeEvents('after', 1, 1));
+
+      // A table lost while the migration record survives cannot be repaired by migrating: one retry, then the error.
+      await admin.query('DROP TABLE journal_lost.run_events');
+      const error = await rejection(lossy.appendJournal(makeEvents('after', 2, 1)));
+      expect([error.code, error.sqlState]).toEqual([ErrorCode.JournalQueryFailed, '42P01']);
+    } finally {
+      await admin.end();
+      await lossy.close();
+    }
+  });
+
   it('reports an unreachable database as unavailable, and works once it can connect', async () => {
     const down = createJournal({ connectionString: 'postgres://root@127.0.0.1:1/nothing', connectTimeoutMs: 1000 });
     try {

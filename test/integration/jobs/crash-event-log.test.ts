@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CrashRig, startCrashRig } from './crash-support.js';
+import { driveRun, type RunWatcher, startRun } from './fixtures.js';
+
+let rig: CrashRig;
+let watcher: RunWatcher | undefined;
+
+beforeAll(async () => {
+  rig = await startCrashRig({ sim: { faults: ['hash-drift'] } });
+});
+
+afterAll(async () => {
+  await watcher?.close();
+  await rig?.close();
+});
+
+describe('event-log run with a worker killed in the middle of each http host action', () => {
+  it('stop_writes, preserve_database, restore_backup and the restart each run once; the run recovers', async () => {
+    const before = rig.world.sim.hostActionCounts();
+    const paths = ['/host/stop-writes', '/host/preserve-database', '/host/restore-backup', '/host/restart'];
+    rig.proxy.holdOnce(...paths);
+    watcher = await startRun(rig.world.service, 'event-log');
+    const end = await driveRun(watcher, {
+      // The backup taken before the damage, not the copy of the broken database the run just made.
+      decide: (p) =>
+        p.stepId === 'choose_backup'
+          ? { optionId: p.options.find((o) => o.label.startsWith('scheduled'))?.id ?? 'abort' }
+          : undefined,
+    });
+
+    expect(end.outcome?.outcome).toBe('recovered');
+    expect(await Promise.all(rig.kills)).toEqual(paths.map(() => 'SIGKILL'));
+    expect(rig.hostActionsSince(before)).toEqual({
+      stop_writes: 1,
+      preserve_database: 1,
+      restore_backup: 1,
+      restart: 1,
+    });
+    // The job taken over sent the request again under the same attempt's key; the host answered from memory.
+    for (const path of paths) {
+      expect(rig.callsTo(path)).toEqual([
+        ['a1', true, false],
+        ['a1', false, true],
+      ]);
+    }
+    // Taking a job over is not a new attempt.
+    expect(watcher.ofType('step_started').every((e) => e.attempt === 1)).toBe(true);
+    expect(end.steps.verify_integrity?.status).toBe('passed');
+  });
+});

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CrashRig, startCrashRig } from './crash-support.js';
+import { APPROVER, driveRun, type RunWatcher, startRun } from './fixtures.js';
+
+let rig: CrashRig;
+let watcher: RunWatcher | undefined;
+
+beforeAll(async () => {
+  rig = await startCrashRig({ sim: { faults: ['failed-upgrade'] } });
+});
+
+afterAll(async () => {
+  await watcher?.close();
+  await rig?.close();
+});
+
+describe('upgrade run with a worker killed in the middle of each http host action', () => {
+  it('stop, restore, switch and start each run once; a Retry is a new attempt with a new key', async () => {
+    const before = rig.world.sim.hostActionCounts();
+    const { proxy } = rig;
+    proxy.holdOnce('/host/stop', '/host/restore-backup', '/host/start');
+    // The release switch is refused twice (its own retry included), so the run pauses; an approver retries, as a
+    // destructive action repeated needs one.
+    proxy.failNext('/host/switch-release', 503, 2);
+    const w = await startRun(rig.world.service, 'upgrade');
+    watcher = w;
+    const end = await driveRun(w, {
+      onPause: (s) => {
+        if (s.pause?.stepId !== 'switch_release') return undefined;
+        // The attempt the person asked for is the one killed mid-request.
+        proxy.holdOnce('/host/switch-release');
+        return rig.world.service.retry(w.runId, { actor: APPROVER });
+      },
+    });
+
+    expect(end.outcome?.outcome).toBe('recovered');
+    expect(await Promise.all(rig.kills)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL', 'SIGKILL']);
+    expect(rig.hostActionsSince(before)).toEqual({ stop: 1, restore_backup: 1, switch_release: 1, start: 1 });
+    // Every attempt has its own key; the job taken over repeats its attempt's key and is answered from memory.
+    expect(rig.callsTo('/host/switch-release')).toEqual([
+      ['a1', false, false],
+      ['a2', false, false],
+      ['a3', true, false],
+      ['a3', false, true],
+    ]);
+    expect(rig.callsTo('/host/restore-backup')).toEqual([
+      ['a1', true, false],
+      ['a1', false, true],
+    ]);
+    // Stopping and starting are re-checked on the node instead: no second request was needed.
+    expect(rig.callsTo('/host/stop')).toEqual([['a1', true, false]]);
+    expect(rig.callsTo('/host/start')).toEqual([['a1', true, false]]);
+    for (const stepId of ['stop_runtime', 'start_runtime']) {
+      expect(w.ofType('step_rechecked').find((e) => e.stepId === stepId)?.alreadyDone).toBe(true);
+    }
+    expect(end.steps.switch_release).toMatchObject({ status: 'passed', attempt: 3 });
+  });
+});
