@@ -19,7 +19,14 @@ import { createJournal, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
 import { createHealthLine } from './health-line.js';
 import { requireSlackCredentials } from './slack-config.js';
+import {
+  createSummaryFilePublisher,
+  type SummaryFilePublisher,
+  type SummaryFilePublisherOptions,
+  summaryFilePoster,
+} from './summary-file/index.js';
 import { createThreadProjector, type ThreadProjector } from './thread-projector.js';
+import { createUserGroupDirectory, type UserGroupDirectoryOptions } from './user-groups.js';
 
 /** Which parts run in this process. Several processes may share one Redis. */
 export type BotRole =
@@ -44,6 +51,13 @@ export interface StartBotOptions {
   readonly runtime?: Omit<RecoveryRuntimeDeps, 'logger' | 'role' | 'prefix' | 'journal'>;
   /** Passed to the Slack outbox (backoff, concurrency, sweep interval). */
   readonly outbox?: Omit<SlackOutboxOptions, 'redis' | 'prefix' | 'slack' | 'logger'>;
+  /** Passed to the summary file's publisher (backoff, waits, age limit). */
+  readonly summaryFile?: Omit<
+    SummaryFilePublisherOptions,
+    'redis' | 'prefix' | 'slack' | 'outbox' | 'service' | 'scenarioFor' | 'logger'
+  >;
+  /** Passed to the user-group directory (cache lifetime, lookup timeout). */
+  readonly userGroups?: Omit<UserGroupDirectoryOptions, 'slack' | 'logger'>;
   /** Channel for threads of runs started from the terminal. @defaultValue such runs get no thread */
   readonly defaultChannel?: string;
   /** Overrides `APPROVAL_REMINDER_MINUTES`, for tests. @defaultValue from the config */
@@ -57,7 +71,11 @@ export interface RunningBot {
   readonly slack: BotApp | undefined;
   readonly outbox: SlackOutbox | undefined;
   readonly projector: ThreadProjector | undefined;
-  /** Stops receiving first, then the projector, the outbox, the workers, and closes every connection. */
+  readonly summaryFile: SummaryFilePublisher | undefined;
+  /**
+   * Stops receiving first, then the projector, the summary file's publisher, the outbox, the workers, and closes
+   * every connection.
+   */
   stop(): Promise<void>;
 }
 
@@ -106,12 +124,14 @@ export async function startBot(
   let redis: Redis | undefined;
   let outbox: SlackOutbox | undefined;
   let projector: ThreadProjector | undefined;
+  let summaryFile: SummaryFilePublisher | undefined;
   let slack: BotApp | undefined;
   let diagnoseExecutors: ExecutorContextFactory | undefined;
   let port: number | undefined;
   const stop = async () => {
     await slack?.stop().catch((err: unknown) => logger.warn({ err }, 'Slack receiver did not stop cleanly'));
     await projector?.close();
+    await summaryFile?.close();
     await outbox?.close();
     await runtime.close();
     await diagnoseExecutors?.close();
@@ -123,16 +143,22 @@ export async function startBot(
     if (role !== 'front-end') await runtime.startWorkers();
     if (frontEnd && credentials) {
       redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-      outbox = createSlackOutbox({
-        ...options.outbox,
+      redis.on('error', (err) => logger.warn({ err }, 'front-end redis error'));
+      const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+      // No retries of its own and 429s thrown: the outbox and the file publisher do their own waiting.
+      const workClient = createOutboxSlackClient({ token: credentials.botToken, ...apiUrl });
+      outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger });
+      summaryFile = createSummaryFilePublisher({
+        ...options.summaryFile,
         redis,
         prefix,
-        slack: createOutboxSlackClient({
-          token: credentials.botToken,
-          ...(credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {}),
-        }),
+        slack: workClient,
+        outbox,
+        service: runtime.service,
+        scenarioFor,
         logger,
       });
+      const publisher = summaryFile;
       projector = createThreadProjector({
         service: runtime.service,
         outbox,
@@ -140,6 +166,7 @@ export async function startBot(
         logger,
         ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
         approvalReminderMs: options.approvalReminderMs ?? config.slack.approvalReminderMinutes * 60_000,
+        onRunFinished: (runId) => publisher.request(runId),
         catchUpRuns: async () => {
           const active = (await runtime.service.listActive()).map((r) => r.runId);
           // Runs that finished while no projector listened still get their last messages and summary.
@@ -148,7 +175,10 @@ export async function startBot(
         },
       });
       await projector.start();
-      diagnoseExecutors = createExecutorContext(config, recovery, { logger });
+      diagnoseExecutors = createExecutorContext(config, recovery, {
+        logger,
+        requireReadOnlyRole: options.runtime?.executorDeps?.requireReadOnlyRole,
+      });
       slack = createBotApp({
         slack: credentials,
         logger,
@@ -170,6 +200,13 @@ export async function startBot(
             })),
           diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
           health: createHealthLine(diagnoseExecutors),
+          // Lookups sit in a slash command's 3 s: a short timeout of their own, no retries.
+          userGroups: createUserGroupDirectory({
+            ...options.userGroups,
+            slack: createOutboxSlackClient({ token: credentials.botToken, ...apiUrl, timeoutMs: 1500 }),
+            logger,
+          }),
+          postSummaryFile: summaryFilePoster(workClient),
         },
       });
       port = (await slack.start(options.port ?? config.port)).port;
@@ -178,5 +215,5 @@ export async function startBot(
     await stop().catch(() => undefined);
     throw err;
   }
-  return { runtime, port, slack, outbox, projector, stop };
+  return { runtime, port, slack, outbox, projector, summaryFile, stop };
 }

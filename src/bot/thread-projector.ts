@@ -30,6 +30,11 @@ export interface ThreadProjectorOptions {
   readonly approvalReminderMs?: number;
   /** @defaultValue `() => new Date()` */
   readonly clock?: () => Date;
+  /**
+   * Told each time a finished run's thread has been handed to the outbox (the summary file's publisher listens).
+   * Must return at once and never throw. @defaultValue nobody is told
+   */
+  readonly onRunFinished?: (runId: string) => void;
 }
 
 export interface ThreadProjector {
@@ -115,7 +120,13 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
       await options.outbox.publish(runId, message);
       p.published.set(message.key, content);
     }
-    return run.state.outcome !== null ? 'finished' : 'done';
+    if (run.state.outcome === null) return 'done';
+    try {
+      options.onRunFinished?.(runId);
+    } catch (err) {
+      logger.warn({ err, runId }, 'the finished-run listener failed');
+    }
+    return 'finished';
   };
 
   const wakeForReminder = (runId: string, p: RunProjection, state: RunState, now: Date): void => {

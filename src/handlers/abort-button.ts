@@ -1,7 +1,6 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import { isOperator } from './authorise.js';
-import { acceptClick, type ButtonArgs, refuseClick } from './button-context.js';
+import { acceptClick, type ButtonArgs, refuseAccess } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { openReasonDialog } from './open-reason-dialog.js';
 
@@ -11,8 +10,8 @@ export const NOT_OPERATOR_ABORT = ':no_entry: Only recovery operators can abort 
 export async function handleAbortButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const click = await acceptClick(args, deps);
   if (!click) return;
-  if (!isOperator(deps.access, click.actor.id)) {
-    return refuseClick(args, deps, click, 'abort', 'not_operator', NOT_OPERATOR_ABORT);
+  if (!click.access.isOperator) {
+    return refuseAccess(args, deps, click, 'abort', 'not_operator', NOT_OPERATOR_ABORT);
   }
   await openReasonDialog(args, deps, click, 'abort');
 }

@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import { isApprover } from './authorise.js';
 import {
   acceptClick,
   askingEvent,
   type ButtonArgs,
+  refuseAccess,
   refuseClick,
   reportOutcome,
   STALE_BUTTON,
@@ -21,8 +21,8 @@ export const NOT_APPROVER = ':no_entry: Only the approvers named in the message 
 export async function handleApproveButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const click = await acceptClick(args, deps);
   if (!click) return;
-  if (!isApprover(deps.access, click.actor.id)) {
-    return refuseClick(args, deps, click, 'approve', 'not_approver', NOT_APPROVER);
+  if (!click.access.isApprover) {
+    return refuseAccess(args, deps, click, 'approve', 'not_approver', NOT_APPROVER);
   }
   const run = await deps.service.get(click.value.runId);
   const request = run

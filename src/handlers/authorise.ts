@@ -1,23 +1,79 @@
+import { codeSpan } from '../bot/slack-text.js';
+import { isUserGroupId } from '../bot/user-groups.js';
 import { type Access, channelAllowed } from '../config/recovery-config.js';
+import type { RunActor } from '../jobs/run-service.js';
 import type { CommandAccessFlags } from './command-help.js';
+import { type HandlerDeps, slackActor } from './handler-deps.js';
 
 // Who may do what, checked before anything slow happens. The engine checks again when the command is applied
 // (it knows who started the run, which the two-person rule needs); these checks give the early, specific answer.
+// Access lists may name user groups (`S…`): their members are read from Slack, and the groups a person is in
+// travel with them to the engine as `actor.groups`.
 
-function listed(list: readonly string[] | null, userId: string): boolean {
-  return list === null || list.includes(userId);
+function listed(list: readonly string[] | null, userId: string, groups: readonly string[]): boolean {
+  return list === null || list.includes(userId) || groups.some((g) => list.includes(g));
 }
 
-export function isOperator(access: Access, userId: string): boolean {
-  return listed(access.operators, userId);
+/** What a person may do, and who they are for the run service. */
+export interface Authorisation extends CommandAccessFlags {
+  /** The person as the run service gets them: with the access lists' user groups they are a member of. */
+  readonly actor: RunActor;
+  /** Access-list groups whose members Slack could not tell just now: the person is not counted in them. */
+  readonly unchecked: readonly string[];
 }
 
-export function isApprover(access: Access, userId: string): boolean {
-  return listed(access.approvers, userId);
+/** Groups worth asking Slack about: those of a list that does not already name the person (or let anyone in). */
+export function groupsToCheck(access: Access, userId: string): string[] {
+  const groups = new Set<string>();
+  for (const list of [access.operators, access.approvers]) {
+    if (list === null || list.includes(userId)) continue;
+    for (const id of list) if (isUserGroupId(id)) groups.add(id);
+  }
+  return [...groups];
 }
 
-export function accessFlags(access: Access, userId: string): CommandAccessFlags {
-  return { isOperator: isOperator(access, userId), isApprover: isApprover(access, userId) };
+/**
+ * Reads a person's standing: listed by id, or a member of a listed user group. Slack is asked only about groups
+ * that could make a difference, through the cached directory; a group it cannot answer for counts as one the
+ * person is not in (see `unchecked`).
+ */
+export async function authorise(
+  deps: HandlerDeps,
+  user: { id: string; username?: string; name?: string },
+): Promise<Authorisation> {
+  const wanted = groupsToCheck(deps.access, user.id);
+  let groups: readonly string[] = [];
+  let unchecked: readonly string[] = [];
+  if (wanted.length > 0 && deps.userGroups) {
+    ({ groups, unchecked } = await deps.userGroups.membership(user.id, wanted));
+  } else if (wanted.length > 0) {
+    unchecked = wanted;
+    deps.logger.warn({ groups: wanted }, 'the access lists name user groups but no directory is set up');
+  }
+  const actor = slackActor(user);
+  return {
+    actor: groups.length > 0 ? { ...actor, groups } : actor,
+    isOperator: listed(deps.access.operators, user.id, groups),
+    isApprover: listed(deps.access.approvers, user.id, groups),
+    unchecked,
+  };
+}
+
+/**
+ * The answer for a person who is not on the list: `text` as it is, or, when a user group could not be checked,
+ * that reason and the advice to try again (code `group_lookup_failed`), so nobody is told "not an operator" for
+ * what was Slack's hiccup.
+ */
+export function accessRefusal(auth: Authorisation, code: string, text: string): { code: string; text: string } {
+  if (auth.unchecked.length === 0) return { code, text };
+  const groups = auth.unchecked.map((g) => codeSpan(g, 40)).join(', ');
+  const plain = text.replace(/^:[a-z_]+: /, '');
+  return {
+    code: 'group_lookup_failed',
+    text:
+      `:warning: ${plain} Your membership of user group ${groups} could not be checked with Slack just now, ` +
+      'so it was not counted. Try again in a moment.',
+  };
 }
 
 export function isChannelAllowed(access: Access, channelId: string): boolean {

@@ -2,7 +2,8 @@ import type { ModalView } from '../bot/blocks/validate.js';
 import { type ActionValue, parseActionValue } from '../bot/thread/action-values.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import type { RunEvent, RunState } from '../runbook/index.js';
-import { type HandlerDeps, slackActor } from './handler-deps.js';
+import { type Authorisation, accessRefusal, authorise } from './authorise.js';
+import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal, refusalText } from './refusals.js';
 
 /** The parts of Slack's Web API client the interactive listeners call. */
@@ -86,9 +87,10 @@ export function clickedValue(body: ButtonBody): { actionId: string; value: Actio
 export const STALE_BUTTON =
   ':grey_question: This button is out of date or not one of the bot’s; use the latest message in the thread.';
 
-/** A person's click, ready to act on: who, where, which ids. */
+/** A person's click, ready to act on: who (with what they may do), where, which ids. */
 export interface Click {
   readonly actor: RunActor;
+  readonly access: Authorisation;
   readonly place: ClickPlace;
   readonly actionId: string;
   readonly value: ActionValue;
@@ -96,8 +98,8 @@ export interface Click {
 }
 
 /**
- * Acknowledges first (Slack wants it within 3 s and nothing below may delay it), then reads the click. An
- * unreadable value is answered at once.
+ * Acknowledges first (Slack wants it within 3 s and nothing below may delay it), then reads the click and who
+ * clicked (user groups included). An unreadable value is answered at once.
  */
 export async function acceptClick(args: ButtonArgs, deps: HandlerDeps): Promise<Click | undefined> {
   await args.ack();
@@ -108,8 +110,10 @@ export async function acceptClick(args: ButtonArgs, deps: HandlerDeps): Promise<
     await tell(args.client, deps, args.body.user.id, place, STALE_BUTTON);
     return undefined;
   }
+  const access = await authorise(deps, args.body.user);
   return {
-    actor: slackActor(args.body.user),
+    actor: access.actor,
+    access,
     place,
     actionId: clicked.actionId,
     value: clicked.value,
@@ -135,6 +139,22 @@ export async function refuseClick(
     ...(click.place.channelId ? { channelId: click.place.channelId } : {}),
   });
   await tell(args.client, deps, click.actor.id, click.place, text);
+}
+
+/**
+ * Refuses a click by someone the needed list does not name; when one of their user groups could not be checked,
+ * the answer says so instead (code `group_lookup_failed`).
+ */
+export async function refuseAccess(
+  args: ButtonArgs,
+  deps: HandlerDeps,
+  click: Click,
+  action: string,
+  code: 'not_operator' | 'not_approver',
+  text: string,
+): Promise<void> {
+  const refusal = accessRefusal(click.access, code, text);
+  await refuseClick(args, deps, click, action, refusal.code, refusal.text);
 }
 
 /** The event with this seq, if it is of one of `types` (and, when given, about `stepId`). */

@@ -1,12 +1,12 @@
 import type { App } from '@slack/bolt';
 import { DECIDE_ACTION_PATTERN, decideKindOf } from '../bot/thread/action-values.js';
 import { reasonModal } from '../bot/views/reason-modal.js';
-import { isOperator } from './authorise.js';
 import {
   acceptClick,
   askingEvent,
   type ButtonArgs,
   type Click,
+  refuseAccess,
   refuseClick,
   reportOutcome,
   STALE_BUTTON,
@@ -25,8 +25,8 @@ export const NOT_OPERATOR_DECIDE = ':no_entry: Only recovery operators can decid
 export async function handleDecisionButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const click = await acceptClick(args, deps);
   if (!click) return;
-  if (!isOperator(deps.access, click.actor.id)) {
-    return refuseClick(args, deps, click, 'decide', 'not_operator', NOT_OPERATOR_DECIDE);
+  if (!click.access.isOperator) {
+    return refuseAccess(args, deps, click, 'decide', 'not_operator', NOT_OPERATOR_DECIDE);
   }
   const kind = decideKindOf(click.actionId) ?? 'direct';
   if (kind !== 'direct') return openDecisionDialog(args, deps, click, kind);

@@ -1,8 +1,9 @@
 import type { App, RespondArguments } from '@slack/bolt';
 import { codeSpan, decodeSlackEntities } from '../bot/slack-text.js';
-import { incidentSummaryMessage } from '../bot/thread/summary-message.js';
-import { findScenario } from '../runbook/index.js';
-import { accessFlags, allowedChannelsText, isChannelAllowed } from './authorise.js';
+import { SummaryUploadFailedError } from '../bot/summary-file/index.js';
+import { incidentFileName, incidentSummaryMessage } from '../bot/thread/summary-message.js';
+import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
+import { type Authorisation, accessRefusal, allowedChannelsText, authorise, isChannelAllowed } from './authorise.js';
 import { type DgCommand, parseCommand } from './command-grammar.js';
 import { commandHelp, helpText, mayRun } from './command-help.js';
 import { diagnosisReply } from './diagnose-reply.js';
@@ -50,11 +51,11 @@ export async function handleDgCommand(args: DgCommandArgs, deps: HandlerDeps): P
     return refuse(error.command ?? 'dg', error.code, `${error.message}${usage}`);
   }
   const cmd = parsed.command;
-  const flags = accessFlags(deps.access, userId);
+  const user = { id: userId, ...(command.user_name ? { username: command.user_name } : {}) };
   if (cmd.kind === 'help') {
     const where =
       deps.access.channels.length > 0 ? `\n_Commands are taken in ${allowedChannelsText(deps.access)}._` : '';
-    await ack(ephemeral(helpText(flags, cmd.topic) + where));
+    await ack(ephemeral(helpText(await authorise(deps, user), cmd.topic) + where));
     return;
   }
   if (!isChannelAllowed(deps.access, channelId)) {
@@ -64,19 +65,30 @@ export async function handleDgCommand(args: DgCommandArgs, deps: HandlerDeps): P
       `:no_entry: \`/dg ${cmd.kind}\` is not taken in this channel. Use ${allowedChannelsText(deps.access)}.`,
     );
   }
-  if (!mayRun(cmd.kind, flags)) {
-    return refuse(
-      cmd.kind,
+  // Only commands for operators wait for the person's user groups (read from Slack unless cached).
+  const nobody = { isOperator: false, isApprover: false };
+  const auth = mayRun(cmd.kind, nobody) ? undefined : await authorise(deps, user);
+  if (auth && !mayRun(cmd.kind, auth)) {
+    const refusal = accessRefusal(
+      auth,
       'not_operator',
       `:no_entry: Only recovery operators can run \`/dg ${cmd.kind}\`. \`/dg help\` lists what you can run.`,
     );
+    return refuse(cmd.kind, refusal.code, refusal.text);
   }
-  await dispatch(cmd, args, deps);
+  await dispatch(cmd, args, deps, auth);
 }
 
-async function dispatch(cmd: Exclude<DgCommand, { kind: 'help' }>, args: DgCommandArgs, deps: HandlerDeps) {
+async function dispatch(
+  cmd: Exclude<DgCommand, { kind: 'help' }>,
+  args: DgCommandArgs,
+  deps: HandlerDeps,
+  auth: Authorisation | undefined,
+) {
   const { command, ack } = args;
-  const actor = slackActor({ id: command.user_id, ...(command.user_name ? { username: command.user_name } : {}) });
+  const user = { id: command.user_id, ...(command.user_name ? { username: command.user_name } : {}) };
+  // Commands anyone may run are not authorised and act as the person alone.
+  const actor = auth?.actor ?? slackActor(user);
   const reply = async (message: RespondArguments) => {
     try {
       await args.respond(message);
@@ -183,6 +195,8 @@ async function dispatch(cmd: Exclude<DgCommand, { kind: 'help' }>, args: DgComma
           text: summary.text,
           blocks: [...summary.blocks],
         } as RespondArguments);
+        const fileProblem = await postSummaryFile(deps, run.events, scenario, command.channel_id);
+        if (fileProblem) await reply(ephemeral(fileProblem));
       } catch (err) {
         await failed(err);
       }
@@ -209,13 +223,37 @@ async function dispatch(cmd: Exclude<DgCommand, { kind: 'help' }>, args: DgComma
       await ack(ephemeral(':mag: Running read-only probes of DecisionGraph and its Postgres…'));
       try {
         const diagnosis = await deps.diagnose();
-        const isOperator = accessFlags(deps.access, command.user_id).isOperator;
+        // The start button is shown to operators only (and checked again when clicked).
+        const { isOperator } = await authorise(deps, user);
         await reply(ephemeral(...diagnosisReply(diagnosis, isOperator)));
       } catch (err) {
         await failed(err);
       }
       return;
     }
+  }
+}
+
+/** Posts the run's Markdown file below the summary; returns what to tell the person when Slack did not take it. */
+async function postSummaryFile(
+  deps: HandlerDeps,
+  events: readonly RunEvent[],
+  scenario: Scenario,
+  channelId: string,
+): Promise<string | undefined> {
+  const runId = events[0]?.runId;
+  if (!deps.postSummaryFile || runId === undefined) return undefined;
+  try {
+    await deps.postSummaryFile({ runId, events, scenario, channelId });
+    return undefined;
+  } catch (err) {
+    const code = err instanceof SummaryUploadFailedError ? err.failure.code : 'unexpected_error';
+    deps.logger.warn({ err, runId, code }, 'could not post the summary file for /dg summary');
+    const name = codeSpan(incidentFileName(runId), 100);
+    return code === 'not_in_channel'
+      ? `:warning: The Markdown file ${name} could not be posted: the bot is not in this channel. ` +
+          'Invite it with `/invite @dg-recovery` and run `/dg summary` again.'
+      : `:warning: The Markdown file ${name} could not be posted (${codeSpan(code, 40)}). Try \`/dg summary\` again shortly.`;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { PostSummaryFile } from '../bot/summary-file/index.js';
+import type { UserGroupDirectory } from '../bot/user-groups.js';
 import type { Access } from '../config/recovery-config.js';
 import type { RunActor, RunService } from '../jobs/run-service.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +31,13 @@ export interface HandlerDeps {
   readonly diagnose?: () => Promise<Diagnosis>;
   /** DecisionGraph's health in one line for `/dg status` (a read-only probe). @defaultValue not shown */
   readonly health?: () => Promise<string>;
+  /**
+   * Members of the user groups (`S…`) the access lists name. Without it such groups let nobody in (and a warning
+   * is logged). @defaultValue none
+   */
+  readonly userGroups?: UserGroupDirectory;
+  /** Posts a run's Markdown summary file, for `/dg summary`. @defaultValue the file is not posted again */
+  readonly postSummaryFile?: PostSummaryFile;
   /** Where the bot keeps its state (hosts only, never credentials), shown by `/dg status`. */
   readonly stateNote?: string;
   /**

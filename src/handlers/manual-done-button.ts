@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import { isOperator } from './authorise.js';
 import {
   acceptClick,
   askingEvent,
   type ButtonArgs,
+  refuseAccess,
   refuseClick,
   reportOutcome,
   STALE_BUTTON,
@@ -17,8 +17,8 @@ export const NOT_OPERATOR_MANUAL = ':no_entry: Only recovery operators can repor
 export async function handleManualDoneButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const click = await acceptClick(args, deps);
   if (!click) return;
-  if (!isOperator(deps.access, click.actor.id)) {
-    return refuseClick(args, deps, click, 'manual_done', 'not_operator', NOT_OPERATOR_MANUAL);
+  if (!click.access.isOperator) {
+    return refuseAccess(args, deps, click, 'manual_done', 'not_operator', NOT_OPERATOR_MANUAL);
   }
   const run = await deps.service.get(click.value.runId);
   const request = run

@@ -7,11 +7,11 @@ import {
   VALUE_INPUT,
 } from '../bot/thread/action-values.js';
 import { REASON_MAX } from '../bot/views/reason-modal.js';
-import type { CommandOutcome } from '../jobs/run-service.js';
+import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import { checkPersonText } from '../runbook/index.js';
-import { isOperator } from './authorise.js';
+import { accessRefusal, authorise } from './authorise.js';
 import { askingEvent, type InteractionClient, reportOutcome, STALE_BUTTON, stalePause } from './button-context.js';
-import { type HandlerDeps, slackActor } from './handler-deps.js';
+import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal } from './refusals.js';
 
 /** A `view_submission` payload, as far as the listener reads it. */
@@ -60,9 +60,14 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
   }
   const place = { channelId: meta.channelId, threadTs: meta.threadTs };
   const action = meta.purpose;
-  if (!isOperator(deps.access, userId)) {
-    recordRefusal(deps.logger, { userId, action, code: 'not_operator', runId: meta.target.runId });
-    await ack({ response_action: 'errors', errors: { [REASON_INPUT.block]: 'Only recovery operators can do this.' } });
+  const auth = await authorise(deps, body.user);
+  if (!auth.isOperator) {
+    const refusal = accessRefusal(auth, 'not_operator', 'Only recovery operators can do this.');
+    recordRefusal(deps.logger, { userId, action, code: refusal.code, runId: meta.target.runId });
+    await ack({
+      response_action: 'errors',
+      errors: { [REASON_INPUT.block]: refusal.text.replace(/^:[a-z_]+: /, '').slice(0, 300) },
+    });
     return;
   }
   const reasonRequired = meta.purpose !== 'decide';
@@ -78,7 +83,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
     return;
   }
   const typedValue = inputValue(body, VALUE_INPUT);
-  const actor = slackActor(body.user);
+  const { actor } = auth;
   const click = { actor, place, value: meta.target };
   const work = apply(meta, deps, actor, reason.value, typedValue ?? undefined);
   const budget = deps.submitBudgetMs ?? 2000;
@@ -108,7 +113,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
 async function apply(
   meta: ReasonModalMetadata,
   deps: HandlerDeps,
-  actor: ReturnType<typeof slackActor>,
+  actor: RunActor,
   reason: string | undefined,
   value: string | undefined,
 ): Promise<CommandOutcome> {

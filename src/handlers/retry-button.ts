@@ -1,9 +1,9 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import { isOperator } from './authorise.js';
 import {
   acceptClick,
   type ButtonArgs,
+  refuseAccess,
   refuseClick,
   reportOutcome,
   STALE_BUTTON,
@@ -21,8 +21,8 @@ export const NOT_OPERATOR_RETRY = ':no_entry: Only recovery operators can retry 
 export async function handleRetryButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const click = await acceptClick(args, deps);
   if (!click) return;
-  if (!isOperator(deps.access, click.actor.id)) {
-    return refuseClick(args, deps, click, 'retry', 'not_operator', NOT_OPERATOR_RETRY);
+  if (!click.access.isOperator) {
+    return refuseAccess(args, deps, click, 'retry', 'not_operator', NOT_OPERATOR_RETRY);
   }
   const run = await deps.service.get(click.value.runId);
   if (!run) return refuseClick(args, deps, click, 'retry', 'stale_button', STALE_BUTTON);

@@ -2,9 +2,9 @@ import type { App } from '@slack/bolt';
 import { codeSpan } from '../bot/slack-text.js';
 import { ACTION } from '../bot/thread/action-values.js';
 import { findScenario } from '../runbook/index.js';
-import { isChannelAllowed, isOperator } from './authorise.js';
+import { accessRefusal, authorise, isChannelAllowed } from './authorise.js';
 import { type ButtonArgs, clickPlace, STALE_BUTTON, tell } from './button-context.js';
-import { type HandlerDeps, slackActor } from './handler-deps.js';
+import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal, refusalText } from './refusals.js';
 
 /** "Start recovery" under a `/dg diagnose` verdict: the same start as `/dg recover <scenario>`, same checks. */
@@ -12,7 +12,8 @@ export async function handleStartRecoveryButton(args: ButtonArgs, deps: HandlerD
   await args.ack();
   const { body } = args;
   const place = clickPlace(body);
-  const actor = slackActor(body.user);
+  const auth = await authorise(deps, body.user);
+  const { actor } = auth;
   const scenario = findScenario(body.actions[0]?.value ?? '');
   const refuse = async (code: string, text: string) => {
     recordRefusal(deps.logger, {
@@ -24,8 +25,9 @@ export async function handleStartRecoveryButton(args: ButtonArgs, deps: HandlerD
     await tell(args.client, deps, actor.id, place, text);
   };
   if (!scenario) return refuse('invalid_value', STALE_BUTTON);
-  if (!isOperator(deps.access, actor.id)) {
-    return refuse('not_operator', ':no_entry: Only recovery operators can start a recovery run.');
+  if (!auth.isOperator) {
+    const refusal = accessRefusal(auth, 'not_operator', ':no_entry: Only recovery operators can start a recovery run.');
+    return refuse(refusal.code, refusal.text);
   }
   if (!place.channelId || !isChannelAllowed(deps.access, place.channelId)) {
     return refuse('channel_not_allowed', refusalText('channel_not_allowed', ''));

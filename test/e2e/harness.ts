@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { removeAllQueueData } from 'bullmq';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../sim/index.js';
@@ -47,7 +48,13 @@ export interface Person {
   readonly name: string;
 }
 
-function recoveryFor(sim: SimulatorHandle): RecoveryConfig {
+/** Operators and approvers of the recovery config (user ids, or `S…` user groups). */
+export interface AccessLists {
+  readonly operators?: readonly string[];
+  readonly approvers?: readonly string[];
+}
+
+function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryConfig {
   const hook = (method: string, path: string, body?: unknown) => ({
     type: 'http',
     method,
@@ -70,8 +77,8 @@ function recoveryFor(sim: SimulatorHandle): RecoveryConfig {
       switch_release: hook('POST', '/host/switch-release', { release: '{release}' }),
     },
     access: {
-      operators: [ANA.id, BO.id],
-      approvers: [ANA.id, BO.id],
+      operators: lists.operators ?? [ANA.id, BO.id],
+      approvers: lists.approvers ?? [ANA.id, BO.id],
       channels: [CHANNEL],
       two_person_rule: true,
     },
@@ -80,8 +87,47 @@ function recoveryFor(sim: SimulatorHandle): RecoveryConfig {
   return parseRecoveryConfig(yaml, 'e2e.yaml', { SIM_CONTROL_TOKEN: sim.controlToken });
 }
 
+/**
+ * A SELECT-only login role on the simulator's database, as an installation gives the bot (the bot refuses a role
+ * that could write). Default privileges cover the tables the simulator creates later (restores).
+ */
+async function readOnlyRole(databaseUrl: string): Promise<{ role: string; url: string }> {
+  const role = `dge2e_reader_${randomBytes(4).toString('hex')}`;
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`GRANT CONNECT ON DATABASE "${database.replace(/"/g, '""')}" TO ${role}`);
+    await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = '';
+  return { role, url: url.toString() };
+}
+
+/** Drops the reader role once the simulator's database (and every grant in it) is gone. */
+async function dropRole(databaseUrl: string, role: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export interface E2EOptions {
   readonly sim?: SimulatorOptions;
+  /** @defaultValue Ana and Bo operate and approve */
+  readonly access?: AccessLists;
   readonly bot?: Partial<Omit<StartBotOptions, 'logger'>>;
 }
 
@@ -94,6 +140,7 @@ export class E2E {
     readonly config: Config,
     readonly bot: RunningBot,
     readonly url: string,
+    private readonly readerRole: string,
   ) {}
 
   static async start(options: E2EOptions = {}): Promise<E2E> {
@@ -101,11 +148,12 @@ export class E2E {
     const sim = await startSimulator({ seed: { tracesPerTenant: 30 }, ...options.sim });
     const db = await createTempDatabase('dge2e');
     const prefix = `dge2e-${randomBytes(5).toString('hex')}:`;
+    const reader = await readOnlyRole(sim.databaseUrl);
     const config = loadConfig({
       DG_BASE_URL: sim.url,
       DG_API_TOKEN: 'dev-reader-token',
       DG_ADMIN_TOKEN: 'dev-admin-token',
-      DG_DATABASE_URL: sim.databaseUrl,
+      DG_DATABASE_URL: reader.url,
       DG_KNOWN_TRACE_ID: sim.known.traceId,
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -114,7 +162,7 @@ export class E2E {
       SLACK_API_URL: fake.apiUrl,
       PORT: '0',
     });
-    const bot = await startBot(config, recoveryFor(sim), {
+    const bot = await startBot(config, recoveryFor(sim, options.access), {
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       role: 'all',
       port: 0,
@@ -127,8 +175,9 @@ export class E2E {
         ...options.bot?.runtime,
       },
       outbox: { backoffBaseMs: 50, backoffMaxMs: 400, sweepIntervalMs: 0, lockRetryMs: 20, ...options.bot?.outbox },
+      summaryFile: { backoffBaseMs: 50, backoffMaxMs: 400, lockRetryMs: 20, ...options.bot?.summaryFile },
     });
-    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`);
+    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`, reader.role);
   }
 
   async close(): Promise<void> {
@@ -150,6 +199,7 @@ export class E2E {
       redis.disconnect();
     }
     await this.sim.close();
+    await dropRole(this.sim.databaseUrl, this.readerRole).catch(() => undefined);
     await this.fake.close();
     await this.db.drop();
   }
@@ -243,6 +293,16 @@ export class E2E {
   }
 
   // ---- reading the channel --------------------------------------------------------------------------------------
+
+  /** The run's thread without the files shared in it: the messages the outbox posts. */
+  messages(runId: string): StoredMessage[] {
+    return this.thread(runId).filter((m) => m.files === undefined);
+  }
+
+  /** The files shared in the run's thread, one entry per share. */
+  sharedFiles(runId: string): StoredMessage[] {
+    return this.thread(runId).filter((m) => m.files !== undefined);
+  }
 
   /** The run's thread: the header (found by run id) and its replies, as a person reads them now. */
   thread(runId: string): StoredMessage[] {

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/bot/thread/index.js';
-import { ANA, BO, buttons, CHANNEL, E2E, EVE, textOf, withButton } from './harness.js';
+import { ACTION, incidentSummaryMarkdown } from '../../src/bot/thread/index.js';
+import { scaleScenarioTiming } from '../../src/jobs/scenario-timing.js';
+import { getScenario } from '../../src/runbook/index.js';
+import { ANA, BO, buttons, CHANNEL, E2E, EVE, TIME_SCALE, textOf, withButton } from './harness.js';
 
 // A whole `restart` run driven from Slack: the node is down and, after its restart, projections do not move until
 // a catch_up replay is requested. One person starts the run, another makes the decision by clicking the button the
-// bot posted; the thread ends with the broadcast result and the incident summary.
+// bot posted; the thread ends with the broadcast result, the incident summary and the summary as a Markdown file.
 
 let e2e: E2E;
 
@@ -78,8 +80,9 @@ describe('/dg recover restart, from the command to the final message', () => {
     expect(summary).toBeDefined();
     await e2e.until(() => textOf(e2e.thread(runId)[0]).includes('Recovered'), 'the header to say Recovered');
     await e2e.bot.outbox?.drain(runId, 10_000);
+    const file = await e2e.until(() => e2e.sharedFiles(runId)[0], 'the summary file in the thread');
 
-    const thread = e2e.thread(runId);
+    const thread = e2e.messages(runId);
     const texts = thread.map((m) => m.text ?? '');
     // Header first, then the steps in runbook order, then the result and the summary.
     expect(texts[0]).toContain(runId);
@@ -109,6 +112,21 @@ describe('/dg recover restart, from the command to the final message', () => {
     // Nothing was posted twice: every key went out once and was then updated.
     const posts = e2e.fake.calls('chat.postMessage').filter((c) => c.ok);
     expect(posts.length).toBe(thread.length);
+
+    // Below the summary, once, the whole summary as a Markdown file: every step's evidence and the timeline.
+    await e2e.bot.summaryFile?.settled(runId);
+    expect(e2e.sharedFiles(runId)).toHaveLength(1);
+    expect(e2e.thread(runId).at(-1)?.ts).toBe(file.ts);
+    expect(file.files).toMatchObject([{ name: `incident-${runId}.md` }]);
+    expect(textOf(thread.at(-1))).toContain(`incident-${runId}.md`);
+    const run = await e2e.bot.runtime.service.get(runId);
+    const markdown = incidentSummaryMarkdown(
+      run?.events ?? [],
+      scaleScenarioTiming(getScenario('restart'), TIME_SCALE),
+    );
+    const uploaded = e2e.fake.uploads().find((u) => u.file_id === file.files?.[0]?.id);
+    expect(uploaded?.content?.toString('utf8')).toBe(markdown);
+    expect(markdown).toContain('## Timeline');
     // No button is left anywhere in a finished run's thread.
     expect(thread.flatMap(buttons)).toEqual([]);
 
@@ -121,6 +139,16 @@ describe('/dg recover restart, from the command to the final message', () => {
     const again = await e2e.command(BO, 'summary');
     const reposted = await e2e.until(() => e2e.fake.responses(again.responseId)[0]?.body, 'the summary again');
     expect(reposted).toMatchObject({ response_type: 'in_channel', text: expect.stringContaining('Incident summary') });
+    // …and the file again, in the channel where the command was typed.
+    const inChannel = await e2e.until(
+      () => e2e.fake.channelMessages(CHANNEL).find((m) => m.thread_ts === undefined && m.files !== undefined),
+      'the summary file posted with /dg summary',
+    );
+    expect(inChannel.files).toMatchObject([{ name: `incident-${runId}.md` }]);
+    const repostedFile = e2e.fake.uploads().find((u) => u.file_id === inChannel.files?.[0]?.id);
+    expect(repostedFile?.content?.toString('utf8')).toBe(markdown);
+    // The run's thread still holds one file.
+    expect(e2e.sharedFiles(runId)).toHaveLength(1);
     e2e.expectEverythingWithinLimits();
   });
 });

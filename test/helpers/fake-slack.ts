@@ -25,6 +25,7 @@ export const SUPPORTED_METHODS = [
   'conversations.replies',
   'files.getUploadURLExternal',
   'files.completeUploadExternal',
+  'usergroups.users.list',
 ] as const;
 export type SlackMethod = (typeof SUPPORTED_METHODS)[number];
 
@@ -177,6 +178,7 @@ export class FakeSlack extends EventEmitter {
   #usedTriggers = new Set<string>();
   #uploads = new Map<string, StoredUpload>();
   #responseUrls = new Map<string, ResponseUrlPost[]>();
+  #userGroups = new Map<string, string[]>();
   #lastTsMicros = 0;
 
   private constructor(options: FakeSlackOptions) {
@@ -305,6 +307,11 @@ export class FakeSlack extends EventEmitter {
   responses(id?: string): ResponseUrlPost[] {
     const lists = id === undefined ? [...this.#responseUrls.values()] : [this.#responseUrls.get(id) ?? []];
     return lists.flat().map(clone);
+  }
+
+  /** Sets the members of a user group (`S…`), as `usergroups.users.list` returns them; unknown groups are refused. */
+  setUserGroup(groupId: string, members: readonly string[]): void {
+    this.#userGroups.set(groupId, [...members]);
   }
 
   // ---- failure injection --------------------------------------------------------------------------------------
@@ -489,6 +496,10 @@ export class FakeSlack extends EventEmitter {
         return this.#getUploadUrl(params);
       case 'files.completeUploadExternal':
         return this.#completeUpload(params);
+      case 'usergroups.users.list': {
+        const members = this.#userGroups.get(str(params.usergroup) ?? '');
+        return members ? ok({ users: [...members] }) : okFalse('no_such_subteam');
+      }
     }
   }
 

@@ -10,4 +10,10 @@ export {
   renderThread,
 } from './render-thread.js';
 export { stepKey } from './step-message.js';
-export { incidentSummaryMessage, SUMMARY_KEY, type SummaryContent } from './summary-message.js';
+export {
+  incidentFileName,
+  incidentSummaryMarkdown,
+  incidentSummaryMessage,
+  SUMMARY_KEY,
+  type SummaryContent,
+} from './summary-message.js';

@@ -33,7 +33,15 @@ describe('manifest.yml', () => {
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true });
     expect(manifest.settings.interactivity.request_url.endsWith(SLACK_EVENTS_PATH)).toBe(true);
     expect(manifest.oauth_config.scopes.bot).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'channels:history', 'groups:history', 'metadata.message:read']),
+      expect.arrayContaining([
+        'commands',
+        'chat:write',
+        'channels:history',
+        'groups:history',
+        'metadata.message:read',
+        'files:write',
+        'usergroups:read',
+      ]),
     );
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect(manifest.display_information.name.length).toBeLessThanOrEqual(35);

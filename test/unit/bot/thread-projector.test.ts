@@ -9,7 +9,7 @@ import { RUNS } from '../summary/runs.js';
 
 const logger = createLogger({ level: 'silent' });
 
-function setup(events: RunEvent[]) {
+function setup(events: RunEvent[], onRunFinished?: (runId: string) => void) {
   const { service, setEvents } = fakeService(events);
   let listener: ((e: RunEvent) => void) | undefined;
   service.subscribe.mockImplementation(async (_runId, onEvent) => {
@@ -29,6 +29,7 @@ function setup(events: RunEvent[]) {
     scenarioFor: (name) => getScenario(name as 'restart'),
     logger,
     retryBaseMs: 5,
+    ...(onRunFinished ? { onRunFinished } : {}),
   });
   return { service, setEvents, outbox, published, projector, emit: (e: RunEvent) => listener?.(e) };
 }
@@ -84,6 +85,23 @@ describe('thread projector', () => {
     await t.projector.idle();
     expect(most).toBe(1);
     expect(t.service.get.mock.calls.length).toBeLessThan(run.events.length);
+  });
+
+  it('tells the summary file’s publisher once the finished thread is with the outbox, and not before', async () => {
+    const order: string[] = [];
+    const finished = vi.fn((runId: string) => order.push(`finished ${runId}`));
+    const t = setup(run.events.slice(0, 5), finished);
+    await t.projector.project(run.state.runId);
+    expect(finished).not.toHaveBeenCalled();
+    t.outbox.publish.mockImplementation(async (_runId, message) => {
+      order.push(message.key);
+      return { outcome: 'changed' as const, version: 1 };
+    });
+    t.setEvents(run.events);
+    await t.projector.project(run.state.runId);
+    expect(finished).toHaveBeenCalledWith(run.state.runId);
+    expect(order.at(-1)).toBe(`finished ${run.state.runId}`);
+    expect(order).toContain('summary');
   });
 
   it('tries again when the outbox cannot store a message, and gets there', async () => {

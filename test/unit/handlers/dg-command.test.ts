@@ -1,6 +1,7 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
 import { assertWithinLimits } from '../../../src/bot/blocks/validate.js';
+import { type SummaryFileRequest, SummaryUploadFailedError } from '../../../src/bot/summary-file/index.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { RUNS } from '../summary/runs.js';
@@ -181,6 +182,39 @@ describe('/dg abort, status, summary, history, diagnose', () => {
     expect(reply.response_type).toBe('in_channel');
     expect(reply.text).toContain('Incident summary');
     expect(assertWithinLimits({ text: reply.text, blocks: reply.blocks })).toEqual([]);
+  });
+
+  it('posts the Markdown file below the re-posted summary, in the channel the command came from', async () => {
+    const { service } = fakeService(finishedRun());
+    const timeline = new Timeline();
+    const postSummaryFile = vi.fn(async (_req: SummaryFileRequest) => {
+      timeline.mark('file');
+      return { fileId: 'F1' };
+    });
+    const { deps } = depsWith(service, { postSummaryFile });
+    const { a, responses } = args(`summary ${RUN_ID}`, OUTSIDER, CHANNEL, timeline);
+    await handleDgCommand(a, deps);
+    expect(timeline.entries).toEqual(['ack', 'respond', 'file']);
+    expect(postSummaryFile).toHaveBeenCalledWith(expect.objectContaining({ runId: RUN_ID, channelId: CHANNEL }));
+    expect(responses).toHaveLength(1);
+  });
+
+  it('tells the person when Slack did not take the file, and how to fix a missing invitation', async () => {
+    const { service } = fakeService(finishedRun());
+    const postSummaryFile = vi.fn(async () => {
+      throw new SummaryUploadFailedError('completeUploadExternal', {
+        kind: 'permanent',
+        code: 'not_in_channel',
+        maybeSent: false,
+      });
+    });
+    const { deps } = depsWith(service, { postSummaryFile });
+    const { a, responses } = args(`summary ${RUN_ID}`);
+    await handleDgCommand(a, deps);
+    expect(responses[0]).toMatchObject({ response_type: 'in_channel' });
+    expect(responses[1]).toMatchObject({ response_type: 'ephemeral' });
+    expect(textOf(responses[1])).toContain(`\`incident-${RUN_ID}.md\` could not be posted`);
+    expect(textOf(responses[1])).toContain('/invite @dg-recovery');
   });
 
   it('says history and diagnose are not available when the installation has no journal or probes', async () => {

@@ -1,0 +1,11 @@
+export { type FileUploadClient, type TextFileUpload, uploadTextFile } from './file-upload.js';
+export { type PostSummaryFile, type SummaryFileRequest, summaryFilePoster } from './post-summary-file.js';
+export { SummaryUploadFailedError } from './summary-file-errors.js';
+export {
+  createSummaryFilePublisher,
+  type SummaryFileOutcome,
+  type SummaryFilePublisher,
+  type SummaryFilePublisherOptions,
+  type SummaryFileSlackClient,
+} from './summary-file-publisher.js';
+export { type SummaryFileRecord, type SummaryFileState, SummaryFileStore } from './summary-file-store.js';
