@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../sim/index.js';
+import { type Config, loadConfig } from '../../src/config/env.js';
+import { parseRecoveryConfig, type RecoveryConfig } from '../../src/config/recovery-config.js';
+import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../../src/jobs/index.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createTempDatabase, type TempDatabase } from '../../test/helpers/pg.js';
+import { APPROVER_ID, STARTER_ID } from './actors.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Benchmarks log nothing: a log line per step would be part of what is timed. */
+export function silentLogger(): Logger {
+  return createLogger({ level: 'silent' });
+}
+
+export function randomPrefix(name: string): string {
+  return `dgrbench-${name}-${randomBytes(4).toString('hex')}:`;
+}
+
+/** Every host action as a webhook on the simulator's control API; two people, the second approves. */
+export function recoveryYaml(sim: SimulatorHandle): string {
+  const hook = (method: 'GET' | 'POST', path: string, body?: Record<string, string>) => ({
+    type: 'http',
+    method,
+    url: `${sim.controlUrl}${path}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the recovery config's own `${env:NAME}` reference
+    headers: { authorization: 'Bearer ${env:SIM_CONTROL_TOKEN}' },
+    ...(body ? { body } : {}),
+    timeout_s: 30,
+  });
+  return stringify({
+    actions: {
+      restart_runtime: hook('POST', '/host/restart'),
+      stop_runtime: hook('POST', '/host/stop'),
+      start_runtime: hook('POST', '/host/start'),
+      restore_postgres: hook('POST', '/host/restore-postgres'),
+      stop_writes: hook('POST', '/host/stop-writes'),
+      preserve_database: hook('POST', '/host/preserve-database', { label: 'before {run_id}' }),
+      list_backups: hook('GET', '/host/backups'),
+      restore_backup: hook('POST', '/host/restore-backup', { artifact: '{artifact}' }),
+      switch_release: hook('POST', '/host/switch-release', { release: '{release}' }),
+    },
+    access: { operators: [STARTER_ID, APPROVER_ID], approvers: [APPROVER_ID], two_person_rule: true },
+    release: { previous_known_good: 'v1' },
+  });
+}
+
+/** What a process needs to build the same runtime: plain data, so it can cross to a worker process. */
+export interface RuntimeRecipe {
+  readonly env: Record<string, string>;
+  readonly recoveryYaml: string;
+  readonly controlToken: string;
+  readonly prefix: string;
+  readonly timeScale: number;
+}
+
+export interface RecipeOptions {
+  /** The bot's own database (the journal). */
+  readonly journalUrl: string;
+  /** DecisionGraph's database as the bot reaches it (a read-only role). */
+  readonly dgDatabaseUrl: string;
+  readonly prefix: string;
+  readonly timeScale: number;
+  /** @defaultValue true */
+  readonly knownWorkflow?: boolean;
+}
+
+export function recipeFor(sim: SimulatorHandle, o: RecipeOptions): RuntimeRecipe {
+  const { journalUrl, prefix, timeScale } = o;
+  const knownWorkflow = o.knownWorkflow ?? true;
+  return {
+    env: {
+      DG_BASE_URL: sim.url,
+      DG_API_TOKEN: 'dev-reader-token',
+      DG_ADMIN_TOKEN: 'dev-admin-token',
+      DG_DATABASE_URL: o.dgDatabaseUrl,
+      DG_KNOWN_TRACE_ID: sim.known.traceId,
+      ...(sim.known.workflowId && knownWorkflow ? { DG_KNOWN_WORKFLOW_ID: sim.known.workflowId } : {}),
+      DATABASE_URL: journalUrl,
+      REDIS_URL,
+      LOG_LEVEL: 'silent',
+    },
+    recoveryYaml: recoveryYaml(sim),
+    controlToken: sim.controlToken,
+    prefix,
+    timeScale,
+  };
+}
+
+export function configOf(recipe: RuntimeRecipe): { config: Config; recovery: RecoveryConfig } {
+  return {
+    config: loadConfig(recipe.env),
+    recovery: parseRecoveryConfig(recipe.recoveryYaml, 'bench.yaml', { SIM_CONTROL_TOKEN: recipe.controlToken }),
+  };
+}
+
+/** The job layer as a deployment wires it, for a recipe; nothing periodic runs besides the step jobs. */
+export function runtimeFor(recipe: RuntimeRecipe, deps: Partial<RecoveryRuntimeDeps> = {}): Promise<RecoveryRuntime> {
+  const { config, recovery } = configOf(recipe);
+  return createRecoveryRuntime(config, recovery, {
+    logger: silentLogger(),
+    prefix: recipe.prefix,
+    timeScale: recipe.timeScale,
+    reconcileIntervalMs: 0,
+    journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+    ...deps,
+  });
+}
+
+/** Removes every Redis key of a prefix (run logs, queues, slots). */
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  redis.on('error', () => undefined);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * A SELECT-only login role on DecisionGraph's database, as an installation gives the bot (the bot refuses a role
+ * that can write). Default privileges cover tables the simulator creates later.
+ */
+async function createReaderRole(databaseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const role = `dgbench_ro_${randomBytes(4).toString('hex')}`;
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`GRANT CONNECT ON DATABASE "${database.replace(/"/g, '""')}" TO ${role}`);
+    await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = '';
+  return {
+    url: url.toString(),
+    // Once the database (and every grant in it) is gone.
+    async drop() {
+      const maintenance = new URL(databaseUrl);
+      maintenance.pathname = '/postgres';
+      const c = new pg.Client({ connectionString: maintenance.toString() });
+      await c.connect();
+      try {
+        await c.query(`DROP ROLE IF EXISTS ${role}`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+export interface BenchWorld {
+  readonly sim: SimulatorHandle;
+  readonly journal: TempDatabase;
+  /** DecisionGraph's database as the bot reaches it: a SELECT-only role (`recipe.env.DG_DATABASE_URL`). */
+  readonly readerUrl: string;
+  readonly recipe: RuntimeRecipe;
+  close(): Promise<void>;
+}
+
+export interface BenchWorldOptions {
+  /** DecisionGraph's database, already holding a history; dropped on close. @defaultValue the simulator's own */
+  readonly dgDatabase?: TempDatabase;
+  /**
+   * Configure the first tenant's workflow as the deployment's known workflow (runs then read it). Off when runs
+   * recover other tenants, which do not have it. @defaultValue true
+   */
+  readonly knownWorkflow?: boolean;
+}
+
+/** A simulator and a journal database; runtimes are the benchmark's to build and close. */
+export async function startBenchWorld(
+  name: string,
+  sim: SimulatorOptions,
+  timeScale: number,
+  options: BenchWorldOptions = {},
+): Promise<BenchWorld> {
+  const { dgDatabase } = options;
+  let handle: SimulatorHandle;
+  try {
+    handle = await startSimulator(dgDatabase ? { ...sim, databaseUrl: dgDatabase.url } : sim);
+  } catch (err) {
+    await dgDatabase?.drop();
+    throw err;
+  }
+  let journal: TempDatabase | undefined;
+  let reader: { url: string; drop: () => Promise<void> } | undefined;
+  try {
+    journal = await createTempDatabase(`dgbench_${name.replace(/\W/g, '')}`);
+    reader = await createReaderRole(handle.databaseUrl);
+  } catch (err) {
+    await handle.close();
+    await journal?.drop();
+    await dgDatabase?.drop();
+    throw err;
+  }
+  const recipe = recipeFor(handle, {
+    journalUrl: journal.url,
+    dgDatabaseUrl: reader.url,
+    prefix: randomPrefix(name),
+    timeScale,
+    ...(options.knownWorkflow !== undefined ? { knownWorkflow: options.knownWorkflow } : {}),
+  });
+  const ownJournal = journal;
+  const ownReader = reader;
+  return {
+    sim: handle,
+    journal,
+    readerUrl: reader.url,
+    recipe,
+    async close() {
+      await deletePrefix(recipe.prefix).catch(() => undefined);
+      await handle.close();
+      await ownJournal.drop();
+      await dgDatabase?.drop();
+      await ownReader.drop();
+    },
+  };
+}
