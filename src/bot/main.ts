@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/env.js';
 import { loadRecoveryConfig } from '../config/recovery-config.js';
 import { isDgError } from '../errors.js';
+import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
 import { createLogger, scrubSecrets } from '../logger.js';
 import { type BotRole, startBot } from './bot.js';
 
@@ -26,6 +27,13 @@ async function main(): Promise<void> {
   const role = roleFrom(process.argv.slice(2));
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
+  // Safety rule 1 (docs/operations.md): a DecisionGraph database role that can write is refused before anything
+  // touches DecisionGraph; a database that does not answer yet is checked at the first probe that reaches it.
+  const dbRole = await checkDatabaseRoleAtStart(config.decisionGraph.databaseUrl, { logger, stderr: process.stderr });
+  if (dbRole === 'refused') {
+    process.exitCode = 1;
+    return;
+  }
   const recovery = await loadRecoveryConfig(config.recoveryConfigPath, process.env);
   const bot = await startBot(config, recovery, { logger, role });
   let stopping = false;

@@ -12,7 +12,7 @@ export type CliCommand =
       readonly workflowId?: string;
       /** The release or git SHA offered first when rolling back an upgrade. */
       readonly release?: string;
-      /** Take the recommended option at every decision and approve as a second operator. */
+      /** Take the recommended option at every decision; approvals still need a person. */
       readonly auto: boolean;
       /** Who starts the run. @defaultValue the operating-system user */
       readonly as?: string;

@@ -18,6 +18,13 @@ export interface CliRuntimeOptions {
   readonly timeScale?: number;
   /** Period of the reconciler's sweep. @defaultValue the runtime's */
   readonly reconcileIntervalMs?: number;
+  /**
+   * Refuses a `DG_DATABASE_URL` role that can write to DecisionGraph's tables: checked before a command that
+   * reaches DecisionGraph, and again by the SQL probes once Postgres answers (safety rule 1). Only tests that
+   * point the front end at a database's superuser turn it off.
+   * @defaultValue true
+   */
+  readonly requireReadOnlyRole?: boolean;
 }
 
 export interface CliContext {
@@ -115,6 +122,7 @@ export async function openCliContext(
           ...(runtimeOptions.reconcileIntervalMs !== undefined
             ? { reconcileIntervalMs: runtimeOptions.reconcileIntervalMs }
             : {}),
+          executorDeps: { requireReadOnlyRole: runtimeOptions.requireReadOnlyRole !== false },
         });
         if (role === 'all') await created.startWorkers();
         return created;
@@ -123,7 +131,10 @@ export async function openCliContext(
     },
     journal: journalOf,
     executors() {
-      executors ??= createExecutorContext(config, recovery, { logger });
+      executors ??= createExecutorContext(config, recovery, {
+        logger,
+        requireReadOnlyRole: runtimeOptions.requireReadOnlyRole !== false,
+      });
       return executors;
     },
     async close() {

@@ -15,12 +15,14 @@ import { historyRowOf, renderActiveRuns, renderDiagnosis, renderHealthVerdict, r
 export interface CommandIo {
   readonly print: (line: string) => void;
   readonly style: Style;
+  /** A person is at the terminal (stdin is a TTY): `--auto` asks them for approvals. */
+  readonly interactive: boolean;
   /** Opened only by commands that ask questions. */
   readonly prompter: () => Prompter;
   readonly signal?: AbortSignal;
 }
 
-/** Lets a caller answer what `--auto` cannot (the demo performs the simulator's manual steps). */
+/** Lets a caller answer what `--auto` cannot (the demo performs the simulator's manual steps and approves). */
 export type ResponderFactory = (auto: Responder) => Responder;
 
 /** The person at the terminal: `--as`, else the operating-system user. */
@@ -46,15 +48,27 @@ export async function runRecover(
   wrapAuto?: ResponderFactory,
 ): Promise<number> {
   const starter = terminalActor(cmd.as);
-  const auto = createAutoResponder();
-  const responder = cmd.auto
-    ? (wrapAuto?.(auto) ?? auto)
-    : createInteractiveResponder({
-        prompter: io.prompter(),
-        style: io.style,
-        print: io.print,
-        ...(cmd.approver !== undefined ? { approver: cmd.approver } : {}),
-      });
+  let interactive: Responder | undefined;
+  const prompt = (): Responder => {
+    interactive ??= createInteractiveResponder({
+      prompter: io.prompter(),
+      style: io.style,
+      print: io.print,
+      ...(cmd.approver !== undefined ? { approver: cmd.approver } : {}),
+    });
+    return interactive;
+  };
+  let responder: Responder;
+  if (cmd.auto) {
+    // `--auto` decides, never approves: approvals go to the person at the terminal, or the run waits for one.
+    const auto = createAutoResponder({
+      print: io.print,
+      ...(io.interactive ? { approvals: { approve: (...args) => prompt().approve(...args) } } : {}),
+    });
+    responder = wrapAuto?.(auto) ?? auto;
+  } else {
+    responder = prompt();
+  }
   const title = findScenario(cmd.scenario)?.title ?? cmd.scenario;
   io.print(
     io.style.dim(`Starting ${cmd.scenario} (${title}) as ${starter.name}${cmd.auto ? ', automatic answers' : ''}…`),

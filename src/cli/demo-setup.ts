@@ -98,10 +98,47 @@ export function demoRecoveryConfigYaml(controlUrl: string): string {
   return stringify({ actions, release: { previous_known_good: DEMO_PREVIOUS_RELEASE } });
 }
 
+/** The SELECT-only role the demo's probes use, as a deployment's would be: random name, random password. */
+export interface DemoProbeRole {
+  readonly name: string;
+  readonly password: string;
+}
+
+/**
+ * The statements that make `role` a read-only reader of `database`, run in that database by the user that will
+ * create the simulator's tables: privileges by default on the tables still to come, so the grant also holds while
+ * the scenario's fault keeps the database closed to connections.
+ */
+export function probeRoleGrants(role: DemoProbeRole, database: string): string {
+  return [
+    `GRANT CONNECT ON DATABASE ${database} TO ${role.name}`,
+    `GRANT USAGE ON SCHEMA public TO ${role.name}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role.name}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role.name}`,
+  ].join(';\n');
+}
+
+/** `serverUrl` with `database` and, when given, a user and password in place of its own. */
+export function databaseUrlOf(serverUrl: string, database: string, as?: DemoProbeRole): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  if (as !== undefined) {
+    url.username = as.name;
+    url.password = as.password;
+  }
+  return url.toString();
+}
+
 /** The environment the front end reads, pointed at the simulator, the demo's journal database and Redis. */
 export function demoEnvironment(
-  sim: Pick<SimulatorHandle, 'url' | 'databaseUrl' | 'known' | 'controlToken'>,
-  paths: { readonly recoveryConfig: string; readonly journalDatabaseUrl: string; readonly redisUrl: string },
+  sim: Pick<SimulatorHandle, 'url' | 'known' | 'controlToken'>,
+  paths: {
+    readonly recoveryConfig: string;
+    readonly journalDatabaseUrl: string;
+    readonly redisUrl: string;
+    /** The simulator's database as the demo's read-only probe role. */
+    readonly probeDatabaseUrl: string;
+  },
   base: Readonly<Record<string, string | undefined>> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {
@@ -110,7 +147,7 @@ export function demoEnvironment(
     // DecisionGraph's dev service accounts: a reader for reads, the admin for replays.
     DG_API_TOKEN: 'dev-reader-token',
     DG_ADMIN_TOKEN: 'dev-admin-token',
-    DG_DATABASE_URL: sim.databaseUrl,
+    DG_DATABASE_URL: paths.probeDatabaseUrl,
     DG_KNOWN_TRACE_ID: sim.known.traceId,
     DATABASE_URL: paths.journalDatabaseUrl,
     REDIS_URL: paths.redisUrl,

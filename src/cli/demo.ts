@@ -11,18 +11,31 @@ import {
   CONTROL_TOKEN_VARIABLE,
   DEMO_MANUAL_STEPS,
   DEMO_PLANS,
+  type DemoProbeRole,
+  databaseUrlOf,
   demoEnvironment,
   demoRecoveryConfigYaml,
+  probeRoleGrants,
 } from './demo-setup.js';
 import { isEntryModule } from './entry.js';
 import { EXIT_FAILED, EXIT_USAGE, runCli } from './main.js';
 import type { Responder } from './responder.js';
 import { colourWanted, createStyle } from './style.js';
 
-/** `--auto`, plus the demo's hands for the runbook steps only a person can do (done on the simulator instead). */
+/** Who approves in the demo's `--auto` runs: a second operator, distinct from the one who starts the run. */
+export const DEMO_APPROVER = 'demo-approver';
+
+/**
+ * `--auto`, plus the demo's hands for the runbook steps only a person can do (done on the simulator instead) and a
+ * second operator's approvals. Only the demo approves by itself: its host actions act on its own simulator.
+ */
 function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Responder) => Responder {
   return (auto) => ({
     ...auto,
+    async approve(_pending, _state, refusal) {
+      if (refusal !== undefined) return { stop: 'abort', reason: `demo: the approval was refused: ${refusal}` };
+      return { approver: DEMO_APPROVER };
+    },
     async manual(pending, state, refusal) {
       const hands = DEMO_MANUAL_STEPS[pending.stepId];
       if (hands === undefined || refusal !== undefined) return auto.manual(pending, state, refusal);
@@ -35,12 +48,6 @@ function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Re
       return { done: true, note: hands.note };
     },
   });
-}
-
-function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function adminQuery(serverUrl: string, sql: string): Promise<void> {
@@ -56,6 +63,8 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
 /** Removes every key under the demo's prefix (run logs and BullMQ queues alike). */
 async function removeRedisPrefix(redisUrl: string, base: string): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  // Failures surface through the commands below; an unhandled 'error' event would only add a stack trace.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     let cursor = '0';
@@ -84,20 +93,33 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   const plan = DEMO_PLANS[options.scenario];
   const id = randomBytes(5).toString('hex');
   const journalDb = `dgrdemo_${id}`;
+  const simDb = `dgrdemo_sim_${id}`;
+  const probeRole: DemoProbeRole = { name: `dgrdemo_ro_${id}`, password: randomBytes(18).toString('base64url') };
   const prefixBase = `dgrdemo-${id}`;
   const cleanups: Array<() => Promise<void>> = [];
   try {
     say(style.bold(`dg-recovery demo: ${options.scenario}`));
     say(`Simulated incident: ${plan.story}.`);
+    // The bot's probes read DecisionGraph's database with a SELECT-only role, as in a deployment (it refuses
+    // any other): a role of the demo's own, granted before the simulator creates its tables. Cleanups run in
+    // reverse, so the role goes last, once nothing refers to it.
+    await adminQuery(options.postgresUrl, `CREATE ROLE ${probeRole.name} LOGIN PASSWORD '${probeRole.password}'`);
+    cleanups.push(() => adminQuery(options.postgresUrl, `DROP ROLE IF EXISTS ${probeRole.name}`));
+    await adminQuery(options.postgresUrl, `CREATE DATABASE ${simDb}`);
+    cleanups.push(() => adminQuery(options.postgresUrl, `DROP DATABASE IF EXISTS ${simDb} WITH (FORCE)`));
+    await adminQuery(databaseUrlOf(options.postgresUrl, simDb), probeRoleGrants(probeRole, simDb));
+
     say(style.dim(`Starting the DecisionGraph simulator with ${plan.faults.join(' + ')} injected…`));
     const sim = await startSimulator({
       faults: [...plan.faults],
       allowRebuild: plan.allowRebuild,
+      databaseUrl: databaseUrlOf(options.postgresUrl, simDb),
       adminDatabaseUrl: options.postgresUrl,
       seed: { tracesPerTenant: 120 },
     });
     cleanups.push(() => sim.close());
     say(style.dim(`Simulator API ${sim.url}, control API ${sim.controlUrl}; known trace ${sim.known.traceId}`));
+    say(style.dim(`The probes read the simulator's database as ${probeRole.name}, a SELECT-only role.`));
 
     await adminQuery(options.postgresUrl, `CREATE DATABASE ${journalDb}`);
     cleanups.push(() => adminQuery(options.postgresUrl, `DROP DATABASE IF EXISTS ${journalDb} WITH (FORCE)`));
@@ -110,13 +132,19 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
 
     const env = demoEnvironment(
       sim,
-      { recoveryConfig, journalDatabaseUrl: databaseUrl(options.postgresUrl, journalDb), redisUrl: options.redisUrl },
+      {
+        recoveryConfig,
+        journalDatabaseUrl: databaseUrlOf(options.postgresUrl, journalDb),
+        redisUrl: options.redisUrl,
+        probeDatabaseUrl: databaseUrlOf(options.postgresUrl, simDb, probeRole),
+      },
       io.env,
     );
     say(
       style.dim(
         `Every host action is an http call to the simulator's control API; timings run at ${options.timeScale}× ` +
-          `(--time-scale 1 for real ones).${options.auto ? ' Answering automatically (--auto).' : ''}`,
+          `(--time-scale 1 for real ones).` +
+          (options.auto ? ` Answering automatically (--auto); ${DEMO_APPROVER} approves as the second operator.` : ''),
       ),
     );
     say('');

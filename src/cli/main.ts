@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { isDgError } from '../errors.js';
-import { parseCliArgs } from './args.js';
+import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
+import { type CommandName, parseCliArgs } from './args.js';
 import { type CliContext, type CliRuntimeOptions, openCliContext } from './cli-context.js';
 import {
   type CommandIo,
@@ -36,9 +37,16 @@ export interface CliIo {
 
 export interface CliOptions {
   readonly runtime?: CliRuntimeOptions;
-  /** Wraps the `--auto` responder (the demo performs the simulator's manual steps through it). */
+  /**
+   * Wraps the `--auto` responder. Internal to the demo, which performs the simulator's manual steps through it and
+   * approves as a second operator: on its own simulator nothing real is at stake. `--auto` itself never approves.
+   * @defaultValue none
+   */
   readonly wrapAuto?: ResponderFactory;
 }
+
+/** Commands that reach DecisionGraph (its API or its Postgres); the others read and steer the bot's own state. */
+const REACHES_DECISIONGRAPH: ReadonlySet<CommandName> = new Set(['recover', 'status', 'diagnose']);
 
 /** Runs one `dg-recovery` command and returns the exit status; never calls `process.exit`. */
 export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
@@ -61,6 +69,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   const cmdIo: CommandIo = {
     print,
     style,
+    interactive: io.stdin.isTTY === true,
     prompter: () => {
       prompter ??= createReadlinePrompter(io.stdin, io.stdout);
       return prompter;
@@ -73,6 +82,14 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   let ctx: CliContext | undefined;
   try {
     ctx = await openCliContext(io.env, io.stderr, options.runtime);
+    // Safety rule 1 (docs/operations.md): a role that can write to DecisionGraph's tables is refused before
+    // anything touches DecisionGraph. Postgres not answering is a warning: the probes check once it answers.
+    if (REACHES_DECISIONGRAPH.has(command.kind) && options.runtime?.requireReadOnlyRole !== false) {
+      const verdict = await checkDatabaseRoleAtStart(ctx.config.decisionGraph.databaseUrl, {
+        stderr: { write: (text: string) => io.stderr.write(`dg-recovery: ${text}`) },
+      });
+      if (verdict === 'refused') return EXIT_FAILED;
+    }
     switch (command.kind) {
       case 'recover':
         return await runRecover(command, ctx, cmdIo, options.wrapAuto);

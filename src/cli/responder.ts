@@ -3,7 +3,8 @@ import type { Prompter } from './prompter.js';
 import type { Style } from './style.js';
 
 // Who answers what the run asks of people. The interactive responder asks at the prompt; the automatic one takes
-// the recommended option and approves as a second operator, and stops the run where a person is needed.
+// the recommended option at decisions and stops the run where a person is needed. It never approves: an approval
+// of a destructive step is a person's (safety rule 2), so it goes to the prompt or leaves the run waiting.
 
 /** Ends the front end's part: `abort` ends the run with the reason; `leave` exits and lets the run wait. */
 export type Stop = { readonly stop: 'abort'; readonly reason: string } | { readonly stop: 'leave' };
@@ -26,7 +27,6 @@ export interface Responder {
 }
 
 export const AUTO_REASON = 'auto: recommended option';
-export const AUTO_APPROVER = 'auto-approver';
 
 export function isStop(answer: object): answer is Stop {
   return 'stop' in answer;
@@ -38,8 +38,22 @@ export function autoOption(options: readonly DecisionOption[]): DecisionOption |
   return recommended.length === 1 && recommended[0]?.needsValue === undefined ? recommended[0] : undefined;
 }
 
-/** Answers without a person: recommended options, a second operator's approvals; stops where a person is needed. */
-export function createAutoResponder(approver = AUTO_APPROVER): Responder {
+export interface AutoResponderOptions {
+  /**
+   * Who answers approvals: the interactive responder when a person is at the terminal.
+   * @defaultValue nobody: the run is left waiting at its first approval, with a line saying why
+   */
+  readonly approvals?: Pick<Responder, 'approve'>;
+  /** Writes the line that says why the run was left waiting. @defaultValue nothing is written */
+  readonly print?: (line: string) => void;
+}
+
+/**
+ * Answers decisions without a person (the recommended option) and stops the run where a person is needed.
+ * Approvals are never its own: they go to `approvals`, or, when there is nobody to ask, the run is left waiting
+ * for an approval given elsewhere (Slack), and can be stopped with `dg-recovery abort`.
+ */
+export function createAutoResponder(options: AutoResponderOptions = {}): Responder {
   return {
     async decide(pending, _state, refusal) {
       if (refusal !== undefined)
@@ -53,9 +67,13 @@ export function createAutoResponder(approver = AUTO_APPROVER): Responder {
       }
       return { optionId: option.id, reason: AUTO_REASON };
     },
-    async approve(_pending, _state, refusal) {
-      if (refusal !== undefined) return { stop: 'abort', reason: `auto: the approval was refused: ${refusal}` };
-      return { approver };
+    async approve(pending, state, refusal) {
+      if (options.approvals !== undefined) return options.approvals.approve(pending, state, refusal);
+      options.print?.(
+        `  --auto never approves: ${pending.stepId} needs the approval of a person. Give it in Slack, or stop ` +
+          `the run; with a terminal on stdin, --auto asks for approvals at the prompt.`,
+      );
+      return { stop: 'leave' };
     },
     async manual(pending) {
       return {

@@ -23,10 +23,14 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
   --tenant ID      the tenant to recover (default: DG_TENANT_ID)
   --workflow ID    a workflow known to exist (default: DG_KNOWN_WORKFLOW_ID)
   --release REL    the release or git SHA to roll back to (default: the recovery config's previous_known_good)
-  --auto           take the recommended option at each decision and approve as a second operator
+  --auto           take the recommended option at each decision; never approves: approvals of destructive
+                   steps are asked at the prompt, or, without a terminal on stdin, the run is left waiting
+                   for a person's approval (exit status 1)
   --as NAME        who starts the run (default: your operating-system user)
   --approver NAME  who approves destructive steps; must differ from the starter (asked when needed)
   --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
+
+Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables.
 
 Exit status: 0 when the run ends recovered, 1 when it ends failed or aborted, 2 for bad usage.`,
   status: `DecisionGraph's health at a glance (the checklist verdict with its failing conditions) and the active runs
@@ -54,7 +58,8 @@ export function usageText(topic?: CommandName): string {
     ...Object.values(SYNOPSIS).map((s) => `  ${s.replaceAll('\n', '\n  ')}`),
     '',
     'Configuration comes from the environment (DG_BASE_URL, DG_API_TOKEN, DG_DATABASE_URL, DG_KNOWN_TRACE_ID,',
-    'DATABASE_URL, REDIS_URL, RECOVERY_CONFIG, ...). `dg-recovery help <command>` explains one command.',
+    'DATABASE_URL, REDIS_URL, RECOVERY_CONFIG, ...). DG_DATABASE_URL must use a read-only (SELECT-only) role:',
+    'recover, status and diagnose refuse one that can write. `dg-recovery help <command>` explains one command.',
   ];
   return lines.join('\n');
 }

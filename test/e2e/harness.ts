@@ -172,6 +172,8 @@ export class E2E {
         timeScale: TIME_SCALE,
         reconcileIntervalMs: 0,
         journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+        // The simulator's database URL is its superuser's, which the role guard refuses.
+        executorDeps: { requireReadOnlyRole: false },
         ...options.bot?.runtime,
       },
       outbox: { backoffBaseMs: 50, backoffMaxMs: 400, sweepIntervalMs: 0, lockRetryMs: 20, ...options.bot?.outbox },

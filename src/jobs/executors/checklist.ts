@@ -4,6 +4,7 @@ import { isDgSqlError, sqlFailureOf } from './adapters.js';
 import type { ExecutorContext } from './context.js';
 import { dgHealthz, dgProjectionHealth, dgTraceRead, dgWorkflowRead } from './dg-executors.js';
 import { ParamReader, type StepParams } from './params.js';
+import { throwIfUnsafeRole } from './role-guard.js';
 
 /** Rows kept of either SQL check; far more than a healthy deployment ever shows. */
 const SQL_CAP = 50;
@@ -52,6 +53,7 @@ async function checklistSql(ctx: ExecutorContext): Promise<ChecklistSql> {
       return { cursorAhead, openRuns: open.rows.map(openRunBody) };
     });
   } catch (err) {
+    throwIfUnsafeRole(err);
     if (!isDgSqlError(err)) throw err;
     return { error: sqlFailureOf(err) };
   }

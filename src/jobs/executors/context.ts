@@ -5,6 +5,7 @@ import type { RecoveryConfig } from '../../config/recovery-config.js';
 import { createDgAgent, DgHttpClient, type DgHttpTimeouts, RateBudget } from '../../executors/dg-http/index.js';
 import { createProbePool, type ProbePoolOptions } from '../../executors/dg-sql/index.js';
 import type { Logger } from '../../logger.js';
+import { guardReadOnlyRole } from './role-guard.js';
 
 /** Wall clock of the executors (stuck-run thresholds, call timestamps); injected so tests can pin it. */
 export type Clock = () => Date;
@@ -50,6 +51,13 @@ export interface ExecutorDeps {
   readonly sqlPool?: pg.Pool;
   /** Options for the own probe pool. @defaultValue the probe pool's defaults */
   readonly sqlPoolOptions?: Omit<ProbePoolOptions, 'connectionString' | 'logger'>;
+  /**
+   * Checks the probe role once, at the first connection that succeeds, and makes every SQL probe refuse with
+   * `UnsafeDatabaseRoleError` if the role can write to DecisionGraph's tables (safety rule 1). Only tests that
+   * probe a database as its superuser turn it off.
+   * @defaultValue true
+   */
+  readonly requireReadOnlyRole?: boolean;
 }
 
 /** Per step attempt: which run, which tenant, and the signal that cancels it. */
@@ -73,7 +81,8 @@ export interface ExecutorContextFactory {
 
 /**
  * Builds the executors' connections once per process: one HTTP agent and rate budget shared by a DecisionGraph
- * client per tenant (created on first use), and one read-only probe pool.
+ * client per tenant (created on first use), and one read-only probe pool, guarded by the role check unless
+ * `requireReadOnlyRole` is false.
  */
 export function createExecutorContext(
   config: Config,
@@ -86,8 +95,9 @@ export function createExecutorContext(
   const dispatcher = deps.dispatcher ?? createDgAgent(deps.dgTimeouts);
   const rateBudget = deps.rateBudget === undefined ? new RateBudget() : deps.rateBudget;
   const ownsPool = deps.sqlPool === undefined;
-  const sql =
+  const pool =
     deps.sqlPool ?? createProbePool({ ...deps.sqlPoolOptions, connectionString: dg.databaseUrl, logger: deps.logger });
+  const sql = deps.requireReadOnlyRole === false ? pool : guardReadOnlyRole(pool, deps.logger);
   const clients = new Map<string, DgHttpClient>();
   let closed = false;
 
@@ -133,7 +143,7 @@ export function createExecutorContext(
       await Promise.all([...clients.values()].map((c) => c.close()));
       clients.clear();
       if (ownsDispatcher) await dispatcher.close();
-      if (ownsPool) await sql.end();
+      if (ownsPool) await pool.end();
     },
   };
 }

@@ -19,3 +19,11 @@ export {
   isJobExecutorName,
   measureStep,
 } from './registry.js';
+export {
+  checkDatabaseRoleAtStart,
+  guardReadOnlyRole,
+  readOnlyRoleHowTo,
+  type StartupRoleCheckOptions,
+  type StartupRoleVerdict,
+  unsafeRoleRefusal,
+} from './role-guard.js';

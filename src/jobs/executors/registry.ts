@@ -72,7 +72,8 @@ export function isJobExecutorName(name: string): name is JobExecutorName {
  * step cannot run or its outcome cannot be known:
  * - `ExecutorUnknownError` (unknown name, or `manual`), `ExecutorParamsInvalidError`, and the host-action
  *   parameter errors: nothing ran;
- * - `HostActionAbortedError`: `ctx.signal` cancelled a host action midway.
+ * - `HostActionAbortedError`: `ctx.signal` cancelled a host action midway;
+ * - `UnsafeDatabaseRoleError`: a SQL probe found that the role in `DG_DATABASE_URL` can write (safety rule 1).
  * A SQL probe that cannot reach or query Postgres returns its failure as the measurement's `error`.
  */
 export function executeStep<K extends JobExecutorName>(

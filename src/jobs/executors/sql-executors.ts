@@ -19,6 +19,7 @@ import type {
 import { isDgSqlError, sampleOf, sqlFailureOf } from './adapters.js';
 import type { ExecutorContext } from './context.js';
 import { ParamReader, type StepParams } from './params.js';
+import { throwIfUnsafeRole } from './role-guard.js';
 
 /** Offending rows kept per integrity check. */
 const INTEGRITY_SAMPLE = 10;
@@ -42,25 +43,30 @@ function elapsedSince(started: number): number {
 /**
  * Runs a probe; when Postgres cannot be queried (unreachable, timed out, query refused) the failure becomes the
  * measurement's `error`, so the judge fails the step instead of reading an empty result as a clean one. Anything
- * else (a cancelled job, a bug) is thrown.
+ * else (a refused role, a cancelled job, a bug) is thrown.
  */
 async function measured<T>(probe: () => Promise<T>, failed: (error: SqlFailure, latencyMs: number) => T): Promise<T> {
   const started = performance.now();
   try {
     return await probe();
   } catch (err) {
+    throwIfUnsafeRole(err);
     if (!isDgSqlError(err)) throw err;
     return failed(sqlFailureOf(err), elapsedSince(started));
   }
 }
 
-/** `SELECT 1` with the read-only role. A refused or timed-out connection is a measurement, not an error. */
+/**
+ * `SELECT 1` with the read-only role. A refused or timed-out connection is a measurement, not an error; a role
+ * that can write is refused (thrown).
+ */
 export async function sqlReach(_params: StepParams, ctx: ExecutorContext): Promise<SqlReachMeasurement> {
   const started = performance.now();
   try {
     const c = await probeConnectivity(ctx.sql);
     return { reachable: true, latencyMs: c.durationMs, serverVersion: c.serverVersion };
   } catch (err) {
+    throwIfUnsafeRole(err);
     if (!isDgSqlError(err)) throw err;
     return { reachable: false, latencyMs: elapsedSince(started), error: sqlFailureOf(err) };
   }

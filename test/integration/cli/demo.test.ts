@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL } from '../../helpers/pg.js';
 
 // The demo as a person runs it: a child process against the machine's Redis and Postgres, the simulator started
 // inside it with the scenario's fault, answers given automatically because stdin is not a terminal.
@@ -38,6 +40,17 @@ function run(command: string, args: readonly string[]): Promise<Finished> {
 
 const demo = (...args: string[]) => run('npx', ['tsx', 'src/cli/demo.ts', ...args, '--summary-dir', outDir]);
 
+/** Whether a role of that name still exists on the server. */
+async function roleExists(name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
 async function summaryFileOf(output: string): Promise<{ runId: string; text: string }> {
   const runId = /^Run (run-[a-z0-9]+):/m.exec(output)?.[1];
   expect(runId, output).toBeDefined();
@@ -66,6 +79,11 @@ describe('npm run demo', () => {
     expect(out).toContain('host action restart_runtime → 200');
     expect(out).toContain('■ Run finished: RECOVERED');
     expect(out).toContain('Host actions the simulator performed: restart ×1');
+    // The probes read with a SELECT-only role of the demo's own (the bot refuses any other), dropped at the end.
+    const role = /as (dgrdemo_ro_[0-9a-f]+), a SELECT-only role/.exec(out)?.[1];
+    expect(role, out).toBeDefined();
+    expect(r.stderr).not.toContain('refusing to run');
+    expect(await roleExists(role as string)).toBe(false);
 
     const { runId, text } = await summaryFileOf(out);
     expect(text).toMatch(/^# Incident summary: App node restart or host reboot — recovered\n/);

@@ -100,6 +100,8 @@ describe('worker processes killed with SIGKILL', () => {
         reconcileIntervalMs: 0,
         worker: { closeTimeoutMs: 200, lockDurationMs: 1000, stalledIntervalMs: 500 },
         journalWriter: { sweepIntervalMs: 0, lockDurationMs: 1000, stalledIntervalMs: 500 },
+        // The simulator's database URL is its superuser's, which the role guard refuses.
+        executorDeps: { requireReadOnlyRole: false },
       });
     const first = await workers();
     await first.startWorkers();

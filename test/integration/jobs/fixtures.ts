@@ -146,6 +146,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       lockDurationMs: 1000,
       stalledIntervalMs: 500,
     },
+    // The simulator's database URL is its superuser's, which the role guard refuses (it has tests of its own).
+    executorDeps: { requireReadOnlyRole: false },
     ...options.runtime,
   });
   if (options.workers !== false) await runtime.startWorkers();

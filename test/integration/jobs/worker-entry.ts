@@ -42,6 +42,8 @@ const runtime = await createRecoveryRuntime(config, recovery, {
     stalledIntervalMs: 500,
   },
   reconcileIntervalMs: 0,
+  // The simulator's database URL is its superuser's, which the role guard refuses.
+  executorDeps: { requireReadOnlyRole: false },
   onAppended: (_runId, events) => {
     const killAt = settings.killAt;
     if (killAt !== undefined && events.some((e) => matches(e, killAt))) process.kill(process.pid, 'SIGKILL');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../../src/cli/args.js';
 import { parseDemoArgs } from '../../../src/cli/demo-args.js';
+import { usageText } from '../../../src/cli/usage.js';
 
 const ok = (argv: string[]) => {
   const r = parseCliArgs(argv);
@@ -140,5 +141,18 @@ describe('npm run demo arguments', () => {
   it('refuses an unknown scenario or a bad time scale', () => {
     expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
     expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
+  });
+});
+
+describe('dg-recovery help', () => {
+  it('says that --auto decides but never approves, and that a role that can write is refused', () => {
+    const recover = usageText('recover');
+    expect(recover).toMatch(/--auto\s+take the recommended option at each decision; never approves/);
+    expect(recover).toContain('without a terminal on stdin, the run is left waiting');
+    expect(recover).toContain(
+      "Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's",
+    );
+    expect(recover).not.toContain('approve as a second operator');
+    expect(usageText()).toContain('DG_DATABASE_URL must use a read-only (SELECT-only) role');
   });
 });

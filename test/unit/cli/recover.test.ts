@@ -138,8 +138,9 @@ afterEach(async () => {
 const base = { request: { scenario: 'restart', params: {} }, starter: alice, style, print, resyncMs: 50 };
 
 describe('following a run at the terminal', () => {
-  it('--auto takes the recommended option with a reason, approves as a second operator, and exits 0', async () => {
-    const service = new ScriptedService({
+  /** A run that asks one decision, then one approval of a destructive step, and recovers once approved. */
+  const decisionThenApproval = () =>
+    new ScriptedService({
       start: (s) => {
         s.append('run-a1', [started(), decisionAsked([WAIT, CATCH_UP])]);
         return { ok: true, runId: 'run-a1' };
@@ -177,7 +178,12 @@ describe('following a run at the terminal', () => {
         return { ok: false, code: 'unexpected', message: call.method };
       },
     });
-    const result = await recover({ ...base, service, responder: createAutoResponder(), summaryDir: dir });
+
+  it('--auto takes the recommended option with a reason, asks the person at the prompt to approve, and exits 0', async () => {
+    const service = decisionThenApproval();
+    const prompter = scriptedPrompter(['bob']);
+    const responder = createAutoResponder({ approvals: createInteractiveResponder({ prompter, style, print }), print });
+    const result = await recover({ ...base, service, responder, summaryDir: dir });
     expect(result).toMatchObject({ exitCode: 0, end: 'recovered', runIds: ['run-a1'] });
     expect(service.calls.map((c) => c.method)).toEqual(['decide', 'approve']);
     expect(service.calls[0]?.input).toMatchObject({
@@ -186,14 +192,28 @@ describe('following a run at the terminal', () => {
       reason: 'auto: recommended option',
       actor: alice,
     });
+    // The decision was not asked; the approval was, and the approver is the person who typed their name.
+    expect(prompter.asked).toEqual(["  Approver's name (a different person from alice; Enter to decline): "]);
     expect(service.calls[1]?.input).toMatchObject({
       stepId: 'approve_x',
       fingerprint: 'fp-9',
-      actor: { id: 'auto-approver', via: 'cli' },
+      actor: { id: 'bob', via: 'cli' },
     });
     expect(await readdir(dir)).toEqual(['dg-recovery-run-a1.md']);
     expect(lines.join('\n')).toContain('■ Run finished: RECOVERED');
     expect(lines.join('\n')).toContain('# Incident summary');
+  });
+
+  it('--auto with nobody at the terminal never approves: the run is left waiting, with why, and exits 1', async () => {
+    const service = decisionThenApproval();
+    const result = await recover({ ...base, service, responder: createAutoResponder({ print }), summaryDir: dir });
+    expect(result).toMatchObject({ exitCode: 1, end: 'left', runIds: ['run-a1'] });
+    expect(service.calls.map((c) => c.method)).toEqual(['decide']);
+    const out = lines.join('\n');
+    expect(out).toContain('--auto never approves: approve_x needs the approval of a person');
+    expect(out).toContain('Left run run-a1 (waiting_approval at approve_x); it stays recorded and active.');
+    expect(out).toContain('dg-recovery abort run-a1 <reason>');
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('asks again at the prompt when the service refuses an answer, showing why', async () => {
