@@ -8,7 +8,7 @@ import type { FromWorker, ToWorker } from './concurrent-worker.js';
 import { checkExecutions, driveToEnd, imposedWaitMs, startFollowed } from './support/actors.js';
 import { type BenchReport, formatTable, mb, ms, round, type SummaryRow, times, verdict } from './support/report.js';
 import { type Distribution, distribution } from './support/stats.js';
-import { finishedTraceOf, putTenantsBehind, seedTenantDatabase } from './support/tenants.js';
+import { finishedTraceOf, putTenantsBehind } from './support/tenants.js';
 import { type BenchWorld, runtimeFor, startBenchWorld } from './support/world.js';
 
 /*
@@ -194,9 +194,9 @@ export async function benchConcurrent(opts: BenchConcurrentOptions = {}): Promis
   let service: RecoveryRuntime | undefined;
   const workers: WorkerProcess[] = [];
   try {
-    const dg = await seedTenantDatabase(tenants, opts.tracesPerTenant ?? 6);
-    world = await startBenchWorld('concurrent', {}, timeScale, { dgDatabase: dg, knownWorkflow: false });
-    await putTenantsBehind(world.sim.databaseUrl, tenants);
+    const seed = { tenants, tracesPerTenant: opts.tracesPerTenant ?? 6 };
+    world = await startBenchWorld('concurrent', { seed }, timeScale, { knownWorkflow: false });
+    await putTenantsBehind(world.sim, tenants);
     const traces = await finishedTraceOf(world.sim.databaseUrl, tenants);
     service = await runtimeFor(world.recipe, { role: 'service' });
     for (const name of ['worker-1', 'worker-2']) {

@@ -14,12 +14,17 @@ export {
   type ServiceAccountsFile,
 } from './http/service-accounts.js';
 export {
+  DEFAULT_FAULT_TENANT,
   FAULT_NAMES,
   type FaultName,
+  type FaultOptions,
   isFaultName,
+  isTenantFault,
   type RateLimits,
   type SimulatorHandle,
   type SimulatorOptions,
+  TENANT_FAULTS,
+  type TenantFaultName,
 } from './types.js';
 
 /**
@@ -50,8 +55,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     controlToken,
     databaseUrl: sim.databaseUrl,
     known: sim.known,
-    inject: (fault) => sim.inject(fault),
-    clear: (fault) => sim.clear(fault),
+    inject: (fault, faultOpts) => sim.inject(fault, faultOpts),
+    clear: (fault, faultOpts) => sim.clear(fault, faultOpts),
     hostActionCounts: () => sim.hostActionCounts(),
     close() {
       closed ??= (async () => {

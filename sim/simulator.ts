@@ -21,21 +21,34 @@ import { catchUp } from './projector/catch-up.js';
 import { PROJECTIONS } from './projector/names.js';
 import { BROKEN_RELEASE, GOOD_RELEASE, type HostState, type SimContext } from './runtime/context.js';
 import { NodeProcess } from './runtime/node-process.js';
-import type { FaultName, RateLimits, SimulatorOptions } from './types.js';
+import {
+  DEFAULT_FAULT_TENANT,
+  type FaultName,
+  type FaultOptions,
+  isTenantFault,
+  type RateLimits,
+  type SimulatorOptions,
+  TENANT_FAULTS,
+} from './types.js';
 import { sleep } from './util/time.js';
 import { refreshWorkflows } from './workflows/refresh.js';
 
 export type NodeState = 'up' | 'down' | 'booting';
 
-/** Faults whose whole effect is rows in DecisionGraph's database (a restore replaces them). */
-const DATABASE_FAULTS: readonly FaultName[] = [
-  'projections-behind',
-  'open-failures',
-  'orphaned-run',
-  'hash-drift',
-  'broken-ordering',
-  'cursor-ahead',
-];
+/** A switched-on fault: where (null for a node-wide fault) and what its switch needs to undo it. */
+interface ActiveFault {
+  fault: FaultName;
+  tenantId: string | null;
+  injected: unknown;
+}
+
+function checkTenant(opts: FaultOptions): void {
+  if (opts.tenantId !== undefined && opts.tenantId.trim() === '') throw new RangeError('tenant must not be blank');
+}
+
+function faultKey(fault: FaultName, tenantId: string | null): string {
+  return tenantId === null ? fault : `${fault}\u0000${tenantId}`;
+}
 
 const DEFAULT_RATE_LIMITS: RateLimits = { read: 600, write: 300, admin: 60 };
 /** Batch size of the one-off projection at start-up (history, not observable through the API). */
@@ -79,7 +92,7 @@ export class Simulator implements FaultHost {
   private readonly ctx: SimContext;
   private readonly api: http.Server;
   private apiPort: number;
-  private readonly injected = new Map<FaultName, unknown>();
+  private readonly active = new Map<string, ActiveFault>();
   private readonly counts = new Map<string, number>();
   private jobSeq = randomInt(1000, 5000);
   private transitions: Promise<unknown> = Promise.resolve();
@@ -223,7 +236,7 @@ export class Simulator implements FaultHost {
     this.apiPort = await listen(this.api, this.apiPort, this.opts.host ?? '127.0.0.1');
     this.nodeState = 'up';
     this.host.faults.delete('node-down');
-    this.injected.delete('node-down');
+    this.active.delete(faultKey('node-down', null));
   }
 
   stopNode(): Promise<void> {
@@ -241,38 +254,82 @@ export class Simulator implements FaultHost {
     return { down, up };
   }
 
-  async inject(fault: FaultName): Promise<void> {
-    if (this.host.faults.has(fault)) return;
-    const injected = await FAULTS[fault].inject(this);
-    this.injected.set(fault, injected);
+  /**
+   * Switches `fault` on; a tenant fault in `opts.tenantId` (default `default`). Node-wide faults refuse a tenant.
+   * A fault already on (in that tenant) stays as it is.
+   */
+  async inject(fault: FaultName, opts: FaultOptions = {}): Promise<void> {
+    const tenantId = this.faultTenant(fault, opts);
+    const key = faultKey(fault, tenantId);
+    if (this.active.has(key)) return;
+    const injected = await FAULTS[fault].inject(this, tenantId ?? DEFAULT_FAULT_TENANT);
+    this.active.set(key, { fault, tenantId, injected });
     this.host.faults.add(fault);
   }
 
-  async clear(fault?: FaultName): Promise<void> {
-    const targets = fault ? [fault] : [...this.host.faults].reverse();
-    for (const f of targets) {
-      if (!this.host.faults.has(f)) continue;
-      await FAULTS[f].clear(this, this.injected.get(f));
-      this.host.faults.delete(f);
-      this.injected.delete(f);
+  /**
+   * Switches faults off, newest first: `fault` (or every fault) in `opts.tenantId`, or wherever it is on when no
+   * tenant is named.
+   */
+  async clear(fault?: FaultName, opts: FaultOptions = {}): Promise<void> {
+    if (fault !== undefined) this.faultTenant(fault, opts);
+    else checkTenant(opts);
+    const targets = [...this.active.entries()]
+      .filter(([, a]) => fault === undefined || a.fault === fault)
+      .filter(([, a]) => opts.tenantId === undefined || a.tenantId === opts.tenantId)
+      .reverse();
+    for (const [key, a] of targets) {
+      await FAULTS[a.fault].clear(this, a.injected, a.tenantId ?? DEFAULT_FAULT_TENANT);
+      this.active.delete(key);
+      this.syncFaultFlag(a.fault);
     }
+  }
+
+  /** Where each active fault is on: tenant faults list their tenants, node-wide faults an empty list. */
+  activeFaults(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const a of this.active.values()) {
+      const tenants = out[a.fault] ?? [];
+      if (a.tenantId !== null) tenants.push(a.tenantId);
+      out[a.fault] = tenants;
+    }
+    return out;
+  }
+
+  private faultTenant(fault: FaultName, opts: FaultOptions): string | null {
+    checkTenant(opts);
+    if (isTenantFault(fault)) return opts.tenantId ?? DEFAULT_FAULT_TENANT;
+    if (opts.tenantId !== undefined) {
+      throw new RangeError(`fault ${fault} acts on the whole node and takes no tenant`);
+    }
+    return null;
+  }
+
+  /** `host.faults` holds a fault while it is on in at least one place. */
+  private syncFaultFlag(fault: FaultName): void {
+    for (const a of this.active.values()) if (a.fault === fault) return;
+    this.host.faults.delete(fault);
   }
 
   /** After a full restore the database holds the backup's state: faults that lived in the database are gone. */
   forgetRestoredFaults(): void {
-    for (const fault of DATABASE_FAULTS) {
-      this.host.faults.delete(fault);
-      this.injected.delete(fault);
+    for (const [key, a] of this.active) {
+      if (isTenantFault(a.fault)) this.active.delete(key);
     }
+    for (const fault of TENANT_FAULTS) this.host.faults.delete(fault);
   }
 
   /** Installs a release; the broken one is the failed-upgrade fault, the good one ends it. */
   switchRelease(release: string): void {
     this.host.release = release;
-    if (release === BROKEN_RELEASE) this.host.faults.add('failed-upgrade');
-    else {
+    if (release === BROKEN_RELEASE) {
+      this.host.faults.add('failed-upgrade');
+      const key = faultKey('failed-upgrade', null);
+      // Switched on by hand: clearing it just installs the good release again (no backup to remember).
+      if (!this.active.has(key)) this.active.set(key, { fault: 'failed-upgrade', tenantId: null, injected: null });
+    } else {
       this.host.faults.delete('failed-upgrade');
-      this.injected.delete('failed-upgrade');
+      this.active.delete(faultKey('failed-upgrade', null));
     }
   }
 

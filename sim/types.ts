@@ -23,6 +23,36 @@ export function isFaultName(value: string): value is FaultName {
   return (FAULT_NAMES as readonly string[]).includes(value);
 }
 
+/**
+ * Faults that live in one tenant's rows of DecisionGraph's database, and so are switched per tenant. The others
+ * act on the whole node (its process, its Postgres, its release, its answers) and take no tenant.
+ */
+export const TENANT_FAULTS = [
+  'projections-behind',
+  'open-failures',
+  'orphaned-run',
+  'hash-drift',
+  'broken-ordering',
+  'cursor-ahead',
+] as const satisfies readonly FaultName[];
+export type TenantFaultName = (typeof TENANT_FAULTS)[number];
+
+export function isTenantFault(fault: FaultName): fault is TenantFaultName {
+  return (TENANT_FAULTS as readonly string[]).includes(fault);
+}
+
+/** The tenant a fault switch acts on when none is named. */
+export const DEFAULT_FAULT_TENANT = 'default';
+
+export interface FaultOptions {
+  /**
+   * Tenant whose rows a tenant fault ({@link TENANT_FAULTS}) changes; naming one for a node-wide fault is an
+   * error. On `clear`, leaving it out clears the fault in every tenant it is on.
+   * @defaultValue `default` (inject)
+   */
+  tenantId?: string;
+}
+
 /** Per-minute request budgets per API scope, as DecisionGraph's `:dg_api, :rate_limits`. */
 export interface RateLimits {
   read: number;
@@ -87,8 +117,13 @@ export interface SimulatorHandle {
   /** DecisionGraph's database, for SQL probes. */
   databaseUrl: string;
   known: { traceId: string; workflowId: string | null; tenantId: string };
-  inject(fault: FaultName): Promise<void>;
-  clear(fault?: FaultName): Promise<void>;
+  /** Switches a fault on (for `opts.tenantId`, tenant faults only); a fault already on there stays as it is. */
+  inject(fault: FaultName, opts?: FaultOptions): Promise<void>;
+  /**
+   * Switches a fault off: in `opts.tenantId` when given, else wherever it is on. Without `fault`, every fault
+   * (of that tenant, when given).
+   */
+  clear(fault?: FaultName, opts?: FaultOptions): Promise<void>;
   /** How often each host action ran: restart, stop, start, switch_release, restore_postgres, ... */
   hostActionCounts(): Record<string, number>;
   /** Stops both servers and drops the database if the simulator created it. */

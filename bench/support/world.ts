@@ -175,8 +175,6 @@ export interface BenchWorld {
 }
 
 export interface BenchWorldOptions {
-  /** DecisionGraph's database, already holding a history; dropped on close. @defaultValue the simulator's own */
-  readonly dgDatabase?: TempDatabase;
   /**
    * Configure the first tenant's workflow as the deployment's known workflow (runs then read it). Off when runs
    * recover other tenants, which do not have it. @defaultValue true
@@ -191,14 +189,7 @@ export async function startBenchWorld(
   timeScale: number,
   options: BenchWorldOptions = {},
 ): Promise<BenchWorld> {
-  const { dgDatabase } = options;
-  let handle: SimulatorHandle;
-  try {
-    handle = await startSimulator(dgDatabase ? { ...sim, databaseUrl: dgDatabase.url } : sim);
-  } catch (err) {
-    await dgDatabase?.drop();
-    throw err;
-  }
+  const handle = await startSimulator(sim);
   let journal: TempDatabase | undefined;
   let reader: { url: string; drop: () => Promise<void> } | undefined;
   try {
@@ -207,7 +198,6 @@ export async function startBenchWorld(
   } catch (err) {
     await handle.close();
     await journal?.drop();
-    await dgDatabase?.drop();
     throw err;
   }
   const recipe = recipeFor(handle, {
@@ -228,7 +218,6 @@ export async function startBenchWorld(
       await deletePrefix(recipe.prefix).catch(() => undefined);
       await handle.close();
       await ownJournal.drop();
-      await dgDatabase?.drop();
       await ownReader.drop();
     },
   };

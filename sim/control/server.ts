@@ -41,6 +41,7 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
     database: sim.databaseName,
     release: sim.host.release,
     faults: [...sim.host.faults],
+    fault_tenants: sim.activeFaults(),
     writes_stopped: sim.host.writesStopped,
     allow_rebuild: sim.host.allowRebuild,
     latency_ms: sim.host.latencyMs + (sim.host.faults.has('slow') ? sim.host.slowLatencyMs : 0),
@@ -53,7 +54,7 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
 }
 
 /**
- * The control API on its own port: fault switches (`POST|DELETE /faults/:name`), `GET /state`, and the host
+ * The control API on its own port: fault switches (`POST|DELETE /faults/:name[?tenant=t]`), `GET /state`, and the host
  * actions (`POST /host/<action>`, `GET /host/backups` as JSON lines), all behind the control bearer token. A host
  * action with an `Idempotency-Key` runs once per key (see {@link IdempotencyStore}).
  */
@@ -68,14 +69,20 @@ export function createControlServer(sim: Simulator, token: string): http.Server 
       if (method === 'GET' && url.pathname === '/state') return send(res, 200, simulatorState(sim));
       if (parts[0] === 'faults') {
         const name = parts[1];
-        if (name === undefined && method === 'DELETE') {
-          await sim.clear();
-          return send(res, 200, simulatorState(sim));
+        const tenant = url.searchParams.get('tenant');
+        const opts = tenant === null ? {} : { tenantId: tenant };
+        const fault = name === undefined ? undefined : isFaultName(name) ? name : null;
+        if (fault === null || (fault === undefined && method !== 'DELETE')) {
+          return send(res, 404, { error: `unknown fault ${name ?? ''}` });
         }
-        if (name === undefined || !isFaultName(name)) return send(res, 404, { error: `unknown fault ${name ?? ''}` });
-        if (method === 'POST') await sim.inject(name);
-        else if (method === 'DELETE') await sim.clear(name);
-        else return send(res, 405, { error: 'use POST or DELETE' });
+        if (method !== 'POST' && method !== 'DELETE') return send(res, 405, { error: 'use POST or DELETE' });
+        try {
+          if (method === 'DELETE') await sim.clear(fault, opts);
+          else if (fault !== undefined) await sim.inject(fault, opts);
+        } catch (err) {
+          if (err instanceof RangeError) return send(res, 400, { error: err.message });
+          throw err;
+        }
         return send(res, 200, simulatorState(sim));
       }
       if (parts[0] === 'host' && parts.length === 2) {

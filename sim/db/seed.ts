@@ -9,7 +9,10 @@ export async function applySchema(pool: pg.Pool): Promise<void> {
 }
 
 export interface SeedOptions {
-  /** Tenants whose traces are interleaved in one `log_seq` order. @defaultValue `['default']` */
+  /**
+   * Tenants whose traces are interleaved in one `log_seq` order. Trace ids are unique across tenants: see
+   * {@link seedTraceId}. @defaultValue `['default']`
+   */
   tenants?: string[];
   /** Traces generated per tenant (ignored when `totalEvents` is set). @defaultValue 300 */
   tracesPerTenant?: number;
@@ -409,8 +412,17 @@ function emptyBatch(): Batch {
   return COLUMNS.map(() => []);
 }
 
-function traceName(n: number): string {
-  return `trace-${String(n).padStart(4, '0')}`;
+/** The tenant whose trace names carry no prefix: the known trace ids (`trace-0001`, ...) are its. */
+export const UNPREFIXED_TENANT = 'default';
+
+/**
+ * `trace-0001`, `trace-0002`, ... in tenant `default`; `<tenant>-trace-0001`, ... in every other tenant.
+ * DecisionGraph derives workflow ids from trace ids (`<trace_id>:<subject_type>:<subject_id>`) and keys
+ * `dg_workflow_items` on the workflow id alone, so the same trace id in two tenants cannot both get a workflow.
+ */
+export function seedTraceId(tenant: string, n: number): string {
+  const name = `trace-${String(n).padStart(4, '0')}`;
+  return tenant === UNPREFIXED_TENANT ? name : `${tenant}-${name}`;
 }
 
 /**
@@ -449,7 +461,7 @@ export async function seedHistory(pool: pg.Pool, opts: SeedOptions = {}): Promis
 
   const startTrace = (tenant: TenantState): void => {
     tenant.started += 1;
-    const traceId = traceName(tenant.started);
+    const traceId = seedTraceId(tenant.name, tenant.started);
     const kind = rng.pick(WORKFLOWS);
     const force =
       tenant === first ? (tenant.started === 1 ? 'finished' : tenant.started === 2 ? 'workflow' : null) : null;
@@ -559,7 +571,7 @@ export async function seedHistory(pool: pg.Pool, opts: SeedOptions = {}): Promis
     tenants: tenantNames,
     eventCount: written,
     tailLogSeq: Number(tail.rows[0]?.tail ?? 0),
-    knownTraceId: traceName(1),
-    knownWorkflowTraceId: knownWorkflow ? traceName(2) : null,
+    knownTraceId: seedTraceId(first.name, 1),
+    knownWorkflowTraceId: knownWorkflow ? seedTraceId(first.name, 2) : null,
   };
 }

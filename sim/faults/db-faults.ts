@@ -11,7 +11,7 @@ import type { FaultHost, FaultSwitch } from './fault-host.js';
 
 /** Payload of one event rewritten under an unchanged hash; clearing copies the row back from the start backup. */
 export const hashDrift: FaultSwitch = {
-  inject: (h: FaultHost) => injectHashDrift(h.pool, { tenantId: h.tenantId, count: 1 }),
+  inject: (h: FaultHost, tenantId: string) => injectHashDrift(h.pool, { tenantId, count: 1 }),
   async clear(h: FaultHost, injected: unknown) {
     await h.backups.restoreEvents(h.initialBackupId, (injected as InjectedFault).logSeqs);
   },
@@ -19,7 +19,7 @@ export const hashDrift: FaultSwitch = {
 
 /** A middle event of one trace deleted (a trace_seq gap); clearing puts it back from the start backup. */
 export const brokenOrdering: FaultSwitch = {
-  inject: (h: FaultHost) => injectBrokenOrdering(h.pool, { tenantId: h.tenantId }),
+  inject: (h: FaultHost, tenantId: string) => injectBrokenOrdering(h.pool, { tenantId }),
   async clear(h: FaultHost, injected: unknown) {
     const deleted = (injected as InjectedFault).detail?.deleted as { logSeq: number } | undefined;
     if (deleted) await h.backups.restoreEvents(h.initialBackupId, [deleted.logSeq]);
@@ -28,19 +28,19 @@ export const brokenOrdering: FaultSwitch = {
 
 /** Cursors moved past the tail (health looks clean); clearing puts the previous cursor values back. */
 export const cursorAhead: FaultSwitch = {
-  async inject(h: FaultHost) {
+  async inject(h: FaultHost, tenantId: string) {
     const before = await h.pool.query<{ projection_name: string; last_log_seq: number }>(
       'SELECT projection_name, last_log_seq FROM dg_projection_cursors WHERE tenant_id = $1',
-      [h.tenantId],
+      [tenantId],
     );
-    await injectCursorAhead(h.pool, { tenantId: h.tenantId });
+    await injectCursorAhead(h.pool, { tenantId });
     return before.rows;
   },
-  async clear(h: FaultHost, injected: unknown) {
+  async clear(h: FaultHost, injected: unknown, tenantId: string) {
     for (const row of injected as { projection_name: string; last_log_seq: number }[]) {
       await h.pool.query(
         'UPDATE dg_projection_cursors SET last_log_seq = $3, updated_at = $4 WHERE tenant_id = $1 AND projection_name = $2',
-        [h.tenantId, row.projection_name, row.last_log_seq, rfc3339()],
+        [tenantId, row.projection_name, row.last_log_seq, rfc3339()],
       );
     }
   },
@@ -48,7 +48,7 @@ export const cursorAhead: FaultSwitch = {
 
 /** Open failure rows as a live worker writes them; clearing resolves exactly those rows. */
 export const openFailures: FaultSwitch = {
-  inject: (h: FaultHost) => injectOpenFailures(h.pool, { tenantId: h.tenantId, count: 2 }),
+  inject: (h: FaultHost, tenantId: string) => injectOpenFailures(h.pool, { tenantId, count: 2 }),
   async clear(h: FaultHost, injected: unknown) {
     const ids = ((injected as InjectedFault).detail?.failureIds as string[] | undefined) ?? [];
     await h.pool.query(
@@ -60,7 +60,7 @@ export const openFailures: FaultSwitch = {
 
 /** A run row left `running` that no coordinator owns; clearing marks it cancelled, as an operator would by SQL. */
 export const orphanedRun: FaultSwitch = {
-  inject: (h: FaultHost) => injectOrphanRun(h.pool, { tenantId: h.tenantId }),
+  inject: (h: FaultHost, tenantId: string) => injectOrphanRun(h.pool, { tenantId }),
   async clear(h: FaultHost, injected: unknown) {
     const jobId = (injected as InjectedFault).detail?.jobId;
     await h.pool.query(

@@ -8,7 +8,6 @@ export interface FaultHost {
   pool: pg.Pool;
   adminUrl: string;
   databaseName: string;
-  tenantId: string;
   host: HostState;
   backups: BackupStore;
   /** The backup taken right after start (the last known-good state). */
@@ -18,8 +17,11 @@ export interface FaultHost {
   startNode(): Promise<void>;
 }
 
-/** A fault's on/off switch; `inject` returns what `clear` needs to undo it. */
+/**
+ * A fault's on/off switch; `inject` returns what `clear` needs to undo it. `tenantId` is the tenant whose rows a
+ * tenant fault changes (node-wide faults ignore it).
+ */
 export interface FaultSwitch {
-  inject(host: FaultHost): Promise<unknown>;
-  clear(host: FaultHost, injected: unknown): Promise<void>;
+  inject(host: FaultHost, tenantId: string): Promise<unknown>;
+  clear(host: FaultHost, injected: unknown, tenantId: string): Promise<void>;
 }

@@ -46,18 +46,19 @@ function behindEvents(tenantId: string, traceId: string): NewEvent[] {
 }
 
 /**
- * Appends a few events without waking the projector: live workers are stopped first (as after a restart), so
+ * Appends a few events to one tenant without waking the projector: that tenant's live workers are stopped first
+ * (as after a restart; other tenants' keep running), so
  * pending_events > 0 and every trace read answers 409 until an append or a catch_up replay. Clearing catches
  * the projections up directly (no run row).
  */
 export const projectionsBehind: FaultSwitch = {
-  async inject(h: FaultHost) {
-    h.node().workers.stopAll();
+  async inject(h: FaultHost, tenantId: string) {
+    h.node().workers.stopTenant(tenantId);
     const traceId = `trace-behind-${randomBytes(3).toString('hex')}`;
-    for (const event of behindEvents(h.tenantId, traceId)) await appendEvent(h.pool, event, false);
+    for (const event of behindEvents(tenantId, traceId)) await appendEvent(h.pool, event, false);
     return traceId;
   },
-  async clear(h: FaultHost) {
-    for (const projection of PROJECTIONS) await catchUp(h.pool, { tenantId: h.tenantId, projection });
+  async clear(h: FaultHost, _injected: unknown, tenantId: string) {
+    for (const projection of PROJECTIONS) await catchUp(h.pool, { tenantId, projection });
   },
 };

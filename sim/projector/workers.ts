@@ -128,6 +128,15 @@ export class LiveWorkers {
     return this.workers.size;
   }
 
+  /** Stops the tenant's workers; its next append starts them again. */
+  stopTenant(tenantId: string): void {
+    for (const projection of PROJECTIONS) {
+      const key = `${tenantId}\u0000${projection}`;
+      this.workers.get(key)?.stop();
+      this.workers.delete(key);
+    }
+  }
+
   /** Stops every worker; the next append starts them again. */
   stopAll(): void {
     for (const w of this.workers.values()) w.stop();
