@@ -232,6 +232,8 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
         `${at}${style.cyan('→')} ${position(options, event.stepId)}${stepTitle(options, event.stepId)}${attempt}${deadline}`,
       ];
     }
+    case 'step_interrupted':
+      return [`${at}${style.yellow('⚠')} ${stepTitle(options, event.stepId)}: ${oneLine(event.detail, 500)}`];
     case 'step_rechecked':
       return [
         `${at}${style.cyan('↻')} ${stepTitle(options, event.stepId)}: re-checked before repeating it: ${
@@ -318,6 +320,10 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       return [
         `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} voided: ${oneLine(event.reason, 300)}`,
         ...evidence(event.evidence),
+      ];
+    case 'approval_expired':
+      return [
+        `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} expired: nobody approved within ${formatDuration(event.timeoutMs)}`,
       ];
     case 'manual_action_requested':
       return [

@@ -46,6 +46,12 @@ const EnvSchema = z.object({
     .default('10')
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be at least 1 minute')),
+  APPROVAL_TIMEOUT_MINUTES: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a whole number of minutes')
+    .default('60')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1 minute')),
   PORT: z
     .string()
     .regex(/^\d{1,5}$/, 'must be a port number')
@@ -88,6 +94,11 @@ export interface Config {
     /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 10 */
     readonly approvalReminderMinutes: number;
   };
+  /**
+   * An approval nobody gave for this long expires: the run pauses, recorded, and Retry asks again. Must be longer
+   * than the reminder. @defaultValue 60
+   */
+  readonly approvalTimeoutMinutes: number;
   /** HTTP port of the Slack receiver. @defaultValue 3000 */
   readonly port: number;
   /** Path of the YAML file with host actions and access rules. @defaultValue undefined (all actions manual) */
@@ -111,6 +122,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigInvalidError(problems);
   }
   const e = parsed.data;
+  if (e.APPROVAL_TIMEOUT_MINUTES <= e.APPROVAL_REMINDER_MINUTES) {
+    // The reminder would never be seen before the approval expires.
+    throw new ConfigInvalidError(['APPROVAL_TIMEOUT_MINUTES: must be longer than APPROVAL_REMINDER_MINUTES']);
+  }
   return deepFreeze({
     decisionGraph: {
       baseUrl: e.DG_BASE_URL.replace(/\/+$/, ''),
@@ -130,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiUrl: e.SLACK_API_URL,
       approvalReminderMinutes: e.APPROVAL_REMINDER_MINUTES,
     },
+    approvalTimeoutMinutes: e.APPROVAL_TIMEOUT_MINUTES,
     port: e.PORT,
     recoveryConfigPath: e.RECOVERY_CONFIG,
     logLevel: e.LOG_LEVEL,

@@ -4,6 +4,8 @@ import type { EngineCommand } from '../runbook/index.js';
 /** The BullMQ queue of step jobs, under the deployment's key prefix. */
 export const STEP_QUEUE = 'dgr-steps';
 export const STEP_JOB = 'step';
+/** The delayed check that expires an approval nobody gave; it shares the step queue and its workers. */
+export const APPROVAL_TIMEOUT_JOB = 'approval-timeout';
 
 /** What a step job carries: which run, and for people reading the queue, which step. Never a secret. */
 export interface StepJobData {
@@ -12,6 +14,8 @@ export interface StepJobData {
   readonly attempt: number;
   /** 0 for a step attempt, n for the n-th re-check of a polled step. */
   readonly poll: number;
+  /** Approval-timeout jobs: the round of the approval they expire. */
+  readonly round?: number;
 }
 
 export type StepJobCommand = Extract<EngineCommand, { type: 'run_step' | 'check_again' }>;
@@ -75,20 +79,45 @@ export async function enqueueStepJob(
   command: StepJobCommand,
   options: JobsOptions,
 ): Promise<EnqueueResult> {
-  let replaced = false;
-  const existing = await queue.getJob(command.jobId);
-  if (existing) {
-    const state = await existing.getState();
-    if (isLiveJobState(state)) return { enqueued: false, state };
-    await existing.remove();
-    replaced = true;
-  }
   const data: StepJobData = {
     runId,
     stepId: command.stepId,
     attempt: command.attempt,
     poll: command.type === 'check_again' ? command.poll : 0,
   };
-  await queue.add(STEP_JOB, data, { ...options, jobId: command.jobId, delay: Math.max(0, command.delayMs) });
+  return addOnce(queue, STEP_JOB, command.jobId, data, command.delayMs, options);
+}
+
+/**
+ * Schedules the expiry check of the approval the run waits for, at its `expiresAt`. Added again on every advance
+ * of the run, like a step job: once per round while it waits, and again if it fired early or was lost.
+ */
+export async function enqueueApprovalTimeout(
+  queue: Queue<StepJobData>,
+  runId: string,
+  command: Extract<EngineCommand, { type: 'await_approval' }>,
+  options: JobsOptions,
+): Promise<EnqueueResult> {
+  const data: StepJobData = { runId, stepId: command.stepId, attempt: 0, poll: 0, round: command.round };
+  return addOnce(queue, APPROVAL_TIMEOUT_JOB, command.expiryJobId, data, command.expiryDelayMs, options);
+}
+
+async function addOnce(
+  queue: Queue<StepJobData>,
+  name: string,
+  jobId: string,
+  data: StepJobData,
+  delayMs: number,
+  options: JobsOptions,
+): Promise<EnqueueResult> {
+  let replaced = false;
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (isLiveJobState(state)) return { enqueued: false, state };
+    await existing.remove();
+    replaced = true;
+  }
+  await queue.add(name, data, { ...options, jobId, delay: Math.max(0, delayMs) });
   return { enqueued: true, replaced };
 }

@@ -8,6 +8,7 @@ import {
   type EngineCommand,
   type EngineOptions,
   foldRun,
+  type HostActionMode,
   type RunEvent,
   type RunState,
   reduce,
@@ -15,7 +16,7 @@ import {
   startRun,
 } from '../runbook/index.js';
 import { RunBusyError } from './job-errors.js';
-import { enqueueStepJob, isStepJobCommand, type StepJobData } from './queues.js';
+import { enqueueApprovalTimeout, enqueueStepJob, isStepJobCommand, type StepJobData } from './queues.js';
 import type { RunEventsBus } from './run-events-bus.js';
 import type { RunLogStore, RunRecovery, RunSlot } from './run-log/index.js';
 
@@ -51,6 +52,13 @@ export interface RunDriverOptions {
   readonly redis: Redis;
   readonly prefix: string;
   readonly access: AccessPolicy;
+  /** An approval nobody gave for this long expires and the run pauses. @defaultValue the engine's (60 min) */
+  readonly approvalTimeoutMs?: number;
+  /**
+   * How each host action is configured, by action name; recorded when a step starts, so that after a crash the
+   * engine knows whether repeating it is safe. @defaultValue none: an interrupted host action is put to a person
+   */
+  readonly hostActionModes?: Readonly<Partial<Record<string, HostActionMode>>>;
   readonly clock: () => Date;
   /** The scenario a run of this name follows (possibly with scaled timing). */
   readonly scenarioFor: (name: string) => Scenario;
@@ -91,7 +99,11 @@ export class RunDriver {
 
   constructor(private readonly o: RunDriverOptions) {
     this.k = keys(o.prefix);
-    this.engineOptions = { access: o.access };
+    this.engineOptions = {
+      access: o.access,
+      ...(o.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: o.approvalTimeoutMs } : {}),
+      ...(o.hostActionModes !== undefined ? { hostActionModes: o.hostActionModes } : {}),
+    };
   }
 
   get store(): RunLogStore {
@@ -160,6 +172,12 @@ export class RunDriver {
         const result = await enqueueStepJob(this.o.queue, runId, command, this.o.jobOptions);
         if (result.enqueued) {
           this.o.logger.debug({ runId, jobId: command.jobId, delayMs: command.delayMs }, 'step job enqueued');
+        }
+      } else if (command.type === 'await_approval') {
+        // The approval's defined end if nobody gives it: a delayed check expires it and pauses the run.
+        const result = await enqueueApprovalTimeout(this.o.queue, runId, command, this.o.jobOptions);
+        if (result.enqueued) {
+          this.o.logger.debug({ runId, jobId: command.expiryJobId, expiresAt: command.expiresAt }, 'expiry scheduled');
         }
       } else if (switching) {
         // Only the writer that recorded the switch starts the successor; after a crash in between, the

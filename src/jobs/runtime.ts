@@ -67,6 +67,11 @@ export interface RecoveryRuntimeDeps {
   >;
   /** Period of the reconciler's sweep; 0 sweeps only at start-up and on demand. @defaultValue 30000 */
   readonly reconcileIntervalMs?: number;
+  /**
+   * An approval nobody gave for this long expires and the run pauses; for drills and tests.
+   * @defaultValue `config.approvalTimeoutMinutes` (`APPROVAL_TIMEOUT_MINUTES`)
+   */
+  readonly approvalTimeoutMs?: number;
   /** Called after every successful append in this process (metrics, drills). Must not throw. */
   readonly onAppended?: (runId: string, events: readonly RunEvent[]) => void;
 }
@@ -156,6 +161,8 @@ export async function createRecoveryRuntime(
     redis,
     prefix,
     access: accessPolicyOf(recovery.access),
+    approvalTimeoutMs: deps.approvalTimeoutMs ?? config.approvalTimeoutMinutes * 60_000,
+    hostActionModes: Object.fromEntries(Object.entries(recovery.actions).map(([name, action]) => [name, action.type])),
     clock,
     scenarioFor,
     logger,

@@ -22,17 +22,27 @@ function scaleStep(step: Step, factor: number): Step {
   // shortening its backoff.
   const retry = scaleRetry(retryPolicy(step), factor);
   if (step.kind === 'approval') return { ...step, retry };
+  const recheck = step.recheck;
   return {
     ...step,
     retry,
     ...(step.poll ? { poll: scalePoll(step.poll, factor) } : {}),
     ...(step.deadlineMs !== undefined ? { deadlineMs: scaled(step.deadlineMs, factor) } : {}),
+    ...(recheck
+      ? {
+          recheck: {
+            ...recheck,
+            ...(recheck.waitMs !== undefined ? { waitMs: scaled(recheck.waitMs, factor) } : {}),
+            ...(recheck.poll ? { poll: scalePoll(recheck.poll, factor) } : {}),
+          },
+        }
+      : {}),
   } as Step;
 }
 
 /**
- * The scenario with every poll interval, poll deadline and retry backoff multiplied by `factor` (executor
- * timeouts are left alone). For drills and tests that cannot wait minutes for a deadline; `1` returns the
+ * The scenario with every poll interval, poll deadline, retry backoff and re-check wait multiplied by `factor`
+ * (executor timeouts are left alone). For drills and tests that cannot wait minutes for a deadline; `1` returns the
  * scenario unchanged.
  */
 export function scaleScenarioTiming(scenario: Scenario, factor: number): Scenario {

@@ -1,9 +1,10 @@
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import {
   beginStep,
   type ExecutorCall,
+  expireApproval,
   type RunState,
   recordOutcome,
   type Scenario,
@@ -12,7 +13,7 @@ import {
 import type { ExecutorContextFactory } from './executors/index.js';
 import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
-import { STEP_QUEUE, type StepJobData } from './queues.js';
+import { APPROVAL_TIMEOUT_JOB, STEP_QUEUE, type StepJobData } from './queues.js';
 import { MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
 import { bullPrefix } from './run-log/keys.js';
 
@@ -32,8 +33,12 @@ export interface StepWorkerOptions {
   readonly closeTimeoutMs?: number;
 }
 
-/** How one delivery of a step job ended; the job's return value, for people reading the queue. */
-export type StepJobResult = 'done' | 'already_done' | 'stale' | 'missing';
+/**
+ * How one delivery of a step job ended; the job's return value, for people reading the queue. `waiting`: an
+ * interrupted action's effect is not visible yet and is checked again later; `asked`: an interrupted action was put
+ * to people; `expired`: an approval timed out and the run paused.
+ */
+export type StepJobResult = 'done' | 'already_done' | 'waiting' | 'asked' | 'expired' | 'stale' | 'missing';
 
 export interface StepWorker {
   readonly worker: Worker<StepJobData, StepJobResult>;
@@ -51,7 +56,7 @@ export interface StepProcessorDeps {
 
 type Recorded =
   | { readonly kind: 'stale' }
-  | { readonly kind: 'recorded'; readonly state: RunState; readonly alreadyDone: boolean };
+  | { readonly kind: 'recorded'; readonly state: RunState; readonly alreadyDone: boolean; readonly deferred: boolean };
 
 /**
  * One delivery of a step job: load the run, ask the engine whether this job is still wanted (a stale one is
@@ -106,7 +111,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       const result = recordOutcome(state, scenario, { jobId, phase, outcome }, driver.now(), driver.engineOptions);
       if (result.stale) return { kind: 'stale' };
       const appended = await driver.append(state, result.events);
-      if (appended.ok) return { kind: 'recorded', state: appended.state, alreadyDone: result.alreadyDone === true };
+      if (appended.ok) {
+        return {
+          kind: 'recorded',
+          state: appended.state,
+          alreadyDone: result.alreadyDone === true,
+          deferred: result.deferred === true,
+        };
+      }
       const reloaded = await driver.load(state.runId);
       if (!reloaded) return { kind: 'stale' };
       ({ state, scenario } = reloaded);
@@ -114,7 +126,32 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
   };
 
-  return async function processStepJob(job: Job<StepJobData>): Promise<StepJobResult> {
+  /** An approval-timeout job: expires the approval round it was scheduled for, if nobody gave it meanwhile. */
+  const expire = async (job: Job<StepJobData>, token: string | undefined): Promise<StepJobResult> => {
+    const { runId, stepId } = job.data;
+    const round = { stepId, round: job.data.round ?? 0 };
+    for (let attempt = 0; attempt < MAX_APPEND_ROUNDS; attempt++) {
+      const loaded = await driver.load(runId);
+      if (!loaded) return 'missing';
+      const result = expireApproval(loaded.state, loaded.scenario, driver.now(), driver.engineOptions, round);
+      if (result.kind === 'stale') return 'stale';
+      if (result.kind === 'not_due') {
+        // Fired early (clocks of two hosts apart): wait for the rest. Without a token the reconciler adds it again.
+        if (token === undefined) return 'stale';
+        await job.moveToDelayed(Date.parse(result.expiresAt), token);
+        throw new DelayedError();
+      }
+      const appended = await driver.append(loaded.state, result.events);
+      if (!appended.ok) continue;
+      deps.logger.info({ runId, stepId, round: round.round }, 'approval expired; the run is paused');
+      await driver.advance(runId);
+      return 'expired';
+    }
+    throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
+  };
+
+  return async function processStepJob(job: Job<StepJobData>, token?: string): Promise<StepJobResult> {
+    if (job.name === APPROVAL_TIMEOUT_JOB) return expire(job, token);
     const jobId = job.id as string;
     const { runId } = job.data;
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
@@ -134,6 +171,11 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       const logger = deps.logger.child({ runId, stepId: begin.stepId, attempt: begin.attempt, jobId });
       const started = await driver.append(loaded.state, begin.events);
       if (!started.ok) continue;
+      if (begin.kind === 'ask') {
+        logger.warn('an interrupted action may have half run; people are asked whether it finished');
+        await driver.advance(runId);
+        return 'asked';
+      }
       let current = { state: started.state, scenario };
 
       if (begin.kind === 'recheck') {
@@ -144,6 +186,11 @@ export function createStepProcessor(deps: StepProcessorDeps) {
           logger.info('the step had already taken effect; not repeated');
           await driver.advance(runId);
           return 'already_done';
+        }
+        if (rechecked.deferred) {
+          logger.info('the interrupted attempt shows no effect yet; not repeated now');
+          await driver.advance(runId);
+          return 'waiting';
         }
         current = { state: rechecked.state, scenario };
       }

@@ -8,6 +8,7 @@ import {
 } from './access.js';
 import { assertScenarioOf, EventBatch, scenarioChange } from './engine.js';
 import type { Actor, RunEvent, RunEventBody, RunParams } from './events.js';
+import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { findStep } from './scenario-lookup.js';
@@ -36,6 +37,7 @@ export type RefusalCode =
   | 'value_invalid'
   | 'stale_fingerprint'
   | 'not_paused'
+  | 'not_offered'
   | 'scenario_changed';
 
 export interface Refusal {
@@ -106,12 +108,35 @@ function pausedStepOf(
   scenario: Scenario,
   actor: CommandActor,
   access: AccessPolicy,
+  action: 'retry' | 'skip',
 ): string | CommandResult {
   const denied = operatorCheck(state, scenario, actor, access);
   if (denied) return denied;
   const stepId = state.pause?.stepId;
   if (state.pause === null || stepId === undefined) return refuse('not_paused', `run ${state.runId} is not paused`);
+  if (!state.pause.options.includes(action)) {
+    return refuse('not_offered', `${action} is not offered here; you can: ${state.pause.options.join(', ')}`);
+  }
   return stepId;
+}
+
+/** Repeating a destructive action counts as approving it again: an approver, and a second person. */
+function destructiveRepeatRefusal(
+  state: RunState,
+  title: string,
+  risk: string,
+  by: CommandActor,
+  access: AccessPolicy,
+  doing: string,
+): CommandResult | undefined {
+  if (risk !== 'destructive') return undefined;
+  if (!isListed(access.approvers, by)) {
+    return refuse('not_approver', `${doing} ${title} repeats a destructive action: an approver must choose it`);
+  }
+  if (access.twoPersonRule && by.id === state.startedBy.id) {
+    return refuse('same_person', `${doing} ${title} needs a second person (two-person rule)`);
+  }
+  return undefined;
 }
 
 /** A run started on a scenario version this bot cannot continue takes no command but Abort. */
@@ -244,6 +269,12 @@ export function applyDecision(
       'unknown_option',
       `"${input.optionId.slice(0, 60)}" is not one of: ${pending.options.map((o) => o.id).join(', ')}`,
     );
+  }
+  const step = findStep(scenario, input.stepId);
+  if (step !== undefined && isExecutorStep(step) && option.id === INTERRUPTION_OPTIONS.runAgain) {
+    // Running an interrupted destructive action again counts as approving it again, as a Retry does.
+    const denied = destructiveRepeatRefusal(state, step.title, step.risk, input.by, access, 'running it again');
+    if (denied) return denied;
   }
   const reason = checkPersonText(input.reason, option.needsReason === true);
   if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
@@ -401,16 +432,12 @@ export function applyRetry(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  const stepId = pausedStepOf(state, scenario, input.by, access);
+  const stepId = pausedStepOf(state, scenario, input.by, access, 'retry');
   if (typeof stepId !== 'string') return stepId;
   const step = findStep(scenario, stepId);
-  if (step !== undefined && isExecutorStep(step) && step.risk === 'destructive') {
-    if (!isListed(access.approvers, input.by)) {
-      return refuse('not_approver', `retrying ${step.title} repeats a destructive action: an approver must retry it`);
-    }
-    if (access.twoPersonRule && input.by.id === state.startedBy.id) {
-      return refuse('same_person', `retrying ${step.title} needs a second person (two-person rule)`);
-    }
+  if (step !== undefined && isExecutorStep(step)) {
+    const denied = destructiveRepeatRefusal(state, step.title, step.risk, input.by, access, 'retrying');
+    if (denied) return denied;
   }
   return accepted(state, now, [{ type: 'run_resumed', by: recordedActor(input.by), action: 'retry', stepId }]);
 }
@@ -428,7 +455,7 @@ export function applySkip(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  const stepId = pausedStepOf(state, scenario, input.by, access);
+  const stepId = pausedStepOf(state, scenario, input.by, access, 'skip');
   if (typeof stepId !== 'string') return stepId;
   const reason = checkPersonText(input.reason, true);
   if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);

@@ -1,5 +1,6 @@
 import type { AccessPolicy } from './access.js';
 import { describeCondition, evaluateCondition } from './conditions.js';
+import { formatMs } from './durations.js';
 import { RunLogInvalidError } from './errors.js';
 import type {
   Actor,
@@ -7,11 +8,13 @@ import type {
   DecisionOption,
   Evidence,
   GateResult,
+  HostActionMode,
   RunEvent,
   RunEventBody,
   RunOutcome,
 } from './events.js';
-import { jobIdFor } from './job-ids.js';
+import { INTERRUPTION_OPTIONS, interruptionAnswer, interruptionQuestion, markedDone } from './interruptions.js';
+import { approvalExpiryJobIdFor, jobIdFor } from './job-ids.js';
 import { isJsonObject, type JsonObject, toJson } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { decisionChoice } from './params.js';
@@ -20,9 +23,23 @@ import { stepIndex } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario, type Step } from './scenario-schema.js';
 import { type RunState, reduce, type StepState, stepState } from './state.js';
 
+/** @defaultValue 60 min */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 3_600_000;
+
 export interface EngineOptions {
   /** Who may approve; shown in approval requests. @defaultValue anyone, with the two-person rule */
   readonly access?: AccessPolicy;
+  /**
+   * An approval nobody gave for this long expires: the request is closed and the run pauses, from where Retry
+   * asks again and Abort ends the run. @defaultValue {@link DEFAULT_APPROVAL_TIMEOUT_MS} (60 min)
+   */
+  readonly approvalTimeoutMs?: number;
+  /**
+   * How each host action is configured in this deployment, by action name (`restore_backup`…). Recorded when an
+   * attempt starts, so that after an interruption the engine knows whether sending it again is safe.
+   * @defaultValue none recorded: an interrupted host action without a re-check is put to a person
+   */
+  readonly hostActionModes?: Readonly<Partial<Record<string, HostActionMode>>>;
 }
 
 export type PauseOption = 'retry' | 'skip' | 'abort';
@@ -57,6 +74,10 @@ export type EngineCommand =
       readonly prompt: string;
       readonly options: readonly DecisionOption[];
     }
+  /**
+   * Nothing runs until a person approves; enqueue the delayed expiry check `expiryJobId` for `expiresAt` (after
+   * `expiryDelayMs`), which calls {@link expireApproval}.
+   */
   | {
       readonly type: 'await_approval';
       readonly stepId: string;
@@ -65,6 +86,9 @@ export type EngineCommand =
       readonly fingerprint: string;
       readonly approvers: readonly string[] | null;
       readonly excluded: readonly string[];
+      readonly expiresAt: string;
+      readonly expiryJobId: string;
+      readonly expiryDelayMs: number;
     }
   | { readonly type: 'await_manual'; readonly stepId: string; readonly instructions: string }
   | {
@@ -346,6 +370,7 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
     }
     if (s.pendingApproval !== null && s.pendingApproval.grantedBy === null) {
       const p = s.pendingApproval;
+      const expiresAt = approvalExpiresAt(p.requestedAt, options);
       return done({
         type: 'await_approval',
         stepId: p.stepId,
@@ -354,6 +379,9 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
         fingerprint: p.fingerprint,
         approvers: p.approvers,
         excluded: p.excluded,
+        expiresAt,
+        expiryJobId: approvalExpiryJobIdFor(s.runId, p.stepId, p.round),
+        expiryDelayMs: delay(expiresAt, now),
       });
     }
     if (s.pendingManual !== null) {
@@ -430,6 +458,23 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
         });
         continue;
       case 'awaiting_decision': {
+        if (isExecutorStep(step)) {
+          // The question about an interrupted attempt has been answered.
+          const answer = interruptionAnswer(s, step.id, st.attempt);
+          if (answer?.optionId === INTERRUPTION_OPTIONS.runAgain) {
+            return done(runStep(s, step, st.attempt + 1, batch.at, now));
+          }
+          if (answer === undefined) {
+            batch.emit(interruptionQuestion(step, st, st.attempt));
+          } else if (answer.optionId === INTERRUPTION_OPTIONS.done) {
+            batch.emit(markedDone(step, st, answer));
+          } else {
+            const reason = `${answer.option?.label ?? answer.optionId}${answer.reason ? `: ${answer.reason}` : ''}`;
+            batch.emit({ type: 'run_aborted', by: answer.by, reason: reason.slice(0, 500), stepId: step.id });
+            batch.emit({ type: 'run_finished', outcome: 'aborted', reason: reason.slice(0, 500) });
+          }
+          continue;
+        }
         if (step.kind !== 'decision') throw new RunLogInvalidError(s.runId, s.lastSeq, `${step.id} is not a decision`);
         const request = nextDecisionRequest(s, step);
         if (request !== null) {
@@ -475,4 +520,77 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
     }
   }
   throw new RunLogInvalidError(state.runId, state.lastSeq, 'the engine made no progress (scenario data loops)');
+}
+
+function approvalExpiresAt(requestedAt: string, options: EngineOptions): string {
+  return new Date(Date.parse(requestedAt) + (options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)).toISOString();
+}
+
+function approversText(approvers: readonly string[] | null, excluded: readonly string[]): string {
+  if (approvers === null) {
+    return `nobody approved (anyone${excluded.length > 0 ? ` but ${excluded.join(', ')}` : ''} could have)`;
+  }
+  if (approvers.length === 0) return 'nobody approved (no approver is configured)';
+  return `nobody of ${approvers.join(', ')} approved`;
+}
+
+/** The approval round an expiry check was scheduled for. */
+export interface ApprovalRound {
+  readonly stepId: string;
+  readonly round: number;
+}
+
+export type ExpiryResult =
+  /** Append `events` (the expiry and the pause), then let the engine go on: it reports the pause. */
+  | { readonly kind: 'expired'; readonly events: RunEvent[]; readonly state: RunState }
+  /** The approval is still open but its time has not come (a check that fired early): check again at `expiresAt`. */
+  | { readonly kind: 'not_due'; readonly expiresAt: string }
+  /** Nothing to expire: it was approved, asked again, the run paused, finished or moved on. */
+  | { readonly kind: 'stale'; readonly reason: string };
+
+/**
+ * The defined outcome of an approval nobody gives: once it has been open for the approval timeout, it expires
+ * (`approval_expired`) and the run pauses (`run_paused`, with Retry to ask again and Abort). Pure; the job layer
+ * calls it from the delayed check `decideNext` asked for. With `round`, only that round of the approval expires:
+ * a check scheduled for an earlier round does nothing.
+ */
+export function expireApproval(
+  state: RunState,
+  scenario: Scenario,
+  now: Date,
+  options: EngineOptions = {},
+  round?: ApprovalRound,
+): ExpiryResult {
+  assertScenarioOf(state, scenario);
+  const p = state.pendingApproval;
+  if (state.outcome !== null) return { kind: 'stale', reason: 'the run has finished' };
+  if (state.pause !== null) return { kind: 'stale', reason: 'the run is paused' };
+  if (p === null) return { kind: 'stale', reason: 'no approval is open' };
+  if (p.grantedBy !== null) return { kind: 'stale', reason: `${p.stepId} was approved` };
+  if (round !== undefined && (round.stepId !== p.stepId || round.round !== p.round)) {
+    return { kind: 'stale', reason: `the open approval is ${p.stepId} round ${p.round}` };
+  }
+  const expiresAt = approvalExpiresAt(p.requestedAt, options);
+  if (now.getTime() < Date.parse(expiresAt)) return { kind: 'not_due', expiresAt };
+  const timeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+  const batch = new EventBatch(state, now);
+  batch.emit({
+    type: 'approval_expired',
+    stepId: p.stepId,
+    round: p.round,
+    approvers: p.approvers === null ? null : [...p.approvers],
+    timeoutMs,
+    requestedAt: p.requestedAt,
+  });
+  const guarded = scenario.steps[stepIndex(scenario, p.guards)];
+  batch.emit({
+    type: 'run_paused',
+    stepId: p.stepId,
+    reason: (
+      `approval timed out after ${formatMs(timeoutMs)}; ${approversText(p.approvers, p.excluded)}` +
+      `${guarded ? `. ${guarded.title} has not run` : ''}. Retry asks for the approval again; Abort ends the run.`
+    ).slice(0, 2000),
+    options: ['retry', 'abort'],
+  });
+  return { kind: 'expired', events: batch.events, state: batch.state };
 }

@@ -100,6 +100,10 @@ export const RunStartedSchema = z.object({
   channelId: z.string().max(100).optional(),
 });
 
+/** How a host action is configured in the deployment: shown to a person, run as a program, or sent as a webhook. */
+export const HostActionModeSchema = z.enum(['manual', 'command', 'http']);
+export type HostActionMode = z.infer<typeof HostActionModeSchema>;
+
 export const StepStartedSchema = z.object({
   ...base,
   type: z.literal('step_started'),
@@ -107,6 +111,30 @@ export const StepStartedSchema = z.object({
   attempt: z.number().int().positive(),
   /** When a polled step fails if it is still not satisfied. */
   deadlineAt: isoInstant.optional(),
+  /**
+   * Host actions: how the action was configured when the attempt started. After an interruption it tells whether
+   * sending it again is safe (a webhook under the same Idempotency-Key) or a person must look (a command).
+   */
+  actionMode: HostActionModeSchema.optional(),
+});
+
+/**
+ * A delivery found an attempt of an action with side effects started and never finished: the worker running it
+ * stopped (killed, or its lock lost). Recorded once per attempt, before anything is repeated.
+ */
+export const StepInterruptedSchema = z.object({
+  ...base,
+  type: z.literal('step_interrupted'),
+  stepId,
+  attempt: z.number().int().positive(),
+  actionMode: HostActionModeSchema.optional(),
+  /**
+   * What happens about it: `recheck` probes the effect first, `repeat` sends the action again (a webhook under the
+   * same Idempotency-Key, a manual action shown again, a request DecisionGraph deduplicates), `ask` puts it to a
+   * person.
+   */
+  next: z.enum(['recheck', 'repeat', 'ask']),
+  detail: z.string().max(1000),
 });
 
 export const StepRecheckedSchema = z.object({
@@ -128,6 +156,11 @@ export const StepWaitingSchema = z.object({
   poll: z.number().int().positive(),
   nextCheckAt: isoInstant,
   deadlineAt: isoInstant.optional(),
+  /**
+   * Set when the check is the re-check of an interrupted attempt waiting for its effect to show (a node still
+   * booting), not the step's own poll: the action does not run while it waits.
+   */
+  recheck: z.literal(true).optional(),
   outputs: jsonObject,
   /** What the judge needs to remember between checks (e.g. the previous sample); not for display. */
   progress: json.optional(),
@@ -228,6 +261,19 @@ export const ApprovalVoidedSchema = z.object({
   evidence: z.array(EvidenceSchema),
 });
 
+/** Nobody approved within the approval timeout: the request is closed and the run pauses. */
+export const ApprovalExpiredSchema = z.object({
+  ...base,
+  type: z.literal('approval_expired'),
+  stepId,
+  round: z.number().int().positive(),
+  /** Who could have approved, as the request named them; `null`: anyone. */
+  approvers: z.array(z.string().max(200)).nullable(),
+  /** The approval timeout in force. */
+  timeoutMs: z.number().int().positive(),
+  requestedAt: isoInstant,
+});
+
 export const ManualActionRequestedSchema = z.object({
   ...base,
   type: z.literal('manual_action_requested'),
@@ -297,6 +343,7 @@ export const RunFinishedSchema = z.object({
 export const RunEventSchema = z.discriminatedUnion('type', [
   RunStartedSchema,
   StepStartedSchema,
+  StepInterruptedSchema,
   StepRecheckedSchema,
   StepWaitingSchema,
   StepPassedSchema,
@@ -307,6 +354,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ApprovalRequestedSchema,
   ApprovalGrantedSchema,
   ApprovalVoidedSchema,
+  ApprovalExpiredSchema,
   ManualActionRequestedSchema,
   ManualActionDoneSchema,
   RunPausedSchema,

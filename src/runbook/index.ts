@@ -9,7 +9,8 @@
 //   person:   applyDecision/applyApproval/applyManualResult/applyRetry/applySkip/applyAbort(...) → append
 //             → decideNext(...) → append events → act on command
 // Commands: run_step / check_again → enqueue the job with `jobId` and `delayMs`; await_* → nothing (the person's
-// command continues the run); paused → offer the options it lists (only Abort when `scenarioChanged` is set: the
+// command continues the run), except await_approval → enqueue the delayed expiry check `expiryJobId`, which calls
+// expireApproval(...) → append (the approval expired, the run paused) → decideNext; paused → offer the options it lists (only Abort when `scenarioChanged` is set: the
 // run was started on a scenario version this bot cannot continue); finished → release the run (and start the
 // scenario named by `switchTo` when the outcome is `switched`).
 
@@ -48,8 +49,15 @@ export type {
   ReleaseInfo,
 } from './diagnose.js';
 export { diagnose } from './diagnose.js';
-export type { EngineCommand, EngineOptions, EngineOutput, PauseOption } from './engine.js';
-export { decideNext, scenarioChange } from './engine.js';
+export type {
+  ApprovalRound,
+  EngineCommand,
+  EngineOptions,
+  EngineOutput,
+  ExpiryResult,
+  PauseOption,
+} from './engine.js';
+export { DEFAULT_APPROVAL_TIMEOUT_MS, decideNext, expireApproval, scenarioChange } from './engine.js';
 export {
   RunCommandRefusedError,
   RunLogInvalidError,
@@ -64,6 +72,7 @@ export type {
   Evidence,
   EvidenceSource,
   GateResult,
+  HostActionMode,
   RunEvent,
   RunEventOf,
   RunEventType,
@@ -73,9 +82,12 @@ export type {
 } from './events.js';
 export { ActorSchema, EvidenceSchema, MAX_REASON_LENGTH, RUN_EVENT_TYPES, RunEventSchema } from './events.js';
 export type { FailingCondition, HealthVerdict } from './health-verdict.js';
-export { idempotencyKeyFor, isValidRunId, jobIdFor, RUN_ID_PATTERN } from './job-ids.js';
+export { INTERRUPTION_OPTIONS } from './interruptions.js';
+export { approvalExpiryJobIdFor, idempotencyKeyFor, isValidRunId, jobIdFor, RUN_ID_PATTERN } from './job-ids.js';
 export type { Json, JsonObject } from './json.js';
 export { canonicalJson, fingerprintOf } from './json.js';
+export type { ArtifactOrigin } from './judges/host.js';
+export { PRESERVED_BY_RUN } from './judges/host.js';
 export type { Judge, JudgeContext, JudgeName, Verdict } from './judges/index.js';
 export { DEFAULT_JUDGE, JUDGE_NAMES, JUDGES, runJudge } from './judges/index.js';
 export type * from './measurements.js';

@@ -6,6 +6,11 @@ export function jobIdFor(runId: string, stepId: string, attempt: number, poll: n
   return `${runId}-${stepId}-a${attempt}-p${poll}`;
 }
 
+/** The delayed check that expires one round of an approval nobody gave; one per round, like the step jobs. */
+export function approvalExpiryJobIdFor(runId: string, stepId: string, round: number): string {
+  return `${runId}-${stepId}-r${round}-expiry`;
+}
+
 /** Stable per step attempt, for host actions and replay requests to recognise a repeated call. */
 export function idempotencyKeyFor(runId: string, stepId: string, attempt: number): string {
   return `${runId}-${stepId}-a${attempt}`;

@@ -78,7 +78,19 @@ const executorFields = {
    * attempt; if it passes, the effect is already there and the action is not repeated.
    */
   recheck: z
-    .strictObject({ executor: jobExecutorName, judge: judgeName.optional(), params: params.optional() })
+    .strictObject({
+      executor: jobExecutorName,
+      judge: judgeName.optional(),
+      params: params.optional(),
+      /**
+       * After an interrupted attempt (started, no outcome recorded): how long after its start the effect may take
+       * to show, e.g. a node booting. The re-check is read again until then before the action counts as not done
+       * and runs again. @defaultValue none: one reading decides
+       */
+      waitMs: ms.optional(),
+      /** How often the re-check is read while it waits. @defaultValue 2 s, doubling up to 15 s */
+      poll: PollSchema.optional(),
+    })
     .optional(),
   /** Repeating the action is harmless, so it needs no re-check. */
   idempotent: z.boolean().optional(),
@@ -88,6 +100,11 @@ const executorFields = {
   onDeadline: z.enum(['fail', 'pass']).optional(),
   /** For the `manual` executor: what the person is asked to do. */
   instructions: text(2000).optional(),
+  /**
+   * Actions with side effects: what a person checks to tell whether an interrupted run of the action finished,
+   * when the bot cannot probe it. @defaultValue a generic hint (the action's own log and its effect)
+   */
+  interruptedCheck: text(500).optional(),
 };
 
 export const ProbeStepSchema = z.strictObject({ kind: z.literal('probe'), ...executorFields });
@@ -318,6 +335,9 @@ function checkExecutorStep(step: ExecutorStep, problems: string[]): void {
     const judge = step.recheck.judge ?? DEFAULT_JUDGE[step.recheck.executor];
     if (!judgeAccepts(judge, step.recheck.executor)) {
       problems.push(`${where}.recheck: judge ${judge} does not read ${step.recheck.executor} measurements`);
+    }
+    if (step.recheck.poll && step.recheck.waitMs === undefined) {
+      problems.push(`${where}.recheck: a poll needs waitMs`);
     }
   }
   if (step.poll && step.deadlineMs === undefined) problems.push(`${where}: a polled step needs deadlineMs`);

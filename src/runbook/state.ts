@@ -5,6 +5,7 @@ import type {
   DecisionOption,
   Evidence,
   GateResult,
+  HostActionMode,
   RunEvent,
   RunEventOf,
   RunOutcome,
@@ -54,6 +55,12 @@ export interface StepState {
   /** Re-probes before repeating a side effect, and what they found. */
   readonly rechecks: number;
   readonly alreadyDone: boolean;
+  /** Host actions: how the action was configured when the current attempt started; `null` when not recorded. */
+  readonly actionMode: HostActionMode | null;
+  /** The current attempt was found started and never finished (the worker running it stopped). */
+  readonly interrupted: boolean;
+  /** Waiting for the effect of the interrupted attempt to show before deciding whether to run it again. */
+  readonly rechecking: boolean;
   /** Approval steps: the current request round and its fingerprint. */
   readonly round: number;
   readonly fingerprint: string | null;
@@ -169,6 +176,9 @@ export function initialStepState(stepId: string): StepState {
     skip: null,
     rechecks: 0,
     alreadyDone: false,
+    actionMode: null,
+    interrupted: false,
+    rechecking: false,
     round: 0,
     fingerprint: null,
     approvedBy: null,
@@ -285,12 +295,18 @@ function apply(state: RunState, event: RunEvent): RunState {
         error: null,
         transient: false,
         alreadyDone: false,
+        actionMode: event.actionMode ?? null,
+        interrupted: false,
+        rechecking: false,
       });
+    case 'step_interrupted':
+      return setStep(state, event.stepId, { interrupted: true });
     case 'step_rechecked': {
       const step = stepState(state, event.stepId);
       return setStep(state, event.stepId, {
         rechecks: step.rechecks + 1,
         alreadyDone: event.alreadyDone,
+        rechecking: false,
         evidence: event.evidence,
       });
     }
@@ -304,6 +320,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         outputs: event.outputs,
         progress: event.progress,
         evidence: event.evidence,
+        rechecking: event.recheck === true,
       });
     case 'step_passed':
       return clearPendingFor(
@@ -317,6 +334,7 @@ function apply(state: RunState, event: RunEvent): RunState {
           evidence: event.evidence,
           error: null,
           transient: false,
+          rechecking: false,
         }),
         event.stepId,
       );
@@ -331,6 +349,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         evidence: event.evidence,
         error: event.error,
         transient: event.transient,
+        rechecking: false,
       });
       // A granted approval survives a failed re-check: Retry measures again without asking again.
       return {
@@ -438,6 +457,13 @@ function apply(state: RunState, event: RunEvent): RunState {
         approvals,
         pendingApproval: state.pendingApproval?.stepId === event.stepId ? null : state.pendingApproval,
       };
+    }
+    case 'approval_expired': {
+      const pending = state.pendingApproval;
+      const matches = pending !== null && pending.stepId === event.stepId && pending.round === event.round;
+      // Back to pending with its round kept: a Retry asks the next round.
+      const next = matches ? setStep(state, event.stepId, { status: 'pending', approvedBy: null }) : state;
+      return { ...next, pendingApproval: matches ? null : pending };
     }
     case 'manual_action_requested':
       return {

@@ -1,10 +1,12 @@
+import { formatMs } from './durations.js';
 import { assertScenarioOf, decideNext, type EngineCommand, type EngineOptions, EventBatch } from './engine.js';
-import type { Evidence, EvidenceSource, RunEvent, RunEventBody } from './events.js';
+import type { Evidence, EvidenceSource, HostActionMode, RunEvent, RunEventBody } from './events.js';
+import { hasSideEffects, interruptionDetail, interruptionHandling, interruptionQuestion } from './interruptions.js';
 import { idempotencyKeyFor } from './job-ids.js';
 import { canonicalJson, type Json, type JsonObject } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { type JudgeContext, type JudgeName, runJudge, type Verdict } from './judges/index.js';
-import type { JobExecutorName, Measurement } from './measurements.js';
+import { hostActionOf, type JobExecutorName, type Measurement } from './measurements.js';
 import { resolveParams } from './params.js';
 import { approvalFacts, approvalFingerprint, approvalRequest, latestMeasurement } from './requests.js';
 import { acknowledgedRunIds, findStep, judgeFor, ownReplayJobIds } from './scenario-lookup.js';
@@ -41,6 +43,11 @@ export interface ExecutorCall {
   /** Same for a redelivered job of the same attempt: host actions and requests pass it on to be recognised. */
   readonly idempotencyKey: string;
   readonly risk: Risk;
+  /**
+   * Host actions: how the deployment configures the action, as recorded in the attempt's `step_started` (from
+   * {@link EngineOptions.hostActionModes}). Informational: the job layer runs what its recovery config says.
+   */
+  readonly actionMode?: HostActionMode;
 }
 
 /** The job the engine asked for, as the job layer received it. */
@@ -70,7 +77,12 @@ export type BeginStep =
       readonly events: RunEvent[];
       readonly recheck: ExecutorCall;
       readonly call: ExecutorCall;
-    };
+    }
+  /**
+   * An interrupted action the bot cannot probe and must not repeat on its own (a command that may have half run):
+   * append `events` (the interruption and a question for people), call nothing, and let the engine go on.
+   */
+  | { readonly kind: 'ask'; readonly stepId: string; readonly attempt: number; readonly events: RunEvent[] };
 
 /** What an executor call produced: a measurement, or a failure it could not turn into one. */
 export type StepOutcome =
@@ -94,6 +106,12 @@ export interface RecordResult {
   readonly stale: boolean;
   /** Phase `recheck` only: the effect is already there, so the action must not run. */
   readonly alreadyDone?: boolean;
+  /**
+   * Phase `recheck` only: the action must not run in this delivery either. The effect of an interrupted attempt
+   * may still be on its way (the re-check is read again later), or it did not show in time and the action runs
+   * again as a new attempt.
+   */
+  readonly deferred?: boolean;
 }
 
 function currentJob(
@@ -133,6 +151,7 @@ function callFor(
 ): ExecutorCall {
   const executor = source?.executor ?? (step.executor as JobExecutorName);
   const judge = judgeFor(step, source) as JudgeName;
+  const mode = source ? null : stepState(state, step.id).actionMode;
   return {
     runId: state.runId,
     tenantId: state.tenantId,
@@ -142,7 +161,15 @@ function callFor(
     timeoutMs: step.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     idempotencyKey: idempotencyKeyFor(state.runId, step.id, attempt),
     risk: source ? 'read_only' : step.risk,
+    ...(mode !== null ? { actionMode: mode } : {}),
   };
+}
+
+/** How the deployment configures the step's host action, when the job layer said. */
+function actionModeOf(step: Step, options: EngineOptions): HostActionMode | undefined {
+  if (!isExecutorStep(step)) return undefined;
+  const action = hostActionOf(step.executor);
+  return action === undefined ? undefined : options.hostActionModes?.[action];
 }
 
 /** The step an approval re-measures: its fingerprint source. */
@@ -182,7 +209,14 @@ export function beginStep(
   const batch = new EventBatch(state, now);
   if (fresh) {
     const deadlineAt = deadlineFor(step, now);
-    batch.emit({ type: 'step_started', stepId: step.id, attempt, ...(deadlineAt ? { deadlineAt } : {}) });
+    const actionMode = actionModeOf(step, options);
+    batch.emit({
+      type: 'step_started',
+      stepId: step.id,
+      attempt,
+      ...(deadlineAt ? { deadlineAt } : {}),
+      ...(actionMode ? { actionMode } : {}),
+    });
   }
   if (step.kind === 'approval') {
     const source = approvalSource(scenario, step) as ExecutorStep;
@@ -202,10 +236,33 @@ export function beginStep(
   if (!isExecutorStep(step)) {
     return { kind: 'stale', reason: `${step.id} runs no executor`, expected: command };
   }
-  const call = callFor(state, step, attempt);
+  // From the state with this attempt's start in it: the call carries the action mode just recorded.
+  const call = callFor(batch.state, step, attempt);
+  const recheckFor = () => callFor(batch.state, step, attempt, step.recheck);
+  if (step.recheck !== undefined && st.rechecking && command.type === 'check_again') {
+    // Reading again whether the interrupted attempt's effect has shown by now.
+    return { kind: 'recheck', stepId: step.id, attempt, events: batch.events, recheck: recheckFor(), call };
+  }
+  const interrupted = !fresh && command.type === 'run_step';
+  if (interrupted && hasSideEffects(step)) {
+    const next = interruptionHandling(step, st.actionMode);
+    if (!st.interrupted) {
+      batch.emit({
+        type: 'step_interrupted',
+        stepId: step.id,
+        attempt,
+        ...(st.actionMode !== null ? { actionMode: st.actionMode } : {}),
+        next,
+        detail: interruptionDetail(step, st, attempt).slice(0, 1000),
+      });
+    }
+    if (next === 'ask') {
+      batch.emit(interruptionQuestion(step, stepState(batch.state, step.id), attempt));
+      return { kind: 'ask', stepId: step.id, attempt, events: batch.events };
+    }
+  }
   if (step.recheck !== undefined && command.type === 'run_step' && (!fresh || attempt > 1)) {
-    const recheck = callFor(state, step, attempt, step.recheck);
-    return { kind: 'recheck', stepId: step.id, attempt, events: batch.events, recheck, call };
+    return { kind: 'recheck', stepId: step.id, attempt, events: batch.events, recheck: recheckFor(), call };
   }
   return { kind: 'execute', stepId: step.id, attempt, events: batch.events, call };
 }
@@ -238,7 +295,19 @@ function judgeContext(
     ownReplayJobIds: ownReplayJobIds(state, scenario),
     acknowledgedRunIds: acknowledgedRunIds(state, scenario),
     workflowExpected: typeof state.params.workflowId === 'string' && state.params.workflowId !== '',
+    runStartedAt: state.startedAt,
+    ...preservedSince(state, scenario),
   };
+}
+
+/** When this run's own copy of the database began to be made: artifacts from then on are that copy. */
+function preservedSince(state: RunState, scenario: Scenario): { preservedSince?: string } {
+  for (const step of scenario.steps) {
+    if (!isExecutorStep(step) || step.executor !== 'host.preserve_database') continue;
+    const at = stepState(state, step.id).firstStartedAt;
+    if (at !== null) return { preservedSince: at };
+  }
+  return {};
 }
 
 function errorVerdict(outcome: Extract<StepOutcome, { kind: 'error' }>): Verdict {
@@ -270,12 +339,6 @@ function judge(name: JudgeName, outcome: StepOutcome, ctx: JudgeContext): Verdic
       evidence: [],
     };
   }
-}
-
-function formatMs(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
 }
 
 /** A poll that is not satisfied: check again with backoff, or end at the deadline. */
@@ -383,6 +446,70 @@ function stepEvents(step: ExecutorStep, st: StepState, attempt: number, verdict:
       }
       return [failure(step, attempt, verdict, now, step.title)];
   }
+}
+
+const RECHECK_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
+
+/**
+ * The re-check of an interrupted attempt found no effect yet. Until `waitMs` after the attempt started (a node
+ * that got the restart may still be booting) it is read again later; after that the attempt counts as not done
+ * and the action runs again as a new attempt, unless this was the first reading (then it runs in this delivery,
+ * as any re-check that finds nothing). `undefined` for that last case.
+ */
+function awaitEffect(
+  step: ExecutorStep,
+  st: StepState,
+  attempt: number,
+  items: Evidence[],
+  now: Date,
+): RunEventBody[] | undefined {
+  const recheck = step.recheck as NonNullable<ExecutorStep['recheck']>;
+  const waitMs = recheck.waitMs as number;
+  const until = Date.parse(st.startedAt ?? now.toISOString()) + waitMs;
+  const deadlineAt = new Date(until).toISOString();
+  if (now.getTime() < until) {
+    const poll = st.rechecking ? st.poll + 1 : 1;
+    const p = recheck.poll ?? RECHECK_POLL;
+    const wait = Math.min(p.maxMs, p.initialMs * p.factor ** (poll - 1));
+    const note = evidence('interrupted attempt', 'effect not visible yet', ENGINE_SOURCE, {
+      expected: `visible before ${deadlineAt}`,
+      detail: `attempt ${attempt} started at ${st.startedAt}; its effect may take up to ${formatMs(waitMs)} to show, so it is not run again before then`,
+    });
+    return [
+      {
+        type: 'step_waiting',
+        stepId: step.id,
+        attempt,
+        poll,
+        nextCheckAt: new Date(Math.min(now.getTime() + wait, until)).toISOString(),
+        deadlineAt,
+        recheck: true,
+        outputs: {},
+        evidence: [...items, note],
+      },
+    ];
+  }
+  if (!st.rechecking) return undefined;
+  const message = `the interrupted attempt ${attempt} did not take effect within ${formatMs(waitMs)} of its start: it runs again`;
+  return [
+    { type: 'step_rechecked', stepId: step.id, attempt, alreadyDone: false, evidence: items },
+    {
+      type: 'step_failed',
+      stepId: step.id,
+      attempt,
+      error: { code: 'not_done_after_interruption', message },
+      transient: true,
+      retryAt: now.toISOString(),
+      evidence: [
+        ...items,
+        evidence('interrupted attempt', 'no effect', ENGINE_SOURCE, {
+          expected: `visible before ${deadlineAt}`,
+          ok: false,
+          detail: message,
+        }),
+      ],
+    },
+  ];
 }
 
 function changedKeys(before: JsonObject, after: JsonObject): string[] {
@@ -504,6 +631,13 @@ export function recordOutcome(
       judgeContext(state, scenario, step, st, step.recheck.executor, params, now),
     );
     const done = verdict.result === 'passed';
+    if (!done && st.interrupted && step.recheck.waitMs !== undefined) {
+      const waited = awaitEffect(step, st, attempt, verdict.evidence, now);
+      if (waited !== undefined) {
+        for (const body of waited) batch.emit(body);
+        return { events: batch.events, stale: false, alreadyDone: false, deferred: true };
+      }
+    }
     batch.emit({ type: 'step_rechecked', stepId: step.id, attempt, alreadyDone: done, evidence: verdict.evidence });
     if (done) {
       batch.emit({

@@ -1,6 +1,6 @@
 import type { Evidence, RunEvent } from '../runbook/events.js';
 import type { SummaryContext } from './context.js';
-import { actorShort, formatJson, formatOffset, viaText } from './format.js';
+import { actorShort, formatDuration, formatJson, formatOffset, viaText } from './format.js';
 import type { RichText, TimelineEntry } from './types.js';
 
 const MAX_FACT = 160;
@@ -28,6 +28,15 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
     }
     case 'step_started':
       return [`${title}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`];
+    case 'step_interrupted': {
+      const next =
+        e.next === 'recheck'
+          ? 'checked before repeating it'
+          : e.next === 'repeat'
+            ? 'sent again'
+            : 'a person decides whether it finished';
+      return [`${title}: interrupted (attempt ${e.attempt}), the bot stopped while it ran; ${next}`];
+    }
     case 'step_rechecked':
       return [
         `${title}: re-checked before repeating it: ${e.alreadyDone ? 'already done, not repeated' : 'not done yet'}`,
@@ -61,6 +70,8 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
       return [`Approved by ${actorShort(e.by)} (round ${e.round}): ${title}`];
     case 'approval_voided':
       return [`Approval voided (round ${e.round}): ${e.reason}`];
+    case 'approval_expired':
+      return [`Approval expired (round ${e.round}): nobody approved within ${formatDuration(e.timeoutMs)}`];
     case 'manual_action_requested':
       return [`Asked a person to act: ${title}`];
     case 'manual_action_done':

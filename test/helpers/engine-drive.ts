@@ -11,6 +11,7 @@ import {
   type CommandResult,
   decideNext,
   type EngineCommand,
+  type EngineOptions,
   type ExecutorCall,
   foldRun,
   getScenario,
@@ -107,6 +108,8 @@ export interface Drive {
   events: RunEvent[];
   state: RunState;
   now: Date;
+  /** Engine options besides the crew's access (approval timeout, host action modes). */
+  engine: Omit<EngineOptions, 'access'>;
   readonly commands: EngineCommand[];
   readonly jobs: string[];
 }
@@ -141,6 +144,7 @@ export function start(world: World, name: ScenarioName, opts: StartOptions): Dri
     events: [...started.events],
     state: foldRun(started.events),
     now: T0,
+    engine: {},
     commands: [],
     jobs: [],
   };
@@ -165,11 +169,12 @@ function later(d: Drive, ms: number): void {
 
 /** Runs one job the way the job layer does: begin, call (a re-check first, when asked), record. */
 export function runJob(d: Drive, jobId: string, policy: Policy = {}): void {
-  const options = { access: d.crew.access };
+  const options = { ...d.engine, access: d.crew.access };
   const begin = beginStep(d.state, d.scenario, { jobId }, d.now, options);
   if (begin.kind === 'stale') throw new Error(`job ${jobId} is stale: ${begin.reason}`);
   append(d, begin.events);
   d.jobs.push(jobId);
+  if (begin.kind === 'ask') return;
   const call = (c: ExecutorCall) => {
     const outcome = policy.intercept?.(c, begin.stepId, d.state) ?? d.world.respond(c);
     later(d, d.pace.call(c.executor, outcome));
@@ -181,7 +186,7 @@ export function runJob(d: Drive, jobId: string, policy: Policy = {}): void {
     const r = recordOutcome(d.state, d.scenario, { jobId, phase: 'recheck', outcome }, d.now, options);
     if (r.stale) throw new Error(`recheck of ${jobId} stale`);
     append(d, r.events);
-    if (r.alreadyDone) return;
+    if (r.alreadyDone || r.deferred) return;
   }
   const outcome = call(begin.call);
   const r = recordOutcome(d.state, d.scenario, { jobId, phase: 'execute', outcome }, d.now, options);
@@ -198,7 +203,7 @@ function defaultChoice(cmd: Await<'await_decision'>): Choice | undefined {
 export function step(d: Drive, policy: Policy = {}): EngineCommand | 'stop' {
   const { access, starter, approver } = d.crew;
   policy.tick?.(d.world, d.state);
-  const out = decideNext(d.state, d.scenario, d.now, { access });
+  const out = decideNext(d.state, d.scenario, d.now, { ...d.engine, access });
   append(d, out.events);
   const cmd = out.command;
   d.commands.push(cmd);

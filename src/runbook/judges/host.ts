@@ -147,9 +147,39 @@ function humanSize(bytes: number): string {
 }
 
 /** `label · created_at · size`, what a person needs to pick an artifact; the label is cut to one short line. */
-export function describeArtifact(a: BackupArtifact): string {
-  const label = clipLine(a.label, MAX_ARTIFACT_LABEL) || clipLine(a.id, MAX_ARTIFACT_LABEL);
+export function describeArtifact(a: BackupArtifact, maxLabel = MAX_ARTIFACT_LABEL): string {
+  const label = clipLine(a.label, maxLabel) || clipLine(a.id, maxLabel);
   return `${label} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+}
+
+/**
+ * Where an artifact comes from, told by its creation time against the run: taken before the run (a candidate),
+ * made during it (it holds the state being repaired), or the copy of the broken database this run preserved.
+ */
+export type ArtifactOrigin = 'before_run' | 'during_run' | 'preserved_by_run' | 'time_unknown';
+
+export const PRESERVED_BY_RUN = 'the broken copy preserved by this run';
+
+function originOf(a: BackupArtifact, ctx: JudgeContext): ArtifactOrigin | undefined {
+  if (ctx.runStartedAt === undefined) return undefined;
+  const t = Date.parse(a.created_at);
+  if (Number.isNaN(t)) return 'time_unknown';
+  if (ctx.preservedSince !== undefined && t >= Date.parse(ctx.preservedSince)) return 'preserved_by_run';
+  return t >= Date.parse(ctx.runStartedAt) ? 'during_run' : 'before_run';
+}
+
+/** The one line a person picks from; an artifact that must not be restored says so first. */
+function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): string {
+  switch (origin) {
+    case 'preserved_by_run':
+      return `${PRESERVED_BY_RUN} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+    case 'during_run':
+      return `made during this run · ${describeArtifact(a, 40)}`;
+    case 'time_unknown':
+      return `${describeArtifact(a, 40)} (creation time not understood)`;
+    default:
+      return describeArtifact(a);
+  }
 }
 
 /** Artifacts kept in the step's outputs (newest first, the preferred one always among them). */
@@ -163,10 +193,12 @@ function usable(a: BackupArtifact): boolean {
 }
 
 /**
- * The artifacts `list_backups` printed, newest first, and a preferred one: the newest whose label contains
- * `expected.preferLabel` (e.g. `pre-upgrade`), else the newest. A listing that failed, or whose output could not
- * be read, fails the step with that reason. A listing that found nothing passes with `count: 0` and says so in
- * its evidence: the decision that follows then offers typing an artifact by hand (recommended) or aborting.
+ * The artifacts `list_backups` printed, newest first, and a preferred one among those taken before the run
+ * started: the newest whose label contains `expected.preferLabel` (e.g. `pre-upgrade`), else the newest. An
+ * artifact made since the run started holds the state being repaired and is never preferred; the copy this run's
+ * own preserve step made is labelled as such. A listing that failed, or whose output could not be read, fails the
+ * step with that reason. A listing that found nothing passes with `count: 0` and says so in its evidence: the
+ * decision that follows then offers typing an artifact by hand (recommended) or aborting.
  */
 export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext): Verdict {
   const done = judgeHostCompleted(m, ctx);
@@ -185,27 +217,47 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
   const artifacts = [...listed].sort((a, b) =>
     a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0,
   );
+  const origins = new Map(artifacts.map((a) => [a, originOf(a, ctx)]));
+  const candidates = artifacts.filter((a) => {
+    const origin = origins.get(a);
+    return origin === undefined || origin === 'before_run';
+  });
   const prefer = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel.toLowerCase() : undefined;
   const preferred =
-    (prefer !== undefined ? artifacts.find((a) => a.label.toLowerCase().includes(prefer)) : undefined) ?? artifacts[0];
+    (prefer !== undefined ? candidates.find((a) => a.label.toLowerCase().includes(prefer)) : undefined) ??
+    candidates[0];
   const kept = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
   if (preferred !== undefined && !kept.includes(preferred)) kept[kept.length - 1] = preferred;
   const outputs: JsonObject = {
-    artifacts: kept.map((a) => ({
-      id: a.id,
-      path: a.path,
-      created_at: clipLine(a.created_at, 40),
-      size_bytes: a.size_bytes,
-      label: clipLine(a.label, 200),
-      display: describeArtifact(a),
-    })),
+    artifacts: kept.map((a) => {
+      const origin = origins.get(a);
+      return {
+        id: a.id,
+        path: a.path,
+        created_at: clipLine(a.created_at, 40),
+        size_bytes: a.size_bytes,
+        label: clipLine(a.label, 200),
+        display: displayOf(a, origin),
+        // Only the exceptions are marked: a listing of older backups reads (and fingerprints) as it always did.
+        ...(origin !== undefined && origin !== 'before_run' ? { origin } : {}),
+      };
+    }),
     count: artifacts.length,
     ...(preferred ? { preferred: preferred.id } : {}),
   };
+  const madeSince = artifacts.length - candidates.length;
   const notes = [
     ...(kept.length < artifacts.length ? [`${kept.length} of them kept: the newest and the preferred one`] : []),
     ...(dropped > 0
       ? [`${dropped} ${dropped === 1 ? 'entry' : 'entries'} left out: id or path empty or too long`]
+      : []),
+    ...(madeSince > 0
+      ? [
+          `${madeSince} made since the run started (or of unknown time), never recommended: they hold the state being repaired`,
+        ]
+      : []),
+    ...(artifacts.length > 0 && preferred === undefined
+      ? ['none was taken before the run started: none is recommended']
       : []),
   ];
   const found =
@@ -218,7 +270,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
             (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
         })
       : evidence('backup artifacts found', artifacts.length, source, {
-          detail: [...kept.slice(0, 5).map(describeArtifact), ...notes].join('\n'),
+          detail: [...kept.slice(0, 5).map((a) => displayOf(a, origins.get(a))), ...notes].join('\n'),
         });
   return { result: 'passed', outputs, evidence: [...done.evidence, found] };
 }

@@ -20,6 +20,13 @@ export interface JudgeContext {
   readonly acknowledgedRunIds: readonly string[];
   /** The run has a known workflow, so the checklist must read it. */
   readonly workflowExpected: boolean;
+  /**
+   * When the run started. A backup made since then holds the state the run is repairing, so it is never the one
+   * recommended. @defaultValue unknown: every listed backup counts as taken before the run
+   */
+  readonly runStartedAt?: string;
+  /** When the run's own copy of the broken database began to be made; artifacts from then on are that copy. */
+  readonly preservedSince?: string;
 }
 
 /**

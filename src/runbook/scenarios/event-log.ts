@@ -88,6 +88,9 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.stop_writes',
       idempotent: true,
+      interruptedCheck:
+        'whether every writer is stopped: the integrations and clients that append events are paused, or the load ' +
+        'balancer is in maintenance mode',
     },
     {
       id: 'approve_preserve',
@@ -106,6 +109,8 @@ export const eventLogScenario: ScenarioInput = {
       executor: 'host.preserve_database',
       idempotent: true,
       timeoutMs: 3_600_000,
+      interruptedCheck:
+        'whether the copy of the broken database exists and is complete (the dump or snapshot, its size)',
       why: 'The copy is named after the run, so a repeated attempt does not make a second one',
     },
     listBackups(),

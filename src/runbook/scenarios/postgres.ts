@@ -70,7 +70,8 @@ export const postgresScenario: ScenarioInput = {
       title: "Restore DecisionGraph's Postgres",
       risk: 'safe_write',
       executor: 'host.restore_postgres',
-      recheck: { executor: 'sql.reach', judge: 'sql.reachable' },
+      // Postgres started or failed over may take a while to accept connections: as long as the wait that follows.
+      recheck: { executor: 'sql.reach', judge: 'sql.reachable', waitMs: 600_000, poll: WAIT_FOR_HEALTHZ_POLL },
       timeoutMs: 600_000,
       why: 'Availability first: start the service or fail over; the bot never writes to DecisionGraph tables',
     },

@@ -27,6 +27,8 @@ function noBackupsListed(step: string): Condition {
 }
 
 export const WAIT_FOR_HEALTHZ_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
+/** How long a node may take to boot: the deadline of the healthz wait after a restart or start. */
+export const BOOT_DEADLINE_MS = 300_000;
 const REPLAY_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
 
 export function waitHealthzConnected(id: string, when?: Condition): StepInput {
@@ -39,7 +41,7 @@ export function waitHealthzConnected(id: string, when?: Condition): StepInput {
     judge: 'healthz.db_connected',
     ...(when ? { when } : {}),
     poll: WAIT_FOR_HEALTHZ_POLL,
-    deadlineMs: 300_000,
+    deadlineMs: BOOT_DEADLINE_MS,
     why: 'healthz answers 200 even with Postgres down; only projection_health and repo_started? say the node is usable',
   };
 }
@@ -287,6 +289,9 @@ export function restoreBackup(title: string, why?: string): StepInput {
     executor: 'host.restore_backup',
     idempotent: true,
     timeoutMs: 3_600_000,
+    interruptedCheck:
+      "whether the restore finished without errors (the restore tool's log) and which backup DecisionGraph's " +
+      'Postgres now holds (its newest events, the event count)',
     params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
     ...(why !== undefined ? { why } : {}),
   };
@@ -401,7 +406,10 @@ export interface RuntimeRestart {
   readonly why?: string;
 }
 
-/** The host action that restarts the runtime (no DecisionGraph API does). */
+/**
+ * The host action that restarts the runtime (no DecisionGraph API does). Its re-check after an interruption waits
+ * for the node to boot before it concludes that the restart did not happen.
+ */
 export function restartRuntime(spec: RuntimeRestart): StepInput {
   return {
     id: 'restart_runtime',
@@ -411,8 +419,18 @@ export function restartRuntime(spec: RuntimeRestart): StepInput {
     executor: 'host.restart_runtime',
     ...(spec.idempotent ? { idempotent: true } : {}),
     ...(spec.when ? { when: spec.when } : {}),
-    ...(spec.recheckJudge ? { recheck: { executor: 'dg.healthz', judge: spec.recheckJudge } } : {}),
+    ...(spec.recheckJudge
+      ? {
+          recheck: {
+            executor: 'dg.healthz',
+            judge: spec.recheckJudge,
+            waitMs: BOOT_DEADLINE_MS,
+            poll: WAIT_FOR_HEALTHZ_POLL,
+          },
+        }
+      : {}),
     timeoutMs: 120_000,
+    interruptedCheck: "whether the runtime restarted: its process start time, or the supervisor's log",
     ...(spec.why !== undefined ? { why: spec.why } : {}),
   };
 }

@@ -3,6 +3,7 @@ import {
   ABORT_OPTION,
   ARGUMENT_PATTERN,
   approveRestore,
+  BOOT_DEADLINE_MS,
   checklistGate,
   chooseBackup,
   listBackups,
@@ -65,7 +66,8 @@ export const upgradeScenario: ScenarioInput = {
       title: 'Stop the upgraded runtime',
       risk: 'destructive',
       executor: 'host.stop_runtime',
-      recheck: { executor: 'dg.healthz', judge: 'healthz.down' },
+      // A node asked to stop may take a while to let go: the re-check waits as long as the wait that follows.
+      recheck: { executor: 'dg.healthz', judge: 'healthz.down', waitMs: 120_000, poll: WAIT_FOR_HEALTHZ_POLL },
       timeoutMs: 120_000,
     },
     {
@@ -130,6 +132,7 @@ export const upgradeScenario: ScenarioInput = {
       executor: 'host.switch_release',
       idempotent: true,
       timeoutMs: 600_000,
+      interruptedCheck: 'which release is deployed on the DecisionGraph host',
       params: { release: { $ref: { from: 'decision', step: 'choose_release', field: 'choice' } } },
     },
     {
@@ -138,7 +141,7 @@ export const upgradeScenario: ScenarioInput = {
       title: 'Start the runtime',
       risk: 'safe_write',
       executor: 'host.start_runtime',
-      recheck: { executor: 'dg.healthz', judge: 'healthz.up' },
+      recheck: { executor: 'dg.healthz', judge: 'healthz.up', waitMs: BOOT_DEADLINE_MS, poll: WAIT_FOR_HEALTHZ_POLL },
       timeoutMs: 120_000,
     },
     waitHealthzConnected('wait_healthz'),

@@ -87,3 +87,19 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('approval timeout', () => {
+  it('defaults to 60 minutes, takes APPROVAL_TIMEOUT_MINUTES, and must outlast the reminder', () => {
+    expect(loadConfig(valid).approvalTimeoutMinutes).toBe(60);
+    expect(loadConfig({ ...valid, APPROVAL_TIMEOUT_MINUTES: '45' }).approvalTimeoutMinutes).toBe(45);
+    expect(problemsOf({ ...valid, APPROVAL_TIMEOUT_MINUTES: '0' })).toEqual([
+      'APPROVAL_TIMEOUT_MINUTES: must be at least 1 minute',
+    ]);
+    expect(problemsOf({ ...valid, APPROVAL_TIMEOUT_MINUTES: 'an hour' })).toEqual([
+      'APPROVAL_TIMEOUT_MINUTES: must be a whole number of minutes',
+    ]);
+    expect(problemsOf({ ...valid, APPROVAL_TIMEOUT_MINUTES: '10', APPROVAL_REMINDER_MINUTES: '10' })).toEqual([
+      'APPROVAL_TIMEOUT_MINUTES: must be longer than APPROVAL_REMINDER_MINUTES',
+    ]);
+  });
+});

@@ -18,6 +18,10 @@ describe('scaled scenario timing for drills', () => {
     if (!action || !before) throw new Error('restart_runtime is a step');
     // The engine's default policy for the step is kept, only faster.
     expect(retryPolicy(action)).toEqual({ ...retryPolicy(before), backoffMs: retryPolicy(before).backoffMs / 100 });
+    // The wait for an interrupted restart's node to boot shrinks with the boot wait it mirrors.
+    if (action.kind !== 'action' || before.kind !== 'action') throw new Error('restart_runtime is an action');
+    expect(action.recheck?.waitMs).toBe(wait.deadlineMs);
+    expect(action.recheck?.poll).toEqual(wait.poll);
     expect(fast.steps.map((s) => [s.id, s.kind, s.risk])).toEqual(restart.steps.map((s) => [s.id, s.kind, s.risk]));
   });
 

@@ -19,7 +19,7 @@ import {
   recordOutcome,
   SCENARIO_NAMES,
 } from '../../../src/runbook/index.js';
-import { ACCESS, APPROVER, append, type Drive, eventsOf, run, runJob, STARTER, start, step } from './driver.js';
+import { ACCESS, APPROVER, append, type Drive, eventsOf, run, STARTER, start, step } from './driver.js';
 import { World } from './world.js';
 
 function until(
@@ -365,8 +365,12 @@ describe('idempotence and redelivery', () => {
     expect(decideNext(d.state, d.scenario, d.now).command).toMatchObject({ type: 'run_step', jobId });
     // Second delivery: the step was started, so the side effect is re-probed before anything is repeated.
     const second = beginStep(d.state, d.scenario, { jobId }, d.now);
-    expect(second).toMatchObject({ kind: 'recheck', events: [] });
+    expect(second).toMatchObject({
+      kind: 'recheck',
+      events: [{ type: 'step_interrupted', stepId: 'restart_runtime', attempt: 1, next: 'recheck' }],
+    });
     if (second.kind !== 'recheck') throw new Error('unexpected');
+    append(d, second.events);
     expect(second.recheck).toMatchObject({ executor: 'dg.healthz', judge: 'healthz.up', risk: 'read_only' });
     expect(second.call.idempotencyKey).toBe(first.call.idempotencyKey);
     const r = recordOutcome(
@@ -387,7 +391,7 @@ describe('idempotence and redelivery', () => {
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
 
-  it('runs the action after a re-check that finds it not done', () => {
+  it('runs the action after a re-check that finds it not done once the node could have booted', () => {
     const w = restartFault();
     const d = start(w, 'restart');
     const cmd = until(d, (c) => c.type === 'run_step' && c.stepId === 'restart_runtime');
@@ -395,11 +399,22 @@ describe('idempotence and redelivery', () => {
     const begun = beginStep(d.state, d.scenario, { jobId }, d.now);
     if (begun.kind === 'stale') throw new Error(begun.reason);
     append(d, begun.events);
-    // The worker died before the action ran; the redelivered job re-probes, finds the node down, and restarts.
-    runJob(d, jobId);
-    expect(eventsOf(d, 'step_rechecked')).toMatchObject([{ stepId: 'restart_runtime', alreadyDone: false }]);
+    const startedAt = Date.parse(d.state.steps.restart_runtime?.startedAt ?? '');
+    // The worker died before the action ran; the redelivered job re-probes and finds the node down. A restart that
+    // did reach the host may still be booting, so the re-check waits out the boot deadline before running it again.
+    until(d, (c) => c.type === 'run_step' && c.stepId === 'restart_runtime' && c.attempt === 2);
+    expect(w.hostCalls.restart_runtime).toBeUndefined();
+    expect(d.now.getTime() - startedAt).toBeGreaterThanOrEqual(300_000);
+    expect(eventsOf(d, 'step_failed').at(-1)).toMatchObject({
+      stepId: 'restart_runtime',
+      attempt: 1,
+      error: { code: 'not_done_after_interruption' },
+    });
+    step(d);
+    // Attempt 2 re-checks once more (the node is still down) and restarts.
+    expect(eventsOf(d, 'step_rechecked').at(-1)).toMatchObject({ stepId: 'restart_runtime', alreadyDone: false });
     expect(w.hostCalls.restart_runtime).toBe(1);
-    expect(d.state.steps.restart_runtime?.status).toBe('passed');
+    expect(d.state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 2 });
   });
 
   it('drops a stale job and a late outcome without recording anything', () => {

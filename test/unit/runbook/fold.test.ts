@@ -42,8 +42,37 @@ const outputs = fc.dictionary(
 
 type Body = Record<string, unknown> & { type: string };
 
+const actionMode = fc.constantFrom('manual' as const, 'command' as const, 'http' as const);
+
 const middleBody: fc.Arbitrary<Body> = fc.oneof(
   fc.record({ type: fc.constant('step_started'), stepId: stepIds, attempt }),
+  fc.record({ type: fc.constant('step_started'), stepId: stepIds, attempt, actionMode }),
+  fc.record({
+    type: fc.constant('step_interrupted'),
+    stepId: stepIds,
+    attempt,
+    actionMode,
+    next: fc.constantFrom('recheck' as const, 'repeat' as const, 'ask' as const),
+    detail: text,
+  }),
+  fc.record({
+    type: fc.constant('step_waiting'),
+    stepId: stepIds,
+    attempt,
+    poll: fc.integer({ min: 1, max: 9 }),
+    nextCheckAt: iso,
+    recheck: fc.constant(true as const),
+    outputs,
+    evidence,
+  }),
+  fc.record({
+    type: fc.constant('approval_expired'),
+    stepId: stepIds,
+    round: attempt,
+    approvers: fc.option(fc.array(fc.constantFrom('U1', 'S9'), { maxLength: 2 }), { nil: null }),
+    timeoutMs: fc.constantFrom(60_000, 3_600_000),
+    requestedAt: iso,
+  }),
   fc.record({ type: fc.constant('step_rechecked'), stepId: stepIds, attempt, alreadyDone: fc.boolean(), evidence }),
   fc.record({
     type: fc.constant('step_waiting'),

@@ -229,6 +229,34 @@ describe('scenario validation', () => {
     expect(problems).toContain('wait_healthz: judge trace.readable does not read dg.healthz measurements');
   });
 
+  it('rejects a re-check poll without a wait to poll for', () => {
+    const data = clone('restart') as { steps: Record<string, unknown>[] };
+    const restart = data.steps.find((s) => s.id === 'restart_runtime') as { recheck: Record<string, unknown> };
+    delete restart.recheck.waitMs;
+    expect(problemsOf(data)).toContain('restart_runtime.recheck: a poll needs waitMs');
+  });
+
+  it('waits for the effect of an interrupted start, stop or restart as long as the wait that follows it', () => {
+    const waits: Record<string, [string, string]> = {
+      restart: ['restart_runtime', 'wait_healthz'],
+      postgres: ['restore_postgres', 'wait_sql'],
+      upgrade: ['start_runtime', 'wait_healthz'],
+    };
+    for (const [name, [actionId, waitId]] of Object.entries(waits)) {
+      const s = loadScenarios().get(name as Scenario['name']) as Scenario;
+      const action = s.steps.find((x) => x.id === actionId);
+      const wait = s.steps.find((x) => x.id === waitId);
+      if (action?.kind !== 'action' || wait?.kind !== 'wait_until') throw new Error(`${name}: ${actionId}`);
+      expect([name, action.recheck?.waitMs]).toEqual([name, wait.deadlineMs]);
+    }
+    // An action without a probe tells a person what to look at if the bot stops during it.
+    const eventLog = loadScenarios().get('event-log') as Scenario;
+    for (const id of ['stop_writes', 'preserve_database', 'restore_backup', 'restart_runtime']) {
+      const step = eventLog.steps.find((x) => x.id === id);
+      expect([id, step?.kind === 'action' && step.interruptedCheck !== undefined]).toEqual([id, true]);
+    }
+  });
+
   it('rejects a scenario that does not end with the gate, and a skip_to backwards', () => {
     const data = clone('restart') as { steps: Record<string, unknown>[] };
     data.steps.pop();

@@ -1,0 +1,128 @@
+import type { DecisionOption, HostActionMode, RunEventBody } from './events.js';
+import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { hostActionOf } from './measurements.js';
+import type { ExecutorStep } from './scenario-schema.js';
+import type { DecisionRecord, RunState, StepState } from './state.js';
+
+// An attempt found started and never finished: the worker running it stopped (killed, or its lock lost) somewhere
+// between recording the start and recording the outcome. Whatever the action does may or may not have happened.
+
+/** The options of the question asked about an interrupted action. */
+export const INTERRUPTION_OPTIONS = { done: 'done', runAgain: 'run_again', abort: 'abort' } as const;
+
+const DEFAULT_CHECK = "the host: the action's own log, and whether its effect is there";
+
+/** Steps whose interruption is recorded and handled with care: actions that change something. */
+export function hasSideEffects(step: ExecutorStep): boolean {
+  return step.kind === 'action' && step.risk !== 'read_only' && step.executor !== 'manual';
+}
+
+/**
+ * What is done about an interrupted attempt. A probe of the effect decides when the step has one. Otherwise a
+ * webhook is sent again under the same Idempotency-Key (the receiver answers a repeat from memory), a manual action
+ * is shown again (the bot did nothing yet), a DecisionGraph request is repeated (the runbook marks those safe to
+ * repeat). A command, or an action whose configuration was not recorded, may have half run: a person decides.
+ */
+export function interruptionHandling(step: ExecutorStep, mode: HostActionMode | null): 'recheck' | 'repeat' | 'ask' {
+  if (step.recheck !== undefined) return 'recheck';
+  if (hostActionOf(step.executor) === undefined) return 'repeat';
+  return mode === 'http' || mode === 'manual' ? 'repeat' : 'ask';
+}
+
+function started(st: StepState, attempt: number): string {
+  return `attempt ${attempt} of "${st.stepId}" started at ${st.startedAt ?? 'an unknown time'} and never finished`;
+}
+
+/** One sentence for the run log: what was found and what happens about it. */
+export function interruptionDetail(step: ExecutorStep, st: StepState, attempt: number): string {
+  const head = `${started(st, attempt)}: the bot stopped while it ran.`;
+  switch (interruptionHandling(step, st.actionMode)) {
+    case 'recheck':
+      return `${head} Whether it took effect is checked before anything is repeated.`;
+    case 'repeat':
+      if (st.actionMode === 'http') {
+        return `${head} The webhook is sent again under the same Idempotency-Key, so the receiver can answer a repeat from memory.`;
+      }
+      if (st.actionMode === 'manual') return `${head} It is done by a person: the instructions are shown again.`;
+      return `${head} It is sent again: the runbook marks it safe to repeat.`;
+    case 'ask':
+      return (
+        `${head} ${st.actionMode === 'command' ? 'It ran as a command on the host' : 'How it was configured is not recorded'}: ` +
+        'the bot cannot tell whether it finished, so a person decides.'
+      );
+  }
+}
+
+function itemId(attempt: number): string {
+  return `a${attempt}`;
+}
+
+/** The question put to people about an interrupted action; no option is recommended, a person must look. */
+export function interruptionQuestion(step: ExecutorStep, st: StepState, attempt: number): RunEventBody {
+  const action = hostActionOf(step.executor) ?? step.executor;
+  const options: DecisionOption[] = [
+    {
+      id: INTERRUPTION_OPTIONS.done,
+      label: 'It finished: mark it done',
+      detail: 'Say what you checked; the run goes on with the next step',
+      needsReason: true,
+      effect: 'continue',
+    },
+    {
+      id: INTERRUPTION_OPTIONS.runAgain,
+      label: 'Run it again',
+      detail:
+        step.risk === 'destructive'
+          ? 'Repeats a destructive action as a new attempt: an approver other than the starter must choose this'
+          : 'Runs the action again as a new attempt',
+      effect: 'continue',
+    },
+    { id: INTERRUPTION_OPTIONS.abort, label: 'Abort the run', effect: 'abort' },
+  ];
+  return {
+    type: 'decision_requested',
+    stepId: step.id,
+    item: { id: itemId(attempt), label: `attempt ${attempt}, interrupted` },
+    prompt: (
+      `The bot stopped while running ${step.title} (${action}, attempt ${attempt}, started ${st.startedAt ?? '?'}); ` +
+      `it is unknown whether it finished. Check ${step.interruptedCheck ?? DEFAULT_CHECK}, then choose: it ` +
+      'finished (mark it done), run it again, or abort the run.'
+    ).slice(0, 2000),
+    options,
+    evidence: [
+      evidence('interrupted attempt', `attempt ${attempt}`, ENGINE_SOURCE, {
+        expected: 'an outcome recorded',
+        ok: false,
+        detail: interruptionDetail(step, st, attempt),
+      }),
+    ],
+  };
+}
+
+/** The answer to the question about the current attempt's interruption, once given. */
+export function interruptionAnswer(state: RunState, stepId: string, attempt: number): DecisionRecord | undefined {
+  const id = itemId(attempt);
+  return [...state.decisions].reverse().find((d) => d.stepId === stepId && d.item?.id === id);
+}
+
+/** `step_passed` for an attempt a person reported finished. */
+export function markedDone(step: ExecutorStep, st: StepState, answer: DecisionRecord): RunEventBody {
+  const by = answer.by.name ?? answer.by.id;
+  return {
+    type: 'step_passed',
+    stepId: step.id,
+    attempt: st.attempt,
+    outputs: {
+      markedDone: true,
+      markedDoneBy: answer.by.id,
+      ...(answer.reason !== undefined ? { note: answer.reason } : {}),
+    },
+    evidence: [
+      evidence('interrupted attempt', 'reported finished', ENGINE_SOURCE, {
+        expected: 'finished',
+        ok: true,
+        detail: `by ${by}${answer.reason ? `: ${answer.reason}` : ''}`,
+      }),
+    ],
+  };
+}
