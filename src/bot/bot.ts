@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
-import type { HistoryEntry } from '../handlers/handler-deps.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
@@ -17,7 +16,8 @@ import type { Logger } from '../logger.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
 import { createJournal, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
-import { createHealthLine } from './health-line.js';
+import { createHealthProbe } from './health-probe.js';
+import { createRunHistory } from './run-history.js';
 import { requireSlackCredentials } from './slack-config.js';
 import {
   createSummaryFilePublisher,
@@ -188,18 +188,9 @@ export async function startBot(
           logger,
           scenarioFor,
           stateNote: note,
-          history: async (limit): Promise<HistoryEntry[]> =>
-            (await journal.listRuns({ limit })).map((r) => ({
-              runId: r.runId,
-              scenario: r.scenario,
-              tenantId: r.tenantId,
-              status: r.status,
-              outcome: r.outcome,
-              startedAt: r.startedAt,
-              finishedAt: r.finishedAt,
-            })),
+          history: createRunHistory({ journal, service: runtime.service, scenarioFor, logger }),
           diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
-          health: createHealthLine(diagnoseExecutors),
+          health: createHealthProbe(diagnoseExecutors),
           // Lookups sit in a slash command's 3 s: a short timeout of their own, no retries.
           userGroups: createUserGroupDirectory({
             ...options.userGroups,

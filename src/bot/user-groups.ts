@@ -35,6 +35,11 @@ export interface GroupMembership {
 export interface UserGroupDirectory {
   /** Which of `groupIds` the user is in, from a cache or from Slack. Never throws: failures land in `unchecked`. */
   membership(userId: string, groupIds: readonly string[]): Promise<GroupMembership>;
+  /**
+   * The same answer without waiting, when every group's members are cached; `undefined` when Slack must be asked.
+   * Lets a listener decide before its acknowledgement. @defaultValue always `undefined`
+   */
+  cachedMembership?(userId: string, groupIds: readonly string[]): GroupMembership | undefined;
 }
 
 export interface UserGroupDirectoryOptions {
@@ -100,6 +105,15 @@ export function createUserGroupDirectory(options: UserGroupDirectoryOptions): Us
   };
 
   return {
+    cachedMembership(userId, groupIds) {
+      const groups: string[] = [];
+      for (const groupId of new Set(groupIds)) {
+        const cached = cache.get(groupId);
+        if (!cached || cached.expiresAt <= now()) return undefined;
+        if (cached.members.has(userId)) groups.push(groupId);
+      }
+      return { groups, unchecked: [] };
+    },
     async membership(userId, groupIds) {
       const unique = [...new Set(groupIds)];
       const results = await Promise.allSettled(unique.map((g) => members(g)));

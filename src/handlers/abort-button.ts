@@ -8,12 +8,17 @@ export const NOT_OPERATOR_ABORT = ':no_entry: Only recovery operators can abort 
 
 /** Abort the run (from the header or a paused step): a reason is required, so the click opens the dialog. */
 export async function handleAbortButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
-  if (!click.access.isOperator) {
-    return refuseAccess(args, deps, click, 'abort', 'not_operator', NOT_OPERATOR_ABORT);
-  }
-  await openReasonDialog(args, deps, click, 'abort');
+  await acceptClick(
+    args,
+    deps,
+    async (click) => {
+      if (!click.access.isOperator) {
+        return refuseAccess(args, deps, click, 'abort', 'not_operator', NOT_OPERATOR_ABORT);
+      }
+      await openReasonDialog(args, deps, click, 'abort');
+    },
+    { urgent: true },
+  );
 }
 
 export function register(app: App, deps: HandlerDeps): void {

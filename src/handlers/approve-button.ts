@@ -4,6 +4,7 @@ import {
   acceptClick,
   askingEvent,
   type ButtonArgs,
+  type Click,
   refuseAccess,
   refuseClick,
   reportOutcome,
@@ -19,8 +20,10 @@ export const NOT_APPROVER = ':no_entry: Only the approvers named in the message 
  * two-person rule is the engine's: it knows who started the run.
  */
 export async function handleApproveButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
+  await acceptClick(args, deps, (click) => approve(args, deps, click));
+}
+
+async function approve(args: ButtonArgs, deps: HandlerDeps, click: Click): Promise<void> {
   if (!click.access.isApprover) {
     return refuseAccess(args, deps, click, 'approve', 'not_approver', NOT_APPROVER);
   }

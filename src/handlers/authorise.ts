@@ -32,6 +32,40 @@ export function groupsToCheck(access: Access, userId: string): string[] {
   return [...groups];
 }
 
+function authorisation(
+  deps: HandlerDeps,
+  user: { id: string; username?: string; name?: string },
+  groups: readonly string[],
+  unchecked: readonly string[],
+): Authorisation {
+  const actor = slackActor(user);
+  return {
+    actor: groups.length > 0 ? { ...actor, groups } : actor,
+    isOperator: listed(deps.access.operators, user.id, groups),
+    isApprover: listed(deps.access.approvers, user.id, groups),
+    unchecked,
+  };
+}
+
+/**
+ * A person's standing when it is known without asking Slack: the access lists name them (or no user group that
+ * could matter), or the groups' members are cached. `undefined` when Slack must be asked: see {@link authorise}.
+ * Listeners call this before their acknowledgement, which must not wait for anything.
+ */
+export function authoriseNow(
+  deps: HandlerDeps,
+  user: { id: string; username?: string; name?: string },
+): Authorisation | undefined {
+  const wanted = groupsToCheck(deps.access, user.id);
+  if (wanted.length === 0) return authorisation(deps, user, [], []);
+  if (!deps.userGroups) {
+    deps.logger.warn({ groups: wanted }, 'the access lists name user groups but no directory is set up');
+    return authorisation(deps, user, [], wanted);
+  }
+  const cached = deps.userGroups.cachedMembership?.(user.id, wanted);
+  return cached ? authorisation(deps, user, cached.groups, cached.unchecked) : undefined;
+}
+
 /**
  * Reads a person's standing: listed by id, or a member of a listed user group. Slack is asked only about groups
  * that could make a difference, through the cached directory; a group it cannot answer for counts as one the
@@ -41,22 +75,14 @@ export async function authorise(
   deps: HandlerDeps,
   user: { id: string; username?: string; name?: string },
 ): Promise<Authorisation> {
+  const now = authoriseNow(deps, user);
+  if (now) return now;
   const wanted = groupsToCheck(deps.access, user.id);
-  let groups: readonly string[] = [];
-  let unchecked: readonly string[] = [];
-  if (wanted.length > 0 && deps.userGroups) {
-    ({ groups, unchecked } = await deps.userGroups.membership(user.id, wanted));
-  } else if (wanted.length > 0) {
-    unchecked = wanted;
-    deps.logger.warn({ groups: wanted }, 'the access lists name user groups but no directory is set up');
-  }
-  const actor = slackActor(user);
-  return {
-    actor: groups.length > 0 ? { ...actor, groups } : actor,
-    isOperator: listed(deps.access.operators, user.id, groups),
-    isApprover: listed(deps.access.approvers, user.id, groups),
-    unchecked,
+  const { groups, unchecked } = (await deps.userGroups?.membership(user.id, wanted)) ?? {
+    groups: [],
+    unchecked: wanted,
   };
+  return authorisation(deps, user, groups, unchecked);
 }
 
 /**

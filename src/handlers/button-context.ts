@@ -2,6 +2,7 @@ import type { ModalView } from '../bot/blocks/validate.js';
 import { type ActionValue, parseActionValue } from '../bot/thread/action-values.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import type { RunEvent, RunState } from '../runbook/index.js';
+import { type AfterAckTaskOptions, afterAck } from './after-ack-queue.js';
 import { type Authorisation, accessRefusal, authorise } from './authorise.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal, refusalText } from './refusals.js';
@@ -98,11 +99,28 @@ export interface Click {
 }
 
 /**
- * Acknowledges first (Slack wants it within 3 s and nothing below may delay it), then reads the click and who
- * clicked (user groups included). An unreadable value is answered at once.
+ * Acknowledges first (Slack wants it within 3 s and nothing below may delay it), then, in its turn in
+ * `deps.afterAck`, reads the click and who clicked (user groups included) and hands it to `work`. An unreadable
+ * value is answered there and then. Clicks that open a dialog are `urgent`: the click's trigger lives 3 s.
  */
-export async function acceptClick(args: ButtonArgs, deps: HandlerDeps): Promise<Click | undefined> {
+export async function acceptClick(
+  args: ButtonArgs,
+  deps: HandlerDeps,
+  work: (click: Click) => Promise<void>,
+  options: AfterAckTaskOptions = {},
+): Promise<void> {
   await args.ack();
+  await afterAck(
+    deps.afterAck,
+    async () => {
+      const click = await readClick(args, deps);
+      if (click) await work(click);
+    },
+    options,
+  );
+}
+
+async function readClick(args: ButtonArgs, deps: HandlerDeps): Promise<Click | undefined> {
   const place = clickPlace(args.body);
   const clicked = clickedValue(args.body);
   if (!clicked) {

@@ -19,10 +19,12 @@ export interface CommandAccessFlags {
 
 const SUMMARIES: Readonly<Record<CommandName, string>> = {
   recover: 'Start a recovery run for a scenario; the bot opens a thread in this channel and works through the runbook.',
-  status: "DecisionGraph's health at a glance and the active runs, or one run's progress.",
+  status:
+    "DecisionGraph's health by the recovery checklist (what fails, measured against expected) and the active runs, " +
+    "or one run's progress.",
   abort: 'Stop a run; the reason goes into the incident record.',
   summary: "Post a run's incident summary again (the latest run if none is given).",
-  history: 'The last runs with their outcome and duration.',
+  history: 'The last runs with their outcome, duration and the gist of their incident summary.',
   diagnose: 'Read-only probes of every symptom the runbook lists, and the scenario that fits them.',
   help: 'This help, or the details of one command.',
 };

@@ -23,12 +23,19 @@ export const NOT_OPERATOR_DECIDE = ':no_entry: Only recovery operators can decid
  * told who was first.
  */
 export async function handleDecisionButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
+  const kind = decideKindOf(args.body.actions[0]?.action_id ?? '') ?? 'direct';
+  await acceptClick(args, deps, (click) => decide(args, deps, click, kind), { urgent: kind !== 'direct' });
+}
+
+async function decide(
+  args: ButtonArgs,
+  deps: HandlerDeps,
+  click: Click,
+  kind: 'direct' | 'reason' | 'value',
+): Promise<void> {
   if (!click.access.isOperator) {
     return refuseAccess(args, deps, click, 'decide', 'not_operator', NOT_OPERATOR_DECIDE);
   }
-  const kind = decideKindOf(click.actionId) ?? 'direct';
   if (kind !== 'direct') return openDecisionDialog(args, deps, click, kind);
   const run = await deps.service.get(click.value.runId);
   const request = run

@@ -2,9 +2,12 @@ import type { PostSummaryFile } from '../bot/summary-file/index.js';
 import type { UserGroupDirectory } from '../bot/user-groups.js';
 import type { Access } from '../config/recovery-config.js';
 import type { RunActor, RunService } from '../jobs/run-service.js';
+import type { HealthReading } from '../jobs/triage/index.js';
 import type { Logger } from '../logger.js';
 import type { Diagnosis } from '../runbook/diagnose.js';
 import type { Scenario } from '../runbook/index.js';
+import type { RunGist } from '../summary/index.js';
+import type { AfterAckQueue } from './after-ack-queue.js';
 
 /** One finished or running run, as `/dg history` lists it. */
 export interface HistoryEntry {
@@ -15,6 +18,8 @@ export interface HistoryEntry {
   readonly outcome: string | null;
   readonly startedAt: string;
   readonly finishedAt: string | null;
+  /** The gist of the run's incident summary. @defaultValue the run is listed without one */
+  readonly gist?: RunGist;
 }
 
 /** What the listeners need; every optional part turns its command into "not available yet" when missing. */
@@ -29,8 +34,21 @@ export interface HandlerDeps {
   readonly history?: (limit: number) => Promise<readonly HistoryEntry[]>;
   /** A read-only probe sweep judged by the runbook's rules. @defaultValue `/dg diagnose` is not available */
   readonly diagnose?: () => Promise<Diagnosis>;
-  /** DecisionGraph's health in one line for `/dg status` (a read-only probe). @defaultValue not shown */
-  readonly health?: () => Promise<string>;
+  /**
+   * The recovery checklist's reading of DecisionGraph and its verdict for `/dg status` (read-only probes, the same
+   * as the terminal's `status`). @defaultValue DecisionGraph's health is not shown
+   */
+  readonly health?: () => Promise<HealthReading>;
+  /**
+   * How long `/dg status` waits for `health` before it answers without it (saying so).
+   * @defaultValue 6000
+   */
+  readonly healthTimeoutMs?: number;
+  /**
+   * Where the listeners' work after the acknowledgement waits its turn, so a burst of requests is acknowledged
+   * first. @defaultValue each request's work starts at once (tests); `registerListeners` sets one up
+   */
+  readonly afterAck?: AfterAckQueue;
   /**
    * Members of the user groups (`S…`) the access lists name. Without it such groups let nobody in (and a warning
    * is logged). @defaultValue none

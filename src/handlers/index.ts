@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { register as abortButton } from './abort-button.js';
+import { createAfterAckQueue } from './after-ack-queue.js';
 import { register as approveButton } from './approve-button.js';
 import { register as decisionButton } from './decision-button.js';
 import { register as dgCommand } from './dg-command.js';
@@ -10,10 +11,15 @@ import { register as retryButton } from './retry-button.js';
 import { register as skipButton } from './skip-button.js';
 import { register as startRecoveryButton } from './start-recovery-button.js';
 
+export { type AfterAckQueue, type AfterAckQueueOptions, createAfterAckQueue } from './after-ack-queue.js';
 export type { HandlerDeps, HistoryEntry } from './handler-deps.js';
 
-/** Every listener of the bot on one Bolt app; the same for the HTTP receiver and Socket Mode. */
-export function registerListeners(app: App, deps: HandlerDeps): void {
+/**
+ * Every listener of the bot on one Bolt app; the same for the HTTP receiver and Socket Mode. They share one queue
+ * for their work after the acknowledgement (see `createAfterAckQueue`) unless `deps` brings its own.
+ */
+export function registerListeners(app: App, given: HandlerDeps): void {
+  const deps: HandlerDeps = given.afterAck ? given : { ...given, afterAck: createAfterAckQueue() };
   dgCommand(app, deps);
   decisionButton(app, deps);
   approveButton(app, deps);

@@ -4,6 +4,7 @@ import {
   acceptClick,
   askingEvent,
   type ButtonArgs,
+  type Click,
   refuseAccess,
   refuseClick,
   reportOutcome,
@@ -15,8 +16,10 @@ export const NOT_OPERATOR_MANUAL = ':no_entry: Only recovery operators can repor
 
 /** "Done" on a manual action: the person says they did it; the run goes on and checks the result. */
 export async function handleManualDoneButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
+  await acceptClick(args, deps, (click) => manualDone(args, deps, click));
+}
+
+async function manualDone(args: ButtonArgs, deps: HandlerDeps, click: Click): Promise<void> {
   if (!click.access.isOperator) {
     return refuseAccess(args, deps, click, 'manual_done', 'not_operator', NOT_OPERATOR_MANUAL);
   }

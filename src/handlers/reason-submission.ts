@@ -9,8 +9,16 @@ import {
 import { REASON_MAX } from '../bot/views/reason-modal.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import { checkPersonText } from '../runbook/index.js';
-import { accessRefusal, authorise } from './authorise.js';
-import { askingEvent, type InteractionClient, reportOutcome, STALE_BUTTON, stalePause } from './button-context.js';
+import { afterAck } from './after-ack-queue.js';
+import { accessRefusal, authorise, authoriseNow } from './authorise.js';
+import {
+  askingEvent,
+  type InteractionClient,
+  reportOutcome,
+  STALE_BUTTON,
+  stalePause,
+  tell,
+} from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal } from './refusals.js';
 
@@ -47,7 +55,10 @@ type Settled = { kind: 'done'; outcome: CommandOutcome } | { kind: 'late' };
  * The reason dialog's submission (decide with a reason or value, skip, abort). What was typed is checked here
  * first and problems are shown on the field. Then the run service is asked, for at most `submitBudgetMs`: an
  * answer in time closes the dialog or shows the engine's objection on the field; a slow one closes the dialog at
- * once (Slack waits 3 s) and the outcome follows as an ephemeral message.
+ * once (Slack waits 3 s) and the outcome follows as an ephemeral message. This is the one acknowledgement that
+ * waits for the run service, on purpose: an objection to what was typed belongs on the field, and a dialog is
+ * submitted by one person at a time, not in bursts. A person whose user groups are not cached is not kept
+ * waiting for Slack: the dialog closes and every answer follows as an ephemeral message.
  */
 export async function handleReasonSubmission(args: SubmissionArgs, deps: HandlerDeps): Promise<void> {
   const { body, ack } = args;
@@ -60,16 +71,6 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
   }
   const place = { channelId: meta.channelId, threadTs: meta.threadTs };
   const action = meta.purpose;
-  const auth = await authorise(deps, body.user);
-  if (!auth.isOperator) {
-    const refusal = accessRefusal(auth, 'not_operator', 'Only recovery operators can do this.');
-    recordRefusal(deps.logger, { userId, action, code: refusal.code, runId: meta.target.runId });
-    await ack({
-      response_action: 'errors',
-      errors: { [REASON_INPUT.block]: refusal.text.replace(/^:[a-z_]+: /, '').slice(0, 300) },
-    });
-    return;
-  }
   const reasonRequired = meta.purpose !== 'decide';
   const reason = checkPersonText(inputValue(body, REASON_INPUT), reasonRequired, REASON_MAX);
   if (!reason.ok) {
@@ -83,6 +84,35 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
     return;
   }
   const typedValue = inputValue(body, VALUE_INPUT);
+  const known = authoriseNow(deps, body.user);
+  if (!known) {
+    // Slack must be asked about the person's user groups, which may take longer than the dialog can wait: it
+    // closes now, and the outcome (a refusal included) follows as an ephemeral message.
+    await ack();
+    await afterAck(deps.afterAck, async () => {
+      const auth = await authorise(deps, body.user);
+      const click = { actor: auth.actor, place, value: meta.target };
+      if (!auth.isOperator) {
+        const refusal = accessRefusal(auth, 'not_operator', ':no_entry: Only recovery operators can do this.');
+        recordRefusal(deps.logger, { userId, action, code: refusal.code, runId: meta.target.runId });
+        await tell(args.client, deps, userId, place, refusal.text);
+        return;
+      }
+      const outcome = await apply(meta, deps, auth.actor, reason.value, typedValue ?? undefined);
+      await reportOutcome(args, deps, click, action, outcome);
+    });
+    return;
+  }
+  const auth = known;
+  if (!auth.isOperator) {
+    const refusal = accessRefusal(auth, 'not_operator', 'Only recovery operators can do this.');
+    recordRefusal(deps.logger, { userId, action, code: refusal.code, runId: meta.target.runId });
+    await ack({
+      response_action: 'errors',
+      errors: { [REASON_INPUT.block]: refusal.text.replace(/^:[a-z_]+: /, '').slice(0, 300) },
+    });
+    return;
+  }
   const { actor } = auth;
   const click = { actor, place, value: meta.target };
   const work = apply(meta, deps, actor, reason.value, typedValue ?? undefined);
@@ -96,7 +126,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
   if (settled.kind === 'late') {
     await ack();
     const outcome = await work;
-    await reportOutcome(args, deps, click, action, outcome);
+    await afterAck(deps.afterAck, () => reportOutcome(args, deps, click, action, outcome));
     return;
   }
   const { outcome } = settled;
@@ -107,7 +137,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
     return;
   }
   await ack();
-  await reportOutcome(args, deps, click, action, outcome);
+  await afterAck(deps.afterAck, () => reportOutcome(args, deps, click, action, outcome));
 }
 
 async function apply(

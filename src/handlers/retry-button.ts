@@ -3,6 +3,7 @@ import { ACTION } from '../bot/thread/action-values.js';
 import {
   acceptClick,
   type ButtonArgs,
+  type Click,
   refuseAccess,
   refuseClick,
   reportOutcome,
@@ -19,8 +20,10 @@ export const NOT_OPERATOR_RETRY = ':no_entry: Only recovery operators can retry 
  * double click. Retrying a destructive step needs an approver other than the starter: the engine checks that.
  */
 export async function handleRetryButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
+  await acceptClick(args, deps, (click) => retry(args, deps, click));
+}
+
+async function retry(args: ButtonArgs, deps: HandlerDeps, click: Click): Promise<void> {
   if (!click.access.isOperator) {
     return refuseAccess(args, deps, click, 'retry', 'not_operator', NOT_OPERATOR_RETRY);
   }

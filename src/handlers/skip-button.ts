@@ -8,12 +8,17 @@ export const NOT_OPERATOR_SKIP = ':no_entry: Only recovery operators can skip a 
 
 /** Skip the failed step: a reason is required, so the click opens the reason dialog (see `reason-submission`). */
 export async function handleSkipButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const click = await acceptClick(args, deps);
-  if (!click) return;
-  if (!click.access.isOperator) {
-    return refuseAccess(args, deps, click, 'skip', 'not_operator', NOT_OPERATOR_SKIP);
-  }
-  await openReasonDialog(args, deps, click, 'skip');
+  await acceptClick(
+    args,
+    deps,
+    async (click) => {
+      if (!click.access.isOperator) {
+        return refuseAccess(args, deps, click, 'skip', 'not_operator', NOT_OPERATOR_SKIP);
+      }
+      await openReasonDialog(args, deps, click, 'skip');
+    },
+    { urgent: true },
+  );
 }
 
 export function register(app: App, deps: HandlerDeps): void {

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { codeSpan } from '../bot/slack-text.js';
 import { ACTION } from '../bot/thread/action-values.js';
 import { findScenario } from '../runbook/index.js';
+import { afterAck } from './after-ack-queue.js';
 import { accessRefusal, authorise, isChannelAllowed } from './authorise.js';
 import { type ButtonArgs, clickPlace, STALE_BUTTON, tell } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
@@ -10,6 +11,10 @@ import { recordRefusal, refusalText } from './refusals.js';
 /** "Start recovery" under a `/dg diagnose` verdict: the same start as `/dg recover <scenario>`, same checks. */
 export async function handleStartRecoveryButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   await args.ack();
+  await afterAck(deps.afterAck, () => startRecovery(args, deps));
+}
+
+async function startRecovery(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const { body } = args;
   const place = clickPlace(body);
   const auth = await authorise(deps, body.user);

@@ -1,4 +1,6 @@
-import { mrkdwnText } from '../blocks/limits.js';
+import type { RichText, RunGist } from '../../summary/index.js';
+import { BLOCK_LIMITS, mrkdwnText } from '../blocks/limits.js';
+import type { MessageBlock } from '../blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { between, clock, code, duration, esc, who } from './format.js';
 import { OUTCOME_TEXT } from './header.js';
@@ -47,8 +49,51 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
   });
 }
 
-/** The final result, broadcast once when the run finishes. */
-export function renderResult(model: ThreadModel): MessageDraft | undefined {
+/** mrkdwn of the summary's rich text: strings escaped, `{ code }` as inline code, cut to about `max`. */
+function richMrkdwn(parts: RichText, max: number): string {
+  let out = '';
+  for (const p of parts) {
+    const room = max - out.length;
+    if (room <= 1) break;
+    out += typeof p === 'string' ? esc(p, room) : code(p.code, Math.min(room, 80));
+  }
+  return out;
+}
+
+const MAX_MANUAL_SHOWN = 3;
+
+/**
+ * What the channel is told next to the outcome: how long it took, when DecisionGraph was healthy again, and what
+ * people still owe (manual actions left open, follow-ups in the summary). Four short fields, no wall of text.
+ */
+function digestFields(gist: RunGist) {
+  const field = (label: string, text: string) => mrkdwnText(`*${label}*\n${text}`, 300);
+  const open = gist.openManualActions;
+  const manual =
+    open.length === 0
+      ? 'None'
+      : open
+          .slice(0, MAX_MANUAL_SHOWN)
+          .map((m) => `• ${esc(m.title, 80)}`)
+          .join('\n') + (open.length > MAX_MANUAL_SHOWN ? `\n+${open.length - MAX_MANUAL_SHOWN} more` : '');
+  return [
+    field('Duration', duration(gist.durationMs)),
+    field('Time to healthy', gist.timeToHealthyMs !== null ? duration(gist.timeToHealthyMs) : 'not healthy'),
+    field('Open manual actions', manual),
+    field(
+      'Steps',
+      `${gist.stepsPassed} of ${gist.stepsTotal} passed` +
+        (gist.followUps > 0 ? `, ${gist.followUps} follow-up${gist.followUps === 1 ? '' : 's'}` : ''),
+    ),
+  ];
+}
+
+/**
+ * The final result, broadcast once when the run finishes: the outcome and, given the summary's gist, the digest an
+ * on-call channel wants (duration, time to healthy, open manual actions, one sentence). Slack shows a broadcast
+ * reply in the channel with a link to its thread, where the summary and its Markdown file follow.
+ */
+export function renderResult(model: ThreadModel, gist?: RunGist): MessageDraft | undefined {
   const { state, finished, aborted } = model;
   if (!state.outcome || !finished) return undefined;
   const took = duration(between(state.startedAt, state.outcome.at));
@@ -66,17 +111,31 @@ export function renderResult(model: ThreadModel): MessageDraft | undefined {
   } else {
     detail = 'The recovery checklist passed.';
   }
+  const blocks: MessageBlock[] = [
+    { type: 'section', block_id: 'result', text: mrkdwnText(`${head}${detail ? `\n${detail}` : ''}`) },
+  ];
+  if (gist) {
+    blocks.push({ type: 'section', block_id: 'result-digest', fields: digestFields(gist) });
+  }
+  // The gist's sentence, unless the lines above already say it (who aborted and why, the conditions not met).
+  const repeats = state.outcome.outcome === 'aborted' || (finished.gate?.failing.length ?? 0) > 0;
+  const gistLine = gist && !repeats ? `${richMrkdwn(gist.line, 400)} · ` : '';
+  blocks.push({
+    type: 'context',
+    block_id: 'result-more',
+    elements: [
+      mrkdwnText(
+        `${gistLine}The incident summary and its Markdown file follow in the thread; ` +
+          `${code(`/dg summary ${state.runId}`, 100)} posts them again.`,
+        BLOCK_LIMITS.textObject,
+      ),
+    ],
+  });
   return {
     key: RESULT_KEY,
     anchor: finished.seq,
     broadcast: true,
     text: esc(`Recovery run ${state.runId} ${state.outcome.outcome} after ${took}`, 400),
-    blocks: [
-      {
-        type: 'section',
-        block_id: 'result',
-        text: mrkdwnText(`${head}${detail ? `\n${detail}` : ''}\nThe incident summary follows in the thread.`),
-      },
-    ],
+    blocks,
   };
 }

@@ -54,7 +54,8 @@ function stepDrafts(model: ThreadModel): MessageDraft[] {
 
 /**
  * The run's Slack thread as it should look now: a header (top-level, updated in place), a message per step the
- * run has reached, the pause alerts and the final result (broadcast to the channel), and the incident summary.
+ * run has reached, the pause alerts and the final result (broadcast to the channel, with the summary's gist), and
+ * the incident summary.
  * Pure: the same log always gives the same messages, so a repeated or late render changes nothing.
  *
  * @param events the run's whole log, in order.
@@ -72,13 +73,11 @@ export function renderThread(
   if (options.now) {
     drafts.push(...renderReminders(model, options.now, options.approvalReminderMs ?? DEFAULT_APPROVAL_REMINDER_MS));
   }
-  const result = renderResult(model);
+  const summary = model.finished && options.summary ? options.summary(events, scenario) : undefined;
+  const result = renderResult(model, summary?.gist);
   if (result) drafts.push(result);
-  if (result && options.summary) {
-    const summary = options.summary(events, scenario);
-    if (summary) {
-      drafts.push({ key: SUMMARY_KEY, anchor: result.anchor + 0.5, text: summary.text, blocks: summary.blocks });
-    }
+  if (result && summary) {
+    drafts.push({ key: SUMMARY_KEY, anchor: result.anchor + 0.5, text: summary.text, blocks: summary.blocks });
   }
   const lastSeq = model.state.lastSeq;
   return drafts

@@ -1,5 +1,11 @@
 import type { RunEvent, Scenario } from '../../runbook/index.js';
-import { buildIncidentSummary, renderSummaryBlocks, renderSummaryMarkdown } from '../../summary/index.js';
+import {
+  buildIncidentSummary,
+  type RunGist,
+  renderSummaryBlocks,
+  renderSummaryMarkdown,
+  summaryGist,
+} from '../../summary/index.js';
 import type { MessageBlock } from '../blocks/validate.js';
 
 export const SUMMARY_KEY = 'summary';
@@ -7,11 +13,19 @@ export const SUMMARY_KEY = 'summary';
 export interface SummaryContent {
   readonly text: string;
   readonly blocks: readonly MessageBlock[];
+  /** The summary's gist, for the result announced in the channel. @defaultValue the result leaves it out */
+  readonly gist?: RunGist;
 }
 
-/** The incident summary of a run as one Slack message (built from the same log the thread is). */
+/** The incident summary of a run as one Slack message (built from the same log the thread is), with its gist. */
 export function incidentSummaryMessage(events: readonly RunEvent[], scenario: Scenario): SummaryContent {
-  return renderSummaryBlocks(buildIncidentSummary(events, scenario));
+  const summary = buildIncidentSummary(events, scenario);
+  return { ...renderSummaryBlocks(summary), gist: summaryGist(summary) };
+}
+
+/** The gist of a run's incident summary: outcome, times, what people still owe, one sentence. */
+export function incidentGist(events: readonly RunEvent[], scenario: Scenario): RunGist {
+  return summaryGist(buildIncidentSummary(events, scenario));
 }
 
 /** The whole incident summary as Markdown: what the summary message leaves out (evidence, timeline) is in it. */

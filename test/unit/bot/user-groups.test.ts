@@ -48,6 +48,19 @@ describe('user-group directory', () => {
     expect(list).toHaveBeenCalledTimes(2);
   });
 
+  it('answers without waiting only while every asked group is cached', async () => {
+    const { dir, list, advance } = directory({ S0ONCALL: ['U0CAROL'], S0DBA: ['U0DAN'] }, { ttlMs: 60_000 });
+    expect(dir.cachedMembership?.('U0CAROL', ['S0ONCALL'])).toBeUndefined();
+    await dir.membership('U0CAROL', ['S0ONCALL']);
+    expect(dir.cachedMembership?.('U0CAROL', ['S0ONCALL'])).toEqual({ groups: ['S0ONCALL'], unchecked: [] });
+    expect(dir.cachedMembership?.('U0EVE', ['S0ONCALL'])).toEqual({ groups: [], unchecked: [] });
+    // One group not cached: Slack must be asked, so no answer yet.
+    expect(dir.cachedMembership?.('U0CAROL', ['S0ONCALL', 'S0DBA'])).toBeUndefined();
+    advance(61_000);
+    expect(dir.cachedMembership?.('U0CAROL', ['S0ONCALL'])).toBeUndefined();
+    expect(list).toHaveBeenCalledTimes(1);
+  });
+
   it('fails closed: a group Slack cannot answer for is one the person is not in, logged, and asked again next time', async () => {
     const { dir, list, lines } = directory({ S0ONCALL: ['U0CAROL'] });
     const first = await dir.membership('U0CAROL', ['S0ONCALL', 'S0GONE']);

@@ -1,11 +1,18 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import { ACTION, encodeActionValue } from '../../../src/bot/thread/action-values.js';
+import {
+  ACTION,
+  encodeActionValue,
+  encodeReasonMetadata,
+  REASON_INPUT,
+  REASON_MODAL,
+} from '../../../src/bot/thread/action-values.js';
 import type { GroupMembership, UserGroupDirectory } from '../../../src/bot/user-groups.js';
 import type { Access } from '../../../src/config/recovery-config.js';
 import { handleApproveButton } from '../../../src/handlers/approve-button.js';
 import type { ButtonArgs } from '../../../src/handlers/button-context.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
+import { handleReasonSubmission } from '../../../src/handlers/reason-submission.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { CHANNEL, depsWith, fakeService, OPERATOR } from './fakes.js';
 
@@ -67,14 +74,16 @@ describe('operators named through a user group', () => {
     expect(textOf(responses[0])).toContain('Started run');
   });
 
-  it('refuses with a clear message when Slack cannot tell the membership, and starts nothing', async () => {
+  it('acks at once when Slack must be asked, then refuses through the response URL when it cannot tell', async () => {
     const { service } = fakeService();
     const { userGroups } = directory({ [ONCALL]: [CAROL] }, [ONCALL]);
     const { deps, lines } = depsWith(service, { access: ACCESS, userGroups });
-    const { a, acks } = command('recover restart', CAROL);
+    const { a, acks, responses } = command('recover restart', CAROL);
     await handleDgCommand(a, deps);
     expect(service.start).not.toHaveBeenCalled();
-    const answer = textOf(acks[0]);
+    // Slack's acknowledgement did not wait for the lookup: it is empty, and the answer follows.
+    expect(acks).toEqual([undefined]);
+    const answer = textOf(responses[0]);
     expect(answer).toContain('Only recovery operators can run `/dg recover`');
     expect(answer).toContain('membership of user group `S0ONCALL` could not be checked with Slack just now');
     expect(answer).toContain('Try again in a moment');
@@ -89,10 +98,10 @@ describe('operators named through a user group', () => {
     const { service } = fakeService();
     const { userGroups } = directory({ [ONCALL]: [CAROL] });
     const { deps } = depsWith(service, { access: ACCESS, userGroups });
-    const { a, acks } = command('recover restart', 'U0EVE');
+    const { a, responses } = command('recover restart', 'U0EVE');
     await handleDgCommand(a, deps);
-    expect(textOf(acks[0])).toContain('Only recovery operators can run `/dg recover`');
-    expect(textOf(acks[0])).not.toContain('user group');
+    expect(textOf(responses[0])).toContain('Only recovery operators can run `/dg recover`');
+    expect(textOf(responses[0])).not.toContain('user group');
     expect(service.start).not.toHaveBeenCalled();
   });
 
@@ -110,10 +119,30 @@ describe('operators named through a user group', () => {
     const { service } = fakeService();
     const { userGroups } = directory({ [ONCALL]: [CAROL] });
     const { deps } = depsWith(service, { access: ACCESS, userGroups });
-    const { a, acks } = command('help', CAROL);
+    const { a, responses } = command('help', CAROL);
     await handleDgCommand(a, deps);
-    expect(textOf(acks[0])).toContain('recover');
-    expect(textOf(acks[0])).toContain('abort');
+    expect(textOf(responses[0])).toContain('recover');
+    expect(textOf(responses[0])).toContain('abort');
+  });
+
+  it('answers in the acknowledgement itself once the groups are cached', async () => {
+    const { service } = fakeService();
+    const { userGroups, membership } = directory({ [ONCALL]: [CAROL] });
+    const cachedMembership = vi.fn((_userId: string, _groups: readonly string[]) => ({
+      groups: [ONCALL],
+      unchecked: [],
+    }));
+    const { deps } = depsWith(service, { access: ACCESS, userGroups: { ...userGroups, cachedMembership } });
+    const help = command('help', CAROL);
+    await handleDgCommand(help.a, deps);
+    expect(textOf(help.acks[0])).toContain('/dg recover');
+    const start = command('recover restart', CAROL);
+    await handleDgCommand(start.a, deps);
+    expect(textOf(start.acks[0])).toContain('Starting a `restart` recovery run');
+    expect(membership).not.toHaveBeenCalled();
+    expect(service.start).toHaveBeenCalledWith(
+      expect.objectContaining({ actor: { id: CAROL, name: 'carol', via: 'slack', groups: [ONCALL] } }),
+    );
   });
 
   it('counts a group as closed when no directory is set up', async () => {
@@ -207,5 +236,49 @@ describe('approvers named through a user group', () => {
     await handleApproveButton(args, deps);
     expect(service.approve).not.toHaveBeenCalled();
     expect(ephemerals[0]).toContain('`S0APPROVERS` could not be checked with Slack just now');
+  });
+});
+
+describe('a reason dialog submitted by someone whose groups Slack must be asked about', () => {
+  it('closes the dialog at once and answers in the thread, a refusal included', async () => {
+    const { service } = fakeService();
+    const { userGroups, membership } = directory({ [ONCALL]: [] });
+    const { deps } = depsWith(service, { access: ACCESS, userGroups });
+    const acks: unknown[] = [];
+    const ephemerals: string[] = [];
+    await handleReasonSubmission(
+      {
+        body: {
+          user: { id: CAROL, username: 'carol' },
+          view: {
+            callback_id: REASON_MODAL,
+            private_metadata: encodeReasonMetadata({
+              purpose: 'abort',
+              target: { runId: RUN, stepId: '-', choice: 'abort', seq: 1 },
+              channelId: CHANNEL,
+              threadTs: '1700000000.000100',
+            }),
+            state: { values: { [REASON_INPUT.block]: { [REASON_INPUT.action]: { value: 'drill over' } } } },
+          },
+        },
+        ack: vi.fn(async (r?: unknown) => {
+          acks.push(r);
+        }),
+        client: {
+          chat: {
+            postEphemeral: vi.fn(async (m: { text: string }) => {
+              ephemerals.push(m.text);
+              return {};
+            }),
+          },
+          views: { open: vi.fn(async () => ({})), update: vi.fn(async () => ({})) },
+        },
+      },
+      deps,
+    );
+    expect(acks).toEqual([undefined]);
+    expect(membership).toHaveBeenCalled();
+    expect(service.abort).not.toHaveBeenCalled();
+    expect(ephemerals[0]).toContain('Only recovery operators can do this.');
   });
 });
