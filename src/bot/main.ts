@@ -3,7 +3,7 @@ import { loadRecoveryConfig } from '../config/recovery-config.js';
 import { isDgError } from '../errors.js';
 import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
 import { createLogger, scrubSecrets } from '../logger.js';
-import { type BotRole, startBot } from './bot.js';
+import { type BotRole, type RunningBot, startBot } from './bot.js';
 
 // `npm start`: the Slack front end and the step workers in one process. `--workers-only` runs the workers alone
 // (no Slack values needed), `--no-workers` the front end alone; any number of each may share one Redis.
@@ -27,24 +27,19 @@ async function main(): Promise<void> {
   const role = roleFrom(process.argv.slice(2));
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
-  // Safety rule 1 (docs/operations.md): a DecisionGraph database role that can write is refused before anything
-  // touches DecisionGraph; a database that does not answer yet is checked at the first probe that reaches it.
-  const dbRole = await checkDatabaseRoleAtStart(config.decisionGraph.databaseUrl, { logger, stderr: process.stderr });
-  if (dbRole === 'refused') {
-    process.exitCode = 1;
-    return;
-  }
-  const recovery = await loadRecoveryConfig(config.recoveryConfigPath, process.env);
-  const bot = await startBot(config, recovery, { logger, role });
+  // The handlers go in before anything starts: `startBot` reports itself started (workers, Slack) before it
+  // returns, and a signal in that window would otherwise kill the process without closing what already runs.
+  // A signal during start-up lets the start finish, then stops what it started.
   let stopping = false;
+  let startup: Promise<RunningBot | undefined> = Promise.resolve(undefined);
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    bot
-      .stop()
+    startup
+      .then((bot) => bot?.stop())
       .then(() => logger.flush())
-      .then(() => process.exit(0))
+      .then(() => process.exit(process.exitCode ?? 0))
       .catch((err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -52,6 +47,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  startup = (async () => {
+    // Safety rule 1 (docs/operations.md): a DecisionGraph database role that can write is refused before anything
+    // touches DecisionGraph; a database that does not answer yet is checked at the first probe that reaches it.
+    const dbRole = await checkDatabaseRoleAtStart(config.decisionGraph.databaseUrl, {
+      logger,
+      stderr: process.stderr,
+    });
+    if (dbRole === 'refused') {
+      process.exitCode = 1;
+      return undefined;
+    }
+    const recovery = await loadRecoveryConfig(config.recoveryConfigPath, process.env);
+    return startBot(config, recovery, { logger, role });
+  })();
+  await startup;
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 }
 

@@ -4,7 +4,7 @@ import type { MessageBlock } from '../blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { between, clock, code, duration, esc, who } from './format.js';
 import { OUTCOME_TEXT } from './header.js';
-import { pauseEnd, type ThreadModel } from './model.js';
+import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
 
 // Replies also shown in the channel. Slack broadcasts a reply only when it is first posted, so each piece of news
 // gets a key of its own instead of flipping `broadcast` on a message that already exists.
@@ -16,6 +16,15 @@ export function alertKey(stepId: string | undefined, pauseSeq: number): string {
   return `alert-${stepId ?? 'run'}-${pauseSeq}`;
 }
 
+/** What people may do about a pause, in the words of its own options: `Retry or abort in the thread.` */
+function offeredLine(options: readonly string[]): string {
+  const words = ['retry', 'skip', 'abort'].filter((o) => options.includes(o));
+  if (words.length === 0) return 'See the thread.';
+  const last = words.pop() as string;
+  const list = words.length > 0 ? `${words.join(', ')} or ${last}` : last;
+  return `${list.charAt(0).toUpperCase()}${list.slice(1)} in the thread.`;
+}
+
 /** The channel is told when the run stops for people after a failure; the alert says later how it ended. */
 export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
   const { state } = model;
@@ -23,7 +32,9 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
     const step = pause.stepId ? model.scenario.steps.find((s) => s.id === pause.stepId) : undefined;
     const where = step ? `*${esc(step.title, 150)}*` : 'the run';
     const end = pauseEnd(model, pause.seq);
-    let outcome = 'Retry, skip or abort in the thread.';
+    const expired = expiryBefore(model, pause) !== undefined;
+    const what = expired ? 'nobody approved' : 'failed';
+    let outcome = offeredLine(pause.options);
     if (end?.kind === 'resumed') {
       const how = end.event.action === 'retry' ? 'retried' : 'skipped';
       outcome = `Resolved: ${how} by ${who(end.event.by)} at ${clock(end.event.at)}.`;
@@ -34,13 +45,13 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
       key: alertKey(pause.stepId, pause.seq),
       anchor: pause.seq,
       broadcast: true,
-      text: esc(`Recovery run ${state.runId} is paused: ${step?.title ?? 'run'} failed`, 400),
+      text: esc(`Recovery run ${state.runId} is paused: ${step?.title ?? 'run'} ${what}`, 400),
       blocks: [
         {
           type: 'section',
           block_id: `alert-${pause.seq}`,
           text: mrkdwnText(
-            `:warning: Recovery run ${code(state.runId, 80)} (${code(state.scenario, 40)}) is *paused*: ${where} failed.\n` +
+            `:warning: Recovery run ${code(state.runId, 80)} (${code(state.scenario, 40)}) is *paused*: ${where} ${what}.\n` +
               `${esc(pause.reason, 800)}\n${outcome}`,
           ),
         },

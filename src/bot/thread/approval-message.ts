@@ -5,7 +5,7 @@ import { ACTION, encodeActionValue } from './action-values.js';
 import { actionsBlocks, button } from './buttons.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { clock, esc, escBlock, principal, who } from './format.js';
+import { clock, duration, esc, escBlock, principal, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { pauseBlocks, renderSkipped, statusEmoji, stepKey, stepTitle } from './step-message.js';
 
@@ -23,14 +23,24 @@ export function approversLine(request: ApprovalRequest, starterId: string): stri
   return `*Who may approve:* ${allowed}${excluded.length > 0 ? `, except ${excluded.join(', ')}` : ''}`;
 }
 
+function expiredLine(expiry: RunEventOf<'approval_expired'>): string {
+  return `Expired at ${clock(expiry.at)}: nobody approved within ${duration(expiry.timeoutMs)}`;
+}
+
 function roundLines(model: ThreadModel, stepId: string): string[] {
-  return model.state.approvals
+  const lines = model.state.approvals
     .filter((a) => a.stepId === stepId)
     .map((a) => {
       const granted = `Round ${a.round}: approved by ${who(a.by)} at ${clock(a.at)}`;
-      if (!a.voided) return `:ballot_box_with_check: ${granted}`;
-      return `:heavy_multiplication_x: ~${granted}~ *voided* at ${clock(a.voided.at)}: ${esc(a.voided.reason, 400)}`;
+      const line = a.voided
+        ? `:heavy_multiplication_x: ~${granted}~ *voided* at ${clock(a.voided.at)}: ${esc(a.voided.reason, 400)}`
+        : `:ballot_box_with_check: ${granted}`;
+      return { round: a.round, line };
     });
+  for (const expiry of model.approvalExpiries.get(stepId) ?? []) {
+    lines.push({ round: expiry.round, line: `:hourglass: Round ${expiry.round}: ${expiredLine(expiry)}` });
+  }
+  return lines.sort((a, b) => a.round - b.round).map((l) => l.line);
 }
 
 /**
@@ -47,17 +57,21 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   const pending = model.state.pendingApproval;
   const open = pending !== null && pending.stepId === step.id && pending.round === request.round;
   const waiting = open && pending.grantedBy === null;
+  // An expired round has no Approve button: the request is closed, and Retry in the pause below asks again.
+  const expiry = model.approvalExpiries.get(step.id)?.find((e) => e.round === request.round);
   const status = waiting
     ? `Approval needed (round ${request.round})`
     : open
       ? `Approved by ${who(pending.grantedBy)}: re-checking before the step runs`
-      : s.status === 'passed'
-        ? 'Approved; the re-check confirmed what was approved'
-        : s.status === 'skipped'
-          ? 'Skipped'
-          : s.status === 'failed'
-            ? 'The re-check failed'
-            : 'Not approved';
+      : expiry
+        ? expiredLine(expiry)
+        : s.status === 'passed'
+          ? 'Approved; the re-check confirmed what was approved'
+          : s.status === 'skipped'
+            ? 'Skipped'
+            : s.status === 'failed'
+              ? 'The re-check failed'
+              : 'Not approved';
   const blocks: MessageBlock[] = [
     {
       type: 'section',
@@ -106,7 +120,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   return {
     key: stepKey(step.id),
     anchor,
-    text: `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : s.status}`,
+    text: `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
     blocks,
   };
 }

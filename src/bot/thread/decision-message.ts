@@ -43,12 +43,15 @@ function confirmFor(option: DecisionOption): ConfirmSpec | undefined {
   return undefined;
 }
 
+/** A confirm dialog for an option beyond the ones every decision gets (abort, switch). */
+export type ExtraConfirm = (option: DecisionOption) => ConfirmSpec | undefined;
+
 /** One button per option; the recommended one primary, abort red, reasons asked in a dialog (`…`). */
-export function optionButtons(runId: string, request: DecisionRequest): Button[] {
+export function optionButtons(runId: string, request: DecisionRequest, extraConfirm?: ExtraConfirm): Button[] {
   return request.options.map((option, i) => {
     const asks = option.needsReason || option.needsValue ? '…' : '';
     const star = option.recommended ? '★ ' : '';
-    const confirm = asks ? undefined : confirmFor(option);
+    const confirm = asks ? undefined : (confirmFor(option) ?? extraConfirm?.(option));
     return button({
       text: `${star}${option.label}${asks}`,
       actionId: decideActionId(i, option.needsValue ? 'value' : option.needsReason ? 'reason' : 'direct'),
@@ -78,7 +81,7 @@ function optionLines(request: DecisionRequest): string {
     .join('\n');
 }
 
-function decidedLine(record: DecisionRecord): string {
+export function decidedLine(record: DecisionRecord): string {
   const label = record.option?.label ?? record.optionId;
   const lines = [`:ballot_box_with_check: *Decided* by ${who(record.by)} at ${clock(record.at)}: *${esc(label, 300)}*`];
   if (record.value !== undefined) lines.push(`Value: ${code(record.value, 200)}`);
@@ -86,7 +89,7 @@ function decidedLine(record: DecisionRecord): string {
   return lines.join('\n');
 }
 
-function decisionFor(model: ThreadModel, request: DecisionRequest): DecisionRecord | undefined {
+export function decisionFor(model: ThreadModel, request: DecisionRequest): DecisionRecord | undefined {
   return model.state.decisions.find(
     (d) => d.stepId === request.stepId && d.item?.id === request.item?.id && d.seq > request.seq,
   );
@@ -103,11 +106,21 @@ function isPending(model: ThreadModel, request: DecisionRequest): boolean {
   );
 }
 
-function requestBlocks(
+export interface RequestBlocksOptions {
+  /** The step's `why`, shown under the question. */
+  readonly why?: string | undefined;
+  readonly extraConfirm?: ExtraConfirm;
+}
+
+/**
+ * A question with its evidence and options: a button per option while it is open, then who chose what, when and
+ * why. Block ids are built from the request's seq, so several questions can share a message.
+ */
+export function requestBlocks(
   model: ThreadModel,
-  step: DecisionStep,
   request: DecisionRequest,
   title: string,
+  options: RequestBlocksOptions = {},
 ): MessageBlock[] {
   const record = decisionFor(model, request);
   const pending = isPending(model, request);
@@ -127,7 +140,7 @@ function requestBlocks(
   if (record) {
     blocks.push({ type: 'section', block_id: `ddone-${id}`, text: mrkdwnText(decidedLine(record)) });
   } else if (pending) {
-    blocks.push(...actionsBlocks(`dact-${id}`, optionButtons(model.state.runId, request)));
+    blocks.push(...actionsBlocks(`dact-${id}`, optionButtons(model.state.runId, request, options.extraConfirm)));
     blocks.push({
       type: 'context',
       block_id: `dhint-${id}`,
@@ -142,8 +155,8 @@ function requestBlocks(
       elements: [mrkdwnText('Not decided: the run moved on or ended before anyone chose.')],
     });
   }
-  if (step.why) {
-    blocks.push({ type: 'context', block_id: `dwhy-${id}`, elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)] });
+  if (options.why) {
+    blocks.push({ type: 'context', block_id: `dwhy-${id}`, elements: [mrkdwnText(`Why: ${esc(options.why, 600)}`)] });
   }
   return blocks;
 }
@@ -173,7 +186,7 @@ export function renderDecisionStep(model: ThreadModel, step: DecisionStep, ancho
         key: stepKey(step.id),
         anchor,
         text: draftText(model, step, request),
-        blocks: requestBlocks(model, step, request, title),
+        blocks: requestBlocks(model, request, title, { why: step.why }),
       },
     ];
   }
@@ -210,7 +223,7 @@ export function renderDecisionStep(model: ThreadModel, step: DecisionStep, ancho
       key: itemKey(step.id, index),
       anchor: (requests.find((r) => (r.item?.id ?? '') === id) as DecisionRequest).seq,
       text: draftText(model, step, request),
-      blocks: requestBlocks(model, step, request, itemTitle),
+      blocks: requestBlocks(model, request, itemTitle, { why: step.why }),
     };
   });
   return [overview, ...items];

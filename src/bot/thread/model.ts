@@ -22,6 +22,8 @@ export interface ThreadModel {
   /** Step id → every `decision_requested`, in order. */
   readonly decisionRequests: ReadonlyMap<string, readonly RunEventOf<'decision_requested'>[]>;
   readonly approvalRequests: ReadonlyMap<string, readonly RunEventOf<'approval_requested'>[]>;
+  /** Step id → every `approval_expired` (rounds nobody approved in time). */
+  readonly approvalExpiries: ReadonlyMap<string, readonly RunEventOf<'approval_expired'>[]>;
   readonly manualRequests: ReadonlyMap<string, readonly RunEventOf<'manual_action_requested'>[]>;
   readonly manualDone: ReadonlyMap<string, readonly RunEventOf<'manual_action_done'>[]>;
   readonly pauses: readonly RunEventOf<'run_paused'>[];
@@ -44,6 +46,7 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
   const firstSeq = new Map<string, number>();
   const decisionRequests = new Map<string, RunEventOf<'decision_requested'>[]>();
   const approvalRequests = new Map<string, RunEventOf<'approval_requested'>[]>();
+  const approvalExpiries = new Map<string, RunEventOf<'approval_expired'>[]>();
   const manualRequests = new Map<string, RunEventOf<'manual_action_requested'>[]>();
   const manualDone = new Map<string, RunEventOf<'manual_action_done'>[]>();
   const pauses: RunEventOf<'run_paused'>[] = [];
@@ -63,6 +66,9 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
         break;
       case 'approval_requested':
         push(approvalRequests, event.stepId, event);
+        break;
+      case 'approval_expired':
+        push(approvalExpiries, event.stepId, event);
         break;
       case 'manual_action_requested':
         push(manualRequests, event.stepId, event);
@@ -94,6 +100,7 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
     firstSeq,
     decisionRequests,
     approvalRequests,
+    approvalExpiries,
     manualRequests,
     manualDone,
     pauses,
@@ -121,4 +128,13 @@ export function pauseEnd(
     return { kind: 'ended', at: model.finished.at };
   }
   return undefined;
+}
+
+/** The approval expiry a pause followed, if the run paused because nobody approved in time. */
+export function expiryBefore(
+  model: ThreadModel,
+  pause: RunEventOf<'run_paused'>,
+): RunEventOf<'approval_expired'> | undefined {
+  if (pause.stepId === undefined) return undefined;
+  return model.approvalExpiries.get(pause.stepId)?.find((e) => e.seq === pause.seq - 1);
 }

@@ -6,6 +6,7 @@ import { actionsBlocks, type Button, button } from './buttons.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
 import { between, clock, code, duration, esc, escBlock, plural, who } from './format.js';
+import { interruptionBlocks } from './interruption-blocks.js';
 import { stepNumber, type ThreadModel } from './model.js';
 
 /** Key of a step's message. Step ids are `[a-z0-9_]`, at most 63 characters, so keys stay within the outbox's 100. */
@@ -59,6 +60,10 @@ function executorStatusLine(s: StepState): string {
       return skipLine(s);
     case 'awaiting_manual':
       return 'Waiting for a person to do this by hand';
+    case 'awaiting_decision':
+      return s.interrupted
+        ? `Interrupted${attemptNote(s)}: the bot stopped while it ran; a person must say whether it finished`
+        : 'Waiting for a decision';
     default:
       return s.status;
   }
@@ -134,13 +139,22 @@ export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
   const pause = model.openPause;
   if (!pause || pause.stepId !== step.id) return [];
   const destructive = isExecutorStep(step) && step.risk === 'destructive';
+  const choices = [
+    pause.options.includes('retry')
+      ? step.kind === 'approval'
+        ? 'Retry asks again'
+        : 'Retry runs the step again'
+      : '',
+    pause.options.includes('skip') ? 'Skip (with a reason) goes on without it' : '',
+    pause.options.includes('abort') ? 'Abort ends the run' : '',
+  ].filter((c) => c !== '');
   return [
     {
       type: 'section',
       block_id: `pause-${pause.seq}`,
       text: mrkdwnText(
-        `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}\n` +
-          'Retry runs the step again; Skip (with a reason) goes on without it; Abort ends the run.',
+        `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}` +
+          (choices.length > 0 ? `\n${choices.join('; ')}.` : ''),
       ),
     },
     ...actionsBlocks(`pause-actions-${pause.seq}`, pauseButtons(model, step.id, pause.seq, destructive)),
@@ -198,10 +212,14 @@ export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, ancho
   const risk = step.risk === 'destructive' ? ' :warning: destructive' : step.risk === 'safe_write' ? ' · writes' : '';
   const lines = [`${statusEmoji(s.status)} *${stepTitle(model, step)}*${risk}`, executorStatusLine(s)];
   if (s.alreadyDone) lines.push('_A re-check found the effect already in place: the action was not repeated._');
+  else if (s.interrupted && s.status !== 'awaiting_decision') {
+    lines.push('_This attempt was interrupted: the bot stopped while it ran._');
+  }
   const blocks: MessageBlock[] = [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(lines.join('\n')) }];
   const evidence = evidenceText(s.evidence);
   if (evidence) blocks.push({ type: 'section', block_id: `ev-${step.id}`, text: mrkdwnText(evidence) });
   blocks.push(...manualBlocks(model, step));
+  blocks.push(...interruptionBlocks(model, step));
   blocks.push(...pauseBlocks(model, step));
   if (step.why && s.status !== 'passed' && s.status !== 'skipped') {
     blocks.push({ type: 'context', block_id: `why-${step.id}`, elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)] });
