@@ -1,15 +1,7 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import {
-  acceptClick,
-  askingEvent,
-  type ButtonArgs,
-  type Click,
-  refuseAccess,
-  refuseClick,
-  reportOutcome,
-  STALE_BUTTON,
-} from './button-context.js';
+import { handleButtonCommand } from './button-command.js';
+import { askingEvent, type ButtonArgs } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 
 export const NOT_APPROVER = ':no_entry: Only the approvers named in the message can approve a destructive step.';
@@ -20,24 +12,18 @@ export const NOT_APPROVER = ':no_entry: Only the approvers named in the message 
  * two-person rule is the engine's: it knows who started the run.
  */
 export async function handleApproveButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  await acceptClick(args, deps, (click) => approve(args, deps, click));
-}
-
-async function approve(args: ButtonArgs, deps: HandlerDeps, click: Click): Promise<void> {
-  if (!click.access.isApprover) {
-    return refuseAccess(args, deps, click, 'approve', 'not_approver', NOT_APPROVER);
-  }
-  const run = await deps.service.get(click.value.runId);
-  const request = run
-    ? askingEvent(run.events, click.value.seq, ['approval_requested'], click.value.stepId)
-    : undefined;
-  if (!request) return refuseClick(args, deps, click, 'approve', 'stale_button', STALE_BUTTON);
-  const outcome = await deps.service.approve(click.value.runId, {
-    stepId: click.value.stepId,
-    actor: click.actor,
-    fingerprint: request.fingerprint,
+  await handleButtonCommand(args, deps, {
+    action: 'approve',
+    allowed: 'approver',
+    notAllowed: NOT_APPROVER,
+    find: (run, click) => askingEvent(run.events, click.value.seq, ['approval_requested'], click.value.stepId),
+    send: (click, request) =>
+      deps.service.approve(click.value.runId, {
+        stepId: click.value.stepId,
+        actor: click.actor,
+        fingerprint: request.fingerprint,
+      }),
   });
-  await reportOutcome(args, deps, click, 'approve', outcome);
 }
 
 export function register(app: App, deps: HandlerDeps): void {

@@ -1,17 +1,8 @@
 import type { App } from '@slack/bolt';
 import { DECIDE_ACTION_PATTERN, decideKindOf } from '../bot/thread/action-values.js';
 import { reasonModal } from '../bot/views/reason-modal.js';
-import {
-  acceptClick,
-  askingEvent,
-  type ButtonArgs,
-  type Click,
-  refuseAccess,
-  refuseClick,
-  reportOutcome,
-  STALE_BUTTON,
-  tell,
-} from './button-context.js';
+import { handleButtonCommand } from './button-command.js';
+import { askingEvent, type ButtonArgs, type Click, tell } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 
 export const NOT_OPERATOR_DECIDE = ':no_entry: Only recovery operators can decide. Ask one of them in this thread.';
@@ -24,31 +15,20 @@ export const NOT_OPERATOR_DECIDE = ':no_entry: Only recovery operators can decid
  */
 export async function handleDecisionButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
   const kind = decideKindOf(args.body.actions[0]?.action_id ?? '') ?? 'direct';
-  await acceptClick(args, deps, (click) => decide(args, deps, click, kind), { urgent: kind !== 'direct' });
-}
-
-async function decide(
-  args: ButtonArgs,
-  deps: HandlerDeps,
-  click: Click,
-  kind: 'direct' | 'reason' | 'value',
-): Promise<void> {
-  if (!click.access.isOperator) {
-    return refuseAccess(args, deps, click, 'decide', 'not_operator', NOT_OPERATOR_DECIDE);
-  }
-  if (kind !== 'direct') return openDecisionDialog(args, deps, click, kind);
-  const run = await deps.service.get(click.value.runId);
-  const request = run
-    ? askingEvent(run.events, click.value.seq, ['decision_requested'], click.value.stepId)
-    : undefined;
-  if (!request) return refuseClick(args, deps, click, 'decide', 'stale_button', STALE_BUTTON);
-  const outcome = await deps.service.decide(click.value.runId, {
-    stepId: click.value.stepId,
-    optionId: click.value.choice,
-    actor: click.actor,
-    ...(request.item ? { itemId: request.item.id } : {}),
+  await handleButtonCommand(args, deps, {
+    action: 'decide',
+    allowed: 'operator',
+    notAllowed: NOT_OPERATOR_DECIDE,
+    ...(kind !== 'direct' ? { dialog: (click: Click) => openDecisionDialog(args, deps, click, kind) } : {}),
+    find: (run, click) => askingEvent(run.events, click.value.seq, ['decision_requested'], click.value.stepId),
+    send: (click, request) =>
+      deps.service.decide(click.value.runId, {
+        stepId: click.value.stepId,
+        optionId: click.value.choice,
+        actor: click.actor,
+        ...(request.item ? { itemId: request.item.id } : {}),
+      }),
   });
-  await reportOutcome(args, deps, click, 'decide', outcome);
 }
 
 async function openDecisionDialog(

@@ -1,15 +1,7 @@
 import type { App } from '@slack/bolt';
 import { ACTION } from '../bot/thread/action-values.js';
-import {
-  acceptClick,
-  type ButtonArgs,
-  type Click,
-  refuseAccess,
-  refuseClick,
-  reportOutcome,
-  STALE_BUTTON,
-  stalePause,
-} from './button-context.js';
+import { handleButtonCommand, OutdatedClick } from './button-command.js';
+import { type ButtonArgs, stalePause } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 
 export const NOT_OPERATOR_RETRY = ':no_entry: Only recovery operators can retry a step.';
@@ -20,19 +12,16 @@ export const NOT_OPERATOR_RETRY = ':no_entry: Only recovery operators can retry 
  * double click. Retrying a destructive step needs an approver other than the starter: the engine checks that.
  */
 export async function handleRetryButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  await acceptClick(args, deps, (click) => retry(args, deps, click));
-}
-
-async function retry(args: ButtonArgs, deps: HandlerDeps, click: Click): Promise<void> {
-  if (!click.access.isOperator) {
-    return refuseAccess(args, deps, click, 'retry', 'not_operator', NOT_OPERATOR_RETRY);
-  }
-  const run = await deps.service.get(click.value.runId);
-  if (!run) return refuseClick(args, deps, click, 'retry', 'stale_button', STALE_BUTTON);
-  const stale = stalePause(run.events, run.state, click.value.seq);
-  if (stale) return refuseClick(args, deps, click, 'retry', 'stale_pause', stale);
-  const outcome = await deps.service.retry(click.value.runId, { actor: click.actor });
-  await reportOutcome(args, deps, click, 'retry', outcome);
+  await handleButtonCommand(args, deps, {
+    action: 'retry',
+    allowed: 'operator',
+    notAllowed: NOT_OPERATOR_RETRY,
+    find: (run, click) => {
+      const stale = stalePause(run.events, run.state, click.value.seq);
+      return stale ? new OutdatedClick('stale_pause', stale) : run;
+    },
+    send: (click) => deps.service.retry(click.value.runId, { actor: click.actor }),
+  });
 }
 
 export function register(app: App, deps: HandlerDeps): void {
