@@ -196,7 +196,7 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
           optionId: a.optionId,
           ...(a.reason !== undefined ? { reason: a.reason } : {}),
           ...(a.value !== undefined ? { value: a.value } : {}),
-          actor: o.starter,
+          actor: a.by !== undefined ? { id: a.by, name: a.by, via: 'cli' } : o.starter,
         });
       });
     }

@@ -11,7 +11,7 @@ import type {
   Scenario,
   StepError,
 } from '../runbook/index.js';
-import { reduce, stepState } from '../runbook/index.js';
+import { interruptedAttemptOf, isExecutorStep, reduce, stepState, whatToCheck } from '../runbook/index.js';
 import type { Style } from './style.js';
 
 // The terminal view of a run: each run event becomes a few lines, as it arrives. Pure: the text depends only on
@@ -182,8 +182,27 @@ export function renderOptions(options: readonly DecisionOption[], style: Style):
   });
 }
 
+/**
+ * The question about an action the bot was running when it stopped: nobody knows whether it finished, so what to
+ * look at comes first, on its own line, and no option is marked.
+ */
+function renderInterruption(pending: PendingDecision, attempt: number, style: Style, options: RenderOptions): string[] {
+  const step = options.scenario?.steps.find((s) => s.id === pending.stepId);
+  const check = step !== undefined && isExecutorStep(step) ? whatToCheck(step) : undefined;
+  return [
+    `${style.magenta('?')} ${style.bold(`Interrupted: ${stepTitle(options, pending.stepId)}, attempt ${attempt}: did it finish?`)}`,
+    `${INDENT}${oneLine(pending.prompt, 1000)}`,
+    ...(check !== undefined ? [`${INDENT}${style.bold('What to check:')} ${oneLine(check, 500)}`] : []),
+    `${INDENT}${style.dim('Nothing is recommended: only someone who looked can tell.')}`,
+    ...renderEvidenceList(pending.evidence, style),
+    ...renderOptions(pending.options, style),
+  ];
+}
+
 /** The text shown with a decision: the question, what it rests on, the options. */
 export function renderDecision(pending: PendingDecision, style: Style, options: RenderOptions): string[] {
+  const attempt = interruptedAttemptOf(options.scenario, pending);
+  if (attempt !== undefined) return renderInterruption(pending, attempt, style, options);
   const item = pending.item ? ` — ${oneLine(pending.item.label, 200)}` : '';
   return [
     `${style.magenta('?')} ${style.bold(`Decision: ${stepTitle(options, pending.stepId)}`)}${item}`,
@@ -255,7 +274,12 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       const started = before ? stepState(before, event.stepId).startedAt : null;
       const took = msBetween(started, event.at);
       const duration = took !== undefined ? style.dim(` in ${formatDuration(took)}`) : '';
-      const manual = event.outputs.manual === true ? ' (done by hand)' : '';
+      const manual =
+        event.outputs.manual === true
+          ? ' (done by hand)'
+          : event.outputs.markedDone === true
+            ? ' (reported finished by a person, not measured)'
+            : '';
       return [
         `${at}${style.green('✓')} ${stepTitle(options, event.stepId)} passed${manual}${duration}`,
         ...evidence(event.evidence),

@@ -1,15 +1,34 @@
-import type { DecisionOption, PendingApproval, PendingDecision, PendingManual, RunState } from '../runbook/index.js';
+import {
+  type DecisionOption,
+  findScenario,
+  INTERRUPTION_OPTIONS,
+  interruptedAttemptOf,
+  isExecutorStep,
+  type PendingApproval,
+  type PendingDecision,
+  type PendingManual,
+  type RunState,
+} from '../runbook/index.js';
 import type { Prompter } from './prompter.js';
 import type { Style } from './style.js';
 
 // Who answers what the run asks of people. The interactive responder asks at the prompt; the automatic one takes
 // the recommended option at decisions and stops the run where a person is needed. It never approves: an approval
-// of a destructive step is a person's (safety rule 2), so it goes to the prompt or leaves the run waiting.
+// of a destructive step is a person's (safety rule 2), so it goes to the prompt or leaves the run waiting. Nor does
+// it answer whether an interrupted action finished: that question recommends nothing, and the run is stopped.
 
 /** Ends the front end's part: `abort` ends the run with the reason; `leave` exits and lets the run wait. */
 export type Stop = { readonly stop: 'abort'; readonly reason: string } | { readonly stop: 'leave' };
 
-export type DecisionAnswer = { readonly optionId: string; readonly reason?: string; readonly value?: string } | Stop;
+export type DecisionAnswer =
+  | {
+      readonly optionId: string;
+      readonly reason?: string;
+      readonly value?: string;
+      /** Who chooses, when it must be someone other than the person who started the run; else the starter. */
+      readonly by?: string;
+    }
+  | Stop;
 export type ApprovalAnswer = { readonly approver: string } | Stop;
 export type ManualAnswer = { readonly done: true; readonly note?: string } | Stop;
 export type PauseAnswer =
@@ -55,9 +74,19 @@ export interface AutoResponderOptions {
  */
 export function createAutoResponder(options: AutoResponderOptions = {}): Responder {
   return {
-    async decide(pending, _state, refusal) {
+    async decide(pending, state, refusal) {
       if (refusal !== undefined)
         return { stop: 'abort', reason: `auto: the recommended option was refused: ${refusal}` };
+      const attempt = interruptedAttemptOf(findScenario(state.scenario), pending);
+      if (attempt !== undefined) {
+        // Whether the action finished is a fact only someone who looked can give; the question has no recommendation.
+        return {
+          stop: 'abort',
+          reason:
+            `auto: the bot stopped while running ${pending.stepId} (attempt ${attempt}) and cannot tell whether it ` +
+            'finished; a person must look before the run goes on',
+        };
+      }
       const option = autoOption(pending.options);
       if (option === undefined) {
         return {
@@ -95,7 +124,10 @@ export interface InteractiveOptions {
   readonly style: Style;
   /** Prints a line (the prompts' own explanations). */
   readonly print: (line: string) => void;
-  /** The approver named on the command line; asked at each approval when absent. */
+  /**
+   * The approver named on the command line: approves, and chooses to run an interrupted destructive action again.
+   * @defaultValue asked at each approval and each such choice
+   */
   readonly approver?: string;
 }
 
@@ -115,8 +147,13 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
   };
 
   return {
-    async decide(pending, _state, refusal) {
+    async decide(pending, state, refusal) {
       refused(refusal);
+      const scenario = findScenario(state.scenario);
+      const interrupted = interruptedAttemptOf(scenario, pending) !== undefined;
+      const step = scenario?.steps.find((x) => x.id === pending.stepId);
+      const repeatsDestructive =
+        interrupted && step !== undefined && isExecutorStep(step) && step.risk === 'destructive';
       const recommended = pending.options.findIndex((o) => o.recommended === true);
       const hint = recommended >= 0 ? `, Enter for ${recommended + 1}` : '';
       for (;;) {
@@ -128,6 +165,19 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
           print(style.yellow(`  type a number from 1 to ${pending.options.length}`));
           continue;
         }
+        let by: string | undefined;
+        if (repeatsDestructive && option.id === INTERRUPTION_OPTIONS.runAgain) {
+          const starter = state.startedBy.name ?? state.startedBy.id;
+          if (o.approver !== undefined) by = o.approver;
+          else {
+            const name = await prompter.ask(
+              `  Running it again repeats a destructive action: approver's name (not ${starter}; Enter to choose again): `,
+            );
+            if (name === null) return { stop: 'leave' };
+            if (name === '') continue;
+            by = name;
+          }
+        }
         let value: string | undefined;
         if (option.needsValue) {
           const v = await askReason(option.needsValue.label, true);
@@ -136,7 +186,8 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
         }
         let reason: string | undefined;
         if (option.needsReason) {
-          const r = await askReason('Reason', true);
+          const label = interrupted && option.id === INTERRUPTION_OPTIONS.done ? 'What did you check' : 'Reason';
+          const r = await askReason(label, true);
           if (r === null) return { stop: 'leave' };
           reason = r;
         }
@@ -144,6 +195,7 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
           optionId: option.id,
           ...(reason !== undefined ? { reason } : {}),
           ...(value !== undefined ? { value } : {}),
+          ...(by !== undefined ? { by } : {}),
         };
       }
     },

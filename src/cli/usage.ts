@@ -25,9 +25,11 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
   --release REL    the release or git SHA to roll back to (default: the recovery config's previous_known_good)
   --auto           take the recommended option at each decision; never approves: approvals of destructive
                    steps are asked at the prompt, or, without a terminal on stdin, the run is left waiting
-                   for a person's approval (exit status 1)
+                   for a person's approval (exit status 1). A decision with no recommended option (such as
+                   whether an action the bot was running when it stopped had finished) aborts the run
   --as NAME        who starts the run (default: your operating-system user)
-  --approver NAME  who approves destructive steps; must differ from the starter (asked when needed)
+  --approver NAME  who approves destructive steps and chooses to run an interrupted one again; must differ
+                   from the starter (asked when needed)
   --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
 
 Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables.

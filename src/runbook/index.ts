@@ -82,7 +82,7 @@ export type {
 } from './events.js';
 export { ActorSchema, EvidenceSchema, MAX_REASON_LENGTH, RUN_EVENT_TYPES, RunEventSchema } from './events.js';
 export type { FailingCondition, HealthVerdict } from './health-verdict.js';
-export { INTERRUPTION_OPTIONS } from './interruptions.js';
+export { INTERRUPTION_OPTIONS, interruptedAttemptOf, whatToCheck } from './interruptions.js';
 export { approvalExpiryJobIdFor, idempotencyKeyFor, isValidRunId, jobIdFor, RUN_ID_PATTERN } from './job-ids.js';
 export type { Json, JsonObject } from './json.js';
 export { canonicalJson, fingerprintOf } from './json.js';

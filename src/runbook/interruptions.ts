@@ -1,7 +1,7 @@
 import type { DecisionOption, HostActionMode, RunEventBody } from './events.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { hostActionOf } from './measurements.js';
-import type { ExecutorStep } from './scenario-schema.js';
+import { type ExecutorStep, isExecutorStep, type Scenario } from './scenario-schema.js';
 import type { DecisionRecord, RunState, StepState } from './state.js';
 
 // An attempt found started and never finished: the worker running it stopped (killed, or its lock lost) somewhere
@@ -27,6 +27,27 @@ export function interruptionHandling(step: ExecutorStep, mode: HostActionMode | 
   if (step.recheck !== undefined) return 'recheck';
   if (hostActionOf(step.executor) === undefined) return 'repeat';
   return mode === 'http' || mode === 'manual' ? 'repeat' : 'ask';
+}
+
+/** What a person should look at before saying whether an interrupted attempt of `step` finished. */
+export function whatToCheck(step: ExecutorStep): string {
+  return step.interruptedCheck ?? DEFAULT_CHECK;
+}
+
+const ITEM_ID = /^a([1-9][0-9]*)$/;
+
+/**
+ * The attempt a decision is about when it is the question about an interrupted action (an item `a<attempt>` on an
+ * action step: decision steps never ask about interruptions); `undefined` for any other decision.
+ */
+export function interruptedAttemptOf(
+  scenario: Scenario | undefined,
+  question: { readonly stepId: string; readonly item?: { readonly id: string } },
+): number | undefined {
+  const step = scenario?.steps.find((s) => s.id === question.stepId);
+  if (step === undefined || !isExecutorStep(step)) return undefined;
+  const match = ITEM_ID.exec(question.item?.id ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 function started(st: StepState, attempt: number): string {
@@ -85,7 +106,7 @@ export function interruptionQuestion(step: ExecutorStep, st: StepState, attempt:
     item: { id: itemId(attempt), label: `attempt ${attempt}, interrupted` },
     prompt: (
       `The bot stopped while running ${step.title} (${action}, attempt ${attempt}, started ${st.startedAt ?? '?'}); ` +
-      `it is unknown whether it finished. Check ${step.interruptedCheck ?? DEFAULT_CHECK}, then choose: it ` +
+      `it is unknown whether it finished. Check ${whatToCheck(step)}, then choose: it ` +
       'finished (mark it done), run it again, or abort the run.'
     ).slice(0, 2000),
     options,

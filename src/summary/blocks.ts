@@ -103,7 +103,8 @@ function stepLines(s: IncidentSummary): string[] {
   return s.steps.map((step) => {
     const duration = step.durationMs !== null ? `, ${formatDuration(step.durationMs)}` : '';
     const attempts = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
-    let line = `${MARK[step.outcome]} ${step.index}. ${t(step.title, 120)}: ${step.outcome.replace('_', ' ')}${duration}${attempts}`;
+    const interrupted = step.interruptions.length > 0 ? ', interrupted' : '';
+    let line = `${MARK[step.outcome]} ${step.index}. ${t(step.title, 120)}: ${step.outcome.replace('_', ' ')}${duration}${attempts}${interrupted}`;
     if (step.outcome === 'failed' || step.outcome === 'interrupted' || step.outcome === 'in_progress') {
       const why = step.error ? `${c(step.error.code, 40)} ${t(step.error.message, 160)}` : miss(step.evidence);
       if (why) line += `\n      ↳ ${why}`;
@@ -119,7 +120,12 @@ function decisionLines(s: IncidentSummary): string[] {
   const at = (iso: string | null) => formatOffset(msBetween(s.times.startedAt, iso));
   const lines: { seq: number; text: string }[] = [];
   for (const d of s.decisions) {
-    const item = d.item ? ` (${c(d.item.id, 60)})` : '';
+    const item =
+      d.interruptedAttempt !== undefined
+        ? ` (interrupted attempt ${d.interruptedAttempt})`
+        : d.item
+          ? ` (${c(d.item.id, 60)})`
+          : '';
     const value = d.value !== undefined ? ` ${c(d.value, 80)}` : '';
     const reason = d.reason ? `: _${t(d.reason, 200)}_` : '';
     const rec = d.followedRecommendation ? '' : d.recommendedLabel ? ' (not the recommended option)' : '';
@@ -137,9 +143,11 @@ function decisionLines(s: IncidentSummary): string[] {
         ? `approved by ${who(a.grantedBy)} at ${at(a.grantedAt ?? null)}`
         : a.outcome === 'voided'
           ? `voided: ${t(a.voided?.reason ?? '', 160)}`
-          : a.outcome === 'open'
-            ? 'waiting for an approver'
-            : 'never given';
+          : a.outcome === 'expired'
+            ? `expired: nobody approved within ${formatDuration(a.expired?.timeoutMs ?? null)}`
+            : a.outcome === 'open'
+              ? 'waiting for an approver'
+              : 'never given';
     lines.push({
       seq: a.seq,
       text:

@@ -1,4 +1,5 @@
 import type { RunEventOf } from '../runbook/events.js';
+import { interruptedAttemptOf } from '../runbook/interruptions.js';
 import type { SummaryContext } from './context.js';
 import { msBetween } from './format.js';
 import type { ApprovalSummary, DecisionSummary } from './types.js';
@@ -16,6 +17,7 @@ export function decisionSummaries(ctx: SummaryContext): DecisionSummary[] {
     const options = request?.options ?? [];
     const chosen = options.find((o) => o.id === e.optionId);
     const recommended = options.find((o) => o.recommended === true);
+    const interruptedAttempt = interruptedAttemptOf(ctx.scenario, e);
     out.push({
       seq: e.seq,
       stepId: e.stepId,
@@ -34,12 +36,16 @@ export function decisionSummaries(ctx: SummaryContext): DecisionSummary[] {
       offered: options.map((o) => ({ id: o.id, label: o.label, recommended: o.recommended === true })),
       saw: request?.evidence ?? [],
       waitedMs: msBetween(request?.at, e.at),
+      ...(interruptedAttempt !== undefined ? { interruptedAttempt } : {}),
     });
   }
   return out;
 }
 
-/** Every approval round in log order: who could approve, what they saw, who approved, and whether it held. */
+/**
+ * Every approval round in log order: who could approve, what they saw, who approved and whether it held, or that
+ * nobody approved in time.
+ */
 export function approvalSummaries(ctx: SummaryContext): ApprovalSummary[] {
   const rounds: ApprovalSummary[] = [];
   const index = new Map<string, number>();
@@ -63,10 +69,14 @@ export function approvalSummaries(ctx: SummaryContext): ApprovalSummary[] {
       });
       continue;
     }
-    if (e.type !== 'approval_granted' && e.type !== 'approval_voided') continue;
+    if (e.type !== 'approval_granted' && e.type !== 'approval_voided' && e.type !== 'approval_expired') continue;
     const i = index.get(`${e.stepId}#${e.round}`);
     const round = i === undefined ? undefined : rounds[i];
     if (i === undefined || round === undefined) continue;
+    if (e.type === 'approval_expired') {
+      rounds[i] = { ...round, outcome: 'expired', expired: { at: e.at, timeoutMs: e.timeoutMs } };
+      continue;
+    }
     rounds[i] =
       e.type === 'approval_granted'
         ? { ...round, outcome: 'granted', grantedBy: e.by, grantedAt: e.at }

@@ -1,7 +1,8 @@
+import { interruptedAttemptOf, whatToCheck } from '../runbook/interruptions.js';
 import { isExecutorStep, type Step } from '../runbook/scenario-schema.js';
 import { stepState } from '../runbook/state.js';
 import type { SummaryContext } from './context.js';
-import { actorShort, formatOffset } from './format.js';
+import { actorShort, formatDuration, formatOffset } from './format.js';
 import type { FinalHealth, FollowUp, HostActionSummary, StepSummary } from './types.js';
 
 // What is left to do after the run, in a fixed order: what was kept for investigation and what was lost, what
@@ -170,21 +171,32 @@ export function followUps(
 
   const pendingDecision = lastPending(ctx, 'decision');
   if (pendingDecision !== null) {
+    const def = ctx.step(pendingDecision.stepId);
+    const attempt = interruptedAttemptOf(ctx.scenario, pendingDecision);
     out.push({
       id: 'decision_pending',
-      text: [
-        `The decision "${ctx.title(pendingDecision.stepId)}" asked at ${when(pendingDecision.at)} was ` +
-          `${ctx.finished ? 'never answered' : 'not answered yet'}.`,
-      ],
+      text:
+        attempt !== undefined && def !== undefined && isExecutorStep(def)
+          ? [
+              `Nobody said whether "${def.title}" (attempt ${attempt}, interrupted when the bot stopped, asked at ` +
+                `${when(pendingDecision.at)}) had finished: check ${whatToCheck(def)}.`,
+            ]
+          : [
+              `The decision "${ctx.title(pendingDecision.stepId)}" asked at ${when(pendingDecision.at)} was ` +
+                `${ctx.finished ? 'never answered' : 'not answered yet'}.`,
+            ],
     });
   }
   const pendingApproval = lastPending(ctx, 'approval');
   if (pendingApproval !== null) {
+    const expired = pendingApproval.expiredAfterMs;
     out.push({
       id: 'approval_pending',
       text: [
         `The approval "${ctx.title(pendingApproval.stepId)}" asked at ${when(pendingApproval.at)} was ` +
-          `${ctx.finished ? 'never given' : 'not given yet'}.`,
+          (expired !== undefined
+            ? `never given: nobody approved within ${formatDuration(expired)}.`
+            : `${ctx.finished ? 'never given' : 'not given yet'}.`),
       ],
     });
   }
@@ -246,13 +258,27 @@ export function followUps(
   return out;
 }
 
+interface Pending {
+  readonly stepId: string;
+  readonly at: string;
+  readonly item?: { readonly id: string };
+  /** An approval that expired: the approval timeout then in force. */
+  readonly expiredAfterMs?: number;
+}
+
+function withExpiry(p: Pending, timeoutMs: number): Pending {
+  return { ...p, expiredAfterMs: timeoutMs };
+}
+
 /** The decision or approval still asked when the log ends (the fold clears it at `run_finished`). */
-function lastPending(ctx: SummaryContext, kind: 'decision' | 'approval'): { stepId: string; at: string } | null {
+function lastPending(ctx: SummaryContext, kind: 'decision' | 'approval'): Pending | null {
   const requested = kind === 'decision' ? 'decision_requested' : 'approval_requested';
-  let pending: { stepId: string; at: string } | null = null;
+  let pending: Pending | null = null;
   for (const e of ctx.events) {
-    if (e.type === requested) pending = { stepId: e.stepId, at: e.at };
-    else if (pending !== null && 'stepId' in e && e.stepId === pending.stepId) {
+    if (e.type === requested) {
+      pending = { stepId: e.stepId, at: e.at, ...(e.type === 'decision_requested' && e.item ? { item: e.item } : {}) };
+    } else if (pending !== null && 'stepId' in e && e.stepId === pending.stepId) {
+      if (e.type === 'approval_expired') pending = withExpiry(pending, e.timeoutMs);
       const answered =
         kind === 'decision'
           ? e.type === 'decision_made' || e.type === 'step_skipped'

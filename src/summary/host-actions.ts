@@ -1,4 +1,5 @@
 import type { Evidence, RunEventOf } from '../runbook/events.js';
+import { interruptedAttemptOf } from '../runbook/interruptions.js';
 import { hostActionOf } from '../runbook/measurements.js';
 import { isParamRef, resolveParams } from '../runbook/params.js';
 import { isExecutorStep } from '../runbook/scenario-schema.js';
@@ -64,9 +65,18 @@ export function hostActionSummaries(ctx: SummaryContext): HostActionSummary[] {
     const lastDone = done[done.length - 1];
     const final = s.evidence.filter((x) => x.source.kind === 'host');
     const host = final.length > 0 ? final : hostEvidence(events);
-    const means = meansOf(requested.length > 0 || def.executor === 'manual', host, s.outputs.mode);
+    // Outputs say how the action ran; an attempt that never finished has only what its start recorded.
+    const means = meansOf(requested.length > 0 || def.executor === 'manual', host, s.outputs.mode ?? s.actionMode);
+    // An interrupted attempt a person said had finished: their word, not the bot's measurement.
+    const reported =
+      s.status === 'passed' && s.outputs.markedDone === true
+        ? ctx.state.decisions.findLast(
+            (d) => d.stepId === def.id && interruptedAttemptOf(ctx.scenario, d) === s.attempt,
+          )
+        : undefined;
     let outcome: HostActionOutcome;
-    if (s.status === 'passed') outcome = s.alreadyDone ? 'already done' : 'done';
+    if (reported) outcome = 'reported done';
+    else if (s.status === 'passed') outcome = s.alreadyDone ? 'already done' : 'done';
     else if (s.status === 'failed') outcome = 'failed';
     // Still running, or waiting for a person's Done, when the log ends.
     else outcome = ctx.finished ? 'not confirmed' : 'in progress';
@@ -85,8 +95,12 @@ export function hostActionSummaries(ctx: SummaryContext): HostActionSummary[] {
       means,
       outcome,
       at: s.finishedAt ?? events[events.length - 1]?.at ?? null,
-      ...(lastDone ? { by: lastDone.by } : {}),
-      ...(lastDone?.note !== undefined ? { note: lastDone.note } : {}),
+      ...(reported ? { by: reported.by } : lastDone ? { by: lastDone.by } : {}),
+      ...(reported?.reason !== undefined
+        ? { note: reported.reason }
+        : lastDone?.note !== undefined
+          ? { note: lastDone.note }
+          : {}),
       ...(params.length > 0 ? { chosen: params.join(', ') } : {}),
       ...(detail !== undefined && detail !== '' ? { detail } : {}),
       ...(s.error && s.status === 'failed' ? { error: s.error } : {}),

@@ -16,6 +16,7 @@ import type {
   ApprovalSummary,
   DecisionSummary,
   IncidentSummary,
+  InterruptionSummary,
   ManualActionStatus,
   RichText,
   StepSummary,
@@ -93,6 +94,47 @@ const STEP_OUTCOME: Readonly<Record<StepSummary['outcome'], string>> = {
   interrupted: 'interrupted (the run ended here)',
 };
 
+const RAN_AS: Readonly<Record<string, string>> = {
+  command: 'run as a command',
+  http: 'sent as a webhook',
+  manual: 'done by hand',
+};
+
+/** What became of an interrupted attempt, as one sentence. */
+function interruptionLine(s: IncidentSummary, i: InterruptionSummary): string {
+  const how = i.actionMode !== undefined ? `, ${RAN_AS[i.actionMode] ?? i.actionMode}` : '';
+  const head = `  - Interrupted at ${at(s, i.at)} (attempt ${i.attempt}${how}): the bot stopped while it ran`;
+  switch (i.handling) {
+    case 'recheck':
+      return `${head}; its effect was checked before repeating it${
+        i.alreadyDone === undefined
+          ? ''
+          : i.alreadyDone
+            ? ': found, so it was not repeated'
+            : ': not found, so it ran again'
+      }.`;
+    case 'repeat':
+      return `${head}; ${
+        i.actionMode === 'http'
+          ? 'the webhook was sent again under the same Idempotency-Key'
+          : i.actionMode === 'manual'
+            ? 'the instructions were shown again'
+            : 'it was sent again (safe to repeat)'
+      }.`;
+    case 'ask': {
+      const a = i.answer;
+      const unsure = `${head} and could not tell whether it finished`;
+      if (a === undefined) {
+        return `${unsure}; ${s.outcome === 'in_progress' ? 'nobody has answered yet' : 'nobody answered'}.`;
+      }
+      return (
+        `${unsure}; ${mdActor(a.by)} answered "${mdText(a.optionLabel, 200)}" at ${at(s, a.at)}` +
+        `${a.reason !== undefined ? `, reason: ${mdText(a.reason)}` : ''}.`
+      );
+    }
+  }
+}
+
 function stepLines(s: IncidentSummary, step: StepSummary): string[] {
   const kind = step.kind === 'unknown' ? 'not in the scenario definition' : `${step.kind}, ${step.risk}`;
   const parts: string[] = [STEP_OUTCOME[step.outcome]];
@@ -106,6 +148,7 @@ function stepLines(s: IncidentSummary, step: StepSummary): string[] {
   if (step.skip)
     lines.push(`  - Skipped${step.skip.by ? ` by ${mdActor(step.skip.by)}` : ''}: ${mdText(step.skip.reason)}`);
   if (step.error) lines.push(`  - Error ${mdCode(step.error.code)}: ${mdText(step.error.message)}`);
+  for (const i of step.interruptions) lines.push(interruptionLine(s, i));
   if (step.outcome === 'skipped' || step.outcome === 'not_reached') return lines;
   if (step.kind === 'gate' && step.evidence.length > 0) lines.push('  - Its last reading is under Final health.');
   else if (step.kind === 'decision' || step.kind === 'approval') {
@@ -121,14 +164,24 @@ function stepLines(s: IncidentSummary, step: StepSummary): string[] {
 }
 
 function decisionLines(s: IncidentSummary, d: DecisionSummary, n: number): string[] {
-  const item = d.item ? ` for ${mdCode(d.item.id)}` : '';
+  const item =
+    d.interruptedAttempt !== undefined
+      ? `, interrupted attempt ${d.interruptedAttempt}`
+      : d.item
+        ? ` for ${mdCode(d.item.id)}`
+        : '';
   const waited = d.waitedMs !== null ? `, ${formatDuration(d.waitedMs)} after it was asked` : '';
   const lines = [
     `- **${n}. ${mdText(d.stepTitle, 200)}**${item}: "${mdText(d.optionLabel, 300)}"` +
       `${d.value !== undefined ? ` with value ${mdCode(d.value)}` : ''} by ${mdActor(d.by)} at ${at(s, d.at)}${waited}`,
   ];
   if (d.reason !== undefined) lines.push(`  - Reason: ${mdText(d.reason)}`);
-  if (d.followedRecommendation) lines.push('  - This was the recommended option.');
+  if (d.interruptedAttempt !== undefined) {
+    lines.push(
+      '  - The bot stopped while the action ran and could not tell whether it finished, so it recommended nothing: ' +
+        'a person looked and chose.',
+    );
+  } else if (d.followedRecommendation) lines.push('  - This was the recommended option.');
   else if (d.recommendedLabel !== undefined) {
     lines.push(`  - Recommended was "${mdText(d.recommendedLabel, 300)}"; a different option was chosen.`);
   }
@@ -151,9 +204,12 @@ function approvalLines(s: IncidentSummary, a: ApprovalSummary, n: number): strin
       ? `granted by ${mdActor(a.grantedBy)} at ${at(s, a.grantedAt ?? null)}`
       : a.outcome === 'voided'
         ? `voided at ${at(s, a.voided?.at ?? null)}${a.grantedBy ? ` (granted by ${mdActor(a.grantedBy)} before)` : ''}`
-        : a.outcome === 'open'
-          ? 'waiting for an approver'
-          : 'never given';
+        : a.outcome === 'expired'
+          ? `expired at ${at(s, a.expired?.at ?? null)}, nobody approved within ${formatDuration(a.expired?.timeoutMs ?? null)} ` +
+            '(the approval timeout); the run paused'
+          : a.outcome === 'open'
+            ? 'waiting for an approver'
+            : 'never given';
   const lines = [
     `- **${n}. ${mdText(a.stepTitle, 200)}** (round ${a.round}) before "${mdText(a.guardsTitle, 200)}", asked at ` +
       `${at(s, a.requestedAt)}: ${result}`,

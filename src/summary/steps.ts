@@ -2,6 +2,7 @@ import { isExecutorStep } from '../runbook/scenario-schema.js';
 import { type StepState, stepState } from '../runbook/state.js';
 import type { SummaryContext } from './context.js';
 import { msBetween } from './format.js';
+import { interruptionsOf } from './interruptions.js';
 import type { StepOutcome, StepSummary } from './types.js';
 
 function outcomeOf(s: StepState, finished: boolean): StepOutcome {
@@ -51,6 +52,7 @@ export function stepSummaries(ctx: SummaryContext): StepSummary[] {
       ...(s.error && outcome !== 'passed' ? { error: s.error } : {}),
       ...(s.skip && outcome === 'skipped' ? { skip: s.skip } : {}),
       evidence: s.evidence,
+      interruptions: interruptionsOf(ctx, id),
     };
     return summary;
   });

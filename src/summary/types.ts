@@ -1,4 +1,12 @@
-import type { Actor, DecisionItem, Evidence, GateResult, RunOutcome, StepError } from '../runbook/events.js';
+import type {
+  Actor,
+  DecisionItem,
+  Evidence,
+  GateResult,
+  HostActionMode,
+  RunOutcome,
+  StepError,
+} from '../runbook/events.js';
 import type { Risk, StepKind } from '../runbook/scenario-schema.js';
 import type { SkipCause } from '../runbook/state.js';
 
@@ -13,6 +21,30 @@ export type RichText = readonly Inline[];
 export type SummaryOutcome = RunOutcome | 'in_progress';
 
 export type StepOutcome = 'passed' | 'failed' | 'skipped' | 'not_reached' | 'in_progress' | 'interrupted';
+
+/**
+ * An attempt the bot found started and never finished (the worker running it stopped), and what became of it:
+ * its effect probed first, the action sent again, or the question put to people and how they answered.
+ */
+export interface InterruptionSummary {
+  readonly stepId: string;
+  readonly attempt: number;
+  /** When it was found. */
+  readonly at: string;
+  /** How the action was configured when the attempt started; absent when not recorded. */
+  readonly actionMode?: HostActionMode;
+  readonly handling: 'recheck' | 'repeat' | 'ask';
+  /** `recheck`: whether the effect was found already there (not repeated); absent until re-checked. */
+  readonly alreadyDone?: boolean;
+  /** `ask`: the answer people gave; absent while nobody has. */
+  readonly answer?: {
+    readonly optionId: string;
+    readonly optionLabel: string;
+    readonly by: Actor;
+    readonly at: string;
+    readonly reason?: string;
+  };
+}
 
 export interface StepSummary {
   /** 1-based position in the scenario (steps the scenario does not know come last). */
@@ -38,6 +70,8 @@ export interface StepSummary {
   readonly skip?: { readonly by: Actor | null; readonly reason: string; readonly cause: SkipCause };
   /** The evidence of the step's latest outcome: measured values against expected ones. */
   readonly evidence: readonly Evidence[];
+  /** Attempts found interrupted, in log order. */
+  readonly interruptions: readonly InterruptionSummary[];
 }
 
 export interface OfferedOption {
@@ -68,9 +102,11 @@ export interface DecisionSummary {
   /** The evidence shown with the question. */
   readonly saw: readonly Evidence[];
   readonly waitedMs: number | null;
+  /** The question was whether this interrupted attempt of the action had finished. */
+  readonly interruptedAttempt?: number;
 }
 
-export type ApprovalOutcome = 'granted' | 'voided' | 'open' | 'not_given';
+export type ApprovalOutcome = 'granted' | 'voided' | 'expired' | 'open' | 'not_given';
 
 export interface ApprovalSummary {
   readonly seq: number;
@@ -91,10 +127,20 @@ export interface ApprovalSummary {
   readonly grantedBy?: Actor;
   readonly grantedAt?: string;
   readonly voided?: { readonly reason: string; readonly at: string; readonly currentFingerprint: string };
+  /** Nobody approved within the approval timeout (`timeoutMs`): the request closed and the run paused. */
+  readonly expired?: { readonly at: string; readonly timeoutMs: number };
 }
 
 export type HostActionMeans = 'command' | 'webhook' | 'by hand' | 'unknown';
-export type HostActionOutcome = 'done' | 'already done' | 'failed' | 'not confirmed' | 'in progress' | 'not run';
+/** `reported done`: interrupted, and a person said it had finished (the bot did not see it finish). */
+export type HostActionOutcome =
+  | 'done'
+  | 'already done'
+  | 'reported done'
+  | 'failed'
+  | 'not confirmed'
+  | 'in progress'
+  | 'not run';
 
 export interface HostActionSummary {
   readonly stepId: string;
@@ -105,7 +151,7 @@ export interface HostActionSummary {
   readonly means: HostActionMeans;
   readonly outcome: HostActionOutcome;
   readonly at: string | null;
-  /** The person who did it by hand. */
+  /** The person who did it by hand, or who said an interrupted attempt of it had finished. */
   readonly by?: Actor;
   readonly note?: string;
   /** Values people chose for the action, e.g. `artifact nightly-0307`, `release v1.4.2`. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { assertWithinLimits } from '../../../src/bot/blocks/validate.js';
 import { loadScenarios, SCENARIO_NAMES } from '../../../src/runbook/index.js';
 import { buildIncidentSummary, renderSummaryBlocks, renderSummaryMarkdown } from '../../../src/summary/index.js';
+import { World } from '../../helpers/engine-world.js';
 import { expectGolden } from './golden.js';
+import { interruptedEventLog } from './mishaps.js';
 import { RUNS, type RunKind } from './runs.js';
 
 // The incident summary of each scenario's recovered, failed and aborted run, compared with its golden Markdown.
@@ -22,4 +24,14 @@ describe('incident summary golden files', () => {
       });
     }
   }
+
+  it('event-log recovered after an interrupted host action and an approval nobody gave in time', () => {
+    const w = new World();
+    w.integrity = { payload_hash_drift: 2 };
+    const run = interruptedEventLog(w);
+    expect(run.state.outcome?.outcome).toBe('recovered');
+    const summary = buildIncidentSummary(run.events, [...loadScenarios().values()]);
+    expectGolden('event-log-interrupted', renderSummaryMarkdown(summary));
+    expect(assertWithinLimits(renderSummaryBlocks(summary))).toEqual([]);
+  });
 });
