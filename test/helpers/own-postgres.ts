@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,17 +28,47 @@ export interface OwnPostgres {
   destroy(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where the kernel hands out ports for `listen(0)` and outgoing connections; 32768 on Linux by default. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function listensOn(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.on('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A port nothing listens on, for a server the test starts (and may stop and start again) or for a dead address.
+ * It is picked below the kernel's ephemeral range: a port from that range is handed out again to the next
+ * `listen(0)` or outgoing connection anywhere on the machine, which could take it while our server is down or
+ * answer on an address meant to be dead.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow();
+  const low = 10_000;
+  if (high - low >= 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = await listensOn(low + randomInt(high - low));
+      if (port !== undefined) return port;
+    }
+  }
+  const port = await listensOn(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 function asPostgres(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {

@@ -134,8 +134,8 @@ describe('command host actions', () => {
     expect(result.evidence.killedWith).toBe('SIGTERM');
     expect(result.evidence.signal).toBe('SIGTERM');
     expect(result.evidence.durationMs).toBeGreaterThanOrEqual(1900);
-    expect(await goneWithin(pids.leader, 2000)).toBe(true);
-    expect(await goneWithin(pids.grandchild, 2000)).toBe(true);
+    expect(await goneWithin(pids.leader, 5000)).toBe(true);
+    expect(await goneWithin(pids.grandchild, 5000)).toBe(true);
   });
 
   it('escalates to SIGKILL when the program ignores SIGTERM', async () => {
@@ -149,7 +149,7 @@ describe('command host actions', () => {
     expect(result.evidence.killedWith).toBe('SIGKILL');
     expect(result.evidence.signal).toBe('SIGKILL');
     expect(result.evidence.exitCode).toBeNull();
-    expect(await goneWithin(pid, 2000)).toBe(true);
+    expect(await goneWithin(pid, 5000)).toBe(true);
   });
 
   it('returns when a start script exits, leaving the daemon it started running', async () => {
@@ -213,7 +213,7 @@ describe('command host actions', () => {
     const aborted = err as HostActionAbortedError;
     expect(aborted.code).toBe(ErrorCode.HostActionAborted);
     expect(aborted.evidence).toMatchObject({ killedWith: 'SIGTERM', signal: 'SIGTERM' });
-    expect(await goneWithin(pid, 2000)).toBe(true);
+    expect(await goneWithin(pid, 5000)).toBe(true);
   });
 
   it('throws without starting anything when the signal is already aborted', async () => {

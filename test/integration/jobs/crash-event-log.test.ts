@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CrashRig, startCrashRig } from './crash-support.js';
+import { CRASH_SETTLE_MS, type CrashRig, startCrashRig } from './crash-support.js';
 import { driveRun, type RunWatcher, startRun } from './fixtures.js';
 
 let rig: CrashRig;
@@ -20,13 +20,17 @@ describe('event-log run with a worker killed in the middle of each http host act
     const paths = ['/host/stop-writes', '/host/preserve-database', '/host/restore-backup', '/host/restart'];
     rig.proxy.holdOnce(...paths);
     watcher = await startRun(rig.world.service, 'event-log');
-    const end = await driveRun(watcher, {
-      // The backup taken before the damage, not the copy of the broken database the run just made.
-      decide: (p) =>
-        p.stepId === 'choose_backup'
-          ? { optionId: p.options.find((o) => o.label.startsWith('scheduled'))?.id ?? 'abort' }
-          : undefined,
-    });
+    const end = await driveRun(
+      watcher,
+      {
+        // The backup taken before the damage, not the copy of the broken database the run just made.
+        decide: (p) =>
+          p.stepId === 'choose_backup'
+            ? { optionId: p.options.find((o) => o.label.startsWith('scheduled'))?.id ?? 'abort' }
+            : undefined,
+      },
+      CRASH_SETTLE_MS,
+    );
 
     expect(end.outcome?.outcome).toBe('recovered');
     expect(await Promise.all(rig.kills)).toEqual(paths.map(() => 'SIGKILL'));
@@ -46,5 +50,5 @@ describe('event-log run with a worker killed in the middle of each http host act
     // Taking a job over is not a new attempt.
     expect(watcher.ofType('step_started').every((e) => e.attempt === 1)).toBe(true);
     expect(end.steps.verify_integrity?.status).toBe('passed');
-  });
+  }, 60_000);
 });

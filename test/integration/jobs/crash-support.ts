@@ -10,6 +10,14 @@ import { envFor, recoveryYaml, startWorld, TIME_SCALE, type World } from './fixt
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 
+/**
+ * Each kill costs a lock expiry and a stalled-job check before a survivor takes the step over, while the fresh
+ * worker that replaces the killed one compiles and boots beside it: on a loaded machine a run with four kills has
+ * taken 16 s, so crash tests get 60 s rather than the default 20 s, and `driveRun` this long between two points
+ * where the run needs a person (several takeovers can lie between them).
+ */
+export const CRASH_SETTLE_MS = 30_000;
+
 /** One request the proxy passed on, and what came back. */
 export interface ProxiedCall {
   /** The control API path, e.g. `/host/stop-writes`. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CrashRig, startCrashRig } from './crash-support.js';
+import { CRASH_SETTLE_MS, type CrashRig, startCrashRig } from './crash-support.js';
 import { APPROVER, driveRun, type RunWatcher, startRun } from './fixtures.js';
 
 let rig: CrashRig;
@@ -24,14 +24,18 @@ describe('upgrade run with a worker killed in the middle of each http host actio
     proxy.failNext('/host/switch-release', 503, 2);
     const w = await startRun(rig.world.service, 'upgrade');
     watcher = w;
-    const end = await driveRun(w, {
-      onPause: (s) => {
-        if (s.pause?.stepId !== 'switch_release') return undefined;
-        // The attempt the person asked for is the one killed mid-request.
-        proxy.holdOnce('/host/switch-release');
-        return rig.world.service.retry(w.runId, { actor: APPROVER });
+    const end = await driveRun(
+      w,
+      {
+        onPause: (s) => {
+          if (s.pause?.stepId !== 'switch_release') return undefined;
+          // The attempt the person asked for is the one killed mid-request.
+          proxy.holdOnce('/host/switch-release');
+          return rig.world.service.retry(w.runId, { actor: APPROVER });
+        },
       },
-    });
+      CRASH_SETTLE_MS,
+    );
 
     expect(end.outcome?.outcome).toBe('recovered');
     expect(await Promise.all(rig.kills)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL', 'SIGKILL']);
@@ -54,5 +58,5 @@ describe('upgrade run with a worker killed in the middle of each http host actio
       expect(w.ofType('step_rechecked').find((e) => e.stepId === stepId)?.alreadyDone).toBe(true);
     }
     expect(end.steps.switch_release).toMatchObject({ status: 'passed', attempt: 3 });
-  });
+  }, 60_000);
 });

@@ -42,6 +42,8 @@ async function checkpoint(url: string): Promise<void> {
 }
 
 describe('the bot outlives its own stores', () => {
+  // Each test starts a store of its own and waits out real reconnects, delayed polls and a journal catch-up: on a
+  // loaded machine one has taken 15 s, too close to the default 20 s.
   it('Redis loses everything mid-run: the run is rebuilt from the journal, its lost poll job too, and finishes', async () => {
     ownRedis = await startOwnRedis();
     // Polls slow enough that the re-check job is still waiting in Redis when it is flushed.
@@ -87,7 +89,7 @@ describe('the bot outlives its own stores', () => {
     await runtime.drainJournal(10_000);
     const journaled = await journalEvents(world.db?.url ?? '', watcher.runId);
     expect(journaled?.events).toEqual((await service.get(watcher.runId))?.events);
-  });
+  }, 45_000);
 
   it("the bot's own Postgres goes down mid-run: the run goes on, and the journal is complete once it is back", async () => {
     ownPostgres = await startOwnPostgres();
@@ -114,5 +116,5 @@ describe('the bot outlives its own stores', () => {
     expect(journaled?.events.map((e) => e.seq)).toEqual(live.map((_, i) => i + 1));
     expect(journaled?.events).toEqual(live);
     expect(journaled?.run).toMatchObject({ status: 'finished', outcome: 'recovered' });
-  });
+  }, 45_000);
 });

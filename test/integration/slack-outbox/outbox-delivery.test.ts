@@ -109,8 +109,10 @@ describe('posting a run thread', () => {
       const status = await outbox.drain(runId, 10_000);
       await extra.add('deliver-run', { runId });
       await outbox.drain(runId, 10_000);
-      // Let the extra jobs finish before counting.
-      for (let i = 0; i < 50 && (await extra.getJobCountByTypes('wait', 'active', 'delayed')) > 0; i++) {
+      // Let the extra jobs finish before counting: one still running could post after the count and go unseen.
+      const deadline = Date.now() + 10_000;
+      while ((await extra.getJobCountByTypes('wait', 'active', 'delayed')) > 0) {
+        if (Date.now() > deadline) throw new Error('the extra delivery jobs did not finish');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
 

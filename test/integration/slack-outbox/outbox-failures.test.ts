@@ -10,7 +10,7 @@ async function statusUntil(
   outbox: SlackOutbox,
   runId: string,
   predicate: (status: OutboxMessageStatus[]) => boolean,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
 ): Promise<OutboxMessageStatus[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -77,7 +77,8 @@ describe('Slack down', () => {
     await outbox.publish(runId, headerMessage(3));
     await outbox.publish(runId, stepMessage(3, 2, 4));
     const publishMs = Date.now() - publishStarted;
-    expect(publishMs).toBeLessThan(500);
+    // Publishing only writes to Redis: eight publishes take tens of milliseconds, waiting on Slack would never end.
+    expect(publishMs).toBeLessThan(2000);
 
     // Several failed attempts while down, each waited out with backoff.
     await statusUntil(outbox, runId, () => h.logLines().filter((l) => l.msg === 'delivery postponed').length >= 3);
