@@ -11,7 +11,14 @@ import type {
   Scenario,
   StepError,
 } from '../runbook/index.js';
-import { interruptedAttemptOf, isExecutorStep, reduce, stepState, whatToCheck } from '../runbook/index.js';
+import {
+  interruptedAttemptOf,
+  isExecutorStep,
+  pendingApprovalOf,
+  reduce,
+  stepState,
+  whatToCheck,
+} from '../runbook/index.js';
 import type { Style } from './style.js';
 
 // The terminal view of a run: each run event becomes a few lines, as it arrives. Pure: the text depends only on
@@ -319,22 +326,9 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       return [`${at}${style.magenta('⇒')} ${actorName(event.by)} chose "${label}"${value}${reason}`];
     }
     case 'approval_requested':
-      return renderApproval(
-        {
-          stepId: event.stepId,
-          round: event.round,
-          guards: event.guards,
-          prompt: event.prompt,
-          approvers: event.approvers,
-          excluded: event.excluded,
-          fingerprint: event.fingerprint,
-          evidence: event.evidence,
-          requestedAt: event.at,
-          grantedBy: null,
-        },
-        style,
-        options,
-      ).map((line, i) => (i === 0 ? `${at}${line}` : line));
+      return renderApproval(pendingApprovalOf(event), style, options).map((line, i) =>
+        i === 0 ? `${at}${line}` : line,
+      );
     case 'approval_granted': {
       const guarded = before?.pendingApproval?.stepId === event.stepId ? before.pendingApproval.guards : undefined;
       const next = guarded ? ` before ${stepTitle(options, guarded)} runs` : '';

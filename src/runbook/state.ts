@@ -195,6 +195,22 @@ export function stepState(state: RunState, stepId: string): StepState {
  * that is out of sequence or cannot belong to this run; everything else is recorded as it happened, because the
  * log is the truth and the fold must be able to replay any log the engine ever wrote.
  */
+/** The approval a person is asked for, as an `approval_requested` event states it. */
+export function pendingApprovalOf(event: RunEventOf<'approval_requested'>): PendingApproval {
+  return {
+    stepId: event.stepId,
+    round: event.round,
+    guards: event.guards,
+    prompt: event.prompt,
+    approvers: event.approvers,
+    excluded: event.excluded,
+    fingerprint: event.fingerprint,
+    evidence: event.evidence,
+    requestedAt: event.at,
+    grantedBy: null,
+  };
+}
+
 export function reduce(state: RunState | undefined, event: RunEvent): RunState {
   if (state === undefined) {
     if (event.type !== 'run_started') {
@@ -412,18 +428,7 @@ function apply(state: RunState, event: RunEvent): RunState {
           firstStartedAt: stepState(state, event.stepId).firstStartedAt ?? event.at,
           startedAt: stepState(state, event.stepId).startedAt ?? event.at,
         }),
-        pendingApproval: {
-          stepId: event.stepId,
-          round: event.round,
-          guards: event.guards,
-          prompt: event.prompt,
-          approvers: event.approvers,
-          excluded: event.excluded,
-          fingerprint: event.fingerprint,
-          evidence: event.evidence,
-          requestedAt: event.at,
-          grantedBy: null,
-        },
+        pendingApproval: pendingApprovalOf(event),
       };
     case 'approval_granted': {
       const pending = state.pendingApproval;
