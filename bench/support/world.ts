@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { stringify } from 'yaml';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../sim/index.js';
+import {
+  createReaderRole,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  simHostActions,
+  startSimulator,
+} from '../../sim/index.js';
 import { type Config, loadConfig } from '../../src/config/env.js';
 import { parseRecoveryConfig, type RecoveryConfig } from '../../src/config/recovery-config.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../../src/jobs/index.js';
@@ -23,27 +28,8 @@ export function randomPrefix(name: string): string {
 
 /** Every host action as a webhook on the simulator's control API; two people, the second approves. */
 export function recoveryYaml(sim: SimulatorHandle): string {
-  const hook = (method: 'GET' | 'POST', path: string, body?: Record<string, string>) => ({
-    type: 'http',
-    method,
-    url: `${sim.controlUrl}${path}`,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the recovery config's own `${env:NAME}` reference
-    headers: { authorization: 'Bearer ${env:SIM_CONTROL_TOKEN}' },
-    ...(body ? { body } : {}),
-    timeout_s: 30,
-  });
   return stringify({
-    actions: {
-      restart_runtime: hook('POST', '/host/restart'),
-      stop_runtime: hook('POST', '/host/stop'),
-      start_runtime: hook('POST', '/host/start'),
-      restore_postgres: hook('POST', '/host/restore-postgres'),
-      stop_writes: hook('POST', '/host/stop-writes'),
-      preserve_database: hook('POST', '/host/preserve-database', { label: 'before {run_id}' }),
-      list_backups: hook('GET', '/host/backups'),
-      restore_backup: hook('POST', '/host/restore-backup', { artifact: '{artifact}' }),
-      switch_release: hook('POST', '/host/switch-release', { release: '{release}' }),
-    },
+    actions: simHostActions(sim.controlUrl),
     access: { operators: [STARTER_ID, APPROVER_ID], approvers: [APPROVER_ID], two_person_rule: true },
     release: { previous_known_good: 'v1' },
   });
@@ -127,44 +113,6 @@ export async function deletePrefix(prefix: string): Promise<void> {
   }
 }
 
-/**
- * A SELECT-only login role on DecisionGraph's database, as an installation gives the bot (the bot refuses a role
- * that can write). Default privileges cover tables the simulator creates later.
- */
-async function createReaderRole(databaseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const role = `dgbench_ro_${randomBytes(4).toString('hex')}`;
-  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE ROLE ${role} LOGIN`);
-    await admin.query(`GRANT CONNECT ON DATABASE "${database.replace(/"/g, '""')}" TO ${role}`);
-    await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
-    await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(databaseUrl);
-  url.username = role;
-  url.password = '';
-  return {
-    url: url.toString(),
-    // Once the database (and every grant in it) is gone.
-    async drop() {
-      const maintenance = new URL(databaseUrl);
-      maintenance.pathname = '/postgres';
-      const c = new pg.Client({ connectionString: maintenance.toString() });
-      await c.connect();
-      try {
-        await c.query(`DROP ROLE IF EXISTS ${role}`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
 export interface BenchWorld {
   readonly sim: SimulatorHandle;
   readonly journal: TempDatabase;
@@ -194,7 +142,7 @@ export async function startBenchWorld(
   let reader: { url: string; drop: () => Promise<void> } | undefined;
   try {
     journal = await createTempDatabase(`dgbench_${name.replace(/\W/g, '')}`);
-    reader = await createReaderRole(handle.databaseUrl);
+    reader = await createReaderRole(handle.databaseUrl, 'dgbench_ro');
   } catch (err) {
     await handle.close();
     await journal?.drop();

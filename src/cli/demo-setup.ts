@@ -1,6 +1,5 @@
 import { stringify } from 'yaml';
-import type { FaultName, SimulatorHandle } from '../../sim/index.js';
-import type { HostActionName } from '../config/recovery-config.js';
+import { type FaultName, readerRoleGrants, type SimulatorHandle, simHostActions } from '../../sim/index.js';
 import type { ScenarioName } from '../runbook/index.js';
 
 // What the demo sets up around a scenario: the simulator's fault, the host actions pointed at the simulator's
@@ -50,25 +49,6 @@ export const DEMO_PREVIOUS_RELEASE = 'v1';
 /** The environment variable the control token reaches the recovery config through, never the file itself. */
 export const CONTROL_TOKEN_VARIABLE = 'DEMO_SIM_CONTROL_TOKEN';
 
-interface Endpoint {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly body?: Record<string, string>;
-}
-
-/** Every host action, as the simulator's control API performs it. */
-const HOST_ENDPOINTS: Readonly<Record<HostActionName, Endpoint>> = {
-  restart_runtime: { method: 'POST', path: '/host/restart' },
-  stop_runtime: { method: 'POST', path: '/host/stop' },
-  start_runtime: { method: 'POST', path: '/host/start' },
-  restore_postgres: { method: 'POST', path: '/host/restore-postgres' },
-  stop_writes: { method: 'POST', path: '/host/stop-writes' },
-  preserve_database: { method: 'POST', path: '/host/preserve-database', body: { label: 'preserved by {run_id}' } },
-  list_backups: { method: 'GET', path: '/host/backups' },
-  restore_backup: { method: 'POST', path: '/host/restore-backup', body: { artifact: '{artifact}' } },
-  switch_release: { method: 'POST', path: '/host/switch-release', body: { release: '{release}' } },
-};
-
 /**
  * Runbook steps the scenarios leave to a person (not host actions), and the control call that does the same on the
  * simulator, so `--auto` can finish the demo: writers come back after the event-log restore.
@@ -82,19 +62,7 @@ export const DEMO_MANUAL_STEPS: Readonly<Record<string, { readonly path: string;
 
 /** The `RECOVERY_CONFIG` YAML: every host action an `http` call to the control API, the token from the environment. */
 export function demoRecoveryConfigYaml(controlUrl: string): string {
-  const actions = Object.fromEntries(
-    Object.entries(HOST_ENDPOINTS).map(([name, e]) => [
-      name,
-      {
-        type: 'http',
-        method: e.method,
-        url: `${controlUrl}${e.path}`,
-        headers: { authorization: `Bearer \${env:${CONTROL_TOKEN_VARIABLE}}` },
-        ...(e.body ? { body: e.body } : {}),
-        timeout_s: 30,
-      },
-    ]),
-  );
+  const actions = simHostActions(controlUrl, { tokenVariable: CONTROL_TOKEN_VARIABLE });
   return stringify({ actions, release: { previous_known_good: DEMO_PREVIOUS_RELEASE } });
 }
 
@@ -110,12 +78,7 @@ export interface DemoProbeRole {
  * the scenario's fault keeps the database closed to connections.
  */
 export function probeRoleGrants(role: DemoProbeRole, database: string): string {
-  return [
-    `GRANT CONNECT ON DATABASE ${database} TO ${role.name}`,
-    `GRANT USAGE ON SCHEMA public TO ${role.name}`,
-    `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role.name}`,
-    `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role.name}`,
-  ].join(';\n');
+  return readerRoleGrants(role.name, database).join(';\n');
 }
 
 /** `serverUrl` with `database` and, when given, a user and password in place of its own. */

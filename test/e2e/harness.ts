@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { removeAllQueueData } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../sim/index.js';
+import {
+  createReaderRole,
+  type ReaderRole,
+  type SimulatorHandle,
+  type SimulatorOptions,
+  simHostActions,
+  startSimulator,
+} from '../../sim/index.js';
 import { assertWithinLimits } from '../../src/bot/blocks/validate.js';
 import { type RunningBot, type StartBotOptions, startBot } from '../../src/bot/bot.js';
 import { type Config, loadConfig } from '../../src/config/env.js';
@@ -55,27 +61,8 @@ export interface AccessLists {
 }
 
 function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryConfig {
-  const hook = (method: string, path: string, body?: unknown) => ({
-    type: 'http',
-    method,
-    url: `${sim.controlUrl}${path}`,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the recovery config's own reference to an environment variable
-    headers: { authorization: 'Bearer ${env:SIM_CONTROL_TOKEN}' },
-    ...(body !== undefined ? { body } : {}),
-    timeout_s: 10,
-  });
   const yaml = stringify({
-    actions: {
-      restart_runtime: hook('POST', '/host/restart'),
-      stop_runtime: hook('POST', '/host/stop'),
-      start_runtime: hook('POST', '/host/start'),
-      restore_postgres: hook('POST', '/host/restore-postgres'),
-      stop_writes: hook('POST', '/host/stop-writes'),
-      preserve_database: hook('POST', '/host/preserve-database', { label: 'broken before {run_id}' }),
-      list_backups: hook('GET', '/host/backups'),
-      restore_backup: hook('POST', '/host/restore-backup', { artifact: '{artifact}' }),
-      switch_release: hook('POST', '/host/switch-release', { release: '{release}' }),
-    },
+    actions: simHostActions(sim.controlUrl, { timeoutSeconds: 10 }),
     access: {
       operators: lists.operators ?? [ANA.id, BO.id],
       approvers: lists.approvers ?? [ANA.id, BO.id],
@@ -85,43 +72,6 @@ function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryCon
     release: { previous_known_good: 'v1' },
   });
   return parseRecoveryConfig(yaml, 'e2e.yaml', { SIM_CONTROL_TOKEN: sim.controlToken });
-}
-
-/**
- * A SELECT-only login role on the simulator's database, as an installation gives the bot (the bot refuses a role
- * that could write). Default privileges cover the tables the simulator creates later (restores).
- */
-async function readOnlyRole(databaseUrl: string): Promise<{ role: string; url: string }> {
-  const role = `dge2e_reader_${randomBytes(4).toString('hex')}`;
-  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE ROLE ${role} LOGIN`);
-    await admin.query(`GRANT CONNECT ON DATABASE "${database.replace(/"/g, '""')}" TO ${role}`);
-    await admin.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
-    await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(databaseUrl);
-  url.username = role;
-  url.password = '';
-  return { role, url: url.toString() };
-}
-
-/** Drops the reader role once the simulator's database (and every grant in it) is gone. */
-async function dropRole(databaseUrl: string, role: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-  } finally {
-    await admin.end();
-  }
 }
 
 export interface E2EOptions {
@@ -140,7 +90,7 @@ export class E2E {
     readonly config: Config,
     readonly bot: RunningBot,
     readonly url: string,
-    private readonly readerRole: string,
+    private readonly readerRole: ReaderRole,
   ) {}
 
   static async start(options: E2EOptions = {}): Promise<E2E> {
@@ -148,7 +98,7 @@ export class E2E {
     const sim = await startSimulator({ seed: { tracesPerTenant: 30 }, ...options.sim });
     const db = await createTempDatabase('dge2e');
     const prefix = `dge2e-${randomBytes(5).toString('hex')}:`;
-    const reader = await readOnlyRole(sim.databaseUrl);
+    const reader = await createReaderRole(sim.databaseUrl, 'dge2e_reader');
     const config = loadConfig({
       DG_BASE_URL: sim.url,
       DG_API_TOKEN: 'dev-reader-token',
@@ -179,7 +129,7 @@ export class E2E {
       outbox: { backoffBaseMs: 50, backoffMaxMs: 400, sweepIntervalMs: 0, lockRetryMs: 20, ...options.bot?.outbox },
       summaryFile: { backoffBaseMs: 50, backoffMaxMs: 400, lockRetryMs: 20, ...options.bot?.summaryFile },
     });
-    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`, reader.role);
+    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`, reader);
   }
 
   async close(): Promise<void> {
@@ -201,7 +151,7 @@ export class E2E {
       redis.disconnect();
     }
     await this.sim.close();
-    await dropRole(this.sim.databaseUrl, this.readerRole).catch(() => undefined);
+    await this.readerRole.drop().catch(() => undefined);
     await this.fake.close();
     await this.db.drop();
   }

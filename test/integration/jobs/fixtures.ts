@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { removeAllQueueData } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../../sim/index.js';
+import { type SimulatorHandle, type SimulatorOptions, simHostActions, startSimulator } from '../../../sim/index.js';
 import { type Config, loadConfig } from '../../../src/config/env.js';
 import { parseRecoveryConfig, type RecoveryConfig } from '../../../src/config/recovery-config.js';
 import {
@@ -30,9 +30,6 @@ export const APPROVER: RunActor = { id: 'U0APPROVER', name: 'bo', via: 'slack' }
 /** An operator who may also approve, to show that nobody approves their own run. */
 export const LEAD: RunActor = { id: 'U0LEAD', name: 'cy', via: 'slack' };
 
-/** The control API's bearer header as a deployment writes it: the token comes from the environment. */
-const CONTROL_AUTH = `Bearer \${env:SIM_CONTROL_TOKEN}`;
-
 /** Scenario timings shrunk 50 times: a 2 s poll becomes 40 ms, a 5 min deadline 6 s. */
 export const TIME_SCALE = 0.02;
 
@@ -50,26 +47,8 @@ export function recoveryYaml(
   controlUrl = sim.controlUrl,
   paths: Partial<Record<string, string>> = {},
 ): string {
-  const hook = (method: string, path: string, body?: unknown) => ({
-    type: 'http',
-    method,
-    url: `${controlUrl}${paths[path] ?? path}`,
-    headers: { authorization: CONTROL_AUTH },
-    ...(body !== undefined ? { body } : {}),
-    timeout_s: 10,
-  });
   return stringify({
-    actions: {
-      restart_runtime: hook('POST', '/host/restart'),
-      stop_runtime: hook('POST', '/host/stop'),
-      start_runtime: hook('POST', '/host/start'),
-      restore_postgres: hook('POST', '/host/restore-postgres'),
-      stop_writes: hook('POST', '/host/stop-writes'),
-      preserve_database: hook('POST', '/host/preserve-database', { label: 'broken before {run_id}' }),
-      list_backups: hook('GET', '/host/backups'),
-      restore_backup: hook('POST', '/host/restore-backup', { artifact: '{artifact}' }),
-      switch_release: hook('POST', '/host/switch-release', { release: '{release}' }),
-    },
+    actions: simHostActions(controlUrl, { paths, timeoutSeconds: 10 }),
     access: {
       operators: [STARTER.id, APPROVER.id, LEAD.id],
       approvers: [APPROVER.id, LEAD.id],
