@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startSimulator } from '../../sim/index.js';
@@ -17,7 +16,7 @@ import {
   demoRecoveryConfigYaml,
   probeRoleGrants,
 } from './demo-setup.js';
-import { isEntryModule } from './entry.js';
+import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
 import { EXIT_FAILED, EXIT_USAGE, runCli } from './main.js';
 import type { Responder } from './responder.js';
 import { colourWanted, createStyle } from './style.js';
@@ -78,13 +77,7 @@ async function removeRedisPrefix(redisUrl: string, base: string): Promise<void> 
   }
 }
 
-export interface DemoIo {
-  readonly stdin: Readable & { isTTY?: boolean };
-  readonly stdout: Writable & { isTTY?: boolean };
-  readonly stderr: Writable;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly signal?: AbortSignal;
-}
+export type DemoIo = ProcessIo;
 
 /** Runs the demo end to end and returns the exit status: 0 only when the run ends recovered. */
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
@@ -198,23 +191,8 @@ export async function demoMain(argv: readonly string[] = process.argv.slice(2)):
     process.exitCode = EXIT_USAGE;
     return;
   }
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    process.exitCode = await runDemo(args.options, {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      env: process.env,
-      signal: controller.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const options = args.options;
+  await runAsProcess((io) => runDemo(options, io));
 }
 
 if (isEntryModule(import.meta.url)) await demoMain();

@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** Whether the module at `moduleUrl` is the script node was started with (not merely imported). */
@@ -9,5 +10,44 @@ export function isEntryModule(moduleUrl: string): boolean {
     return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
   } catch {
     return false;
+  }
+}
+
+/** The streams, environment and Ctrl-C signal a terminal command runs with; tests pass their own. */
+export interface ProcessIo {
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
+  /** The environment the configuration is read from. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Ctrl-C: stop following a run (it goes on, recorded) and exit. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs a terminal command on the real process: a first Ctrl-C aborts its signal (after `onFirstInterrupt`), a
+ * second one exits at once; the command's result becomes the exit code.
+ */
+export async function runAsProcess(
+  command: (io: ProcessIo) => Promise<number>,
+  onFirstInterrupt?: () => void,
+): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    onFirstInterrupt?.();
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    process.exitCode = await command({
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

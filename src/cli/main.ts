@@ -1,4 +1,3 @@
-import type { Readable, Writable } from 'node:stream';
 import { isDgError } from '../errors.js';
 import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
 import { type CommandName, parseCliArgs } from './args.js';
@@ -13,7 +12,7 @@ import {
   runStatus,
   runSummary,
 } from './commands.js';
-import { isEntryModule } from './entry.js';
+import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
 import { createReadlinePrompter, type Prompter } from './prompter.js';
 import { colourWanted, createStyle } from './style.js';
 import { usageHint, usageText } from './usage.js';
@@ -25,15 +24,8 @@ export const EXIT_FAILED = 1;
 /** Bad usage: unknown command, option or scenario, a malformed value. */
 export const EXIT_USAGE = 2;
 
-export interface CliIo {
-  readonly stdin: Readable & { isTTY?: boolean };
-  readonly stdout: Writable & { isTTY?: boolean };
-  readonly stderr: Writable;
-  /** The environment the configuration is read from. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Ctrl-C: stop following a run (it goes on, recorded) and exit. */
-  readonly signal?: AbortSignal;
-}
+/** The streams, environment and Ctrl-C signal the front end runs with. */
+export type CliIo = ProcessIo;
 
 export interface CliOptions {
   readonly runtime?: CliRuntimeOptions;
@@ -119,24 +111,10 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
 
 /** The process entry: real streams and environment; a first Ctrl-C leaves the run, a second one exits at once. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nLeaving; press Ctrl-C again to exit at once.\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    process.exitCode = await runCli(argv, {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      env: process.env,
-      signal: controller.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  await runAsProcess(
+    (io) => runCli(argv, io),
+    () => process.stderr.write('\nLeaving; press Ctrl-C again to exit at once.\n'),
+  );
 }
 
 if (isEntryModule(import.meta.url)) await main();
