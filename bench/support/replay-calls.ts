@@ -67,6 +67,7 @@ export async function replayCalls(calls: readonly RecordedCall[], target: Replay
         sql++;
         if (client === undefined) {
           client = new pg.Client({ connectionString: target.databaseUrl });
+          client.on('error', () => undefined);
           await client.connect();
         }
         try {

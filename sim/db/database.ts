@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { reportConnectionErrors } from '../../src/pg-connection-errors.js';
 
 export const DEFAULT_ADMIN_URL = 'postgres://root@127.0.0.1:5432/postgres';
 
@@ -21,9 +22,9 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
     idleTimeoutMillis: 10_000,
     application_name: 'decisiongraph-sim',
   });
-  // A terminated backend (the postgres-down fault) surfaces as an error on an idle client; the pool drops that
-  // client by itself, and the next query fails or reconnects as Postgres allows.
-  pool.on('error', () => undefined);
+  // A terminated backend (the postgres-down fault) surfaces as an error on its client, idle or mid-transaction; the
+  // pool drops that client, and the next query fails or reconnects as Postgres allows.
+  reportConnectionErrors(pool);
   return pool;
 }
 

@@ -27,6 +27,8 @@ export async function createReaderRole(databaseUrl: string, prefix = 'dgsim_read
   const role = `${prefix}_${randomBytes(4).toString('hex')}`;
   const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
   const admin = new pg.Client({ connectionString: databaseUrl });
+  // A lost connection fails the statements below; the client's own 'error' event would only crash the process.
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     await admin.query(`CREATE ROLE ${role} LOGIN`);
@@ -44,6 +46,7 @@ export async function createReaderRole(databaseUrl: string, prefix = 'dgsim_read
       const maintenance = new URL(databaseUrl);
       maintenance.pathname = '/postgres';
       const c = new pg.Client({ connectionString: maintenance.toString() });
+      c.on('error', () => undefined);
       await c.connect();
       try {
         await c.query(`DROP ROLE IF EXISTS ${role}`);

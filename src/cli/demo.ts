@@ -51,6 +51,8 @@ function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Re
 
 async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 });
+  // A lost connection fails the query below; the client's own 'error' event would only crash the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query(sql);

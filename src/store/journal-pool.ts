@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { reportConnectionErrors } from '../pg-connection-errors.js';
 
 export interface JournalPoolOptions {
   /** The bot's own database, `DATABASE_URL`. Never logged. */
@@ -15,8 +16,8 @@ export interface JournalPoolOptions {
 
 /**
  * A pool for the journal. The client-side query timeout backs up `statement_timeout` for the case where the server
- * stops answering altogether, and the `error` listener keeps a dropped idle connection (Postgres restarted) from
- * crashing the process: the pool discards it and the next query connects afresh.
+ * stops answering altogether. A dropped connection (Postgres restarted) is logged, not a crash: the pool discards it
+ * and the next query connects afresh.
  */
 export function createJournalPool(options: JournalPoolOptions): pg.Pool {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
@@ -30,16 +31,8 @@ export function createJournalPool(options: JournalPoolOptions): pg.Pool {
     keepAlive: true,
     application_name: 'dg-recovery-journal',
   });
-  pool.on('error', (err: Error & { code?: string }) => {
-    options.logger?.warn({ code: err.code, reason: err.message }, 'journal connection dropped');
-  });
-  // pg reports a connection that dies under a checked-out client as an 'error' event on that client, which
-  // nobody listens to while it is checked out: without this, the bot's own Postgres going away mid-query would
-  // crash the process. The query itself still fails and is retried by its caller.
-  pool.on('connect', (client) => {
-    client.on('error', (err: Error & { code?: string }) => {
-      options.logger?.warn({ code: err.code, reason: err.message }, 'journal connection lost');
-    });
+  reportConnectionErrors(pool, (err) => {
+    options.logger?.warn({ code: err.code, reason: err.message }, 'journal connection lost');
   });
   return pool;
 }

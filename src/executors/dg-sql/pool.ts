@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../logger.js';
 import { scrubSecrets } from '../../logger.js';
+import { reportConnectionErrors } from '../../pg-connection-errors.js';
 
 export interface ProbePoolOptions {
   /** DecisionGraph's database, reached with a read-only role. */
@@ -53,7 +54,7 @@ function positiveInt(name: string, value: number): number {
 
 /**
  * A pool for the read-only probes. Timeouts are set as connection parameters, so the server enforces them even
- * if a probe forgets its own; `pool.on('error')` keeps a dropped idle connection from crashing the process.
+ * if a probe forgets its own. A dropped connection, idle or mid-probe, is logged instead of crashing the process.
  */
 export function createProbePool(opts: ProbePoolOptions): pg.Pool {
   const pool = new pg.Pool({
@@ -71,10 +72,10 @@ export function createProbePool(opts: ProbePoolOptions): pg.Pool {
   });
   const target = describeConnection(opts.connectionString);
   targets.set(pool, target);
-  pool.on('error', (err) => {
+  reportConnectionErrors(pool, (err) => {
     opts.logger?.warn(
-      { target, code: (err as { code?: unknown }).code, message: scrubSecrets(err.message) },
-      'idle connection to DecisionGraph Postgres failed',
+      { target, code: err.code, message: scrubSecrets(err.message) },
+      'connection to DecisionGraph Postgres lost',
     );
   });
   return pool;
