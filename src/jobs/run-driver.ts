@@ -16,8 +16,8 @@ import {
   startRun,
 } from '../runbook/index.js';
 import { RunBusyError } from './job-errors.js';
+import { OnTimePromoter } from './on-time-promoter.js';
 import { enqueueApprovalTimeout, enqueueStepJob, isStepJobCommand, type StepJobData } from './queues.js';
-import type { RunEventsBus } from './run-events-bus.js';
 import type { RunLogStore, RunRecovery, RunSlot } from './run-log/index.js';
 
 /** Rounds of read → decide → compare-and-append before a writer gives up on a run that keeps changing. */
@@ -47,7 +47,6 @@ export interface RunDriverOptions {
   readonly recovery: RunRecovery | undefined;
   readonly queue: Queue<StepJobData>;
   readonly jobOptions: JobsOptions;
-  readonly bus: RunEventsBus;
   /** Commands on the side: start markers and the switch index. */
   readonly redis: Redis;
   readonly prefix: string;
@@ -95,10 +94,12 @@ function keys(prefix: string) {
  */
 export class RunDriver {
   private readonly k: ReturnType<typeof keys>;
+  private readonly promoter: OnTimePromoter;
   readonly engineOptions: EngineOptions;
 
   constructor(private readonly o: RunDriverOptions) {
     this.k = keys(o.prefix);
+    this.promoter = new OnTimePromoter(o.queue, o.logger);
     this.engineOptions = {
       access: o.access,
       ...(o.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: o.approvalTimeoutMs } : {}),
@@ -132,7 +133,7 @@ export class RunDriver {
     return { state, scenario: this.o.scenarioFor(state.scenario) };
   }
 
-  /** Compare-and-append of events built on `state`; publishes them once they are in. */
+  /** Compare-and-append of events built on `state` (the append announces them to the run's listeners). */
   async append(state: RunState, events: readonly RunEvent[]): Promise<AppendOutcome> {
     if (events.length === 0) return { ok: true, state };
     const result = await this.o.store.append(state.runId, state.lastSeq + 1, events);
@@ -146,9 +147,6 @@ export class RunDriver {
     let next = state;
     for (const event of events) next = reduce(next, event);
     this.o.onAppended?.(state.runId, events);
-    await this.o.bus.publish(state.runId, events).catch((err: unknown) => {
-      this.o.logger.warn({ runId: state.runId, err }, 'could not publish run events');
-    });
     return { ok: true, state: next };
   }
 
@@ -156,10 +154,14 @@ export class RunDriver {
    * Lets the engine take the run as far as it can without the world: appends its bookkeeping events and acts on
    * its command (enqueue the step job, start the run a `switched` finish names). Idempotent: a job already
    * waiting is not added again, so a reconciler may call it for any run at any time.
+   *
+   * `known` is the run as the caller's own last append left it, which saves reading it back. Deciding from it is
+   * as safe as from a fresh read: the bookkeeping is a compare-and-append on its seq, and a job enqueued from a
+   * state someone has since moved past finds itself stale when it runs.
    */
-  async advance(runId: string, selfJobId?: string): Promise<AdvanceResult> {
+  async advance(runId: string, selfJobId?: string, known?: LoadedRun): Promise<AdvanceResult> {
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-      const loaded = await this.load(runId);
+      const loaded = round === 0 && known !== undefined ? known : await this.load(runId);
       if (!loaded) return { kind: 'missing' };
       const out = decideNext(loaded.state, loaded.scenario, this.now(), this.engineOptions);
       const switching = out.events.some((e) => e.type === 'run_finished' && e.outcome === 'switched');
@@ -172,6 +174,7 @@ export class RunDriver {
         const result = await enqueueStepJob(this.o.queue, runId, command, this.o.jobOptions);
         if (result.enqueued) {
           this.o.logger.debug({ runId, jobId: command.jobId, delayMs: command.delayMs }, 'step job enqueued');
+          this.promoter.schedule(command.jobId, command.delayMs);
         }
       } else if (command.type === 'await_approval') {
         // The approval's defined end if nobody gives it: a delayed check expires it and pauses the run.
@@ -187,6 +190,11 @@ export class RunDriver {
       return { kind: 'done', command, events: out.events, state: out.state };
     }
     throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
+  }
+
+  /** Stops the timers that start this process's delayed jobs on time (BullMQ still starts them). */
+  close(): void {
+    this.promoter.close();
   }
 
   /**
@@ -227,9 +235,6 @@ export class RunDriver {
         return { ok: true, runId };
       }
       this.o.onAppended?.(runId, [started]);
-      await this.o.bus.publish(runId, [started]).catch((err: unknown) => {
-        this.o.logger.warn({ runId, err }, 'could not publish run events');
-      });
     } finally {
       await this.o.redis.del(this.k.starting(runId)).catch(() => undefined);
     }

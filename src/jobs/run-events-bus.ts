@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { RunEvent } from '../runbook/index.js';
+import { runEventChannels } from './run-log/keys.js';
 
 /** Reads a run's events from `fromSeq` on; the live log is the source for filling gaps. */
 export type ReadEvents = (runId: string, fromSeq: number, limit: number) => Promise<RunEvent[]>;
 
 export interface RunEventsBusOptions {
-  /** Publishes; also the template the subscriber connection is duplicated from. */
+  /** The template the subscriber connection is duplicated from. */
   readonly redis: Redis;
   /** Same prefix as the run log. */
   readonly prefix: string;
@@ -26,9 +27,11 @@ export interface SubscribeOptions {
 
 export type Unsubscribe = () => Promise<void>;
 
+/**
+ * Live run events. Every append to the run log announces its events on the run's channel in the same Redis call
+ * (`RunLogStore.append`); the bus listens. A lost message is repaired by the next one: subscribers fill gaps.
+ */
 export interface RunEventsBus {
-  /** Announces events just appended; a lost message is repaired by the next one (subscribers fill gaps). */
-  publish(runId: string, events: readonly RunEvent[]): Promise<void>;
   /**
    * Calls `onEvent` for each event of the run (or of every run, `'*'`), in seq order per run, each once. Pub/sub
    * loses messages when a connection drops; a subscriber that sees a gap reads the missing events from the log.
@@ -51,8 +54,7 @@ const FILL_LIMIT = 1000;
 
 export function createRunEventsBus(options: RunEventsBusOptions): RunEventsBus {
   const { redis, prefix, logger } = options;
-  const channelPrefix = `${prefix}runevents:`;
-  const pattern = `${channelPrefix}*`;
+  const { channelPrefix, pattern } = runEventChannels(prefix);
   const listeners = new Set<Listener>();
   let subscriber: Redis | undefined;
   let subscribing: Promise<void> | undefined;
@@ -109,10 +111,6 @@ export function createRunEventsBus(options: RunEventsBusOptions): RunEventsBus {
   };
 
   return {
-    async publish(runId, events) {
-      if (events.length === 0) return;
-      await redis.publish(`${channelPrefix}${runId}`, JSON.stringify(events));
-    },
     async subscribe(runId, onEvent, subscribeOptions = {}) {
       if (closed) throw new Error('the run events bus is closed');
       const listener: Listener = { runId, onEvent, delivered: new Map(), chain: Promise.resolve(), active: true };

@@ -157,7 +157,6 @@ export async function createRecoveryRuntime(
     recovery: runRecovery,
     queue,
     jobOptions: stepJobOptions(deps.stepJobs),
-    bus,
     redis,
     prefix,
     access: accessPolicyOf(recovery.access),
@@ -221,6 +220,7 @@ export async function createRecoveryRuntime(
     close() {
       closing ??= (async () => {
         await reconciler?.close();
+        driver.close();
         await stepWorker?.close();
         await journalWriter?.close();
         await bus.close();

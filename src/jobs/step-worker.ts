@@ -173,7 +173,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       if (!started.ok) continue;
       if (begin.kind === 'ask') {
         logger.warn('an interrupted action may have half run; people are asked whether it finished');
-        await driver.advance(runId);
+        await driver.advance(runId, undefined, { state: started.state, scenario });
         return 'asked';
       }
       let current = { state: started.state, scenario };
@@ -184,12 +184,12 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         if (rechecked.kind === 'stale') return 'stale';
         if (rechecked.alreadyDone) {
           logger.info('the step had already taken effect; not repeated');
-          await driver.advance(runId);
+          await driver.advance(runId, undefined, { state: rechecked.state, scenario });
           return 'already_done';
         }
         if (rechecked.deferred) {
           logger.info('the interrupted attempt shows no effect yet; not repeated now');
-          await driver.advance(runId);
+          await driver.advance(runId, undefined, { state: rechecked.state, scenario });
           return 'waiting';
         }
         current = { state: rechecked.state, scenario };
@@ -201,7 +201,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         logger.info('the run moved on while the step ran; its outcome is dropped');
         return 'stale';
       }
-      await driver.advance(runId);
+      await driver.advance(runId, undefined, { state: recorded.state, scenario });
       return 'done';
     }
     throw new RunBusyError(runId, MAX_APPEND_ROUNDS);

@@ -33,6 +33,16 @@ export function runLogKeys(prefix: string) {
   };
 }
 
+/** Pub/sub channels on which each append announces its events (channels are not keys; no collision). */
+export function runEventChannels(prefix: string) {
+  const channelPrefix = `${prefix}runevents:`;
+  return {
+    channelPrefix,
+    channel: (runId: string) => `${channelPrefix}${runId}`,
+    pattern: `${channelPrefix}*`,
+  };
+}
+
 export type RunLogKeys = ReturnType<typeof runLogKeys>;
 
 /** BullMQ joins its prefix and the queue name with `:` itself. */

@@ -14,7 +14,15 @@ import {
   type JournalJobData,
   journalJobOptions,
 } from './journal-queue.js';
-import { assertPrefix, bullPrefix, DEFAULT_PREFIX, type RunLogKeys, type RunSlotScope, runLogKeys } from './keys.js';
+import {
+  assertPrefix,
+  bullPrefix,
+  DEFAULT_PREFIX,
+  type RunLogKeys,
+  type RunSlotScope,
+  runEventChannels,
+  runLogKeys,
+} from './keys.js';
 import { toRunLogError } from './run-log-errors.js';
 import { ACQUIRE_SLOT, APPEND, BACKLOG, MARK_JOURNALED, RELEASE_SLOT, RESTORE } from './scripts.js';
 
@@ -27,6 +35,11 @@ export interface RunLogStoreOptions {
   readonly queueName?: string;
   /** Attempts of each journal job before the periodic sweep takes over. @defaultValue 20 */
   readonly journalAttempts?: number;
+  /**
+   * How long the journal copy requests of appends made close together are gathered into one. A step appends two
+   * or three times within milliseconds; one copy covers them all. @defaultValue 25
+   */
+  readonly journalRequestDelayMs?: number;
   readonly logger?: Logger;
 }
 
@@ -62,8 +75,8 @@ export interface JournalProgress {
 
 /**
  * The live run logs in Redis: one list per run, appended with compare-and-append, an index of active runs, and
- * the run slots (one node-wide run, one run per tenant). Every append also asks the journal writer to copy the
- * run to Postgres.
+ * the run slots (one node-wide run, one run per tenant). Every append announces its events on the run's channel
+ * and, shortly after, asks the journal writer to copy the run to Postgres.
  */
 export class RunLogStore {
   readonly prefix: string;
@@ -72,7 +85,13 @@ export class RunLogStore {
   private readonly keys: RunLogKeys;
   private readonly logger: Logger | undefined;
   private readonly attempts: number;
+  private readonly channels: ReturnType<typeof runEventChannels>;
+  private readonly journalRequestDelayMs: number;
   private queue: Queue<JournalJobData> | undefined;
+  /** Runs appended to since the last batch of journal requests went out. */
+  private readonly journalRequestsDue = new Set<string>();
+  private journalRequestTimer: NodeJS.Timeout | undefined;
+  private journalRequestsInFlight: Promise<void> = Promise.resolve();
 
   constructor(options: RunLogStoreOptions) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -82,12 +101,15 @@ export class RunLogStore {
     this.keys = runLogKeys(this.prefix);
     this.logger = options.logger;
     this.attempts = options.journalAttempts ?? DEFAULT_JOURNAL_ATTEMPTS;
+    this.channels = runEventChannels(this.prefix);
+    this.journalRequestDelayMs = Math.max(0, options.journalRequestDelayMs ?? 25);
   }
 
   /**
    * Appends events atomically if the run's last seq is `expectedSeq − 1`; the events must carry seq
    * `expectedSeq, expectedSeq+1, …` and this `runId`. A lost race is a result, not an exception: `{ok: false,
    * currentSeq}`. Throws `RunEventInvalidError` for a malformed batch and `RunLogUnavailableError` when Redis fails.
+   * The events are announced on {@link runEventChannels}' channel of the run in the same call.
    */
   async append<E extends RunEventEnvelope>(
     runId: string,
@@ -102,16 +124,13 @@ export class RunLogStore {
       reply = (await APPEND.run(
         this.redis,
         [k.events(runId), k.active, k.unjournaled, k.held(runId)],
-        [expectedSeq, runId, ends ? 'end' : '', ...events.map((e) => JSON.stringify(e))],
+        [expectedSeq, runId, ends ? 'end' : '', this.channels.channel(runId), ...events.map((e) => JSON.stringify(e))],
       )) as [number, number];
     } catch (error) {
       throw toRunLogError(error);
     }
     if (reply[0] !== 1) return { ok: false, reason: 'conflict', currentSeq: reply[1] };
-    // The run is already in the unjournaled index, so a lost request is only a delay: the writer's sweep finds it.
-    await this.requestJournalSync(runId).catch((error: unknown) => {
-      this.logger?.warn({ runId, err: error }, 'could not queue the journal copy; the sweep will pick it up');
-    });
+    this.requestJournalSyncSoon(runId);
     return { ok: true, lastSeq: reply[1] };
   }
 
@@ -278,8 +297,38 @@ export class RunLogStore {
     await this.queue.add(JOURNAL_JOB, { runId }, journalJobOptions(runId, this.attempts));
   }
 
-  /** Closes the store's queue; the Redis connection belongs to the caller. */
+  /**
+   * Gathers the journal requests of appends made close together into one per run, off the appender's path. The
+   * run is already in the unjournaled index, so a request lost with a crash is only a delay: the writer's sweep
+   * finds the run.
+   */
+  private requestJournalSyncSoon(runId: string): void {
+    this.journalRequestsDue.add(runId);
+    if (this.journalRequestTimer) return;
+    this.journalRequestTimer = setTimeout(() => this.flushJournalRequests(), this.journalRequestDelayMs);
+    this.journalRequestTimer.unref();
+  }
+
+  /** Sends the journal requests gathered so far now; resolves once every request sent so far is in Redis. */
+  flushJournalRequests(): Promise<void> {
+    clearTimeout(this.journalRequestTimer);
+    this.journalRequestTimer = undefined;
+    const runs = [...this.journalRequestsDue];
+    this.journalRequestsDue.clear();
+    const sent = Promise.all(
+      runs.map((runId) =>
+        this.requestJournalSync(runId).catch((error: unknown) => {
+          this.logger?.warn({ runId, err: error }, 'could not queue the journal copy; the sweep will pick it up');
+        }),
+      ),
+    ).then(() => undefined);
+    this.journalRequestsInFlight = Promise.all([this.journalRequestsInFlight, sent]).then(() => undefined);
+    return this.journalRequestsInFlight;
+  }
+
+  /** Sends the journal requests still gathered, then closes the store's queue; the Redis connection is the caller's. */
   async close(): Promise<void> {
+    await this.flushJournalRequests();
     const queue = this.queue;
     this.queue = undefined;
     await queue?.close();

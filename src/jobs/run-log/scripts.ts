@@ -2,14 +2,20 @@ import { LuaScript } from './lua-script.js';
 
 /**
  * Compare-and-append. KEYS: events, active, unjournaled, held. ARGV: expectedSeq, runId, mode ('end' when the
- * batch ends the run), event JSON…. The list length is the last seq, so "last seq = expectedSeq − 1" is one LLEN
- * inside the script: two workers racing for the same seq cannot both win. Returns {1, newLastSeq} or
+ * batch ends the run), announce channel ('' for none), event JSON…. The list length is the last seq, so "last seq
+ * = expectedSeq − 1" is one LLEN inside the script: two workers racing for the same seq cannot both win. The
+ * appended events are announced on the channel as one JSON array in the same call, so a listener never hears of
+ * an event the log does not hold, and announcing costs no round trip of its own. Returns {1, newLastSeq} or
  * {0, currentLastSeq}. Ending a run drops it from the active index and frees every slot it still holds.
  */
 export const APPEND = new LuaScript(`
 local len = redis.call('LLEN', KEYS[1])
 if len ~= tonumber(ARGV[1]) - 1 then return {0, len} end
-for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local events = {}
+for i = 5, #ARGV do
+  redis.call('RPUSH', KEYS[1], ARGV[i])
+  events[#events + 1] = ARGV[i]
+end
 redis.call('PERSIST', KEYS[1])
 redis.call('SADD', KEYS[3], ARGV[2])
 if ARGV[3] == 'end' then
@@ -21,7 +27,8 @@ if ARGV[3] == 'end' then
 elseif len == 0 then
   redis.call('SADD', KEYS[2], ARGV[2])
 end
-return {1, len + #ARGV - 3}
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], '[' .. table.concat(events, ',') .. ']') end
+return {1, len + #events}
 `);
 
 /**

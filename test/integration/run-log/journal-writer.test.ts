@@ -109,6 +109,7 @@ describe('write-behind', () => {
 
   it("takes over a dead writer's copy within its short lock, and the run's later events follow", async () => {
     await store.append('orphan', 1, makeEvents('orphan', 1, 3));
+    await store.flushJournalRequests();
     // A writer that took the copy and died: the job is active under its lock, and nobody renews the lock.
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     const dead = new Worker(JOURNAL_QUEUE, null, {
@@ -124,6 +125,7 @@ describe('write-behind', () => {
     }
     // Queued behind the active copy: it cannot run before that copy ends.
     await store.append('orphan', 4, makeEvents('orphan', 4, 2));
+    await store.flushJournalRequests();
 
     const t0 = Date.now();
     writer = await start({ sweepIntervalMs: 0, lockDurationMs: 600, stalledIntervalMs: 300 });

@@ -92,6 +92,7 @@ describe('append and read', () => {
 
   it('keeps every key under its prefix', async () => {
     await store.append('r5', 1, makeEvents('r5', 1, 1));
+    await store.flushJournalRequests();
     await store.acquireRunSlot({ scope: 'node', runId: 'r5' });
     const [, keys] = await redis.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
     expect(keys.length).toBeGreaterThan(0);

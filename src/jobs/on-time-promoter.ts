@@ -1,0 +1,59 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from '../logger.js';
+
+/** Longer waits are left to BullMQ alone: a timer per job would pile up, and being a tick late does not matter. */
+const DEFAULT_MAX_DELAY_MS = 60_000;
+
+/**
+ * Starts short delayed jobs on time.
+ *
+ * A BullMQ worker waits for the next delayed job with a blocking Redis command that times out when the job is due,
+ * but Redis looks at blocked clients' timeouts on its periodic tick (10 times a second unless `hz` is raised). On
+ * an otherwise quiet Redis every poll of a step therefore started up to 100 ms late. The process that scheduled
+ * the job also sets a timer of its own and promotes the job when it is due. Nothing depends on that timer: if the
+ * process dies first, BullMQ still starts the job, a tick late.
+ */
+export class OnTimePromoter {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly logger: Logger,
+    private readonly maxDelayMs = DEFAULT_MAX_DELAY_MS,
+  ) {}
+
+  /** Promotes the delayed job `jobId` in `delayMs`, if it is still delayed and due then. */
+  schedule(jobId: string, delayMs: number): void {
+    if (this.closed || delayMs <= 0 || delayMs > this.maxDelayMs || this.timers.has(jobId)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(jobId);
+      this.promoteIfDue(jobId).catch((err: unknown) => {
+        this.logger.debug({ jobId, err }, 'could not promote a due job; BullMQ starts it on its own');
+      });
+    }, delayMs);
+    timer.unref();
+    this.timers.set(jobId, timer);
+  }
+
+  /** Pending timers, for tests and shutdown. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private async promoteIfDue(jobId: string): Promise<void> {
+    if (this.closed) return;
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
+    // A job added again under the same id since (a healed run) keeps its own due time.
+    if (job.timestamp + (job.delay ?? 0) > Date.now() + 1) return;
+    if (!(await job.isDelayed())) return;
+    await job.promote();
+  }
+}
