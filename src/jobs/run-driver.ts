@@ -23,6 +23,9 @@ import type { RunLogStore, RunRecovery, RunSlot } from './run-log/index.js';
 /** Rounds of read → decide → compare-and-append before a writer gives up on a run that keeps changing. */
 export const MAX_APPEND_ROUNDS = 8;
 
+/** Runs whose latest state this process keeps in memory (most recently touched first to stay). */
+const RECENT_RUNS = 1000;
+
 export interface LoadedRun {
   readonly state: RunState;
   readonly scenario: Scenario;
@@ -95,6 +98,10 @@ function keys(prefix: string) {
 export class RunDriver {
   private readonly k: ReturnType<typeof keys>;
   private readonly promoter: OnTimePromoter;
+  /** The state of each run as this process last read or appended it; see {@link loadRecent}. */
+  private readonly recent = new Map<string, LoadedRun>();
+  /** The JSON of the last event each state was folded from, which every append from that state requires. */
+  private readonly tails = new WeakMap<RunState, string>();
   readonly engineOptions: EngineOptions;
 
   constructor(private readonly o: RunDriverOptions) {
@@ -130,13 +137,40 @@ export class RunDriver {
     }
     if (events.length === 0) return undefined;
     const state = foldRun(events);
-    return { state, scenario: this.o.scenarioFor(state.scenario) };
+    this.tails.set(state, JSON.stringify(events.at(-1)));
+    return this.remember({ state, scenario: this.o.scenarioFor(state.scenario) });
   }
 
-  /** Compare-and-append of events built on `state` (the append announces them to the run's listeners). */
+  /**
+   * The run as this process last read or appended it, without asking Redis; read like {@link load} when this
+   * process has not seen it. It may be behind the log (another process appended since). That is safe for a
+   * writer, and only for one: an append from it is a compare-and-append on its seq and on the last event it was
+   * folded from, so a decision made on an old state (or on a history Redis lost and got back differently) is
+   * refused before it has any effect, and the writer reads afresh. Nothing else may rely on it.
+   */
+  async loadRecent(runId: string): Promise<LoadedRun | undefined> {
+    return this.recent.get(runId) ?? (await this.load(runId));
+  }
+
+  private remember(loaded: LoadedRun): LoadedRun {
+    const { runId } = loaded.state;
+    this.recent.delete(runId);
+    if (loaded.state.outcome !== null) return loaded;
+    this.recent.set(runId, loaded);
+    if (this.recent.size > RECENT_RUNS) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+    return loaded;
+  }
+
+  /**
+   * Compare-and-append of events built on `state` (the append announces them to the run's listeners). A state this
+   * driver read or appended is also checked against the log's last event, not only its length.
+   */
   async append(state: RunState, events: readonly RunEvent[]): Promise<AppendOutcome> {
     if (events.length === 0) return { ok: true, state };
-    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events);
+    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events, this.tails.get(state));
     if (!result.ok) {
       this.o.logger.debug(
         { runId: state.runId, expected: state.lastSeq + 1, current: result.currentSeq },
@@ -146,6 +180,8 @@ export class RunDriver {
     }
     let next = state;
     for (const event of events) next = reduce(next, event);
+    this.tails.set(next, JSON.stringify(events.at(-1)));
+    this.remember({ state: next, scenario: this.o.scenarioFor(next.scenario) });
     this.o.onAppended?.(state.runId, events);
     return { ok: true, state: next };
   }

@@ -155,7 +155,9 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     const jobId = job.id as string;
     const { runId } = job.data;
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-      const loaded = await driver.load(runId);
+      // The first round decides from the state this process last saw: a step job usually follows one this process
+      // ran, and the compare-and-append of step_started refuses it if the run moved on meanwhile.
+      const loaded = round === 0 ? await driver.loadRecent(runId) : await driver.load(runId);
       if (!loaded) return 'missing';
       const { scenario } = loaded;
       const begin = beginStep(loaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);

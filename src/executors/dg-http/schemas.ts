@@ -17,9 +17,25 @@ export const REPLAY_STATUSES = ['queued', 'running', 'completed', 'failed', 'can
 
 // ---- envelopes (§1) ----
 
-/** `{"data": <payload>, "request_id": "<id>"}` around every /api/v1 success. */
-export function successEnvelope<T extends z.ZodType>(data: T) {
+function buildSuccessEnvelope<T extends z.ZodType>(data: T) {
   return z.looseObject({ data, request_id: z.string() });
+}
+
+type SuccessEnvelope<T extends z.ZodType> = ReturnType<typeof buildSuccessEnvelope<T>>;
+
+const successEnvelopes = new WeakMap<z.ZodType, unknown>();
+
+/**
+ * `{"data": <payload>, "request_id": "<id>"}` around every /api/v1 success. Built once per payload schema: zod
+ * compiles a schema on its first parse, so a fresh envelope per call paid that compilation on every call.
+ */
+export function successEnvelope<T extends z.ZodType>(data: T): SuccessEnvelope<T> {
+  let envelope = successEnvelopes.get(data) as SuccessEnvelope<T> | undefined;
+  if (envelope === undefined) {
+    envelope = buildSuccessEnvelope(data);
+    successEnvelopes.set(data, envelope);
+  }
+  return envelope;
 }
 
 export const ErrorEnvelopeSchema = z.looseObject({

@@ -109,12 +109,14 @@ export class RunLogStore {
    * Appends events atomically if the run's last seq is `expectedSeq − 1`; the events must carry seq
    * `expectedSeq, expectedSeq+1, …` and this `runId`. A lost race is a result, not an exception: `{ok: false,
    * currentSeq}`. Throws `RunEventInvalidError` for a malformed batch and `RunLogUnavailableError` when Redis fails.
-   * The events are announced on {@link runEventChannels}' channel of the run in the same call.
+   * The events are announced on {@link runEventChannels}' channel of the run in the same call. `expectedLast`, the
+   * JSON of the event the caller last saw, makes the append also require that the log still ends in it.
    */
   async append<E extends RunEventEnvelope>(
     runId: string,
     expectedSeq: number,
     events: readonly E[],
+    expectedLast = '',
   ): Promise<AppendResult> {
     assertRunBatch(runId, events, expectedSeq);
     const ends = events.some((e) => TERMINAL_EVENT_TYPES.has(e.type));
@@ -124,7 +126,14 @@ export class RunLogStore {
       reply = (await APPEND.run(
         this.redis,
         [k.events(runId), k.active, k.unjournaled, k.held(runId)],
-        [expectedSeq, runId, ends ? 'end' : '', this.channels.channel(runId), ...events.map((e) => JSON.stringify(e))],
+        [
+          expectedSeq,
+          runId,
+          ends ? 'end' : '',
+          this.channels.channel(runId),
+          expectedLast,
+          ...events.map((e) => JSON.stringify(e)),
+        ],
       )) as [number, number];
     } catch (error) {
       throw toRunLogError(error);

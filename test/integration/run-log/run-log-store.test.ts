@@ -70,6 +70,24 @@ describe('append and read', () => {
     expect(await store.lastSeq('r2')).toBe(5);
   });
 
+  it('refuses an append from a history that ends differently, even at the same length', async () => {
+    const seen = makeEvents('r6', 1, 3);
+    await store.append('r6', 1, seen);
+    // Redis lost the run and it came back from elsewhere with other events at the same seqs.
+    await redis.del(`${prefix}runlog:events:r6`);
+    const other = makeEvents('r6', 1, 3, { step: 'rebuilt-differently' });
+    await rival.append('r6', 1, other);
+
+    const next = makeEvents('r6', 4, 1);
+    expect(await store.append('r6', 4, next, JSON.stringify(seen[2]))).toEqual({
+      ok: false,
+      reason: 'conflict',
+      currentSeq: 3,
+    });
+    expect(await store.read('r6')).toEqual(other);
+    expect(await store.append('r6', 4, next, JSON.stringify(other[2]))).toEqual({ ok: true, lastSeq: 4 });
+  });
+
   it('refuses an append that skips ahead, with the current seq', async () => {
     await store.append('r3', 1, makeEvents('r3', 1, 2));
     expect(await store.append('r3', 5, makeEvents('r3', 5, 1))).toEqual({
