@@ -65,7 +65,7 @@ export function isLiveJobState(state: JobState | 'unknown'): boolean {
 
 export type EnqueueResult =
   | { readonly enqueued: true; readonly replaced: boolean }
-  /** A job with this id is already waiting, delayed or running. */
+  /** A job with this id is waiting, delayed or running (possibly since this very add). */
   | { readonly enqueued: false; readonly state: JobState | 'unknown' };
 
 /**
@@ -110,14 +110,16 @@ async function addOnce(
   delayMs: number,
   options: JobsOptions,
 ): Promise<EnqueueResult> {
-  let replaced = false;
-  const existing = await queue.getJob(jobId);
-  if (existing) {
-    const state = await existing.getState();
-    if (isLiveJobState(state)) return { enqueued: false, state };
-    await existing.remove();
-    replaced = true;
+  const add = () => queue.add(name, data, { ...options, jobId, delay: Math.max(0, delayMs) });
+  // The look and the add go out together, one round trip on the step path. Either order in which Redis runs them
+  // reads right: a finished job stays finished (the add cannot touch it), a job unknown to the look was created by
+  // the add, and a live one is live whoever added it.
+  const [state] = await Promise.all([queue.getJobState(jobId), add()]);
+  if (state === 'completed' || state === 'failed') {
+    await (await queue.getJob(jobId))?.remove();
+    await add();
+    return { enqueued: true, replaced: true };
   }
-  await queue.add(name, data, { ...options, jobId, delay: Math.max(0, delayMs) });
-  return { enqueued: true, replaced };
+  if (state === 'unknown') return { enqueued: true, replaced: false };
+  return { enqueued: false, state };
 }

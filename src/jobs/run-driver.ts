@@ -210,8 +210,9 @@ export class RunDriver {
         const result = await enqueueStepJob(this.o.queue, runId, command, this.o.jobOptions);
         if (result.enqueued) {
           this.o.logger.debug({ runId, jobId: command.jobId, delayMs: command.delayMs }, 'step job enqueued');
-          this.promoter.schedule(command.jobId, command.delayMs);
         }
+        // Whoever added it: the promoter only starts a job that is still delayed and due.
+        this.promoter.schedule(command.jobId, command.delayMs);
       } else if (command.type === 'await_approval') {
         // The approval's defined end if nobody gives it: a delayed check expires it and pauses the run.
         const result = await enqueueApprovalTimeout(this.o.queue, runId, command, this.o.jobOptions);

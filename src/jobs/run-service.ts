@@ -162,7 +162,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         if (!appended.ok) continue;
         let followed: RunEvent[] = [];
         try {
-          const advanced = await driver.advance(runId);
+          const advanced = await driver.advance(runId, undefined, { state: appended.state, scenario: run.scenario });
           if (advanced.kind === 'done') followed = advanced.events;
         } catch (err) {
           // The command is recorded; the reconciler enqueues whatever could not be enqueued now.
