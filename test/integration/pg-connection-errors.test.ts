@@ -19,11 +19,15 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** Terminates the session and waits until it is gone, so its goodbye reaches the client before anything else. */
 async function terminate(pid: number): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
     await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await expect
+      .poll(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount)
+      .toBe(0);
   } finally {
     await admin.end();
   }
