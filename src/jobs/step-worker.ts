@@ -157,10 +157,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
       // The first round decides from the state this process last saw: a step job usually follows one this process
       // ran, and the compare-and-append of step_started refuses it if the run moved on meanwhile.
-      const loaded = round === 0 ? await driver.loadRecent(runId) : await driver.load(runId);
+      const remembered = round === 0;
+      const loaded = remembered ? await driver.loadRecent(runId) : await driver.load(runId);
       if (!loaded) return 'missing';
       const { scenario } = loaded;
       const begin = beginStep(loaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);
+      // A delivery that appends nothing before its call (a job taken over after the start was recorded) has no
+      // compare-and-append to refuse an old state: it decides from the log itself.
+      if (remembered && begin.kind !== 'stale' && begin.events.length === 0) continue;
       if (begin.kind === 'stale') {
         // Wanted, but behind bookkeeping the engine has not recorded yet (a crash between two appends): record it
         // and go on with this delivery.
