@@ -1,41 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_URL } from '../../helpers/pg.js';
+import { type Finished, runToEnd } from '../../helpers/run-to-end.js';
 
 // The demo as a person runs it: a child process against the machine's Redis and Postgres, the simulator started
 // inside it with the scenario's fault, answers given automatically because stdin is not a terminal.
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 let outDir: string;
 
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function run(command: string, args: readonly string[]): Promise<Finished> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  return runToEnd(command, args, { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' });
 }
 
 const demo = (...args: string[]) => run('npx', ['tsx', 'src/cli/demo.ts', ...args, '--summary-dir', outDir]);

@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/own-postgres.js';
 import { createProbeRolesDatabase, type ProbeRolesDatabase } from '../../helpers/probe-roles.js';
+import { type Finished, runToEnd } from '../../helpers/run-to-end.js';
 
 // Safety rule 1 at the terminal's process entry: `dg-recovery` refuses a DecisionGraph database role that can
 // write before it touches DecisionGraph, and starts with a warning when that database does not answer yet.
-
-const ROOT = resolve(import.meta.dirname, '../../..');
 
 let roles: ProbeRolesDatabase;
 let api: http.Server;
@@ -33,39 +30,17 @@ afterAll(async () => {
   await roles?.close();
 });
 
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function dgRecovery(args: readonly string[], dgDatabaseUrl: string): Promise<Finished> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/dg-recovery.js', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NO_COLOR: '1',
-        DG_BASE_URL: apiUrl,
-        DG_API_TOKEN: 'reader-token',
-        DG_DATABASE_URL: dgDatabaseUrl,
-        DG_KNOWN_TRACE_ID: 'trace-1',
-        DATABASE_URL: roles.db.url,
-        // Nothing here needs Redis: a refused start never gets that far, and diagnose reads DecisionGraph only.
-        REDIS_URL: 'redis://127.0.0.1:1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+  return runToEnd(process.execPath, ['bin/dg-recovery.js', ...args], {
+    PATH: process.env.PATH,
+    NO_COLOR: '1',
+    DG_BASE_URL: apiUrl,
+    DG_API_TOKEN: 'reader-token',
+    DG_DATABASE_URL: dgDatabaseUrl,
+    DG_KNOWN_TRACE_ID: 'trace-1',
+    DATABASE_URL: roles.db.url,
+    // Nothing here needs Redis: a refused start never gets that far, and diagnose reads DecisionGraph only.
+    REDIS_URL: 'redis://127.0.0.1:1',
   });
 }
 
