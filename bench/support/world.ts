@@ -13,6 +13,7 @@ import { parseRecoveryConfig, type RecoveryConfig } from '../../src/config/recov
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../../src/jobs/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createTempDatabase, type TempDatabase } from '../../test/helpers/pg.js';
+import { deleteKeysUnder } from '../../test/helpers/redis-keys.js';
 import { APPROVER_ID, STARTER_ID } from './actors.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -102,12 +103,7 @@ export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import { bullPrefix } from '../run-log/keys.js';
 import { deliverRun } from './deliver-run.js';
 import { OutboxDrainTimeoutError, OutboxUnavailableError } from './outbox-errors.js';
 import { OutboxStore, type SnapshotMessage } from './outbox-store.js';
@@ -83,11 +84,6 @@ function isRedis(value: Redis | RedisOptions): value is Redis {
 
 function openConnection(source: Redis | RedisOptions, overrides: RedisOptions = {}): Redis {
   return isRedis(source) ? source.duplicate(overrides) : new Redis({ ...source, ...overrides });
-}
-
-/** BullMQ joins its prefix and the queue name with `:` itself. */
-function bullPrefix(prefix: string): string {
-  return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
 }
 
 /** Exponential, capped, with ±20 % jitter so deliveries of many runs do not hit a recovering Slack in step. */

@@ -24,6 +24,8 @@ import {
   reduce,
 } from '../../../src/runbook/index.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
+import { deleteKeysUnder } from '../../helpers/redis-keys.js';
+import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
 export const STARTER: RunActor = { id: 'U0STARTER', name: 'ana', via: 'cli' };
 export const APPROVER: RunActor = { id: 'U0APPROVER', name: 'bo', via: 'slack' };
@@ -118,13 +120,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     prefix,
     timeScale: TIME_SCALE,
     reconcileIntervalMs: 0,
-    journalWriter: {
-      backoffBaseMs: 50,
-      backoffMaxMs: 500,
-      sweepIntervalMs: 0,
-      lockDurationMs: 1000,
-      stalledIntervalMs: 500,
-    },
+    journalWriter: FAST_JOURNAL_WRITER,
     // The simulator's database URL is its superuser's, which the role guard refuses (it has tests of its own).
     executorDeps: { requireReadOnlyRole: false },
     ...options.runtime,
@@ -154,12 +150,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   const bull = prefix.replace(/:$/, '');
   for (const queue of [STEP_QUEUE, 'journal']) await removeAllQueueData(redis.duplicate(), queue, bull);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysUnder(redis, prefix);
 }
 
 /** Follows one run through its live events. */

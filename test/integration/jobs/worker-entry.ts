@@ -1,11 +1,13 @@
 // A worker process for the crash tests: runs the step workers, the journal writer and the reconciler against the
 // Redis prefix and journal the test names. With DGR_KILL_AT=<event type>:<step id> it kills itself with SIGKILL
-// right after appending that event, before publishing it or acting on it: a crash at an exact step boundary.
+// right after appending that event (the append also announces it), before acting on it: a crash at an exact step
+// boundary.
 import { loadConfig } from '../../../src/config/env.js';
 import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
 import { createRecoveryRuntime } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/logger.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
+import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
 interface EntrySettings {
   readonly env: Record<string, string>;
@@ -34,13 +36,7 @@ const runtime = await createRecoveryRuntime(config, recovery, {
   timeScale: settings.timeScale,
   // A killed worker's job is taken over within about a second.
   worker: { lockDurationMs: 1000, stalledIntervalMs: 500, closeTimeoutMs: 2000 },
-  journalWriter: {
-    backoffBaseMs: 50,
-    backoffMaxMs: 500,
-    sweepIntervalMs: 0,
-    lockDurationMs: 1000,
-    stalledIntervalMs: 500,
-  },
+  journalWriter: FAST_JOURNAL_WRITER,
   reconcileIntervalMs: 0,
   // The simulator's database URL is its superuser's, which the role guard refuses.
   executorDeps: { requireReadOnlyRole: false },
