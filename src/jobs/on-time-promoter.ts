@@ -1,5 +1,6 @@
-import type { Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { Logger } from '../logger.js';
+import { STEP_JOB } from './queues.js';
 
 /** Longer waits are left to BullMQ alone: a timer per job would pile up, and being a tick late does not matter. */
 const DEFAULT_MAX_DELAY_MS = 60_000;
@@ -23,7 +24,7 @@ export class OnTimePromoter {
     private readonly maxDelayMs = DEFAULT_MAX_DELAY_MS,
   ) {}
 
-  /** Promotes the delayed job `jobId` in `delayMs`, if it is still delayed and due then. */
+  /** Promotes the delayed job `jobId` in `delayMs`, if it is still delayed then. */
   schedule(jobId: string, delayMs: number): void {
     if (this.closed || delayMs <= 0 || delayMs > this.maxDelayMs || this.timers.has(jobId)) return;
     const timer = setTimeout(() => {
@@ -49,11 +50,9 @@ export class OnTimePromoter {
 
   private async promoteIfDue(jobId: string): Promise<void> {
     if (this.closed) return;
-    const job = await this.queue.getJob(jobId);
-    if (!job) return;
-    // A job added again under the same id since (a healed run) keeps its own due time.
-    if (job.timestamp + (job.delay ?? 0) > Date.now() + 1) return;
-    if (!(await job.isDelayed())) return;
-    await job.promote();
+    // The timer fires when the job is due, so promoting needs no read first: a job that is no longer delayed
+    // (started by BullMQ, finished, removed) makes the promote fail, which changes nothing. A step job added again
+    // under the same id is due at the same time, since its due time comes from the run log.
+    await new Job(this.queue, STEP_JOB, {}, {}, jobId).promote();
   }
 }

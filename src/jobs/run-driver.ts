@@ -7,6 +7,7 @@ import {
   decideNext,
   type EngineCommand,
   type EngineOptions,
+  type EngineOutput,
   foldRun,
   type HostActionMode,
   type RunEvent,
@@ -17,7 +18,13 @@ import {
 } from '../runbook/index.js';
 import { RunBusyError } from './job-errors.js';
 import { OnTimePromoter } from './on-time-promoter.js';
-import { enqueueApprovalTimeout, enqueueStepJob, isStepJobCommand, type StepJobData } from './queues.js';
+import {
+  enqueueApprovalTimeout,
+  enqueueStepJob,
+  isStepJobCommand,
+  type StepJobCommand,
+  type StepJobData,
+} from './queues.js';
 import type { RunLogStore, RunRecovery, RunSlot } from './run-log/index.js';
 
 /** Rounds of read → decide → compare-and-append before a writer gives up on a run that keeps changing. */
@@ -40,6 +47,28 @@ export type AdvanceResult =
   | { readonly kind: 'self'; readonly events: RunEvent[] }
   | { readonly kind: 'done'; readonly command: EngineCommand; readonly events: RunEvent[]; readonly state: RunState };
 
+/** What the engine decided after an append: every event appended (the caller's, then its bookkeeping) and the command. */
+export interface Decided extends EngineOutput {
+  /** The bookkeeping finished the run as `switched`: a successor run is to be started. */
+  readonly switching: boolean;
+  /** When the engine decided (epoch ms): a step job's delay counts from here. */
+  readonly decidedAtMs: number;
+}
+
+export type AdvancedAppend =
+  | {
+      readonly ok: true;
+      readonly state: RunState;
+      readonly decided: Decided;
+      /** Carrying out the command failed after the events were recorded. */
+      readonly actError?: unknown;
+    }
+  | { readonly ok: false };
+
+function isSwitch(events: readonly RunEvent[]): boolean {
+  return events.some((e) => e.type === 'run_finished' && e.outcome === 'switched');
+}
+
 export type LaunchResult =
   | { readonly ok: true; readonly runId: string }
   | { readonly ok: false; readonly code: string; readonly message: string; readonly activeRunId?: string };
@@ -48,6 +77,10 @@ export interface RunDriverOptions {
   readonly store: RunLogStore;
   /** Undefined when the journal is not available to this process. */
   readonly recovery: RunRecovery | undefined;
+  /**
+   * The step queue, on the store's Redis connection: a step job is sent right behind the append it follows from
+   * and must not overtake it.
+   */
   readonly queue: Queue<StepJobData>;
   readonly jobOptions: JobsOptions;
   /** Commands on the side: start markers and the switch index. */
@@ -166,11 +199,16 @@ export class RunDriver {
 
   /**
    * Compare-and-append of events built on `state` (the append announces them to the run's listeners). A state this
-   * driver read or appended is also checked against the log's last event, not only its length.
+   * driver read or appended is also checked against the log's last event, not only its length. `ordered`: see
+   * {@link RunLogStore.append}.
    */
-  async append(state: RunState, events: readonly RunEvent[]): Promise<AppendOutcome> {
+  async append(
+    state: RunState,
+    events: readonly RunEvent[],
+    options: { readonly ordered?: boolean } = {},
+  ): Promise<AppendOutcome> {
     if (events.length === 0) return { ok: true, state };
-    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events, this.tails.get(state));
+    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events, this.tails.get(state), options);
     if (!result.ok) {
       this.o.logger.debug(
         { runId: state.runId, expected: state.lastSeq + 1, current: result.currentSeq },
@@ -199,34 +237,101 @@ export class RunDriver {
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
       const loaded = round === 0 && known !== undefined ? known : await this.load(runId);
       if (!loaded) return { kind: 'missing' };
-      const out = decideNext(loaded.state, loaded.scenario, this.now(), this.engineOptions);
-      const switching = out.events.some((e) => e.type === 'run_finished' && e.outcome === 'switched');
-      if (switching) await this.o.redis.sadd(this.k.switching, runId);
-      const appended = await this.append(loaded.state, out.events);
+      const decided = this.decide(loaded.state, loaded.scenario, []);
+      const command = decided.command;
+      const self = isStepJobCommand(command) && command.jobId === selfJobId;
+      const appended = await this.appendDecided(loaded.state, decided, !self);
       if (!appended.ok) continue;
-      const command = out.command;
-      if (isStepJobCommand(command)) {
-        if (command.jobId === selfJobId) return { kind: 'self', events: out.events };
-        const result = await enqueueStepJob(this.o.queue, runId, command, this.o.jobOptions);
-        if (result.enqueued) {
-          this.o.logger.debug({ runId, jobId: command.jobId, delayMs: command.delayMs }, 'step job enqueued');
-        }
-        // Whoever added it: the promoter only starts a job that is still delayed and due.
-        this.promoter.schedule(command.jobId, command.delayMs);
-      } else if (command.type === 'await_approval') {
-        // The approval's defined end if nobody gives it: a delayed check expires it and pauses the run.
-        const result = await enqueueApprovalTimeout(this.o.queue, runId, command, this.o.jobOptions);
-        if (result.enqueued) {
-          this.o.logger.debug({ runId, jobId: command.expiryJobId, expiresAt: command.expiresAt }, 'expiry scheduled');
-        }
-      } else if (switching) {
-        // Only the writer that recorded the switch starts the successor; after a crash in between, the
-        // reconciler does (the run is in the switch index until then).
-        await this.continueSwitched(out.state);
-      }
-      return { kind: 'done', command, events: out.events, state: out.state };
+      if (appended.actError !== undefined) throw appended.actError;
+      if (self) return { kind: 'self', events: decided.events };
+      return { kind: 'done', command, events: decided.events, state: decided.state };
     }
     throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
+  }
+
+  /**
+   * Compare-and-append of `events` (built on `state`) together with the bookkeeping the engine adds after them, in
+   * one append, then what the engine asks next: what {@link append} and {@link advance} would do in two appends.
+   * A failure to carry out the command after a successful append is returned as `actError`: the events are
+   * recorded, and a retried job or the reconciler carries it out.
+   */
+  async appendAndAdvance(state: RunState, scenario: Scenario, events: readonly RunEvent[]): Promise<AdvancedAppend> {
+    return this.appendDecided(state, this.decide(state, scenario, events));
+  }
+
+  private decide(state: RunState, scenario: Scenario, events: readonly RunEvent[]): Decided {
+    let next = state;
+    for (const event of events) next = reduce(next, event);
+    const now = this.now();
+    const out = decideNext(next, scenario, now, this.engineOptions);
+    return {
+      ...out,
+      events: [...events, ...out.events],
+      switching: isSwitch(out.events),
+      decidedAtMs: now.getTime(),
+    };
+  }
+
+  /**
+   * Appends `decided.events` and carries out its command. The next step job is not waited for: it is sent right
+   * behind the append on the same connection, so Redis runs the append first and no worker can see the job before
+   * the events it follows from. Should the append lose its race, the job is one a lost race left behind, and it
+   * finds itself stale when it runs, like any job enqueued from a state someone has since moved past.
+   */
+  private async appendDecided(state: RunState, decided: Decided, carryOut = true): Promise<AdvancedAppend> {
+    // Recorded before the switch itself, so a crash right after it leaves the successor to the reconciler.
+    if (decided.switching) await this.o.redis.sadd(this.k.switching, state.runId);
+    const appending = this.append(state, decided.events, { ordered: true });
+    const command = decided.command;
+    const enqueueing = carryOut && isStepJobCommand(command) ? this.enqueueStep(decided, command) : undefined;
+    // Settled either way below; this only keeps an early throw from leaving it unobserved.
+    enqueueing?.catch(() => undefined);
+    let appended: AppendOutcome;
+    try {
+      appended = await appending;
+    } catch (err) {
+      await enqueueing?.catch(() => undefined);
+      throw err;
+    }
+    if (!appended.ok) {
+      await enqueueing?.catch(() => undefined);
+      return { ok: false };
+    }
+    try {
+      if (enqueueing !== undefined) await enqueueing;
+      else if (carryOut) await this.actWithoutJob(decided);
+    } catch (actError) {
+      return { ok: true, state: appended.state, decided, actError };
+    }
+    return { ok: true, state: appended.state, decided };
+  }
+
+  /** Enqueues the step job, due when the engine said (its delay counted from the decision, not from now). */
+  private async enqueueStep(decided: Decided, command: StepJobCommand): Promise<void> {
+    const runId = decided.state.runId;
+    const delayMs = command.delayMs > 0 ? Math.max(0, decided.decidedAtMs + command.delayMs - Date.now()) : 0;
+    const due = { ...command, delayMs };
+    const result = await enqueueStepJob(this.o.queue, runId, due, this.o.jobOptions);
+    if (result.enqueued) this.o.logger.debug({ runId, jobId: command.jobId, delayMs }, 'step job enqueued');
+    // Whoever added it: the promoter only starts a job that is still delayed.
+    this.promoter.schedule(command.jobId, delayMs);
+  }
+
+  /** The commands that are not a step job: schedule an approval's expiry, start the run a switch names. */
+  private async actWithoutJob(decided: Decided): Promise<void> {
+    const { command, state } = decided;
+    const runId = state.runId;
+    if (command.type === 'await_approval') {
+      // The approval's defined end if nobody gives it: a delayed check expires it and pauses the run.
+      const result = await enqueueApprovalTimeout(this.o.queue, runId, command, this.o.jobOptions);
+      if (result.enqueued) {
+        this.o.logger.debug({ runId, jobId: command.expiryJobId, expiresAt: command.expiresAt }, 'expiry scheduled');
+      }
+    } else if (decided.switching) {
+      // Only the writer that recorded the switch starts the successor; after a crash in between, the
+      // reconciler does (the run is in the switch index until then).
+      await this.continueSwitched(state);
+    }
   }
 
   /** Stops the timers that start this process's delayed jobs on time (BullMQ still starts them). */

@@ -154,22 +154,25 @@ export function createRunService(options: RunServiceOptions): RunService {
     if (!isValidRunId(runId)) return refused('invalid_run_id', 'that is not a run id');
     try {
       for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-        const run = await driver.load(runId);
+        // First from the state this process last saw: a command it accepts is a compare-and-append on that state,
+        // so an old one is refused by Redis. A refusal is only given from the log itself.
+        const remembered = round === 0;
+        const run = remembered ? await driver.loadRecent(runId) : await driver.load(runId);
         if (!run) return refused('unknown_run', `no run ${runId}`);
         const result = apply(run, driver.now());
-        if (!result.ok) return refused(result.refusal.code, result.refusal.message);
-        const appended = await driver.append(run.state, result.events);
+        if (!result.ok) {
+          if (remembered) continue;
+          return refused(result.refusal.code, result.refusal.message);
+        }
+        // The command's events and the engine's bookkeeping after them go in one compare-and-append.
+        const appended = await driver.appendAndAdvance(run.state, run.scenario, result.events);
         if (!appended.ok) continue;
-        let followed: RunEvent[] = [];
-        try {
-          const advanced = await driver.advance(runId, undefined, { state: appended.state, scenario: run.scenario });
-          if (advanced.kind === 'done') followed = advanced.events;
-        } catch (err) {
+        if (appended.actError !== undefined) {
           // The command is recorded; the reconciler enqueues whatever could not be enqueued now.
-          logger.warn({ runId, err, command: what }, 'could not advance the run after a command');
+          logger.warn({ runId, err: appended.actError, command: what }, 'could not advance the run after a command');
         }
         if (result.events.length > 0) logger.info({ runId, command: what }, 'command applied');
-        return { ok: true, events: [...result.events, ...followed] };
+        return { ok: true, events: appended.decided.events };
       }
       return refused('busy', `run ${runId} kept changing; try again`);
     } catch (err) {

@@ -110,9 +110,6 @@ export async function createRecoveryRuntime(
   const template = deps.redis ?? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
   const redis = template.duplicate({ maxRetriesPerRequest: 3 });
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-  // BullMQ queues keep retrying through a Redis restart instead of failing the caller after a few tries.
-  const queueConnection = template.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-  queueConnection.on('error', (err) => logger.warn({ err }, 'step queue redis error'));
 
   const ownsJournal = deps.journal === undefined;
   let journalPool: pg.Pool | undefined;
@@ -130,7 +127,9 @@ export async function createRecoveryRuntime(
 
   const store = new RunLogStore({ redis, prefix, logger });
   const runRecovery = createRunRecovery({ store, journal, logger });
-  const queue = new Queue<StepJobData>(STEP_QUEUE, { connection: queueConnection, prefix: bullPrefix(prefix) });
+  // On the run log's connection: a step job is sent right behind the append it follows from, and Redis runs the
+  // commands of one connection in order (see RunDriver.appendAndAdvance).
+  const queue = new Queue<StepJobData>(STEP_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
   queue.on('error', (err) => logger.warn({ err }, 'step queue error'));
   const bus: RunEventsBus = createRunEventsBus({
     redis,
@@ -228,7 +227,7 @@ export async function createRecoveryRuntime(
         await store.close();
         if (ownsExecutors) await executors?.close();
         if (ownsJournal) await journalPool?.end();
-        await Promise.allSettled([redis.quit(), queueConnection.quit()]);
+        await redis.quit().catch(() => redis.disconnect());
         if (ownsRedis) template.disconnect();
       })();
       return closing;

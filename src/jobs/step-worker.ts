@@ -2,19 +2,20 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import {
+  type BeginStep,
   beginStep,
   type ExecutorCall,
   expireApproval,
   type RunState,
   recordOutcome,
-  type Scenario,
+  reduce,
   type StepOutcome,
 } from '../runbook/index.js';
 import type { ExecutorContextFactory } from './executors/index.js';
 import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
 import { APPROVAL_TIMEOUT_JOB, STEP_QUEUE, type StepJobData } from './queues.js';
-import { MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
+import { type AppendOutcome, type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
 import { bullPrefix } from './run-log/keys.js';
 
 export interface StepWorkerOptions {
@@ -31,7 +32,15 @@ export interface StepWorkerOptions {
   readonly maxStalledCount?: number;
   /** How long `close()` lets running steps finish before cutting them off. @defaultValue 10000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * The start of a step that is simply run again when interrupted (a probe, a gate, a read) is recorded with its
+   * outcome; one whose call runs longer than this has its start recorded while it runs, so the thread and the terminal show it running. @defaultValue 500
+   */
+  readonly announceStartAfterMs?: number;
 }
+
+/** @see StepWorkerOptions.announceStartAfterMs */
+export const ANNOUNCE_START_AFTER_MS = 500;
 
 /**
  * How one delivery of a step job ended; the job's return value, for people reading the queue. `waiting`: an
@@ -52,6 +61,17 @@ export interface StepProcessorDeps {
   readonly logger: Logger;
   /** Aborted when the worker shuts down: running executor calls are cancelled and their outcome is not recorded. */
   readonly shutdown: AbortSignal;
+  /** @defaultValue {@link ANNOUNCE_START_AFTER_MS} */
+  readonly announceStartAfterMs?: number;
+}
+
+/**
+ * A delivery about to act on the world with nothing appended first: the attempt's start is already recorded (a job
+ * taken over from a dead worker, the re-send of an interrupted webhook). No compare-and-append stands between its
+ * decision and the side effect.
+ */
+function isUnguardedSideEffect(begin: BeginStep): boolean {
+  return begin.kind === 'execute' && begin.events.length === 0 && !begin.repeatable;
 }
 
 type Recorded =
@@ -65,6 +85,7 @@ type Recorded =
  */
 export function createStepProcessor(deps: StepProcessorDeps) {
   const { driver, executors, shutdown } = deps;
+  const announceStartAfterMs = deps.announceStartAfterMs ?? ANNOUNCE_START_AFTER_MS;
 
   const measure = async (call: ExecutorCall, state: RunState, jobId: string, logger: Logger): Promise<StepOutcome> => {
     const signal = AbortSignal.any([AbortSignal.timeout(call.timeoutMs), shutdown]);
@@ -100,8 +121,13 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     return outcome;
   };
 
+  /**
+   * Compare-and-append of the outcome. After an execution, and after a re-check that settles the attempt, the
+   * bookkeeping that follows goes into the same append and the engine's next command is carried out; a re-check
+   * that lets the action run appends only its outcome.
+   */
   const record = async (
-    first: { state: RunState; scenario: Scenario },
+    first: LoadedRun,
     jobId: string,
     phase: 'recheck' | 'execute',
     outcome: StepOutcome,
@@ -110,20 +136,77 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
       const result = recordOutcome(state, scenario, { jobId, phase, outcome }, driver.now(), driver.engineOptions);
       if (result.stale) return { kind: 'stale' };
-      const appended = await driver.append(state, result.events);
-      if (appended.ok) {
-        return {
-          kind: 'recorded',
-          state: appended.state,
-          alreadyDone: result.alreadyDone === true,
-          deferred: result.deferred === true,
-        };
+      const settles = phase === 'execute' || result.alreadyDone === true || result.deferred === true;
+      const recorded = (appendedState: RunState): Recorded => ({
+        kind: 'recorded',
+        state: appendedState,
+        alreadyDone: result.alreadyDone === true,
+        deferred: result.deferred === true,
+      });
+      if (settles) {
+        const appended = await driver.appendAndAdvance(state, scenario, result.events);
+        if (appended.ok) {
+          // Recorded, but what comes next is not queued: failing the job lets its retry heal the run.
+          if (appended.actError !== undefined) throw appended.actError;
+          return recorded(appended.state);
+        }
+      } else {
+        const appended = await driver.append(state, result.events);
+        if (appended.ok) return recorded(appended.state);
       }
       const reloaded = await driver.load(state.runId);
       if (!reloaded) return { kind: 'stale' };
       ({ state, scenario } = reloaded);
     }
     throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
+  };
+
+  /**
+   * A step the engine simply runs again when interrupted (a probe, a gate, a read): its start is appended together
+   * with its outcome and what follows, in one append, since calling twice is harmless and the outcome's
+   * compare-and-append decides which delivery counts. A call still
+   * running after `announceStartAfterMs` has its start appended then, so people see the step running. `retry`:
+   * the run moved on meanwhile; the caller decides afresh.
+   */
+  const runRepeatable = async (
+    loaded: LoadedRun,
+    begin: Extract<BeginStep, { kind: 'execute' }>,
+    jobId: string,
+    logger: Logger,
+  ): Promise<StepJobResult | 'retry'> => {
+    const { scenario } = loaded;
+    let started = loaded.state;
+    for (const event of begin.events) started = reduce(started, event);
+    let announced: Promise<AppendOutcome> | undefined;
+    const timer = setTimeout(() => {
+      announced = driver.append(loaded.state, begin.events);
+      announced.catch(() => undefined);
+    }, announceStartAfterMs);
+    let outcome: StepOutcome;
+    try {
+      outcome = await measure(begin.call, started, jobId, logger);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (announced !== undefined) {
+      const start = await announced;
+      if (!start.ok) return 'retry';
+      const recordedLate = await record({ state: start.state, scenario }, jobId, 'execute', outcome);
+      if (recordedLate.kind === 'stale') return 'retry';
+      return 'done';
+    }
+    const result = recordOutcome(
+      started,
+      scenario,
+      { jobId, phase: 'execute', outcome },
+      driver.now(),
+      driver.engineOptions,
+    );
+    if (result.stale) return 'retry';
+    const appended = await driver.appendAndAdvance(loaded.state, scenario, [...begin.events, ...result.events]);
+    if (!appended.ok) return 'retry';
+    if (appended.actError !== undefined) throw appended.actError;
+    return 'done';
   };
 
   /** An approval-timeout job: expires the approval round it was scheduled for, if nobody gave it meanwhile. */
@@ -162,9 +245,9 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       if (!loaded) return 'missing';
       const { scenario } = loaded;
       const begin = beginStep(loaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);
-      // A delivery that appends nothing before its call (a job taken over after the start was recorded) has no
-      // compare-and-append to refuse an old state: it decides from the log itself.
-      if (remembered && begin.kind !== 'stale' && begin.events.length === 0) continue;
+      // A delivery that would act on the world with nothing appended before (a job taken over after the start of
+      // a side effect was recorded) has no compare-and-append to refuse an old state: it decides from the log.
+      if (remembered && isUnguardedSideEffect(begin)) continue;
       if (begin.kind === 'stale') {
         // Wanted, but behind bookkeeping the engine has not recorded yet (a crash between two appends): record it
         // and go on with this delivery.
@@ -175,6 +258,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         return 'stale';
       }
       const logger = deps.logger.child({ runId, stepId: begin.stepId, attempt: begin.attempt, jobId });
+      if (begin.kind === 'execute' && begin.repeatable) {
+        const result = await runRepeatable(loaded, begin, jobId, logger);
+        if (result === 'retry') {
+          logger.info('the run moved on while the step ran; deciding again');
+          continue;
+        }
+        return result;
+      }
       const started = await driver.append(loaded.state, begin.events);
       if (!started.ok) continue;
       if (begin.kind === 'ask') {
@@ -182,7 +273,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         await driver.advance(runId, undefined, { state: started.state, scenario });
         return 'asked';
       }
-      let current = { state: started.state, scenario };
+      let current: LoadedRun = { state: started.state, scenario };
 
       if (begin.kind === 'recheck') {
         const outcome = await measure(begin.recheck, current.state, jobId, logger);
@@ -190,12 +281,10 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         if (rechecked.kind === 'stale') return 'stale';
         if (rechecked.alreadyDone) {
           logger.info('the step had already taken effect; not repeated');
-          await driver.advance(runId, undefined, { state: rechecked.state, scenario });
           return 'already_done';
         }
         if (rechecked.deferred) {
           logger.info('the interrupted attempt shows no effect yet; not repeated now');
-          await driver.advance(runId, undefined, { state: rechecked.state, scenario });
           return 'waiting';
         }
         current = { state: rechecked.state, scenario };
@@ -207,7 +296,6 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         logger.info('the run moved on while the step ran; its outcome is dropped');
         return 'stale';
       }
-      await driver.advance(runId, undefined, { state: recorded.state, scenario });
       return 'done';
     }
     throw new RunBusyError(runId, MAX_APPEND_ROUNDS);
@@ -233,6 +321,7 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
     executors: options.executors,
     logger,
     shutdown: shutdown.signal,
+    ...(options.announceStartAfterMs !== undefined ? { announceStartAfterMs: options.announceStartAfterMs } : {}),
   });
   const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, processor, {
     connection,

@@ -65,6 +65,12 @@ export type BeginStep =
       readonly attempt: number;
       readonly events: RunEvent[];
       readonly call: ExecutorCall;
+      /**
+       * An interrupted attempt of this call is simply made again (a probe, a gate, a read, the re-measurement of
+       * an approval): nothing depends on `events` being appended before the call, so they may go in one append
+       * with the outcome.
+       */
+      readonly repeatable: boolean;
     }
   /**
    * A side effect may already have happened (a redelivered job, a retried attempt): append `events`, make
@@ -231,6 +237,7 @@ export function beginStep(
       attempt,
       events: batch.events,
       call: { ...call, idempotencyKey: idempotencyKeyFor(state.runId, step.id, attempt) },
+      repeatable: true,
     };
   }
   if (!isExecutorStep(step)) {
@@ -264,7 +271,8 @@ export function beginStep(
   if (step.recheck !== undefined && command.type === 'run_step' && (!fresh || attempt > 1)) {
     return { kind: 'recheck', stepId: step.id, attempt, events: batch.events, recheck: recheckFor(), call };
   }
-  return { kind: 'execute', stepId: step.id, attempt, events: batch.events, call };
+  const repeatable = !hasSideEffects(step) && step.executor !== 'manual';
+  return { kind: 'execute', stepId: step.id, attempt, events: batch.events, call, repeatable };
 }
 
 export function retryPolicy(step: Step): Retry {

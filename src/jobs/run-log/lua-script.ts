@@ -13,7 +13,17 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  /**
+   * `bySource`: send the source itself (`EVAL`), one command whatever Redis has cached, for callers that rely on
+   * the order of commands on the connection.
+   */
+  async run(
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    bySource = false,
+  ): Promise<unknown> {
+    if (bySource) return redis.eval(this.source, keys.length, ...keys, ...args);
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -111,12 +111,18 @@ export class RunLogStore {
    * currentSeq}`. Throws `RunEventInvalidError` for a malformed batch and `RunLogUnavailableError` when Redis fails.
    * The events are announced on {@link runEventChannels}' channel of the run in the same call. `expectedLast`, the
    * JSON of the event the caller last saw, makes the append also require that the log still ends in it.
+   *
+   * `ordered`: the append is sent in one command that Redis cannot refuse for a missing script, so a command sent
+   * on this connection after the call (before its answer) runs after the append. By default the script is called
+   * by its hash, and a Redis that lost its scripts gets it again in a second command, behind anything sent
+   * meanwhile.
    */
   async append<E extends RunEventEnvelope>(
     runId: string,
     expectedSeq: number,
     events: readonly E[],
     expectedLast = '',
+    options: { readonly ordered?: boolean } = {},
   ): Promise<AppendResult> {
     assertRunBatch(runId, events, expectedSeq);
     const ends = events.some((e) => TERMINAL_EVENT_TYPES.has(e.type));
@@ -134,6 +140,7 @@ export class RunLogStore {
           expectedLast,
           ...events.map((e) => JSON.stringify(e)),
         ],
+        options.ordered === true,
       )) as [number, number];
     } catch (error) {
       throw toRunLogError(error);

@@ -30,28 +30,44 @@ afterAll(async () => {
 const logger = createLogger({ level: 'silent' });
 
 describe('OnTimePromoter', () => {
-  it('moves a due delayed job to waiting, and leaves one that is not due yet or too far off alone', async () => {
+  it('moves a delayed job to waiting when it is due, not before, and leaves one too far off to BullMQ', async () => {
     const promoter = new OnTimePromoter(queue, logger, 60_000);
     try {
-      await queue.add('step', {}, { jobId: 'due', delay: 30 });
-      // Added again under its id with a later due time: the timer set for the first due time must not start it.
-      await queue.add('step', {}, { jobId: 'later', delay: 30_000 });
+      await queue.add('step', {}, { jobId: 'due', delay: 300 });
       await queue.add('step', {}, { jobId: 'far', delay: 120_000 });
-      promoter.schedule('due', 30);
-      promoter.schedule('later', 30);
+      promoter.schedule('due', 300);
       promoter.schedule('far', 120_000);
-      expect(promoter.pending).toBe(2);
+      expect(promoter.pending).toBe(1);
+      expect(await queue.getJobState('due')).toBe('delayed');
 
       await expect.poll(() => queue.getJobState('due'), { timeout: 5000 }).toBe('waiting');
       await expect.poll(() => promoter.pending).toBe(0);
-      expect(await queue.getJobState('later')).toBe('delayed');
       expect(await queue.getJobState('far')).toBe('delayed');
     } finally {
       promoter.close();
     }
   });
 
-  it('does nothing once closed, and ignores a job that is gone', async () => {
+  it('leaves a job alone that is no longer delayed, and ignores one that is gone', async () => {
+    const promoter = new OnTimePromoter(queue, logger, 60_000);
+    try {
+      await queue.add('step', {}, { jobId: 'taken', delay: 20 });
+      const taken = await queue.getJob('taken');
+      await taken?.promote();
+      await taken?.remove();
+      await queue.add('step', {}, { jobId: 'waits' });
+      promoter.schedule('taken', 20);
+      promoter.schedule('waits', 20);
+      promoter.schedule('never-added', 20);
+      await expect.poll(() => promoter.pending).toBe(0);
+      expect(await queue.getJobState('waits')).toBe('waiting');
+      expect(await queue.getJobState('taken')).toBe('unknown');
+    } finally {
+      promoter.close();
+    }
+  });
+
+  it('does nothing once closed', async () => {
     const promoter = new OnTimePromoter(queue, logger, 60_000);
     await queue.add('step', {}, { jobId: 'after-close', delay: 20 });
     promoter.schedule('after-close', 20);
