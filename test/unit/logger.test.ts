@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACTED, scrubSecrets } from '../../src/logger.js';
+import { createLogger, lazyChild, REDACTED, scrubSecrets } from '../../src/logger.js';
 
 const SECRETS = [
   'reader-token-7f3a9c',
@@ -48,5 +48,34 @@ describe('logger', () => {
     expect(scrubSecrets('Authorization: Bearer abc.def')).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(scrubSecrets('postgres://dg:pw@127.0.0.1:5432/x')).toBe(`postgres://dg:${REDACTED}@127.0.0.1:5432/x`);
     expect(scrubSecrets('healthz answered 200 in 12 ms')).toBe('healthz answered 200 in 12 ms');
+  });
+
+  it('a lazy child is built on its first use and logs like a child: bindings, levels, redaction', () => {
+    const { logger, text } = capture();
+    let children = 0;
+    const counting = new Proxy(logger, {
+      get(target, property, receiver) {
+        if (property === 'child') children++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const unused = lazyChild(counting, { runId: 'run-1' });
+    const used = lazyChild(counting, { runId: 'run-2', stepId: 'check_healthz' });
+    expect(children).toBe(0);
+    expect(unused).toBeDefined();
+
+    used.info({ token: SECRETS[0] }, 'step ran');
+    used.debug('detail');
+    expect(used.isLevelEnabled('trace')).toBe(true);
+    expect(children).toBe(1);
+
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ runId: 'run-2', stepId: 'check_healthz', msg: 'step ran', token: REDACTED });
+    expect(lines[1]).toMatchObject({ runId: 'run-2', msg: 'detail' });
+    expect(text()).not.toContain('run-1');
   });
 });

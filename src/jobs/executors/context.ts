@@ -4,7 +4,7 @@ import type { Config } from '../../config/env.js';
 import type { RecoveryConfig } from '../../config/recovery-config.js';
 import { createDgAgent, DgHttpClient, type DgHttpTimeouts, RateBudget } from '../../executors/dg-http/index.js';
 import { createProbePool, type ProbePoolOptions } from '../../executors/dg-sql/index.js';
-import type { Logger } from '../../logger.js';
+import { type Logger, lazyChild } from '../../logger.js';
 import { guardReadOnlyRole } from './role-guard.js';
 
 /** Wall clock of the executors (stuck-run thresholds, call timestamps); injected so tests can pin it. */
@@ -131,7 +131,8 @@ export function createExecutorContext(
         runId: scope.runId,
         tenantId,
         idempotencyKey: scope.idempotencyKey,
-        logger: (scope.logger ?? deps.logger).child({ runId: scope.runId }),
+        // A step's own logger already names the run.
+        logger: scope.logger ?? lazyChild(deps.logger, { runId: scope.runId }),
         signal: scope.signal,
         clock,
         known: { traceId: dg.knownTraceId, workflowId: dg.knownWorkflowId },
