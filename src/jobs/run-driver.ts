@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
@@ -51,8 +52,8 @@ export type AdvanceResult =
 export interface Decided extends EngineOutput {
   /** The bookkeeping finished the run as `switched`: a successor run is to be started. */
   readonly switching: boolean;
-  /** When the engine decided (epoch ms): a step job's delay counts from here. */
-  readonly decidedAtMs: number;
+  /** When the engine decided, on this process's monotonic clock: a step job's delay counts from here. */
+  readonly decidedAtMonoMs: number;
 }
 
 export type AdvancedAppend =
@@ -64,6 +65,21 @@ export type AdvancedAppend =
       readonly actError?: unknown;
     }
   | { readonly ok: false };
+
+/** Pauses before each further try of carrying out a command whose events are recorded (about 3.5 s in all). */
+const ACT_RETRY_DELAYS_MS = [250, 1000, 2250];
+
+async function retrying(act: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await act();
+    } catch (err) {
+      const delay = ACT_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
 
 function isSwitch(events: readonly RunEvent[]): boolean {
   return events.some((e) => e.type === 'run_finished' && e.outcome === 'switched');
@@ -262,13 +278,12 @@ export class RunDriver {
   private decide(state: RunState, scenario: Scenario, events: readonly RunEvent[]): Decided {
     let next = state;
     for (const event of events) next = reduce(next, event);
-    const now = this.now();
-    const out = decideNext(next, scenario, now, this.engineOptions);
+    const out = decideNext(next, scenario, this.now(), this.engineOptions);
     return {
       ...out,
       events: [...events, ...out.events],
       switching: isSwitch(out.events),
-      decidedAtMs: now.getTime(),
+      decidedAtMonoMs: performance.now(),
     };
   }
 
@@ -298,8 +313,12 @@ export class RunDriver {
       return { ok: false };
     }
     try {
-      if (enqueueing !== undefined) await enqueueing;
-      else if (carryOut) await this.actWithoutJob(decided);
+      if (enqueueing !== undefined) {
+        // The events are recorded now: a Redis blip must not leave the run without its next job.
+        await enqueueing.catch(() => retrying(() => this.enqueueStep(decided, command as StepJobCommand)));
+      } else if (carryOut) {
+        await retrying(() => this.actWithoutJob(decided));
+      }
     } catch (actError) {
       return { ok: true, state: appended.state, decided, actError };
     }
@@ -309,7 +328,9 @@ export class RunDriver {
   /** Enqueues the step job, due when the engine said (its delay counted from the decision, not from now). */
   private async enqueueStep(decided: Decided, command: StepJobCommand): Promise<void> {
     const runId = decided.state.runId;
-    const delayMs = command.delayMs > 0 ? Math.max(0, decided.decidedAtMs + command.delayMs - Date.now()) : 0;
+    // Measured on the monotonic clock: the engine's clock may be a test's fixed one.
+    const elapsedMs = performance.now() - decided.decidedAtMonoMs;
+    const delayMs = command.delayMs > 0 ? Math.max(0, command.delayMs - elapsedMs) : 0;
     const due = { ...command, delayMs };
     const result = await enqueueStepJob(this.o.queue, runId, due, this.o.jobOptions);
     if (result.enqueued) this.o.logger.debug({ runId, jobId: command.jobId, delayMs }, 'step job enqueued');

@@ -154,16 +154,15 @@ export function createRunService(options: RunServiceOptions): RunService {
     if (!isValidRunId(runId)) return refused('invalid_run_id', 'that is not a run id');
     try {
       for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-        // First from the state this process last saw: a command it accepts is a compare-and-append on that state,
-        // so an old one is refused by Redis. A refusal is only given from the log itself.
+        // First from the state this process last saw: a command that appends events is a compare-and-append on
+        // that state, so an old one is refused by Redis. A refusal, and a command found already done (which appends
+        // nothing, so Redis checks nothing), are only answered from the log itself.
         const remembered = round === 0;
         const run = remembered ? await driver.loadRecent(runId) : await driver.load(runId);
         if (!run) return refused('unknown_run', `no run ${runId}`);
         const result = apply(run, driver.now());
-        if (!result.ok) {
-          if (remembered) continue;
-          return refused(result.refusal.code, result.refusal.message);
-        }
+        if (remembered && (!result.ok || result.events.length === 0)) continue;
+        if (!result.ok) return refused(result.refusal.code, result.refusal.message);
         // The command's events and the engine's bookkeeping after them go in one compare-and-append.
         const appended = await driver.appendAndAdvance(run.state, run.scenario, result.events);
         if (!appended.ok) continue;

@@ -129,8 +129,14 @@ export async function createRecoveryRuntime(
   const runRecovery = createRunRecovery({ store, journal, logger });
   // On the run log's connection: a step job is sent right behind the append it follows from, and Redis runs the
   // commands of one connection in order (see RunDriver.appendAndAdvance).
-  const queue = new Queue<StepJobData>(STEP_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
-  queue.on('error', (err) => logger.warn({ err }, 'step queue error'));
+  // No version check: it is one INFO at start-up, and a connection blip during it would fail every later add.
+  const queue = new Queue<StepJobData>(STEP_QUEUE, {
+    connection: redis,
+    prefix: bullPrefix(prefix),
+    skipVersionCheck: true,
+  });
+  // The connection's own listener above reports its errors; this one only keeps them from being thrown.
+  queue.on('error', (err) => logger.debug({ err }, 'step queue error'));
   const bus: RunEventsBus = createRunEventsBus({
     redis,
     prefix,

@@ -6,6 +6,7 @@ import {
   beginStep,
   type ExecutorCall,
   expireApproval,
+  type RunEvent,
   type RunState,
   recordOutcome,
   reduce,
@@ -190,49 +191,69 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   /**
    * A step the engine simply runs again when interrupted (a probe, a gate, a read): its start is appended together
    * with its outcome and what follows, in one append, since calling twice is harmless and the outcome's
-   * compare-and-append decides which delivery counts. A call still
-   * running after `announceStartAfterMs` has its start appended then, so people see the step running. `retry`:
-   * the run moved on meanwhile; the caller decides afresh.
+   * compare-and-append decides which delivery counts. A call still running after `announceStartAfterMs` has its
+   * start appended then, so people see the step running. A lost append is tried again on the log as it is now,
+   * with the measurement already taken, while the run still wants this job: one delivery makes the call once.
+   * `retry`: the run wants something else now; the caller decides afresh.
    */
   const runRepeatable = async (
-    loaded: LoadedRun,
-    begin: Extract<BeginStep, { kind: 'execute' }>,
+    first: LoadedRun,
+    firstBegin: Extract<BeginStep, { kind: 'execute' }>,
     jobId: string,
     logger: Logger,
   ): Promise<StepJobResult | 'retry'> => {
-    const { scenario } = loaded;
-    let started = loaded.state;
-    for (const event of begin.events) started = reduce(started, event);
+    const { scenario } = first;
+    const startedOn = (state: RunState, events: readonly RunEvent[]): RunState => {
+      let started = state;
+      for (const event of events) started = reduce(started, event);
+      return started;
+    };
     let announced: Promise<AppendOutcome> | undefined;
     const timer = setTimeout(() => {
-      announced = driver.append(loaded.state, begin.events);
+      announced = driver.append(first.state, firstBegin.events);
       announced.catch(() => undefined);
     }, announceStartAfterMs);
     let outcome: StepOutcome;
     try {
-      outcome = await measure(begin.call, started, jobId, logger);
+      outcome = await measure(firstBegin.call, startedOn(first.state, firstBegin.events), jobId, logger);
     } finally {
       clearTimeout(timer);
     }
+    let fresh = announced === undefined;
     if (announced !== undefined) {
       const start = await announced;
-      if (!start.ok) return 'retry';
-      const recordedLate = await record({ state: start.state, scenario }, jobId, 'execute', outcome);
-      if (recordedLate.kind === 'stale') return 'retry';
-      return 'done';
+      if (start.ok) {
+        const recorded = await record({ state: start.state, scenario }, jobId, 'execute', outcome);
+        return recorded.kind === 'stale' ? 'stale' : 'done';
+      }
     }
-    const result = recordOutcome(
-      started,
-      scenario,
-      { jobId, phase: 'execute', outcome },
-      driver.now(),
-      driver.engineOptions,
-    );
-    if (result.stale) return 'retry';
-    const appended = await driver.appendAndAdvance(loaded.state, scenario, [...begin.events, ...result.events]);
-    if (!appended.ok) return 'retry';
-    if (appended.actError !== undefined) throw appended.actError;
-    return 'done';
+    let loaded = first;
+    let begin = firstBegin;
+    for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
+      if (!fresh) {
+        const reloaded = await driver.load(first.state.runId);
+        if (!reloaded) return 'missing';
+        const again = beginStep(reloaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);
+        if (again.kind !== 'execute' || !again.repeatable) return 'retry';
+        loaded = reloaded;
+        begin = again;
+      }
+      fresh = false;
+      const result = recordOutcome(
+        startedOn(loaded.state, begin.events),
+        scenario,
+        { jobId, phase: 'execute', outcome },
+        driver.now(),
+        driver.engineOptions,
+      );
+      if (result.stale) return 'retry';
+      const appended = await driver.appendAndAdvance(loaded.state, scenario, [...begin.events, ...result.events]);
+      if (appended.ok) {
+        if (appended.actError !== undefined) throw appended.actError;
+        return 'done';
+      }
+    }
+    throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
   };
 
   /** An approval-timeout job: expires the approval round it was scheduled for, if nobody gave it meanwhile. */
@@ -286,11 +307,9 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       const logger = lazyChild(deps.logger, { runId, stepId: begin.stepId, attempt: begin.attempt, jobId });
       if (begin.kind === 'execute' && begin.repeatable) {
         const result = await runRepeatable(loaded, begin, jobId, logger);
-        if (result === 'retry') {
-          logger.info('the run moved on while the step ran; deciding again');
-          continue;
-        }
-        return result;
+        if (result !== 'retry') return result;
+        logger.info('the run moved on while the step ran; deciding again');
+        continue;
       }
       const started = await driver.append(loaded.state, begin.events);
       if (!started.ok) continue;
@@ -358,6 +377,15 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
     maxStalledCount: options.maxStalledCount ?? 10,
   });
   worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
+  // A job that found itself stale may have been wanted again a moment later, by an append that landed while it
+  // was finishing; the add that came with that append saw it still active and left it. Looking once more, now
+  // that it is completed, enqueues it again if so (an add replaces a completed job of the same id).
+  worker.on('completed', (job, result) => {
+    if (result !== 'stale' || job.name === APPROVAL_TIMEOUT_JOB) return;
+    options.driver.advance(job.data.runId).catch((err: unknown) => {
+      logger.warn({ runId: job.data.runId, err }, 'could not re-check a run after a stale job; the reconciler will');
+    });
+  });
   worker.on('failed', (job, err) => {
     const code = (err as { code?: string }).code;
     logger.warn(

@@ -237,7 +237,7 @@ export function beginStep(
       attempt,
       events: batch.events,
       call: { ...call, idempotencyKey: idempotencyKeyFor(state.runId, step.id, attempt) },
-      repeatable: true,
+      repeatable: !hasSideEffects(source),
     };
   }
   if (!isExecutorStep(step)) {

@@ -354,6 +354,8 @@ export class RunLogStore {
     const queue = new Queue<JournalJobData>(this.queueName, {
       connection: this.redis,
       prefix: bullPrefix(this.prefix),
+      // No INFO at start: a connection blip during it would fail every later add on the shared connection.
+      skipVersionCheck: true,
     });
     queue.on('error', (err) => this.logger?.warn({ err }, 'journal queue error'));
     return queue;

@@ -88,6 +88,24 @@ describe('append and read', () => {
     expect(await store.append('r6', 4, next, JSON.stringify(other[2]))).toEqual({ ok: true, lastSeq: 4 });
   });
 
+  it('runs an ordered append before anything sent after it on the connection, even when Redis lost its scripts', async () => {
+    const events = makeEvents('r-ordered', 1, 3);
+    await store.append('r-ordered', 1, events.slice(0, 1));
+    // A restarted Redis keeps its data when it persists, never its scripts.
+    await redis.script('FLUSH');
+    const ordered = store.append('r-ordered', 2, events.slice(1, 2), '', { ordered: true });
+    const afterOrdered = store.lastSeq('r-ordered');
+    expect(await ordered).toEqual({ ok: true, lastSeq: 2 });
+    expect(await afterOrdered).toBe(2);
+
+    // By default the script goes by its hash: refused for a missing script, it is sent again behind the read.
+    await redis.script('FLUSH');
+    const byHash = store.append('r-ordered', 3, events.slice(2), JSON.stringify(events[1]));
+    const overtaking = store.lastSeq('r-ordered');
+    expect(await byHash).toEqual({ ok: true, lastSeq: 3 });
+    expect(await overtaking).toBe(2);
+  });
+
   it('refuses an append that skips ahead, with the current seq', async () => {
     await store.append('r3', 1, makeEvents('r3', 1, 2));
     expect(await store.append('r3', 5, makeEvents('r3', 5, 1))).toEqual({

@@ -325,3 +325,50 @@ describe('an interrupted action the bot cannot probe', () => {
     expect(redeliver(d, cmd)).toMatchObject({ kind: 'execute', events: [] });
   });
 });
+
+describe('which calls are repeatable (their start may be recorded with their outcome)', () => {
+  const faults: Record<string, () => World> = {
+    restart: () => Object.assign(new World(), { runtimeUp: false }),
+    postgres: () => Object.assign(new World(), { postgresUp: false, connected: false }),
+    projections: () => {
+      const w = new World();
+      w.cursors.trace_summary = 2150;
+      w.failures.trace_summary = 1;
+      return w;
+    },
+    'event-log': () => Object.assign(new World(), { integrity: { payload_hash_drift: 2, trace_seq_step: 1 } }),
+    upgrade: () => Object.assign(new World(), { smokeFailing: ['projection_health', 'trace_read'] }),
+  };
+
+  // The calls that change the world: host actions other than listing backups, starting a replay, manual steps.
+  const changesTheWorld = (executor: string) =>
+    (executor.startsWith('host.') && executor !== 'host.list_backups') ||
+    executor === 'dg.replay_start' ||
+    executor === 'manual';
+
+  it('every probe, gate, read and approval re-measurement is; no host action, replay start or manual step is', () => {
+    const seen = new Map<string, boolean>();
+    for (const [name, fault] of Object.entries(faults)) {
+      const params: Record<string, string> = { traceId: 'trace-demo', previousRelease: 'v1.4.2' };
+      const d = start(fault(), name as 'restart', params);
+      run(d, {
+        intercept: (call, stepId) => {
+          // The job's begin, on the state before it appended the attempt's start.
+          const startedAt = d.events.findLastIndex((e) => e.type === 'step_started' && e.stepId === stepId);
+          const before = foldRun(d.events.slice(0, startedAt));
+          const jobId = d.jobs.at(-1) as string;
+          const begun = beginStep(before, d.scenario, { jobId }, d.now, { ...d.engine, access: ACCESS });
+          if (begun.kind === 'execute') seen.set(`${name}/${stepId}/${call.executor}`, begun.repeatable);
+          return undefined;
+        },
+      });
+      expect(d.state.outcome?.outcome, name).toBe('recovered');
+    }
+    const worldChanging = [...seen].filter(([key]) => changesTheWorld(key.split('/')[2] as string));
+    const others = [...seen].filter(([key]) => !changesTheWorld(key.split('/')[2] as string));
+    expect(worldChanging.length).toBeGreaterThan(8);
+    expect(others.length).toBeGreaterThan(30);
+    expect(worldChanging.filter(([, repeatable]) => repeatable)).toEqual([]);
+    expect(others.filter(([, repeatable]) => !repeatable)).toEqual([]);
+  });
+});
