@@ -52,7 +52,9 @@ export class OnTimePromoter {
     if (this.closed) return;
     // The timer fires when the job is due, so promoting needs no read first: a job that is no longer delayed
     // (started by BullMQ, finished, removed) makes the promote fail, which changes nothing. A step job added again
-    // under the same id is due at the same time, since its due time comes from the run log.
+    // under the same id is due at the same time, since its due time comes from the run log. One that BullMQ
+    // started on its own and put back for an infrastructure retry is started again sooner than its backoff says;
+    // that costs one of its delivery attempts early, nothing else.
     await new Job(this.queue, STEP_JOB, {}, {}, jobId).promote();
   }
 }
