@@ -9,11 +9,11 @@ import {
   type EngineCommand,
   type EngineOptions,
   type EngineOutput,
+  foldOnto,
   foldRun,
   type HostActionMode,
   type RunEvent,
   type RunState,
-  reduce,
   type Scenario,
   startRun,
 } from '../runbook/index.js';
@@ -215,16 +215,23 @@ export class RunDriver {
 
   /**
    * Compare-and-append of events built on `state` (the append announces them to the run's listeners). A state this
-   * driver read or appended is also checked against the log's last event, not only its length. `ordered`: see
-   * {@link RunLogStore.append}.
+   * driver read or appended is also checked against the log's last event, not only its length.
    */
-  async append(
+  append(state: RunState, events: readonly RunEvent[]): Promise<AppendOutcome> {
+    return this.commit(state, events, foldOnto(state, events), false);
+  }
+
+  /** {@link append} of events already folded into `next`; `ordered`: see {@link RunLogStore.append}. */
+  private async commit(
     state: RunState,
     events: readonly RunEvent[],
-    options: { readonly ordered?: boolean } = {},
+    next: RunState,
+    ordered: boolean,
   ): Promise<AppendOutcome> {
     if (events.length === 0) return { ok: true, state };
-    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events, this.tails.get(state), options);
+    const result = await this.o.store.append(state.runId, state.lastSeq + 1, events, this.tails.get(state), {
+      ordered,
+    });
     if (!result.ok) {
       this.o.logger.debug(
         { runId: state.runId, expected: state.lastSeq + 1, current: result.currentSeq },
@@ -232,8 +239,6 @@ export class RunDriver {
       );
       return { ok: false };
     }
-    let next = state;
-    for (const event of events) next = reduce(next, event);
     this.tails.set(next, JSON.stringify(events.at(-1)));
     this.remember({ state: next, scenario: this.o.scenarioFor(next.scenario) });
     this.o.onAppended?.(state.runId, events);
@@ -276,9 +281,7 @@ export class RunDriver {
   }
 
   private decide(state: RunState, scenario: Scenario, events: readonly RunEvent[]): Decided {
-    let next = state;
-    for (const event of events) next = reduce(next, event);
-    const out = decideNext(next, scenario, this.now(), this.engineOptions);
+    const out = decideNext(foldOnto(state, events), scenario, this.now(), this.engineOptions);
     return {
       ...out,
       events: [...events, ...out.events],
@@ -296,7 +299,8 @@ export class RunDriver {
   private async appendDecided(state: RunState, decided: Decided, carryOut = true): Promise<AdvancedAppend> {
     // Recorded before the switch itself, so a crash right after it leaves the successor to the reconciler.
     if (decided.switching) await this.o.redis.sadd(this.k.switching, state.runId);
-    const appending = this.append(state, decided.events, { ordered: true });
+    // `decided.state` is what every one of `decided.events` folds into.
+    const appending = this.commit(state, decided.events, decided.state, true);
     const command = decided.command;
     const enqueueing = carryOut && isStepJobCommand(command) ? this.enqueueStep(decided, command) : undefined;
     // Settled either way below; this only keeps an early throw from leaving it unobserved.

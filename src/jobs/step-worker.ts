@@ -6,10 +6,9 @@ import {
   beginStep,
   type ExecutorCall,
   expireApproval,
-  type RunEvent,
+  foldOnto,
   type RunState,
   recordOutcome,
-  reduce,
   type StepOutcome,
 } from '../runbook/index.js';
 import type { ExecutorContextFactory } from './executors/index.js';
@@ -99,6 +98,12 @@ function isUnguardedSideEffect(begin: BeginStep): boolean {
   return begin.kind === 'execute' && begin.events.length === 0 && !begin.repeatable;
 }
 
+type RepeatableBegin = Extract<BeginStep, { kind: 'execute' }>;
+
+function isRepeatable(begin: BeginStep): begin is RepeatableBegin {
+  return begin.kind === 'execute' && begin.repeatable;
+}
+
 type Recorded =
   | { readonly kind: 'stale' }
   | { readonly kind: 'recorded'; readonly state: RunState; readonly alreadyDone: boolean; readonly deferred: boolean };
@@ -151,18 +156,24 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   /**
    * Compare-and-append of the outcome. After an execution, and after a re-check that settles the attempt, the
    * bookkeeping that follows goes into the same append and the engine's next command is carried out; a re-check
-   * that lets the action run appends only its outcome.
+   * that lets the action run appends only its outcome. `unstarted`: the attempt's start is not in the log yet (a
+   * repeatable step) and goes into the same append; after a lost race it is begun again on the fresh log, and the
+   * outcome counts as stale once the run wants something else.
    */
   const record = async (
     first: LoadedRun,
     jobId: string,
     phase: 'recheck' | 'execute',
     outcome: StepOutcome,
+    unstarted?: RepeatableBegin,
   ): Promise<Recorded> => {
     let { state, scenario } = first;
+    let begin = unstarted;
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-      const result = recordOutcome(state, scenario, { jobId, phase, outcome }, driver.now(), driver.engineOptions);
+      const started = begin ? foldOnto(state, begin.events) : state;
+      const result = recordOutcome(started, scenario, { jobId, phase, outcome }, driver.now(), driver.engineOptions);
       if (result.stale) return { kind: 'stale' };
+      const events = begin ? [...begin.events, ...result.events] : result.events;
       const settles = phase === 'execute' || result.alreadyDone === true || result.deferred === true;
       const recorded = (appendedState: RunState): Recorded => ({
         kind: 'recorded',
@@ -171,19 +182,24 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         deferred: result.deferred === true,
       });
       if (settles) {
-        const appended = await driver.appendAndAdvance(state, scenario, result.events);
+        const appended = await driver.appendAndAdvance(state, scenario, events);
         if (appended.ok) {
           // Recorded, but what comes next is not queued: failing the job lets its retry heal the run.
           if (appended.actError !== undefined) throw appended.actError;
           return recorded(appended.state);
         }
       } else {
-        const appended = await driver.append(state, result.events);
+        const appended = await driver.append(state, events);
         if (appended.ok) return recorded(appended.state);
       }
       const reloaded = await driver.load(state.runId);
       if (!reloaded) return { kind: 'stale' };
       ({ state, scenario } = reloaded);
+      if (unstarted) {
+        const again = beginStep(state, scenario, { jobId }, driver.now(), driver.engineOptions);
+        if (!isRepeatable(again)) return { kind: 'stale' };
+        begin = again;
+      }
     }
     throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
   };
@@ -198,62 +214,29 @@ export function createStepProcessor(deps: StepProcessorDeps) {
    */
   const runRepeatable = async (
     first: LoadedRun,
-    firstBegin: Extract<BeginStep, { kind: 'execute' }>,
+    begin: RepeatableBegin,
     jobId: string,
     logger: Logger,
   ): Promise<StepJobResult | 'retry'> => {
-    const { scenario } = first;
-    const startedOn = (state: RunState, events: readonly RunEvent[]): RunState => {
-      let started = state;
-      for (const event of events) started = reduce(started, event);
-      return started;
-    };
     let announced: Promise<AppendOutcome> | undefined;
     const timer = setTimeout(() => {
-      announced = driver.append(first.state, firstBegin.events);
+      announced = driver.append(first.state, begin.events);
       announced.catch(() => undefined);
     }, announceStartAfterMs);
     let outcome: StepOutcome;
     try {
-      outcome = await measure(firstBegin.call, startedOn(first.state, firstBegin.events), jobId, logger);
+      outcome = await measure(begin.call, foldOnto(first.state, begin.events), jobId, logger);
     } finally {
       clearTimeout(timer);
     }
-    let fresh = announced === undefined;
-    if (announced !== undefined) {
-      const start = await announced;
-      if (start.ok) {
-        const recorded = await record({ state: start.state, scenario }, jobId, 'execute', outcome);
-        return recorded.kind === 'stale' ? 'stale' : 'done';
-      }
+    const start = announced === undefined ? undefined : await announced;
+    if (start?.ok) {
+      const recorded = await record({ state: start.state, scenario: first.scenario }, jobId, 'execute', outcome);
+      return recorded.kind === 'stale' ? 'stale' : 'done';
     }
-    let loaded = first;
-    let begin = firstBegin;
-    for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-      if (!fresh) {
-        const reloaded = await driver.load(first.state.runId);
-        if (!reloaded) return 'missing';
-        const again = beginStep(reloaded.state, scenario, { jobId }, driver.now(), driver.engineOptions);
-        if (again.kind !== 'execute' || !again.repeatable) return 'retry';
-        loaded = reloaded;
-        begin = again;
-      }
-      fresh = false;
-      const result = recordOutcome(
-        startedOn(loaded.state, begin.events),
-        scenario,
-        { jobId, phase: 'execute', outcome },
-        driver.now(),
-        driver.engineOptions,
-      );
-      if (result.stale) return 'retry';
-      const appended = await driver.appendAndAdvance(loaded.state, scenario, [...begin.events, ...result.events]);
-      if (appended.ok) {
-        if (appended.actError !== undefined) throw appended.actError;
-        return 'done';
-      }
-    }
-    throw new RunBusyError(first.state.runId, MAX_APPEND_ROUNDS);
+    // The start still to be recorded (a lost announcement makes the first try fail and begin again afresh).
+    const recorded = await record(first, jobId, 'execute', outcome, begin);
+    return recorded.kind === 'stale' ? 'retry' : 'done';
   };
 
   /** An approval-timeout job: expires the approval round it was scheduled for, if nobody gave it meanwhile. */
@@ -305,7 +288,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         return 'stale';
       }
       const logger = lazyChild(deps.logger, { runId, stepId: begin.stepId, attempt: begin.attempt, jobId });
-      if (begin.kind === 'execute' && begin.repeatable) {
+      if (isRepeatable(begin)) {
         const result = await runRepeatable(loaded, begin, jobId, logger);
         if (result !== 'retry') return result;
         logger.info('the run moved on while the step ran; deciding again');

@@ -125,7 +125,7 @@ export type {
   StepState,
   StepStatus,
 } from './state.js';
-export { foldRun, pendingApprovalOf, reduce, stepState } from './state.js';
+export { foldOnto, foldRun, pendingApprovalOf, reduce, stepState } from './state.js';
 export type { BeginStep, ExecutorCall, RecordResult, StepJob, StepOutcome, StepReport } from './step-runner.js';
 export { beginStep, DEFAULT_TIMEOUT_MS, recordOutcome, retryPolicy } from './step-runner.js';
 export type { RunView, StepView } from './view.js';

@@ -228,6 +228,13 @@ export function reduce(state: RunState | undefined, event: RunEvent): RunState {
   return withStatus({ ...next, lastSeq: event.seq, updatedAt: event.at });
 }
 
+/** The state after `events`, which must continue `state`'s log. */
+export function foldOnto(state: RunState, events: Iterable<RunEvent>): RunState {
+  let next = state;
+  for (const event of events) next = reduce(next, event);
+  return next;
+}
+
 /** Folds a whole log; `events` must start with `run_started` and be contiguous. */
 export function foldRun(events: Iterable<RunEvent>): RunState {
   let state: RunState | undefined;

@@ -36,8 +36,8 @@ export interface RunLogStoreOptions {
   /** Attempts of each journal job before the periodic sweep takes over. @defaultValue 20 */
   readonly journalAttempts?: number;
   /**
-   * How long the journal copy requests of appends made close together are gathered into one. A step appends two
-   * or three times within milliseconds; one copy covers them all. @defaultValue 25
+   * How long the journal copy requests of appends made close together are gathered into one: a step and the
+   * person or step that follows it append within milliseconds, and one copy covers them all. @defaultValue 25
    */
   readonly journalRequestDelayMs?: number;
   readonly logger?: Logger;
@@ -357,7 +357,8 @@ export class RunLogStore {
       // No INFO at start: a connection blip during it would fail every later add on the shared connection.
       skipVersionCheck: true,
     });
-    queue.on('error', (err) => this.logger?.warn({ err }, 'journal queue error'));
+    // The connection is the caller's, whose own listener reports its errors; this one keeps them from being thrown.
+    queue.on('error', (err) => this.logger?.debug({ err }, 'journal queue error'));
     return queue;
   }
 
