@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +7,7 @@ import { applySchema, seedHistory } from '../sim/db/seed.js';
 import { DEFAULT_CHUNK_SIZE, runIntegrityScan } from '../src/executors/dg-sql/integrity-scan.js';
 import { createProbePool } from '../src/executors/dg-sql/pool.js';
 import { createTempDatabase } from '../test/helpers/pg.js';
+import { runToEnd } from '../test/helpers/run-to-end.js';
 
 /*
  * Integrity scan vs. a plain export of the same rows.
@@ -82,22 +82,11 @@ function mb(bytes: number): number {
   return Math.round((bytes / (1024 * 1024)) * 10) / 10;
 }
 
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${err.slice(-500)}`)),
-    );
-  });
+/** Runs a command to its end; its standard output, or an error with the end of what it printed on failure. */
+async function run(command: string, args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await runToEnd(command, args, process.env);
+  if (code !== 0) throw new Error(`${command} exited ${code}: ${stderr.slice(-500)}`);
+  return stdout;
 }
 
 async function timeCopy(url: string): Promise<number> {
