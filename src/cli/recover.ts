@@ -47,6 +47,11 @@ export interface RecoverResult {
 }
 
 /** Start refusals that come from what was typed, like a usage error. */
+/** A person named at the prompt (an approver, a second person), as the terminal sends them. */
+function cliActor(name: string): CliActor {
+  return { id: name, name, via: 'cli' };
+}
+
 const INPUT_REFUSALS = new Set(['unknown_scenario', 'invalid_param', 'missing_param', 'invalid_run_id']);
 /** Refusals that mean the run moved on while the person answered: ask nothing more about that question. */
 const MOVED_ON = new Set(['not_pending', 'already_decided', 'run_finished', 'not_paused', 'stale_fingerprint']);
@@ -196,7 +201,7 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
           optionId: a.optionId,
           ...(a.reason !== undefined ? { reason: a.reason } : {}),
           ...(a.value !== undefined ? { value: a.value } : {}),
-          actor: a.by !== undefined ? { id: a.by, name: a.by, via: 'cli' } : o.starter,
+          actor: a.by !== undefined ? cliActor(a.by) : o.starter,
         });
       });
     }
@@ -208,7 +213,7 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
         return service.approve(runId, {
           stepId: approval.stepId,
           fingerprint: approval.fingerprint,
-          actor: { id: a.approver, name: a.approver, via: 'cli' },
+          actor: cliActor(a.approver),
         });
       });
     }
@@ -229,7 +234,8 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
       return send(`p:${pause.at}`, async (refusal) => {
         const a = await responder.paused(s, refusal);
         if ('stop' in a) return a;
-        if (a.action === 'retry') return service.retry(runId, { actor: o.starter });
+        if (a.action === 'retry')
+          return service.retry(runId, { actor: a.by !== undefined ? cliActor(a.by) : o.starter });
         if (a.action === 'skip') return service.skip(runId, { actor: o.starter, reason: a.reason });
         return { stop: 'abort', reason: a.reason };
       });

@@ -32,7 +32,8 @@ export type DecisionAnswer =
 export type ApprovalAnswer = { readonly approver: string } | Stop;
 export type ManualAnswer = { readonly done: true; readonly note?: string } | Stop;
 export type PauseAnswer =
-  | { readonly action: 'retry' }
+  /** `by`: who retries, when it must be an approver other than the person who started the run; else the starter. */
+  | { readonly action: 'retry'; readonly by?: string }
   | { readonly action: 'skip'; readonly reason: string }
   | { readonly action: 'abort'; readonly reason: string }
   | { readonly stop: 'leave' };
@@ -46,6 +47,12 @@ export interface Responder {
 }
 
 export const AUTO_REASON = 'auto: recommended option';
+
+/** Whether running the step again repeats a destructive action, which the engine lets only an approver choose. */
+function isDestructive(state: RunState, stepId: string | undefined): boolean {
+  const step = findScenario(state.scenario)?.steps.find((x) => x.id === stepId);
+  return step !== undefined && isExecutorStep(step) && step.risk === 'destructive';
+}
 
 export function isStop(answer: object): answer is Stop {
   return 'stop' in answer;
@@ -125,7 +132,8 @@ export interface InteractiveOptions {
   /** Prints a line (the prompts' own explanations). */
   readonly print: (line: string) => void;
   /**
-   * The approver named on the command line: approves, and chooses to run an interrupted destructive action again.
+   * The approver named on the command line: approves, and chooses to run a destructive action again (an
+   * interrupted one, or Retry after it failed).
    * @defaultValue asked at each approval and each such choice
    */
   readonly approver?: string;
@@ -136,6 +144,17 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
   const { prompter, style, print } = o;
   const refused = (refusal: string | undefined) => {
     if (refusal !== undefined) print(style.red(`  refused: ${refusal}`));
+  };
+  /**
+   * Who repeats a destructive action (it counts as approving it again): the approver named on the command line,
+   * else a name asked for. `null`: the person left; `''`: they want to choose again.
+   */
+  const secondPerson = async (state: RunState): Promise<string | null> => {
+    if (o.approver !== undefined) return o.approver;
+    const starter = state.startedBy.name ?? state.startedBy.id;
+    return prompter.ask(
+      `  Running it again repeats a destructive action: approver's name (not ${starter}; Enter to choose again): `,
+    );
   };
   const askReason = async (label: string, required: boolean): Promise<string | null | undefined> => {
     for (;;) {
@@ -149,11 +168,8 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
   return {
     async decide(pending, state, refusal) {
       refused(refusal);
-      const scenario = findScenario(state.scenario);
-      const interrupted = interruptedAttemptOf(scenario, pending) !== undefined;
-      const step = scenario?.steps.find((x) => x.id === pending.stepId);
-      const repeatsDestructive =
-        interrupted && step !== undefined && isExecutorStep(step) && step.risk === 'destructive';
+      const interrupted = interruptedAttemptOf(findScenario(state.scenario), pending) !== undefined;
+      const repeatsDestructive = interrupted && isDestructive(state, pending.stepId);
       const recommended = pending.options.findIndex((o) => o.recommended === true);
       const hint = recommended >= 0 ? `, Enter for ${recommended + 1}` : '';
       for (;;) {
@@ -167,16 +183,10 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
         }
         let by: string | undefined;
         if (repeatsDestructive && option.id === INTERRUPTION_OPTIONS.runAgain) {
-          const starter = state.startedBy.name ?? state.startedBy.id;
-          if (o.approver !== undefined) by = o.approver;
-          else {
-            const name = await prompter.ask(
-              `  Running it again repeats a destructive action: approver's name (not ${starter}; Enter to choose again): `,
-            );
-            if (name === null) return { stop: 'leave' };
-            if (name === '') continue;
-            by = name;
-          }
+          const name = await secondPerson(state);
+          if (name === null) return { stop: 'leave' };
+          if (name === '') continue;
+          by = name;
         }
         let value: string | undefined;
         if (option.needsValue) {
@@ -237,7 +247,13 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
           print(style.yellow(`  type one of: ${options.join(', ')}`));
           continue;
         }
-        if (action === 'retry') return { action };
+        if (action === 'retry') {
+          if (!isDestructive(state, state.pause?.stepId)) return { action };
+          const name = await secondPerson(state);
+          if (name === null) return { stop: 'leave' };
+          if (name === '') continue;
+          return { action, by: name };
+        }
         const reason = await askReason(action === 'skip' ? 'Why skip it' : 'Why abort', true);
         if (reason === null || reason === undefined) return { stop: 'leave' };
         return { action, reason };

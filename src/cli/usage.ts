@@ -28,8 +28,8 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
                    for a person's approval (exit status 1). A decision with no recommended option (such as
                    whether an action the bot was running when it stopped had finished) aborts the run
   --as NAME        who starts the run (default: your operating-system user)
-  --approver NAME  who approves destructive steps and chooses to run an interrupted one again; must differ
-                   from the starter (asked when needed)
+  --approver NAME  who approves destructive steps and chooses to run one again (an interrupted one, or
+                   Retry after it failed); must differ from the starter (asked when needed)
   --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
 
 Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables.

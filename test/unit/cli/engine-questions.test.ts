@@ -212,3 +212,51 @@ describe('an approval nobody gave in time, at the terminal', () => {
     expect(result.summary).toContain('nobody approved within 1 h 00 min');
   });
 });
+
+describe('a destructive step that failed, at the terminal', () => {
+  function failingStopWrites(): EngineService {
+    const world = new World();
+    world.integrity = { payload_hash_drift: 2 };
+    world.hostFailures = { stop_writes: 1 };
+    return new EngineService({ world, scenario: 'event-log', modes: { stop_writes: 'command' } });
+  }
+
+  it('Retry asks who repeats it, refuses the starter, and runs it again as the second person', async () => {
+    const service = failingStopWrites();
+    const prompter = scriptedPrompter(['bob', 'r', 'alice', 'r', 'bob']);
+    const responder = createInteractiveResponder({ prompter, style, print });
+    const result = await recover({ ...base, service, responder, summaryDir: dir });
+
+    const pause = '  r) retry  s) skip  a) abort; Enter to leave it paused: ';
+    const name =
+      "  Running it again repeats a destructive action: approver's name (not alice; Enter to choose again): ";
+    expect(prompter.asked.slice(1, 5)).toEqual([pause, name, pause, name]);
+    expect(lines).toContain('  refused: retrying Stop writes needs a second person (two-person rule)');
+    expect(service.calls.filter((c) => c.method === 'retry').map((c) => c.input)).toMatchObject([
+      { actor: { id: 'alice' } },
+      { actor: { id: 'bob', name: 'bob', via: 'cli' } },
+    ]);
+    expect(service.drive.world.hostCalls.stop_writes).toBe(2);
+    expect(service.drive.state.steps.stop_writes).toMatchObject({ status: 'passed', attempt: 2 });
+    // The run went on to the next approval; nobody answered it.
+    expect(result).toMatchObject({ end: 'left' });
+    expect(service.drive.state.pendingApproval?.stepId).toBe('approve_preserve');
+  });
+
+  it('takes the approver named with --approver for the retry without asking', async () => {
+    const service = failingStopWrites();
+    const prompter = scriptedPrompter(['y', 'r']);
+    const responder = createInteractiveResponder({ prompter, style, print, approver: 'carol' });
+    await recover({ ...base, service, responder, summaryDir: dir });
+
+    expect(prompter.asked.slice(0, 2)).toEqual([
+      '  Approve as carol? [y/N] ',
+      '  r) retry  s) skip  a) abort; Enter to leave it paused: ',
+    ]);
+    expect(service.calls.filter((c) => c.method === 'retry').map((c) => c.input)).toMatchObject([
+      { actor: { id: 'carol', via: 'cli' } },
+    ]);
+    expect(service.drive.world.hostCalls.stop_writes).toBe(2);
+    expect(service.drive.state.steps.stop_writes).toMatchObject({ status: 'passed', attempt: 2 });
+  });
+});
