@@ -14,13 +14,19 @@ import {
 import type { ExecutorContextFactory } from './executors/index.js';
 import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
+import { OverflowLane } from './overflow-lane.js';
 import { APPROVAL_TIMEOUT_JOB, STEP_QUEUE, type StepJobData } from './queues.js';
 import { type AppendOutcome, type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
 import { bullPrefix } from './run-log/keys.js';
 
 export interface StepWorkerOptions {
-  /** Step jobs run at once by this process (they mostly wait on I/O). @defaultValue 8 */
+  /**
+   * Step jobs run at once by this process (they mostly wait on I/O): one in the chain lane, the rest in the overflow
+   * lane, which runs only while more than one run is active (see {@link OverflowLane}). @defaultValue 8
+   */
   readonly concurrency?: number;
+  /** How often the active runs are counted to open or close the overflow lane. @defaultValue 500 */
+  readonly laneCheckMs?: number;
   /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
   readonly lockDurationMs?: number;
   /** How often jobs of dead workers are looked for. @defaultValue 30000 */
@@ -50,7 +56,9 @@ export const ANNOUNCE_START_AFTER_MS = 500;
 export type StepJobResult = 'done' | 'already_done' | 'waiting' | 'asked' | 'expired' | 'stale' | 'missing';
 
 export interface StepWorker {
-  readonly worker: Worker<StepJobData, StepJobResult>;
+  /** The chain lane, and the overflow lane when the concurrency leaves room for one (see {@link OverflowLane}). */
+  readonly lanes: readonly Worker<StepJobData, StepJobResult>[];
+  readonly overflow: OverflowLane | undefined;
   /** Lets running steps finish (up to the close timeout), then cuts them off; their jobs run again elsewhere. */
   close(): Promise<void>;
 }
@@ -342,8 +350,7 @@ export interface StartStepWorkerOptions extends StepWorkerOptions {
 export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
   const logger = options.logger.child({ component: 'step-worker' });
   const shutdown = new AbortController();
-  const connection = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-  connection.on('error', (err) => logger.warn({ err }, 'step worker redis error'));
+  const concurrency = Math.max(1, Math.trunc(options.concurrency ?? 8));
   const processor = createStepProcessor({
     driver: options.driver,
     executors: options.executors,
@@ -351,39 +358,60 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
     shutdown: shutdown.signal,
     ...(options.announceStartAfterMs !== undefined ? { announceStartAfterMs: options.announceStartAfterMs } : {}),
   });
-  const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, processor, {
-    connection,
-    prefix: bullPrefix(options.prefix),
-    concurrency: options.concurrency ?? 8,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
-    maxStalledCount: options.maxStalledCount ?? 10,
-  });
-  worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
-  // A job that found itself stale may have been wanted again a moment later, by an append that landed while it
-  // was finishing; the add that came with that append saw it still active and left it. Looking once more, now
-  // that it is completed, enqueues it again if so (an add replaces a completed job of the same id).
-  worker.on('completed', (job, result) => {
-    if (result !== 'stale' || job.name === APPROVAL_TIMEOUT_JOB) return;
-    options.driver.advance(job.data.runId).catch((err: unknown) => {
-      logger.warn({ runId: job.data.runId, err }, 'could not re-check a run after a stale job; the reconciler will');
+  const connections: Redis[] = [];
+
+  const startLane = (laneConcurrency: number, overflow: boolean): Worker<StepJobData, StepJobResult> => {
+    const connection = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    connection.on('error', (err) => logger.warn({ err }, 'step worker redis error'));
+    connections.push(connection);
+    const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, processor, {
+      connection,
+      prefix: bullPrefix(options.prefix),
+      concurrency: laneConcurrency,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: options.maxStalledCount ?? 10,
+      // The overflow lane starts when a second run is active; the chain lane's look for jobs of dead workers covers
+      // the whole queue.
+      autorun: !overflow,
+      skipStalledCheck: overflow,
     });
-  });
-  worker.on('failed', (job, err) => {
-    const code = (err as { code?: string }).code;
-    logger.warn(
-      { runId: job?.data.runId, jobId: job?.id, attemptsMade: job?.attemptsMade, code, reason: err.message },
-      'step job failed; it is retried',
-    );
-  });
+    worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
+    // A job that found itself stale may have been wanted again a moment later, by an append that landed while it
+    // was finishing; the add that came with that append saw it still active and left it. Looking once more, now
+    // that it is completed, enqueues it again if so (an add replaces a completed job of the same id).
+    worker.on('completed', (job, result) => {
+      if (result !== 'stale' || job.name === APPROVAL_TIMEOUT_JOB) return;
+      options.driver.advance(job.data.runId).catch((err: unknown) => {
+        logger.warn({ runId: job.data.runId, err }, 'could not re-check a run after a stale job; the reconciler will');
+      });
+    });
+    worker.on('failed', (job, err) => {
+      const code = (err as { code?: string }).code;
+      logger.warn(
+        { runId: job?.data.runId, jobId: job?.id, attemptsMade: job?.attemptsMade, code, reason: err.message },
+        'step job failed; it is retried',
+      );
+    });
+    return worker;
+  };
+
+  const chain = startLane(1, false);
+  const overflowWorker = concurrency > 1 ? startLane(concurrency - 1, true) : undefined;
+  const overflow =
+    overflowWorker &&
+    new OverflowLane(overflowWorker, () => options.driver.store.countActiveRuns(), logger, options.laneCheckMs);
+  const lanes = overflowWorker ? [chain, overflowWorker] : [chain];
 
   let closing: Promise<void> | undefined;
   return {
-    worker,
+    lanes,
+    overflow,
     close() {
       closing ??= (async () => {
+        overflow?.stop();
         const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
-        const graceful = worker.close();
+        const graceful = Promise.all(lanes.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), closeTimeoutMs);
@@ -393,10 +421,10 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
           shutdown.abort();
           const forced = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
           await Promise.race([graceful, forced]);
-          await worker.close(true).catch(() => undefined);
+          await Promise.all(lanes.map((w) => w.close(true).catch(() => undefined)));
         }
         clearTimeout(timer);
-        await connection.quit().catch(() => connection.disconnect());
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();
       return closing;
     },

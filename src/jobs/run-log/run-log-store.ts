@@ -183,6 +183,15 @@ export class RunLogStore {
     }
   }
 
+  /** How many runs have started and not ended. */
+  async countActiveRuns(): Promise<number> {
+    try {
+      return await this.redis.scard(this.keys.active);
+    } catch (error) {
+      throw toRunLogError(error);
+    }
+  }
+
   /**
    * Takes the node-wide slot or the tenant's slot for `runId`. Idempotent for the holder; a second run is refused
    * and told who holds it. Slots have no expiry (runs wait on people for hours); they are freed by

@@ -51,10 +51,9 @@ export interface HoldingProxy {
  * `/w<n>`, so the proxy knows which process to kill when it holds an answer.
  */
 export async function startHoldingProxy(
-  sim: SimulatorHandle,
+  sim: Pick<SimulatorHandle, 'controlUrl'>,
   onHeld: (call: ProxiedCall) => void,
 ): Promise<HoldingProxy> {
-  const target = new URL(sim.controlUrl);
   const held: http.ServerResponse[] = [];
   const holds = new Set<string>();
   const failures = new Map<string, { status: number; times: number }>();
@@ -86,6 +85,8 @@ export async function startHoldingProxy(
         res.end('{"ok":false,"error":"refused by the proxy"}');
         return;
       }
+      // Read per request: a proxy may be started before the simulator it forwards to.
+      const target = new URL(sim.controlUrl);
       const upstream = http.request(
         { host: target.hostname, port: target.port, path, method: req.method, headers: req.headers },
         (answer) => {
