@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, lazyChild } from '../logger.js';
@@ -22,10 +23,10 @@ import { bullPrefix } from './run-log/keys.js';
 export interface StepWorkerOptions {
   /**
    * Step jobs run at once by this process (they mostly wait on I/O): one in the chain lane, the rest in the overflow
-   * lane, which runs only while more than one run is active (see {@link OverflowLane}). @defaultValue 8
+   * lane, which runs only while it may be needed (see {@link OverflowLane}). @defaultValue 8
    */
   readonly concurrency?: number;
-  /** How often the active runs are counted to open or close the overflow lane. @defaultValue 500 */
+  /** How often the worker looks whether its overflow lane is needed. @defaultValue 500 */
   readonly laneCheckMs?: number;
   /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
   readonly lockDurationMs?: number;
@@ -360,11 +361,22 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
   });
   const connections: Redis[] = [];
 
+  // When the chain lane's job started, on the monotonic clock; it takes one job at a time.
+  let chainBusySince: number | undefined;
+  const chainProcessor: typeof processor = async (job, token) => {
+    chainBusySince = performance.now();
+    try {
+      return await processor(job, token);
+    } finally {
+      chainBusySince = undefined;
+    }
+  };
+
   const startLane = (laneConcurrency: number, overflow: boolean): Worker<StepJobData, StepJobResult> => {
     const connection = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     connection.on('error', (err) => logger.warn({ err }, 'step worker redis error'));
     connections.push(connection);
-    const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, processor, {
+    const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, overflow ? processor : chainProcessor, {
       connection,
       prefix: bullPrefix(options.prefix),
       concurrency: laneConcurrency,
@@ -400,7 +412,13 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
   const overflowWorker = concurrency > 1 ? startLane(concurrency - 1, true) : undefined;
   const overflow =
     overflowWorker &&
-    new OverflowLane(overflowWorker, () => options.driver.store.countActiveRuns(), logger, options.laneCheckMs);
+    new OverflowLane({
+      worker: overflowWorker,
+      countActiveRuns: () => options.driver.store.countActiveRuns(),
+      chainBusyMs: () => (chainBusySince === undefined ? undefined : performance.now() - chainBusySince),
+      logger,
+      ...(options.laneCheckMs !== undefined ? { checkEveryMs: options.laneCheckMs } : {}),
+    });
   const lanes = overflowWorker ? [chain, overflowWorker] : [chain];
 
   let closing: Promise<void> | undefined;

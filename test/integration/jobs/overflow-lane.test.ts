@@ -27,6 +27,7 @@ describe('the overflow lane on its own', () => {
   let lane: OverflowLane | undefined;
   const processed: string[] = [];
   let activeRuns = 1;
+  let chainBusyMs: number | undefined;
 
   beforeAll(() => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -55,7 +56,13 @@ describe('the overflow lane on its own', () => {
   });
 
   it('takes jobs only while more than one run is active', async () => {
-    lane = new OverflowLane(worker, async () => activeRuns, testLogger(), 60_000);
+    lane = new OverflowLane({
+      worker,
+      countActiveRuns: async () => activeRuns,
+      chainBusyMs: () => chainBusyMs,
+      logger: testLogger(),
+      checkEveryMs: 60_000,
+    });
     await lane.check();
     expect(lane.isOpen).toBe(false);
     await queue.add('job', {}, { jobId: 'while-one' });
@@ -82,15 +89,38 @@ describe('the overflow lane on its own', () => {
     await until(() => processed.includes('after-close-2'), 'the job added while it was closed');
   });
 
-  it('stays as it is when the active runs cannot be counted', async () => {
-    lane = new OverflowLane(
+  it('opens while the chain lane has been on one job for over a second, with a single run active', async () => {
+    activeRuns = 1;
+    lane = new OverflowLane({
       worker,
-      async () => {
+      countActiveRuns: async () => activeRuns,
+      chainBusyMs: () => chainBusyMs,
+      logger: testLogger(),
+      checkEveryMs: 60_000,
+    });
+    chainBusyMs = 300;
+    await lane.check();
+    expect(lane.isOpen).toBe(false);
+    chainBusyMs = 1500;
+    await lane.check();
+    expect(lane.isOpen).toBe(true);
+    await queue.add('job', {}, { jobId: 'behind-a-long-job' });
+    await until(() => processed.includes('behind-a-long-job'), 'the job behind the long one');
+    chainBusyMs = undefined;
+    await lane.check();
+    expect(lane.isOpen).toBe(false);
+  });
+
+  it('stays as it is when the active runs cannot be counted', async () => {
+    lane = new OverflowLane({
+      worker,
+      countActiveRuns: async () => {
         throw new Error('Connection is closed.');
       },
-      testLogger(),
-      60_000,
-    );
+      chainBusyMs: () => undefined,
+      logger: testLogger(),
+      checkEveryMs: 60_000,
+    });
     await lane.check();
     expect(lane.isOpen).toBe(false);
   });
@@ -144,12 +174,39 @@ describe('two runs, one of them in a long step', () => {
       // The projections run goes on by at least two more steps; the restart is still unanswered meanwhile.
       await until(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 5_000);
       expect(restartWatch.state?.steps.restart_runtime?.status).toBe('running');
-      expect(proxy.callsTo('/host/restart')).toHaveLength(1);
+      expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
       await restartWatch.close();
       await projectionsWatch.close();
       await world.service.abort(restart.runId, { actor: STARTER, reason: 'test over' });
       await world.service.abort(projections.runId, { actor: STARTER, reason: 'test over' });
+      await world.sim.clear();
+    }
+  });
+
+  it("a new run's steps run while a job of an aborted run is still waiting for its host action", async () => {
+    await world.sim.inject('node-down');
+    proxy.holdOnce('/host/restart');
+    const aborted = await world.service.start({ scenario: 'restart', actor: STARTER });
+    if (!aborted.ok) throw new Error(aborted.message);
+    const heldBefore = held.length;
+    await until(() => held.length > heldBefore, 'the held restart', 10_000);
+    expect(await world.service.abort(aborted.runId, { actor: STARTER, reason: 'wrong node' })).toMatchObject({
+      ok: true,
+    });
+
+    // One run active again, but the chain lane is still on the aborted run's restart (and on the one held in the
+    // test before, until its timeout).
+    const next = await world.service.start({ scenario: 'projections', actor: STARTER });
+    if (!next.ok) throw new Error(next.message);
+    const watch = await RunWatcher.watch(world.service, next.runId);
+    try {
+      const outcomes = () => watch.events.filter((e) => e.type === 'step_passed' || e.type === 'step_failed').length;
+      await until(() => outcomes() >= 2, 'the new run to go on', 5_000);
+      expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
+    } finally {
+      await watch.close();
+      await world.service.abort(next.runId, { actor: STARTER, reason: 'test over' });
       await world.sim.clear();
     }
   });
