@@ -153,6 +153,15 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
   await deleteKeysUnder(redis, prefix);
 }
 
+/** Resolves once `condition` holds (looked at every 10 ms); fails naming `what` after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Follows one run through its live events. */
 export class RunWatcher {
   events: RunEvent[] = [];

@@ -4,20 +4,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OverflowLane } from '../../../src/jobs/overflow-lane.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { startHoldingProxy } from './crash-support.js';
-import { deletePrefix, RunWatcher, randomPrefix, STARTER, startWorld, testLogger, type World } from './fixtures.js';
+import {
+  deletePrefix,
+  RunWatcher,
+  randomPrefix,
+  STARTER,
+  startWorld,
+  testLogger,
+  type World,
+  waitUntil,
+} from './fixtures.js';
 
 // Step jobs run in a chain lane (one at a time) and an overflow lane that only runs while more than one run is
 // active. One run's long step must not hold up another run; a lone run must not pay for an idle second lane.
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('the overflow lane on its own', () => {
   let redis: Redis;
@@ -48,6 +49,16 @@ describe('the overflow lane on its own', () => {
 
   afterEach(() => lane?.stop());
 
+  /** A lane on this worker that looks only when told (`check()`), at the chain lane as `chainBusyMs` says. */
+  const laneOver = (countActiveRuns: () => Promise<number>): OverflowLane =>
+    new OverflowLane({
+      worker,
+      countActiveRuns,
+      chainBusyMs: () => chainBusyMs,
+      logger: testLogger(),
+      checkEveryMs: 60_000,
+    });
+
   afterAll(async () => {
     await worker.close();
     await queue.close();
@@ -56,13 +67,7 @@ describe('the overflow lane on its own', () => {
   });
 
   it('takes jobs only while more than one run is active', async () => {
-    lane = new OverflowLane({
-      worker,
-      countActiveRuns: async () => activeRuns,
-      chainBusyMs: () => chainBusyMs,
-      logger: testLogger(),
-      checkEveryMs: 60_000,
-    });
+    lane = laneOver(async () => activeRuns);
     await lane.check();
     expect(lane.isOpen).toBe(false);
     await queue.add('job', {}, { jobId: 'while-one' });
@@ -72,7 +77,7 @@ describe('the overflow lane on its own', () => {
     activeRuns = 2;
     await lane.check();
     expect(lane.isOpen).toBe(true);
-    await until(() => processed.includes('while-one'), 'the waiting job');
+    await waitUntil(() => processed.includes('while-one'), 'the waiting job');
 
     activeRuns = 1;
     await lane.check();
@@ -86,18 +91,12 @@ describe('the overflow lane on its own', () => {
 
     activeRuns = 3;
     await lane.check();
-    await until(() => processed.includes('after-close-2'), 'the job added while it was closed');
+    await waitUntil(() => processed.includes('after-close-2'), 'the job added while it was closed');
   });
 
   it('opens while the chain lane has been on one job for over a second, with a single run active', async () => {
     activeRuns = 1;
-    lane = new OverflowLane({
-      worker,
-      countActiveRuns: async () => activeRuns,
-      chainBusyMs: () => chainBusyMs,
-      logger: testLogger(),
-      checkEveryMs: 60_000,
-    });
+    lane = laneOver(async () => activeRuns);
     chainBusyMs = 300;
     await lane.check();
     expect(lane.isOpen).toBe(false);
@@ -105,21 +104,16 @@ describe('the overflow lane on its own', () => {
     await lane.check();
     expect(lane.isOpen).toBe(true);
     await queue.add('job', {}, { jobId: 'behind-a-long-job' });
-    await until(() => processed.includes('behind-a-long-job'), 'the job behind the long one');
+    await waitUntil(() => processed.includes('behind-a-long-job'), 'the job behind the long one');
     chainBusyMs = undefined;
     await lane.check();
     expect(lane.isOpen).toBe(false);
   });
 
   it('stays as it is when the active runs cannot be counted', async () => {
-    lane = new OverflowLane({
-      worker,
-      countActiveRuns: async () => {
-        throw new Error('Connection is closed.');
-      },
-      chainBusyMs: () => undefined,
-      logger: testLogger(),
-      checkEveryMs: 60_000,
+    chainBusyMs = undefined;
+    lane = laneOver(async () => {
+      throw new Error('Connection is closed.');
     });
     await lane.check();
     expect(lane.isOpen).toBe(false);
@@ -167,12 +161,12 @@ describe('two runs, one of them in a long step', () => {
     if (!projections.ok) throw new Error(projections.message);
     const projectionsWatch = await RunWatcher.watch(world.service, projections.runId);
     try {
-      await until(() => held.includes('/host/restart'), 'the held restart', 10_000);
+      await waitUntil(() => held.includes('/host/restart'), 'the held restart', 10_000);
       const outcomes = (w: RunWatcher) =>
         w.events.filter((e: RunEvent) => e.type === 'step_passed' || e.type === 'step_failed').length;
       const before = outcomes(projectionsWatch);
       // The projections run goes on by at least two more steps; the restart is still unanswered meanwhile.
-      await until(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 5_000);
+      await waitUntil(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 5_000);
       expect(restartWatch.state?.steps.restart_runtime?.status).toBe('running');
       expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
@@ -190,7 +184,7 @@ describe('two runs, one of them in a long step', () => {
     const aborted = await world.service.start({ scenario: 'restart', actor: STARTER });
     if (!aborted.ok) throw new Error(aborted.message);
     const heldBefore = held.length;
-    await until(() => held.length > heldBefore, 'the held restart', 10_000);
+    await waitUntil(() => held.length > heldBefore, 'the held restart', 10_000);
     expect(await world.service.abort(aborted.runId, { actor: STARTER, reason: 'wrong node' })).toMatchObject({
       ok: true,
     });
@@ -202,7 +196,7 @@ describe('two runs, one of them in a long step', () => {
     const watch = await RunWatcher.watch(world.service, next.runId);
     try {
       const outcomes = () => watch.events.filter((e) => e.type === 'step_passed' || e.type === 'step_failed').length;
-      await until(() => outcomes() >= 2, 'the new run to go on', 5_000);
+      await waitUntil(() => outcomes() >= 2, 'the new run to go on', 5_000);
       expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
       await watch.close();

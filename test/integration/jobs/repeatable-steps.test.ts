@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunLogStore } from '../../../src/jobs/run-log/index.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
-import { RunWatcher, STARTER, startWorld, testLogger, type World } from './fixtures.js';
+import { RunWatcher, STARTER, startWorld, testLogger, type World, waitUntil } from './fixtures.js';
 
 // A probe, a gate or a read records its start together with its outcome, in one compare-and-append after the call.
 // When that append loses its race to another writer and the run still wants the step, the measurement already
@@ -36,14 +36,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('a repeatable step whose append loses its race', () => {
   it('records the measurement it took on the fresh log, with the other start kept and no second call', async () => {
     // Postgres down: the run stops at a decision after its two probes, so check_healthz is the only healthz reader.
@@ -55,7 +47,7 @@ describe('a repeatable step whose append loses its race', () => {
     const watcher = await RunWatcher.watch(world.service, started.runId);
     try {
       // check_healthz is calling (the answer is SLOW_MS away) and nothing of it is in the log yet.
-      await until(() => healthzRequests.length === 1, 'the healthz request');
+      await waitUntil(() => healthzRequests.length === 1, 'the healthz request');
       const before = await store.read<RunEvent>(started.runId);
       expect(before.some((e) => e.type === 'step_started')).toBe(false);
 
