@@ -46,12 +46,12 @@ export interface RecoverResult {
   readonly summary?: string;
 }
 
-/** Start refusals that come from what was typed, like a usage error. */
 /** A person named at the prompt (an approver, a second person), as the terminal sends them. */
 function cliActor(name: string): CliActor {
   return { id: name, name, via: 'cli' };
 }
 
+/** Start refusals that come from what was typed, like a usage error. */
 const INPUT_REFUSALS = new Set(['unknown_scenario', 'invalid_param', 'missing_param', 'invalid_run_id']);
 /** Refusals that mean the run moved on while the person answered: ask nothing more about that question. */
 const MOVED_ON = new Set(['not_pending', 'already_decided', 'run_finished', 'not_paused', 'stale_fingerprint']);

@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Logger } from '../logger.js';
 
 /** How often the step worker looks whether its overflow lane is needed. */
@@ -7,8 +7,21 @@ export const DEFAULT_LANE_CHECK_MS = 500;
 /** A chain lane on one job longer than this may be holding up another run's job: the overflow lane opens. */
 export const CHAIN_BUSY_AFTER_MS = 1000;
 
+/**
+ * The overflow lane's BullMQ worker. BullMQ's `resume()` of a worker whose loop has ended starts it again without
+ * handling a failure of that start; here every start reports one as the worker's `error` instead of leaving it
+ * unhandled (which would end the process).
+ */
+export class OverflowWorker<D = unknown, R = unknown> extends Worker<D, R> {
+  override run(): Promise<void> {
+    const running = super.run();
+    running.catch((err: unknown) => this.emit('error', err instanceof Error ? err : new Error(String(err))));
+    return running;
+  }
+}
+
 export interface OverflowLaneOptions {
-  /** The overflow lane's BullMQ worker, created without autorun. */
+  /** The overflow lane's BullMQ worker (an {@link OverflowWorker}), created without autorun. */
   readonly worker: Worker;
   /** How many runs have started and not ended, across every process. */
   readonly countActiveRuns: () => Promise<number>;
@@ -17,6 +30,8 @@ export interface OverflowLaneOptions {
   readonly logger: Logger;
   /** @defaultValue {@link DEFAULT_LANE_CHECK_MS} */
   readonly checkEveryMs?: number;
+  /** @defaultValue {@link CHAIN_BUSY_AFTER_MS} */
+  readonly chainBusyAfterMs?: number;
 }
 
 /**
@@ -56,12 +71,14 @@ export class OverflowLane {
     this.checking = true;
     try {
       const busyMs = this.o.chainBusyMs();
-      const wanted = (busyMs !== undefined && busyMs >= CHAIN_BUSY_AFTER_MS) || (await this.o.countActiveRuns()) > 1;
+      const stuck = busyMs !== undefined && busyMs >= (this.o.chainBusyAfterMs ?? CHAIN_BUSY_AFTER_MS);
+      const wanted = stuck || (await this.o.countActiveRuns()) > 1;
       if (wanted === this.open) return;
-      this.open = wanted;
       if (wanted) this.start();
-      // Jobs it already holds run to their end; it stops fetching more.
+      // Jobs it already holds run to their end; it stops fetching more (a blocking read already under way may
+      // still bring one).
       else await this.o.worker.pause(true);
+      this.open = wanted;
       this.o.logger.debug(
         { open: wanted, chainBusyMs: busyMs },
         wanted ? 'overflow lane opened' : 'overflow lane closed',
@@ -81,11 +98,8 @@ export class OverflowLane {
 
   private start(): void {
     const { worker } = this.o;
-    // The first time it was never started (no autorun); later it was paused.
-    if (worker.isRunning() || worker.isPaused()) {
-      void worker.resume();
-      return;
-    }
-    worker.run().catch((err: unknown) => worker.emit('error', err as Error));
+    // The first time it was never started (no autorun); later it was paused, and its loop may have ended since.
+    if (worker.isRunning() || worker.isPaused()) void worker.resume();
+    else worker.run().catch(() => undefined);
   }
 }

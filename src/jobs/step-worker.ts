@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, lazyChild } from '../logger.js';
 import {
@@ -15,7 +15,7 @@ import {
 import type { ExecutorContextFactory } from './executors/index.js';
 import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
-import { OverflowLane } from './overflow-lane.js';
+import { OverflowLane, OverflowWorker } from './overflow-lane.js';
 import { APPROVAL_TIMEOUT_JOB, STEP_QUEUE, type StepJobData } from './queues.js';
 import { type AppendOutcome, type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
 import { bullPrefix } from './run-log/keys.js';
@@ -28,6 +28,8 @@ export interface StepWorkerOptions {
   readonly concurrency?: number;
   /** How often the worker looks whether its overflow lane is needed. @defaultValue 500 */
   readonly laneCheckMs?: number;
+  /** How long the chain lane may be on one job before the overflow lane opens anyway. @defaultValue 1000 */
+  readonly chainBusyAfterMs?: number;
   /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
   readonly lockDurationMs?: number;
   /** How often jobs of dead workers are looked for. @defaultValue 30000 */
@@ -376,18 +378,21 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
     const connection = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     connection.on('error', (err) => logger.warn({ err }, 'step worker redis error'));
     connections.push(connection);
-    const worker = new Worker<StepJobData, StepJobResult>(STEP_QUEUE, overflow ? processor : chainProcessor, {
+    const settings: WorkerOptions = {
       connection,
       prefix: bullPrefix(options.prefix),
       concurrency: laneConcurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,
       maxStalledCount: options.maxStalledCount ?? 10,
-      // The overflow lane starts when a second run is active; the chain lane's look for jobs of dead workers covers
-      // the whole queue.
+      // The overflow lane starts when it may be needed (see OverflowLane); the chain lane's look for jobs of dead
+      // workers covers the whole queue.
       autorun: !overflow,
       skipStalledCheck: overflow,
-    });
+    };
+    const worker = overflow
+      ? new OverflowWorker<StepJobData, StepJobResult>(STEP_QUEUE, processor, settings)
+      : new Worker<StepJobData, StepJobResult>(STEP_QUEUE, chainProcessor, settings);
     worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
     // A job that found itself stale may have been wanted again a moment later, by an append that landed while it
     // was finishing; the add that came with that append saw it still active and left it. Looking once more, now
@@ -418,6 +423,7 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
       chainBusyMs: () => (chainBusySince === undefined ? undefined : performance.now() - chainBusySince),
       logger,
       ...(options.laneCheckMs !== undefined ? { checkEveryMs: options.laneCheckMs } : {}),
+      ...(options.chainBusyAfterMs !== undefined ? { chainBusyAfterMs: options.chainBusyAfterMs } : {}),
     });
   const lanes = overflowWorker ? [chain, overflowWorker] : [chain];
 
@@ -437,9 +443,15 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
         if ((await Promise.race([graceful.then(() => 'closed' as const), deadline])) === 'timeout') {
           logger.warn({ closeTimeoutMs }, 'steps still running at the close deadline; cutting them off');
           shutdown.abort();
-          const forced = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
-          await Promise.race([graceful, forced]);
-          await Promise.all(lanes.map((w) => w.close(true).catch(() => undefined)));
+          const forced = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), 2000).unref());
+          // BullMQ's close(true) would only return the close already under way: a step that ignores the abort is
+          // left behind and the connections are dropped under it (its job is taken over once its lock runs out).
+          if ((await Promise.race([graceful.then(() => 'closed' as const), forced])) === 'forced') {
+            logger.warn('a step ignored the abort; dropping the worker connections');
+            clearTimeout(timer);
+            for (const c of connections) c.disconnect();
+            return;
+          }
         }
         clearTimeout(timer);
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

@@ -1,22 +1,14 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OverflowLane } from '../../../src/jobs/overflow-lane.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OverflowLane, OverflowWorker } from '../../../src/jobs/overflow-lane.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { startHoldingProxy } from './crash-support.js';
-import {
-  deletePrefix,
-  RunWatcher,
-  randomPrefix,
-  STARTER,
-  startWorld,
-  testLogger,
-  type World,
-  waitUntil,
-} from './fixtures.js';
+import { deletePrefix, RunWatcher, randomPrefix, STARTER, startWorld, testLogger, waitUntil } from './fixtures.js';
 
-// Step jobs run in a chain lane (one at a time) and an overflow lane that only runs while more than one run is
-// active. One run's long step must not hold up another run; a lone run must not pay for an idle second lane.
+// Step jobs run in a chain lane (one at a time) and an overflow lane that only runs while it may be needed: while
+// more than one run is active, or while the chain lane is stuck on one job. One run's long step must not hold up
+// another run; a lone run must not pay for an idle second lane.
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -24,18 +16,27 @@ describe('the overflow lane on its own', () => {
   let redis: Redis;
   let prefix: string;
   let queue: Queue;
-  let worker: Worker;
+  let worker: OverflowWorker;
   let lane: OverflowLane | undefined;
-  const processed: string[] = [];
-  let activeRuns = 1;
+  let processed: string[];
+  let activeRuns: number;
   let chainBusyMs: number | undefined;
+  let tests = 0;
 
   beforeAll(() => {
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     prefix = randomPrefix();
-    queue = new Queue('lane', { connection: redis, prefix: prefix.slice(0, -1) });
-    worker = new Worker(
-      'lane',
+  });
+
+  // A queue and a worker of its own per test: nothing one test left running or waiting can answer for another.
+  beforeEach(() => {
+    const name = `lane-${++tests}`;
+    processed = [];
+    activeRuns = 1;
+    chainBusyMs = undefined;
+    queue = new Queue(name, { connection: redis, prefix: prefix.slice(0, -1) });
+    worker = new OverflowWorker(
+      name,
       async (job) => {
         processed.push(String(job.id));
       },
@@ -47,9 +48,18 @@ describe('the overflow lane on its own', () => {
     );
   });
 
-  afterEach(() => lane?.stop());
+  afterEach(async () => {
+    lane?.stop();
+    await worker.close();
+    await queue.close();
+  });
 
-  /** A lane on this worker that looks only when told (`check()`), at the chain lane as `chainBusyMs` says. */
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  /** A lane on this test's worker that looks only when told (`check()`), at the chain lane as `chainBusyMs` says. */
   const laneOver = (countActiveRuns: () => Promise<number>): OverflowLane =>
     new OverflowLane({
       worker,
@@ -58,13 +68,6 @@ describe('the overflow lane on its own', () => {
       logger: testLogger(),
       checkEveryMs: 60_000,
     });
-
-  afterAll(async () => {
-    await worker.close();
-    await queue.close();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  });
 
   it('takes jobs only while more than one run is active', async () => {
     lane = laneOver(async () => activeRuns);
@@ -95,7 +98,6 @@ describe('the overflow lane on its own', () => {
   });
 
   it('opens while the chain lane has been on one job for over a second, with a single run active', async () => {
-    activeRuns = 1;
     lane = laneOver(async () => activeRuns);
     chainBusyMs = 300;
     await lane.check();
@@ -104,6 +106,7 @@ describe('the overflow lane on its own', () => {
     await lane.check();
     expect(lane.isOpen).toBe(true);
     await queue.add('job', {}, { jobId: 'behind-a-long-job' });
+    // This worker never ran before: only the open lane can have taken it.
     await waitUntil(() => processed.includes('behind-a-long-job'), 'the job behind the long one');
     chainBusyMs = undefined;
     await lane.check();
@@ -111,7 +114,6 @@ describe('the overflow lane on its own', () => {
   });
 
   it('stays as it is when the active runs cannot be counted', async () => {
-    chainBusyMs = undefined;
     lane = laneOver(async () => {
       throw new Error('Connection is closed.');
     });
@@ -120,88 +122,114 @@ describe('the overflow lane on its own', () => {
   });
 });
 
-describe('two runs, one of them in a long step', () => {
-  let world: World;
-  let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
+/** A world whose host actions go through a proxy that can hold an answer back. */
+async function worldWithHoldingHost(worker: { laneCheckMs: number; chainBusyAfterMs?: number }) {
   const held: string[] = [];
+  // The proxy starts before the simulator it forwards to.
+  let controlUrl = '';
+  const proxy = await startHoldingProxy(
+    {
+      get controlUrl() {
+        return controlUrl;
+      },
+    },
+    (call) => held.push(call.path),
+  );
+  const world = await startWorld({
+    controlUrl: (sim) => {
+      controlUrl = sim.controlUrl;
+      return proxy.url;
+    },
+    runtime: { worker },
+  });
+  return {
+    world,
+    proxy,
+    held,
+    async close() {
+      proxy.close();
+      await world.close();
+    },
+  };
+}
+
+/** Steps of the run that ended, passed or failed, so far. */
+function outcomes(w: RunWatcher): number {
+  return w.events.filter((e: RunEvent) => e.type === 'step_passed' || e.type === 'step_failed').length;
+}
+
+describe('two runs, one of them in a long step', () => {
+  let rig: Awaited<ReturnType<typeof worldWithHoldingHost>>;
 
   beforeAll(async () => {
-    // The host actions go through a proxy that can hold an answer back, started before the simulator it forwards to.
-    let controlUrl = '';
-    proxy = await startHoldingProxy(
-      {
-        get controlUrl() {
-          return controlUrl;
-        },
-      },
-      (call) => held.push(call.path),
-    );
-    world = await startWorld({
-      controlUrl: (sim) => {
-        controlUrl = sim.controlUrl;
-        return proxy.url;
-      },
-      runtime: { worker: { laneCheckMs: 50 } },
-    });
+    // Only the count of active runs can open the lane here: the chain lane would have to be stuck for a minute.
+    rig = await worldWithHoldingHost({ laneCheckMs: 50, chainBusyAfterMs: 60_000 });
   });
 
   afterAll(async () => {
-    proxy?.close();
-    await world?.close();
+    await rig?.close();
   });
 
   it("the second run's steps run while the first run's host action has not answered", async () => {
-    await world.sim.inject('node-down');
-    proxy.holdOnce('/host/restart');
-    const restart = await world.service.start({ scenario: 'restart', actor: STARTER });
+    await rig.world.sim.inject('node-down');
+    rig.proxy.holdOnce('/host/restart');
+    const restart = await rig.world.service.start({ scenario: 'restart', actor: STARTER });
     if (!restart.ok) throw new Error(restart.message);
-    const restartWatch = await RunWatcher.watch(world.service, restart.runId);
+    const restartWatch = await RunWatcher.watch(rig.world.service, restart.runId);
     // A projections run takes its tenant's slot, not the node-wide one: both runs are active at once.
-    const projections = await world.service.start({ scenario: 'projections', actor: STARTER });
+    const projections = await rig.world.service.start({ scenario: 'projections', actor: STARTER });
     if (!projections.ok) throw new Error(projections.message);
-    const projectionsWatch = await RunWatcher.watch(world.service, projections.runId);
+    const projectionsWatch = await RunWatcher.watch(rig.world.service, projections.runId);
     try {
-      await waitUntil(() => held.includes('/host/restart'), 'the held restart', 10_000);
-      const outcomes = (w: RunWatcher) =>
-        w.events.filter((e: RunEvent) => e.type === 'step_passed' || e.type === 'step_failed').length;
+      await waitUntil(() => rig.held.includes('/host/restart'), 'the held restart', 10_000);
       const before = outcomes(projectionsWatch);
       // The projections run goes on by at least two more steps; the restart is still unanswered meanwhile.
       await waitUntil(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 5_000);
       expect(restartWatch.state?.steps.restart_runtime?.status).toBe('running');
-      expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
+      expect(rig.proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
       await restartWatch.close();
       await projectionsWatch.close();
-      await world.service.abort(restart.runId, { actor: STARTER, reason: 'test over' });
-      await world.service.abort(projections.runId, { actor: STARTER, reason: 'test over' });
-      await world.sim.clear();
+      await rig.world.service.abort(restart.runId, { actor: STARTER, reason: 'test over' });
+      await rig.world.service.abort(projections.runId, { actor: STARTER, reason: 'test over' });
+      await rig.world.sim.clear();
     }
+  });
+});
+
+describe('a run started while a job of an aborted run is still running', () => {
+  let rig: Awaited<ReturnType<typeof worldWithHoldingHost>>;
+
+  beforeAll(async () => {
+    rig = await worldWithHoldingHost({ laneCheckMs: 50 });
+  });
+
+  afterAll(async () => {
+    await rig?.close();
   });
 
   it("a new run's steps run while a job of an aborted run is still waiting for its host action", async () => {
-    await world.sim.inject('node-down');
-    proxy.holdOnce('/host/restart');
-    const aborted = await world.service.start({ scenario: 'restart', actor: STARTER });
+    await rig.world.sim.inject('node-down');
+    rig.proxy.holdOnce('/host/restart');
+    const aborted = await rig.world.service.start({ scenario: 'restart', actor: STARTER });
     if (!aborted.ok) throw new Error(aborted.message);
-    const heldBefore = held.length;
-    await waitUntil(() => held.length > heldBefore, 'the held restart', 10_000);
-    expect(await world.service.abort(aborted.runId, { actor: STARTER, reason: 'wrong node' })).toMatchObject({
+    const heldBefore = rig.held.length;
+    await waitUntil(() => rig.held.length > heldBefore, 'the held restart', 10_000);
+    expect(await rig.world.service.abort(aborted.runId, { actor: STARTER, reason: 'wrong node' })).toMatchObject({
       ok: true,
     });
 
-    // One run active again, but the chain lane is still on the aborted run's restart (and on the one held in the
-    // test before, until its timeout).
-    const next = await world.service.start({ scenario: 'projections', actor: STARTER });
+    // One run active again, but the chain lane is still on the aborted run's restart.
+    const next = await rig.world.service.start({ scenario: 'projections', actor: STARTER });
     if (!next.ok) throw new Error(next.message);
-    const watch = await RunWatcher.watch(world.service, next.runId);
+    const watch = await RunWatcher.watch(rig.world.service, next.runId);
     try {
-      const outcomes = () => watch.events.filter((e) => e.type === 'step_passed' || e.type === 'step_failed').length;
-      await waitUntil(() => outcomes() >= 2, 'the new run to go on', 5_000);
-      expect(proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
+      await waitUntil(() => outcomes(watch) >= 2, 'the new run to go on', 5_000);
+      expect(rig.proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
       await watch.close();
-      await world.service.abort(next.runId, { actor: STARTER, reason: 'test over' });
-      await world.sim.clear();
+      await rig.world.service.abort(next.runId, { actor: STARTER, reason: 'test over' });
+      await rig.world.sim.clear();
     }
   });
 });
