@@ -47,7 +47,8 @@ export interface OverflowLaneOptions {
  * zero-latency simulator, that is about a tenth of the run's time.
  *
  * Nothing depends on the lane being open in time: a job waits in the queue until a lane takes it. Opening it
- * waits at most one check after it is needed.
+ * waits at most one check after it is needed. With several worker processes each has its own chain lane, and the
+ * idle ones still wake for every job added: the saving is for the usual single process.
  */
 export class OverflowLane {
   private open = false;
