@@ -29,6 +29,18 @@ export async function createTempDatabase(prefix = 'dgtest'): Promise<TempDatabas
       const c = new pg.Client({ connectionString: ADMIN_URL });
       await c.connect();
       try {
+        // A pool's end() resolves before its connections have closed. Terminating one of them mid-close reaches its
+        // client as an error nobody listens to any more, so the drop first lets the closing ones go (up to 2 s);
+        // FORCE then ends whatever a test left open.
+        const deadline = Date.now() + 2000;
+        while (Date.now() < deadline) {
+          const open = await c.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (open.rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();
