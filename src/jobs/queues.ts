@@ -115,11 +115,10 @@ async function addOnce(
   // reads right: a finished job stays finished (the add cannot touch it), a job unknown to the look was created by
   // the add, and a live one is live whoever added it.
   const [state] = await Promise.all([queue.getJobState(jobId), add()]);
-  if (state === 'completed' || state === 'failed') {
-    await (await queue.getJob(jobId))?.remove();
-    await add();
-    return { enqueued: true, replaced: true };
-  }
   if (state === 'unknown') return { enqueued: true, replaced: false };
-  return { enqueued: false, state };
+  if (isLiveJobState(state)) return { enqueued: false, state };
+  // Finished under this id (completed or failed): the add changed nothing, so the old job makes room for it.
+  await (await queue.getJob(jobId))?.remove();
+  await add();
+  return { enqueued: true, replaced: true };
 }
