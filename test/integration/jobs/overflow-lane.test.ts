@@ -122,33 +122,57 @@ describe('the overflow lane on its own', () => {
   });
 });
 
-/** A world whose host actions go through a proxy that can hold an answer back. */
-async function worldWithHoldingHost(worker: { laneCheckMs: number; chainBusyAfterMs?: number }) {
-  const held: string[] = [];
-  // The proxy starts before the simulator it forwards to.
-  let controlUrl = '';
-  const proxy = await startHoldingProxy(
-    {
-      get controlUrl() {
-        return controlUrl;
+interface HoldingHostRig {
+  readonly world: Awaited<ReturnType<typeof startWorld>>;
+  readonly proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
+  /** Control API paths whose answer was held back, in order. */
+  readonly held: string[];
+}
+
+/**
+ * For the enclosing `describe`: a world whose host actions go through a proxy that can hold an answer back, set up
+ * before its tests and closed after them.
+ */
+function useHoldingHost(worker: { laneCheckMs: number; chainBusyAfterMs?: number }): HoldingHostRig {
+  let rig: HoldingHostRig | undefined;
+  beforeAll(async () => {
+    const held: string[] = [];
+    // The proxy starts before the simulator it forwards to.
+    let controlUrl = '';
+    const proxy = await startHoldingProxy(
+      {
+        get controlUrl() {
+          return controlUrl;
+        },
       },
-    },
-    (call) => held.push(call.path),
-  );
-  const world = await startWorld({
-    controlUrl: (sim) => {
-      controlUrl = sim.controlUrl;
-      return proxy.url;
-    },
-    runtime: { worker },
+      (call) => held.push(call.path),
+    );
+    const world = await startWorld({
+      controlUrl: (sim) => {
+        controlUrl = sim.controlUrl;
+        return proxy.url;
+      },
+      runtime: { worker },
+    });
+    rig = { world, proxy, held };
   });
+  afterAll(async () => {
+    rig?.proxy.close();
+    await rig?.world.close();
+  });
+  const started = (): HoldingHostRig => {
+    if (rig === undefined) throw new Error('the holding host is set up in beforeAll');
+    return rig;
+  };
   return {
-    world,
-    proxy,
-    held,
-    async close() {
-      proxy.close();
-      await world.close();
+    get world() {
+      return started().world;
+    },
+    get proxy() {
+      return started().proxy;
+    },
+    get held() {
+      return started().held;
     },
   };
 }
@@ -159,16 +183,8 @@ function outcomes(w: RunWatcher): number {
 }
 
 describe('two runs, one of them in a long step', () => {
-  let rig: Awaited<ReturnType<typeof worldWithHoldingHost>>;
-
-  beforeAll(async () => {
-    // Only the count of active runs can open the lane here: the chain lane would have to be stuck for a minute.
-    rig = await worldWithHoldingHost({ laneCheckMs: 50, chainBusyAfterMs: 60_000 });
-  });
-
-  afterAll(async () => {
-    await rig?.close();
-  });
+  // Only the count of active runs can open the lane here: the chain lane would have to be stuck for a minute.
+  const rig = useHoldingHost({ laneCheckMs: 50, chainBusyAfterMs: 60_000 });
 
   it("the second run's steps run while the first run's host action has not answered", async () => {
     await rig.world.sim.inject('node-down');
@@ -198,15 +214,7 @@ describe('two runs, one of them in a long step', () => {
 });
 
 describe('a run started while a job of an aborted run is still running', () => {
-  let rig: Awaited<ReturnType<typeof worldWithHoldingHost>>;
-
-  beforeAll(async () => {
-    rig = await worldWithHoldingHost({ laneCheckMs: 50 });
-  });
-
-  afterAll(async () => {
-    await rig?.close();
-  });
+  const rig = useHoldingHost({ laneCheckMs: 50 });
 
   it("a new run's steps run while a job of an aborted run is still waiting for its host action", async () => {
     await rig.world.sim.inject('node-down');
