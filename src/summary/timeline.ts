@@ -54,7 +54,12 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
         ` ${e.error.message}`.slice(0, 400) + (e.retryAt ? `; retry at ${at(e.retryAt)}` : ''),
       ];
     case 'step_skipped':
-      return [`${title}: skipped${e.by ? ` by ${actorShort(e.by)}` : ''} (${e.reason})`];
+      return [
+        `${title}: skipped${e.by ? ` by ${actorShort(e.by)}` : ''} (${e.reason})` +
+          (e.confirmedBy ? `, confirmed by ${actorShort(e.confirmedBy)} (${e.confirmReason ?? ''})` : ''),
+      ];
+    case 'skip_requested':
+      return [`Skip of ${title} asked by ${actorShort(e.by)} (${e.reason}); it needs a second person`];
     case 'decision_requested':
       return [`Decision asked: ${title}${e.item ? ` (${e.item.label})` : ''}`];
     case 'decision_made': {

@@ -3,7 +3,7 @@ import { BLOCK_LIMITS, mrkdwnText } from '../blocks/limits.js';
 import type { MessageBlock } from '../blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { between, clock, code, duration, esc, who } from './format.js';
-import { OUTCOME_TEXT } from './header.js';
+import { exceptionsText, OUTCOME_TEXT } from './header.js';
 import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
 
 // Replies also shown in the channel. Slack broadcasts a reply only when it is first posted, so each piece of news
@@ -119,6 +119,8 @@ export function renderResult(model: ThreadModel, gist?: RunGist): MessageDraft |
     detail = [state.outcome.reason ? esc(state.outcome.reason, 500) : '', failing ? `Not met: ${failing}` : '']
       .filter((x) => x !== '')
       .join('\n');
+  } else if (state.outcome.outcome === 'recovered_with_exceptions') {
+    detail = exceptionsText(model);
   } else {
     detail = 'The recovery checklist passed.';
   }
