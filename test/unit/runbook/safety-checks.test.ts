@@ -133,6 +133,33 @@ describe('skipping a failed safety check', () => {
   });
 });
 
+describe('the event-log scenario’s safety checks', () => {
+  it('holds the restore after a failed stop_writes until a second person confirms the skip', () => {
+    const w = new World();
+    w.integrity = { payload_hash_drift: 2 };
+    w.hostFailures.stop_writes = 1;
+    const d = run(start(w, 'event-log'));
+    expect(d.state.pause).toMatchObject({ stepId: 'stop_writes' });
+    skip(d, STARTER, 'writers are paused by hand');
+    run(d, { pause: () => 'stop' });
+    expect(d.state.pause).toMatchObject({ stepId: 'stop_writes' });
+    expect(w.hostCalls.restore_backup ?? 0).toBe(0);
+    skip(d, APPROVER, 'saw the load balancer in maintenance');
+    run(d);
+    expect(w.hostCalls.restore_backup).toBe(1);
+    expect(d.state.outcome?.outcome).toBe('recovered_with_exceptions');
+  });
+
+  it('asks a second person to skip a restored log that still has hash drift', () => {
+    const w = new World();
+    w.integrity = { payload_hash_drift: 2 };
+    w.integrityAfterRestore = { payload_hash_drift: 1 };
+    const d = run(start(w, 'event-log'));
+    expect(d.state.pause).toMatchObject({ stepId: 'verify_integrity' });
+    expect(skip(d, STARTER, 'drift predates the backup')).toMatchObject({ events: [{ type: 'skip_requested' }] });
+  });
+});
+
 describe('a destructive step behind a safety check', () => {
   it('does not run past a safety check one person skipped alone (a log from before the rule)', () => {
     const { d } = upgradeWithLiveNode();
