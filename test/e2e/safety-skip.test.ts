@@ -90,6 +90,13 @@ describe('skipping a runtime that would not stop', () => {
     expect(run?.events.some((e) => e.type === 'approval_requested' && e.stepId === 'approve_restore')).toBe(false);
     expect(e2e.sim.hostActionCounts().restore_backup ?? 0).toBe(0);
     expect(textOf(e2e.thread(runId)[0])).toContain('Paused');
+    // The channel and /dg status say who must act next.
+    await e2e.until(
+      () => e2e.thread(runId).find((m) => m.reply_broadcast && textOf(m).includes('a second person who may approve')),
+      'the pause alert to tell the channel a second person is needed',
+    );
+    const status = await e2e.command(CY, `status ${runId}`);
+    expect(await answer(status.responseId, 'the run status')).toContain('Waiting for a second person to confirm');
   }, 60_000);
 
   it('goes on once a second approver confirms with a reason, and ends recovered with exceptions', async () => {

@@ -40,6 +40,9 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
       outcome = `Resolved: ${how} by ${who(end.event.by)} at ${clock(end.event.at)}.`;
     } else if (end?.kind === 'ended') {
       outcome = `The run ended at ${clock(end.at)}.`;
+    } else if (state.skipRequest !== null && state.skipRequest.stepId === pause.stepId) {
+      // Said in the channel too: the second person who must confirm may not be following the thread.
+      outcome = `${who(state.skipRequest.by)} asks to skip it: a second person who may approve must confirm in the thread.`;
     }
     return {
       key: alertKey(pause.stepId, pause.seq),
