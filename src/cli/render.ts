@@ -370,12 +370,14 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
         `${at}${style.yellow('⏸')} ${style.bold('Run paused')}: ${oneLine(event.reason, 500)}`,
         `${INDENT}${style.dim(`You can: ${event.options.join(', ')}`)}`,
       ];
-    case 'run_resumed':
+    case 'run_resumed': {
+      const confirms = event.action === 'skip' && before?.skipRequest?.stepId === event.stepId;
       return [
-        `${at}${style.cyan('▶')} ${actorName(event.by)} chose ${event.action} on ${stepTitle(options, event.stepId)}${
+        `${at}${style.cyan('▶')} ${actorName(event.by)} ${confirms ? 'confirmed the skip' : `chose ${event.action}`} on ${stepTitle(options, event.stepId)}${
           event.reason ? `: ${oneLine(event.reason, 300)}` : ''
         }`,
       ];
+    }
     case 'run_aborted':
       return [`${at}${style.red('■')} aborted by ${actorName(event.by)}: ${oneLine(event.reason, 500)}`];
     case 'run_finished': {

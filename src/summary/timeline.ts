@@ -83,10 +83,11 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
       return [`Marked done by ${actorShort(e.by)}: ${title}${e.note ? `, note: ${e.note}` : ''}`];
     case 'run_paused':
       return [`Run paused: ${e.reason}`];
-    case 'run_resumed':
-      return [
-        `${e.action === 'retry' ? 'Retry' : 'Skip'} chosen by ${actorShort(e.by)}: ${title}${e.reason ? `, reason: ${e.reason}` : ''}`,
-      ];
+    case 'run_resumed': {
+      const confirms = e.action === 'skip' && ctx.state.steps[e.stepId]?.skip?.confirmedBy?.id === e.by.id;
+      const what = e.action === 'retry' ? 'Retry chosen' : confirms ? 'Skip confirmed' : 'Skip chosen';
+      return [`${what} by ${actorShort(e.by)}: ${title}${e.reason ? `, reason: ${e.reason}` : ''}`];
+    }
     case 'run_aborted':
       return [`Run aborted by ${actorShort(e.by)}${title ? ` at ${title}` : ''}: ${e.reason}`];
     case 'run_finished': {

@@ -281,6 +281,7 @@ describe('following a run at the terminal', () => {
     ]);
     expect(prompter.asked[3]).toContain('Skipping a safety check needs a second person to confirm');
     expect(lines.some((l) => l.includes('alice asks to skip'))).toBe(true);
+    expect(lines.some((l) => l.includes('bob confirmed the skip on'))).toBe(true);
   });
 
   it('--auto aborts, with the reason in the record, when no option is recommended', async () => {
