@@ -42,10 +42,14 @@ function inputValue(body: SubmissionBody, input: { block: string; action: string
   return body.view.state.values[input.block]?.[input.action]?.value ?? undefined;
 }
 
-/** Engine refusals that are about what was typed: shown on the field, with the dialog left open. */
-function fieldOf(code: string): string | undefined {
+/**
+ * Engine refusals shown on a field, with the dialog left open: those about what was typed, and a correction of a
+ * decision already made (the person reads who decided what where they typed the other choice).
+ */
+function fieldOf(code: string, hasValue: boolean): string | undefined {
   if (code.startsWith('reason_')) return REASON_INPUT.block;
   if (code.startsWith('value_')) return VALUE_INPUT.block;
+  if (code === 'already_decided') return hasValue ? VALUE_INPUT.block : REASON_INPUT.block;
   return undefined;
 }
 
@@ -130,7 +134,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
     return;
   }
   const { outcome } = settled;
-  const field = outcome.ok ? undefined : fieldOf(outcome.code);
+  const field = outcome.ok ? undefined : fieldOf(outcome.code, typedValue !== undefined);
   if (!outcome.ok && field !== undefined && (field === REASON_INPUT.block || typedValue !== undefined)) {
     recordRefusal(deps.logger, { userId, action, code: outcome.code, runId: meta.target.runId });
     await ack({ response_action: 'errors', errors: { [field]: outcome.message.slice(0, 300) } });
