@@ -18,6 +18,7 @@ import { createJournal, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
 import { createHealthProbe } from './health-probe.js';
 import { createRunHistory } from './run-history.js';
+import { createSeenRequests } from './seen-requests.js';
 import { requireSlackCredentials } from './slack-config.js';
 import {
   createSummaryFilePublisher,
@@ -199,6 +200,7 @@ export async function startBot(
           }),
           postSummaryFile: summaryFilePoster(workClient),
         },
+        seenRequests: createSeenRequests({ redis, prefix }),
       });
       port = (await slack.start(options.port ?? config.port)).port;
     }
