@@ -19,6 +19,7 @@ import { type BotApp, createBotApp } from './app.js';
 import { createHealthProbe } from './health-probe.js';
 import { createRunHistory } from './run-history.js';
 import { createSeenRequests } from './seen-requests.js';
+import { checkSlackToken } from './slack-auth-check.js';
 import { requireSlackCredentials } from './slack-config.js';
 import {
   createSummaryFilePublisher,
@@ -83,7 +84,7 @@ export interface RunningBot {
 /**
  * Wires the process: the recovery runtime (run service, and the step workers unless the role is `front-end`), and
  * for the front end the Slack outbox, the thread projector and the Bolt app. Slack's values are checked before
- * anything connects, with a message naming what is missing.
+ * anything connects, with a message naming what is missing, and the bot token with Slack (`auth.test`).
  */
 export async function startBot(
   config: Config,
@@ -94,6 +95,10 @@ export async function startBot(
   const logger = options.logger;
   const frontEnd = role !== 'workers';
   const credentials = frontEnd ? requireSlackCredentials(config) : undefined;
+  if (credentials) {
+    const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+    await checkSlackToken(createOutboxSlackClient({ token: credentials.botToken, ...apiUrl, timeoutMs: 5000 }), logger);
+  }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const ownsJournal = options.journal === undefined;
   const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
