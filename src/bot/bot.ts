@@ -194,6 +194,7 @@ export async function startBot(
           logger,
           scenarioFor,
           stateNote: note,
+          ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
           history: createRunHistory({ journal, service: runtime.service, scenarioFor, logger }),
           diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
           health: createHealthProbe(diagnoseExecutors),

@@ -10,7 +10,7 @@ import { REASON_MAX } from '../bot/views/reason-modal.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import { checkPersonText } from '../runbook/index.js';
 import { afterAck } from './after-ack-queue.js';
-import { accessRefusal, authorise, authoriseNow } from './authorise.js';
+import { accessRefusal, authorise, authoriseNow, channelRefusal, runChannelRefusal } from './authorise.js';
 import {
   askingEvent,
   type InteractionClient,
@@ -153,9 +153,12 @@ async function apply(
 ): Promise<CommandOutcome> {
   const { target } = meta;
   try {
-    if (meta.purpose === 'abort') return await deps.service.abort(target.runId, { actor, reason: reason ?? '' });
     const run = await deps.service.get(target.runId);
     if (!run) return { ok: false, code: 'unknown_run', message: `no run ${target.runId}` };
+    // The dialog was opened from a click; where that click was is checked again, against the run's own channel.
+    const place = channelRefusal(deps.access, meta.channelId) ?? runChannelRefusal(deps, meta.channelId, run.state);
+    if (place) return { ok: false, code: place.code, message: place.text.replace(/^:[a-z_]+: /, '') };
+    if (meta.purpose === 'abort') return await deps.service.abort(target.runId, { actor, reason: reason ?? '' });
     if (meta.purpose === 'skip') {
       const stale = stalePause(run.events, run.state, target.seq);
       if (stale) return { ok: false, code: 'stale_pause', message: stale.replace(/^:[a-z_]+: /, '') };
