@@ -15,7 +15,7 @@ import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
 import { findScenario, scenarioChoices } from './scenarios/index.js';
-import type { RunState } from './state.js';
+import type { DecisionRecord, RunState } from './state.js';
 import { stepState } from './state.js';
 
 /** Why a person's command was refused; each comes with a message fit to show them. */
@@ -251,6 +251,18 @@ export interface DecisionInput {
   readonly value?: string;
 }
 
+/** The same person sending the same choice again (a double click, a resubmitted dialog), nothing changed. */
+function isSameDecision(earlier: DecisionRecord, input: DecisionInput): boolean {
+  const typed = input.value?.trim() || undefined;
+  const reason = input.reason?.trim() || undefined;
+  return (
+    earlier.by.id === input.by.id &&
+    earlier.optionId === input.optionId &&
+    earlier.value === typed &&
+    (reason === undefined || earlier.reason === reason)
+  );
+}
+
 /** A person's choice on the pending decision, validated; returns `decision_made` or a refusal. */
 export function applyDecision(
   state: RunState,
@@ -265,12 +277,10 @@ export function applyDecision(
   if (pending === null || pending.stepId !== input.stepId || pending.item?.id !== input.itemId) {
     const earlier = state.decisions.find((d) => d.stepId === input.stepId && d.item?.id === input.itemId);
     if (earlier !== undefined) {
-      if (earlier.by.id === input.by.id && earlier.optionId === input.optionId) return DUPLICATE;
-      return refuse(
-        'already_decided',
-        `already decided by ${who(earlier.by)}: ${earlier.option?.label ?? earlier.optionId}`,
-        earlier.by,
-      );
+      if (isSameDecision(earlier, input)) return DUPLICATE;
+      // A correction (another option, or the same one with another value) is refused, never taken as a repeat.
+      const chosen = earlier.value ?? earlier.option?.label ?? earlier.optionId;
+      return refuse('already_decided', `already decided: ${chosen} by ${who(earlier.by)}`, earlier.by);
     }
     return refuse(
       'not_pending',

@@ -347,7 +347,7 @@ describe('idempotence and redelivery', () => {
       ok: false,
       refusal: {
         code: 'already_decided',
-        message: 'already decided by ana: Request a catch_up replay of all projections',
+        message: 'already decided: Request a catch_up replay of all projections by ana',
       },
     });
   });
