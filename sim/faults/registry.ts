@@ -2,6 +2,7 @@ import { BROKEN_RELEASE, GOOD_RELEASE } from '../runtime/context.js';
 import type { FaultName } from '../types.js';
 import { brokenOrdering, cursorAhead, hashDrift, openFailures, orphanedRun } from './db-faults.js';
 import type { FaultHost, FaultSwitch } from './fault-host.js';
+import { lostAnswers } from './host-answers.js';
 import { postgresDown } from './postgres-down.js';
 import { projectionsBehind } from './projections-behind.js';
 
@@ -33,4 +34,6 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
   },
   slow: flag,
   'rebuild-disabled': flag,
+  'host-cut-off': lostAnswers('cut-off'),
+  'host-answer-lost': lostAnswers('answer-lost'),
 };
