@@ -327,11 +327,15 @@ function preservedSince(state: RunState, scenario: Scenario): { preservedSince?:
   return {};
 }
 
+/** A host action cut off by the step's own deadline: the request may have left, so its outcome is unknown. */
+const HOST_ACTION_ABORTED = 'DG_ERR_HOST_ACTION_ABORTED';
+
 function errorVerdict(outcome: Extract<StepOutcome, { kind: 'error' }>): Verdict {
   return {
     result: 'failed',
     error: { code: outcome.error.code.slice(0, 100), message: outcome.error.message.slice(0, 2000) },
     transient: outcome.error.transient,
+    ...(outcome.error.code === HOST_ACTION_ABORTED ? { outcomeUnknown: true as const } : {}),
     evidence: [
       evidence('executor error', outcome.error.code, outcome.source ?? ENGINE_SOURCE, {
         detail: outcome.error.message,
