@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
+import type { StoredMessage } from '../helpers/fake-slack.js';
+import { newTriggerId } from '../helpers/slack-requests.js';
+import { ANA, BO, buttons, E2E, type Person, textOf } from './harness.js';
+
+// Host actions the host carried out whose answer never reached the bot: the webhook connection cut after the
+// action ran, or the answer lost on the way back. The bot must not treat them as "never sent" and send them again
+// on its own; the simulator's counters and request log show what the host saw.
+
+type Button = ReturnType<typeof buttons>[number];
+
+/** The question about an attempt that got no answer, once the bot has posted it. */
+function noAnswerQuestion(e2e: E2E, runId: string, stepId: string): StoredMessage | undefined {
+  return e2e.thread(runId).find((m) => buttons(m).some((b) => b.value?.includes(`|${stepId}|run_again|`)));
+}
+
+function summaryPosted(e2e: E2E, runId: string): StoredMessage | undefined {
+  return e2e.thread(runId).find((m) => m.text?.startsWith('Incident summary'));
+}
+
+/** Clicks `button` as `who`, typing `reason` in the dialog when the option asks for one. */
+async function choose(e2e: E2E, who: Person, message: StoredMessage, button: Button, reason = 'checked on the host') {
+  const trigger = newTriggerId();
+  await e2e.click(who, message, button.actionId, button.value, trigger);
+  if (!button.actionId.startsWith(ACTION.decideWithReason)) return;
+  await e2e.until(() => e2e.fake.views().find((v) => v.trigger_id === trigger), 'the reason dialog');
+  await e2e.submit(who, trigger, { [REASON_INPUT.block]: reason });
+}
+
+/**
+ * Acts for the people in the channel until `stop` holds: Bo approves each request and picks the recommended
+ * option of each decision (typing a reason when one is asked), Ana reports manual actions done.
+ */
+async function actUntil<T>(e2e: E2E, runId: string, stop: () => T | undefined, what: string): Promise<T> {
+  const handled = new Set<string>();
+  const keyOf = (m: StoredMessage, b: Button) => `${m.ts}|${b.actionId}|${b.value ?? ''}`;
+  for (;;) {
+    const next = await e2e.until(
+      () => {
+        const done = stop();
+        if (done !== undefined) return { done };
+        for (const m of e2e.thread(runId)) {
+          const open = buttons(m).filter((b) => !handled.has(keyOf(m, b)));
+          const act =
+            open.find((b) => b.actionId === ACTION.approve || b.actionId === ACTION.manualDone) ??
+            open.find((b) => b.text.startsWith('★'));
+          if (act) return { message: m, button: act, all: open };
+        }
+        return undefined;
+      },
+      what,
+      45_000,
+    );
+    if ('done' in next) return next.done as T;
+    for (const b of next.all) handled.add(keyOf(next.message, b));
+    if (next.button.actionId === ACTION.manualDone) await e2e.click(ANA, next.message, next.button.actionId);
+    else await choose(e2e, BO, next.message, next.button);
+  }
+}
+
+/** Requests the host received for `action`: its key, whether it was answered from memory, how its answer fared. */
+function requestsFor(e2e: E2E, action: string) {
+  return e2e.sim
+    .hostActionRequests()
+    .filter((r) => r.action === action)
+    .map((r) => [r.idempotencyKey, r.replayed, r.delivery]);
+}
+
+describe('an event-log restore whose webhook is cut off after it ran', () => {
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    e2e = await E2E.start({ sim: { faults: ['hash-drift'] } });
+    await e2e.sim.inject('host-cut-off', { action: 'restore_backup' });
+  });
+
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  it('is not restored again: people are asked, and "it finished" goes on to a recovered run', async () => {
+    const started = await e2e.command(ANA, 'recover event-log');
+    const runId = await e2e.startedRunId(started.responseId);
+    const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+    expect(textOf(question)).toContain('no answer came back');
+    expect(textOf(question)).not.toContain('could not be reached');
+    expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+
+    const done = buttons(question).find((b) => b.value?.includes('|done|')) as Button;
+    await choose(e2e, ANA, question, done, 'restore log shows it finished');
+    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+    const state = await e2e.runFinished(runId);
+    expect(state.outcome?.outcome).toBe('recovered');
+    const counts = e2e.sim.hostActionCounts();
+    expect([counts.stop_writes, counts.preserve_database, counts.restore_backup, counts.restart]).toEqual([1, 1, 1, 1]);
+    expect(requestsFor(e2e, 'restore_backup')).toEqual([[`${runId}-restore_backup-a1`, false, 'cut-off']]);
+  });
+});
+
+describe('an upgrade restore cut off after it ran, sent again by a second person', () => {
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] } });
+    await e2e.sim.inject('host-cut-off', { action: 'restore_backup' });
+  });
+
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  it('is sent once more, under the same Idempotency-Key, only when an approver other than the starter says so', async () => {
+    const started = await e2e.command(ANA, 'recover upgrade');
+    const runId = await e2e.startedRunId(started.responseId);
+    const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+    expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+    // The host is reachable again; the starter alone may not send a destructive action again.
+    await e2e.sim.clear('host-cut-off');
+    const again = buttons(question).find((b) => b.value?.includes('|run_again|')) as Button;
+    await choose(e2e, ANA, question, again);
+    await e2e.until(
+      () => e2e.privateTexts(ANA.id).find((t) => t.includes('two-person rule') || t.includes('approver')),
+      'the starter to be refused',
+    );
+    expect(requestsFor(e2e, 'restore_backup')).toHaveLength(1);
+
+    await choose(e2e, BO, question, again);
+    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+    const state = await e2e.runFinished(runId);
+    expect(state.outcome?.outcome).toBe('recovered');
+    const key = `${runId}-restore_backup-a1`;
+    expect(requestsFor(e2e, 'restore_backup')).toEqual([
+      [key, false, 'cut-off'],
+      [key, true, 'answered'],
+    ]);
+    const counts = e2e.sim.hostActionCounts();
+    expect([counts.stop, counts.restore_backup, counts.switch_release]).toEqual([1, 1, 1]);
+  });
+});
+
+describe('a restart whose answer is lost on the way back', () => {
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    e2e = await E2E.start({ sim: { faults: ['node-down'] }, hostActionTimeoutSeconds: 1 });
+    await e2e.sim.inject('host-answer-lost', { action: 'restart' });
+  });
+
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  it('is re-probed, found done by an answering node, and not restarted again', async () => {
+    const started = await e2e.command(ANA, 'recover restart');
+    const runId = await e2e.startedRunId(started.responseId);
+    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+    const state = await e2e.runFinished(runId);
+    expect(state.outcome?.outcome).toBe('recovered');
+    expect(e2e.sim.hostActionCounts().restart).toBe(1);
+    expect(requestsFor(e2e, 'restart')).toEqual([[`${runId}-restart_runtime-a1`, false, 'answer-lost']]);
+    expect(state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1, alreadyDone: true });
+    const restartMessage = e2e.thread(runId).find((m) => textOf(m).includes('Restart the DecisionGraph runtime'));
+    expect(textOf(restartMessage)).not.toContain('could not be reached');
+  });
+});
