@@ -8,6 +8,9 @@ import { ANA, BO, buttons, E2E, type Person, textOf } from './harness.js';
 // action ran, or the answer lost on the way back. The bot must not treat them as "never sent" and send them again
 // on its own; the simulator's counters and request log show what the host saw.
 
+/** A whole run through Slack, with approvals and decisions, takes 5 to 15 s on a busy two-core machine. */
+const RUN_TIMEOUT_MS = 60_000;
+
 type Button = ReturnType<typeof buttons>[number];
 
 /** The question about an attempt that got no answer, once the bot has posted it. */
@@ -79,23 +82,29 @@ describe('an event-log restore whose webhook is cut off after it ran', () => {
     await e2e?.close();
   });
 
-  it('is not restored again: people are asked, and "it finished" goes on to a recovered run', async () => {
-    const started = await e2e.command(ANA, 'recover event-log');
-    const runId = await e2e.startedRunId(started.responseId);
-    const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
-    expect(textOf(question)).toContain('no answer came back');
-    expect(textOf(question)).not.toContain('could not be reached');
-    expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+  it(
+    'is not restored again: people are asked, and "it finished" goes on to a recovered run',
+    async () => {
+      const started = await e2e.command(ANA, 'recover event-log');
+      const runId = await e2e.startedRunId(started.responseId);
+      const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+      expect(textOf(question)).toContain('no answer came back');
+      expect(textOf(question)).not.toContain('could not be reached');
+      expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
 
-    const done = buttons(question).find((b) => b.value?.includes('|done|')) as Button;
-    await choose(e2e, ANA, question, done, 'restore log shows it finished');
-    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-    const state = await e2e.runFinished(runId);
-    expect(state.outcome?.outcome).toBe('recovered');
-    const counts = e2e.sim.hostActionCounts();
-    expect([counts.stop_writes, counts.preserve_database, counts.restore_backup, counts.restart]).toEqual([1, 1, 1, 1]);
-    expect(requestsFor(e2e, 'restore_backup')).toEqual([[`${runId}-restore_backup-a1`, false, 'cut-off']]);
-  });
+      const done = buttons(question).find((b) => b.value?.includes('|done|')) as Button;
+      await choose(e2e, ANA, question, done, 'restore log shows it finished');
+      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+      const state = await e2e.runFinished(runId);
+      expect(state.outcome?.outcome).toBe('recovered');
+      const counts = e2e.sim.hostActionCounts();
+      expect([counts.stop_writes, counts.preserve_database, counts.restore_backup, counts.restart]).toEqual([
+        1, 1, 1, 1,
+      ]);
+      expect(requestsFor(e2e, 'restore_backup')).toEqual([[`${runId}-restore_backup-a1`, false, 'cut-off']]);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
 describe('an upgrade restore cut off after it ran, sent again by a second person', () => {
@@ -110,33 +119,37 @@ describe('an upgrade restore cut off after it ran, sent again by a second person
     await e2e?.close();
   });
 
-  it('is sent once more, under the same Idempotency-Key, only when an approver other than the starter says so', async () => {
-    const started = await e2e.command(ANA, 'recover upgrade');
-    const runId = await e2e.startedRunId(started.responseId);
-    const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
-    expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
-    // The host is reachable again; the starter alone may not send a destructive action again.
-    await e2e.sim.clear('host-cut-off');
-    const again = buttons(question).find((b) => b.value?.includes('|run_again|')) as Button;
-    await choose(e2e, ANA, question, again);
-    await e2e.until(
-      () => e2e.privateTexts(ANA.id).find((t) => t.includes('two-person rule') || t.includes('approver')),
-      'the starter to be refused',
-    );
-    expect(requestsFor(e2e, 'restore_backup')).toHaveLength(1);
+  it(
+    'is sent once more, under the same Idempotency-Key, only when an approver other than the starter says so',
+    async () => {
+      const started = await e2e.command(ANA, 'recover upgrade');
+      const runId = await e2e.startedRunId(started.responseId);
+      const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+      expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+      // The host is reachable again; the starter alone may not send a destructive action again.
+      await e2e.sim.clear('host-cut-off');
+      const again = buttons(question).find((b) => b.value?.includes('|run_again|')) as Button;
+      await choose(e2e, ANA, question, again);
+      await e2e.until(
+        () => e2e.privateTexts(ANA.id).find((t) => t.includes('two-person rule') || t.includes('approver')),
+        'the starter to be refused',
+      );
+      expect(requestsFor(e2e, 'restore_backup')).toHaveLength(1);
 
-    await choose(e2e, BO, question, again);
-    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-    const state = await e2e.runFinished(runId);
-    expect(state.outcome?.outcome).toBe('recovered');
-    const key = `${runId}-restore_backup-a1`;
-    expect(requestsFor(e2e, 'restore_backup')).toEqual([
-      [key, false, 'cut-off'],
-      [key, true, 'answered'],
-    ]);
-    const counts = e2e.sim.hostActionCounts();
-    expect([counts.stop, counts.restore_backup, counts.switch_release]).toEqual([1, 1, 1]);
-  });
+      await choose(e2e, BO, question, again);
+      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+      const state = await e2e.runFinished(runId);
+      expect(state.outcome?.outcome).toBe('recovered');
+      const key = `${runId}-restore_backup-a1`;
+      expect(requestsFor(e2e, 'restore_backup')).toEqual([
+        [key, false, 'cut-off'],
+        [key, true, 'answered'],
+      ]);
+      const counts = e2e.sim.hostActionCounts();
+      expect([counts.stop, counts.restore_backup, counts.switch_release]).toEqual([1, 1, 1]);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
 describe('a restart whose answer is lost on the way back', () => {
@@ -151,16 +164,20 @@ describe('a restart whose answer is lost on the way back', () => {
     await e2e?.close();
   });
 
-  it('is re-probed, found done by an answering node, and not restarted again', async () => {
-    const started = await e2e.command(ANA, 'recover restart');
-    const runId = await e2e.startedRunId(started.responseId);
-    await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-    const state = await e2e.runFinished(runId);
-    expect(state.outcome?.outcome).toBe('recovered');
-    expect(e2e.sim.hostActionCounts().restart).toBe(1);
-    expect(requestsFor(e2e, 'restart')).toEqual([[`${runId}-restart_runtime-a1`, false, 'answer-lost']]);
-    expect(state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1, alreadyDone: true });
-    const restartMessage = e2e.thread(runId).find((m) => textOf(m).includes('Restart the DecisionGraph runtime'));
-    expect(textOf(restartMessage)).not.toContain('could not be reached');
-  });
+  it(
+    'is re-probed, found done by an answering node, and not restarted again',
+    async () => {
+      const started = await e2e.command(ANA, 'recover restart');
+      const runId = await e2e.startedRunId(started.responseId);
+      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+      const state = await e2e.runFinished(runId);
+      expect(state.outcome?.outcome).toBe('recovered');
+      expect(e2e.sim.hostActionCounts().restart).toBe(1);
+      expect(requestsFor(e2e, 'restart')).toEqual([[`${runId}-restart_runtime-a1`, false, 'answer-lost']]);
+      expect(state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1, alreadyDone: true });
+      const restartMessage = e2e.thread(runId).find((m) => textOf(m).includes('Restart the DecisionGraph runtime'));
+      expect(textOf(restartMessage)).not.toContain('could not be reached');
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
