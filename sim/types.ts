@@ -18,6 +18,7 @@ export const FAULT_NAMES = [
   'rebuild-disabled',
   'host-cut-off',
   'host-answer-lost',
+  'replay-answer-lost',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

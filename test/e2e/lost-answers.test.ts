@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
@@ -177,6 +178,54 @@ describe('a restart whose answer is lost on the way back', () => {
       expect(state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1, alreadyDone: true });
       const restartMessage = e2e.thread(runId).find((m) => textOf(m).includes('Restart the DecisionGraph runtime'));
       expect(textOf(restartMessage)).not.toContain('could not be reached');
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
+
+describe('a catch_up request admitted whose answer is lost', () => {
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    // Batches slow enough that the admitted run is still open when the bot looks for it.
+    e2e = await E2E.start({
+      sim: { faults: ['node-down', 'projections-behind', 'replay-answer-lost'], replayBatchDelayMs: 400 },
+    });
+  });
+
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  /** Replay runs DecisionGraph recorded for the bot's run, by the run id the bot puts in their metadata. */
+  async function replayRunsOf(runId: string): Promise<string[]> {
+    const client = new pg.Client({ connectionString: e2e.sim.databaseUrl });
+    await client.connect();
+    try {
+      const rows = await client.query<{ job_id: string }>(
+        `SELECT job_id FROM dg_projection_runs WHERE metadata_json::jsonb ->> 'dg_recovery_run_id' = $1`,
+        [runId],
+      );
+      return rows.rows.map((r) => r.job_id);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it(
+    'is not sent again: the run it created is found by its request key and followed',
+    async () => {
+      const started = await e2e.command(ANA, 'recover restart');
+      const runId = await e2e.startedRunId(started.responseId);
+      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+      const state = await e2e.runFinished(runId);
+      expect(state.outcome?.outcome).toBe('recovered');
+      const created = await replayRunsOf(runId);
+      expect(created).toHaveLength(1);
+      // One request, followed: not a failed attempt and a second request.
+    expect(state.steps.start_catch_up).toMatchObject({ attempt: 1, outputs: { jobId: created[0], attached: true } });
+      const message = e2e.thread(runId).find((m) => textOf(m).includes('Request a catch_up replay'));
+      expect(textOf(message)).not.toContain('was not admitted');
     },
     RUN_TIMEOUT_MS,
   );
