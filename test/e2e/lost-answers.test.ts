@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
-import { ANA, BO, buttons, E2E, type Person, textOf } from './harness.js';
+import { ANA, BO, buttons, E2E, type E2EOptions, type Person, textOf } from './harness.js';
 
 // Host actions the host carried out whose answer never reached the bot: the webhook connection cut after the
 // action ran, or the answer lost on the way back. The bot must not treat them as "never sent" and send them again
@@ -71,32 +71,50 @@ function requestsFor(e2e: E2E, action: string) {
     .map((r) => [r.idempotencyKey, r.replayed, r.delivery]);
 }
 
-describe('an event-log restore whose webhook is cut off after it ran', () => {
-  let e2e: E2E;
-
+/** One bot and simulator for the tests of a describe: started before them, closed after them. */
+function useE2E(options: E2EOptions, prepare?: (e2e: E2E) => Promise<void>): () => E2E {
+  let e2e: E2E | undefined;
   beforeAll(async () => {
-    e2e = await E2E.start({ sim: { faults: ['hash-drift'] } });
-    await e2e.sim.inject('host-cut-off', { action: 'restore_backup' });
+    e2e = await E2E.start(options);
+    await prepare?.(e2e);
   });
-
   afterAll(async () => {
     await e2e?.close();
   });
+  return () => e2e as E2E;
+}
+
+/** Starts `scenario` as Ana and acts for people until the bot asks about the attempt of `stepId` without an answer. */
+async function runUntilAsked(e2e: E2E, scenario: string, stepId: string) {
+  const started = await e2e.command(ANA, `recover ${scenario}`);
+  const runId = await e2e.startedRunId(started.responseId);
+  const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, stepId), 'the question');
+  return { runId, question };
+}
+
+/** Acts for people until the incident summary is posted; the run's final state. */
+async function runToEnd(e2e: E2E, runId: string) {
+  await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
+  return e2e.runFinished(runId);
+}
+
+describe('an event-log restore whose webhook is cut off after it ran', () => {
+  const world = useE2E({ sim: { faults: ['hash-drift'] } }, (e) =>
+    e.sim.inject('host-cut-off', { action: 'restore_backup' }),
+  );
 
   it(
     'is not restored again: people are asked, and "it finished" goes on to a recovered run',
     async () => {
-      const started = await e2e.command(ANA, 'recover event-log');
-      const runId = await e2e.startedRunId(started.responseId);
-      const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+      const e2e = world();
+      const { runId, question } = await runUntilAsked(e2e, 'event-log', 'restore_backup');
       expect(textOf(question)).toContain('no answer came back');
       expect(textOf(question)).not.toContain('could not be reached');
       expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
 
       const done = buttons(question).find((b) => b.value?.includes('|done|')) as Button;
       await choose(e2e, ANA, question, done, 'restore log shows it finished');
-      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-      const state = await e2e.runFinished(runId);
+      const state = await runToEnd(e2e, runId);
       expect(state.outcome?.outcome).toBe('recovered');
       const counts = e2e.sim.hostActionCounts();
       expect([counts.stop_writes, counts.preserve_database, counts.restore_backup, counts.restart]).toEqual([
@@ -109,23 +127,15 @@ describe('an event-log restore whose webhook is cut off after it ran', () => {
 });
 
 describe('an upgrade restore cut off after it ran, sent again by a second person', () => {
-  let e2e: E2E;
-
-  beforeAll(async () => {
-    e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] } });
-    await e2e.sim.inject('host-cut-off', { action: 'restore_backup' });
-  });
-
-  afterAll(async () => {
-    await e2e?.close();
-  });
+  const world = useE2E({ sim: { faults: ['failed-upgrade'] } }, (e) =>
+    e.sim.inject('host-cut-off', { action: 'restore_backup' }),
+  );
 
   it(
     'is sent once more, under the same Idempotency-Key, only when an approver other than the starter says so',
     async () => {
-      const started = await e2e.command(ANA, 'recover upgrade');
-      const runId = await e2e.startedRunId(started.responseId);
-      const question = await actUntil(e2e, runId, () => noAnswerQuestion(e2e, runId, 'restore_backup'), 'the question');
+      const e2e = world();
+      const { runId, question } = await runUntilAsked(e2e, 'upgrade', 'restore_backup');
       expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
       // The host is reachable again; the starter alone may not send a destructive action again.
       await e2e.sim.clear('host-cut-off');
@@ -138,8 +148,7 @@ describe('an upgrade restore cut off after it ran, sent again by a second person
       expect(requestsFor(e2e, 'restore_backup')).toHaveLength(1);
 
       await choose(e2e, BO, question, again);
-      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-      const state = await e2e.runFinished(runId);
+      const state = await runToEnd(e2e, runId);
       expect(state.outcome?.outcome).toBe('recovered');
       const key = `${runId}-restore_backup-a1`;
       expect(requestsFor(e2e, 'restore_backup')).toEqual([
@@ -154,24 +163,17 @@ describe('an upgrade restore cut off after it ran, sent again by a second person
 });
 
 describe('a restart whose answer is lost on the way back', () => {
-  let e2e: E2E;
-
-  beforeAll(async () => {
-    e2e = await E2E.start({ sim: { faults: ['node-down'] }, hostActionTimeoutSeconds: 1 });
-    await e2e.sim.inject('host-answer-lost', { action: 'restart' });
-  });
-
-  afterAll(async () => {
-    await e2e?.close();
-  });
+  const world = useE2E({ sim: { faults: ['node-down'] }, hostActionTimeoutSeconds: 1 }, (e) =>
+    e.sim.inject('host-answer-lost', { action: 'restart' }),
+  );
 
   it(
     'is re-probed, found done by an answering node, and not restarted again',
     async () => {
+      const e2e = world();
       const started = await e2e.command(ANA, 'recover restart');
       const runId = await e2e.startedRunId(started.responseId);
-      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-      const state = await e2e.runFinished(runId);
+      const state = await runToEnd(e2e, runId);
       expect(state.outcome?.outcome).toBe('recovered');
       expect(e2e.sim.hostActionCounts().restart).toBe(1);
       expect(requestsFor(e2e, 'restart')).toEqual([[`${runId}-restart_runtime-a1`, false, 'answer-lost']]);
@@ -184,22 +186,14 @@ describe('a restart whose answer is lost on the way back', () => {
 });
 
 describe('a catch_up request admitted whose answer is lost', () => {
-  let e2e: E2E;
-
-  beforeAll(async () => {
-    // Batches slow enough that the admitted run is still open when the bot looks for it.
-    e2e = await E2E.start({
-      sim: { faults: ['node-down', 'projections-behind', 'replay-answer-lost'], replayBatchDelayMs: 400 },
-    });
-  });
-
-  afterAll(async () => {
-    await e2e?.close();
+  // Batches slow enough that the admitted run is still open when the bot looks for it.
+  const world = useE2E({
+    sim: { faults: ['node-down', 'projections-behind', 'replay-answer-lost'], replayBatchDelayMs: 400 },
   });
 
   /** Replay runs DecisionGraph recorded for the bot's run, by the run id the bot puts in their metadata. */
   async function replayRunsOf(runId: string): Promise<string[]> {
-    const client = new pg.Client({ connectionString: e2e.sim.databaseUrl });
+    const client = new pg.Client({ connectionString: world().sim.databaseUrl });
     await client.connect();
     try {
       const rows = await client.query<{ job_id: string }>(
@@ -215,15 +209,15 @@ describe('a catch_up request admitted whose answer is lost', () => {
   it(
     'is not sent again: the run it created is found by its request key and followed',
     async () => {
+      const e2e = world();
       const started = await e2e.command(ANA, 'recover restart');
       const runId = await e2e.startedRunId(started.responseId);
-      await actUntil(e2e, runId, () => summaryPosted(e2e, runId), 'the incident summary');
-      const state = await e2e.runFinished(runId);
+      const state = await runToEnd(e2e, runId);
       expect(state.outcome?.outcome).toBe('recovered');
       const created = await replayRunsOf(runId);
       expect(created).toHaveLength(1);
       // One request, followed: not a failed attempt and a second request.
-    expect(state.steps.start_catch_up).toMatchObject({ attempt: 1, outputs: { jobId: created[0], attached: true } });
+      expect(state.steps.start_catch_up).toMatchObject({ attempt: 1, outputs: { jobId: created[0], attached: true } });
       const message = e2e.thread(runId).find((m) => textOf(m).includes('Request a catch_up replay'));
       expect(textOf(message)).not.toContain('was not admitted');
     },
