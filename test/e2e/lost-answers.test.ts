@@ -33,8 +33,9 @@ async function choose(e2e: E2E, who: Person, message: StoredMessage, button: But
 }
 
 /**
- * Acts for the people in the channel until `stop` holds: Bo approves each request and picks the recommended
- * option of each decision (typing a reason when one is asked), Ana reports manual actions done.
+ * Acts for the people in the channel until `stop` holds: Bo approves each request, picks the recommended option
+ * of each decision (typing a reason when one is asked) and retries a failed checklist; Ana reports manual actions
+ * done. Nothing else is retried, so a step repeated shows in the counters.
  */
 async function actUntil<T>(e2e: E2E, runId: string, stop: () => T | undefined, what: string): Promise<T> {
   const handled = new Set<string>();
@@ -48,7 +49,9 @@ async function actUntil<T>(e2e: E2E, runId: string, stop: () => T | undefined, w
           const open = buttons(m).filter((b) => !handled.has(keyOf(m, b)));
           const act =
             open.find((b) => b.actionId === ACTION.approve || b.actionId === ACTION.manualDone) ??
-            open.find((b) => b.text.startsWith('★'));
+            open.find((b) => b.text.startsWith('★')) ??
+            // A checklist that failed while the run's own replay was still finishing is checked again.
+            open.find((b) => b.actionId === ACTION.retry && b.value?.includes('|gate|'));
           if (act) return { message: m, button: act, all: open };
         }
         return undefined;
@@ -98,19 +101,36 @@ async function runToEnd(e2e: E2E, runId: string) {
   return e2e.runFinished(runId);
 }
 
+/** Starts `scenario` as Ana and acts for people until the run ends, which must be recovered. */
+async function recoveredRun(e2e: E2E, scenario: string) {
+  const started = await e2e.command(ANA, `recover ${scenario}`);
+  const runId = await e2e.startedRunId(started.responseId);
+  const state = await runToEnd(e2e, runId);
+  expect(state.outcome?.outcome).toBe('recovered');
+  return { runId, state };
+}
+
+/** A bot and a simulator with `fault` on, whose restore webhook is cut off after the restore ran. */
+function restoreCutOff(fault: 'hash-drift' | 'failed-upgrade') {
+  const world = useE2E({ sim: { faults: [fault] } }, (e) => e.sim.inject('host-cut-off', { action: 'restore_backup' }));
+  /** Runs `scenario` until people are asked about the restore, which the host ran once. */
+  return async (scenario: string) => {
+    const e2e = world();
+    const asked = await runUntilAsked(e2e, scenario, 'restore_backup');
+    expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+    return { e2e, ...asked };
+  };
+}
+
 describe('an event-log restore whose webhook is cut off after it ran', () => {
-  const world = useE2E({ sim: { faults: ['hash-drift'] } }, (e) =>
-    e.sim.inject('host-cut-off', { action: 'restore_backup' }),
-  );
+  const untilAsked = restoreCutOff('hash-drift');
 
   it(
     'is not restored again: people are asked, and "it finished" goes on to a recovered run',
     async () => {
-      const e2e = world();
-      const { runId, question } = await runUntilAsked(e2e, 'event-log', 'restore_backup');
+      const { e2e, runId, question } = await untilAsked('event-log');
       expect(textOf(question)).toContain('no answer came back');
       expect(textOf(question)).not.toContain('could not be reached');
-      expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
 
       const done = buttons(question).find((b) => b.value?.includes('|done|')) as Button;
       await choose(e2e, ANA, question, done, 'restore log shows it finished');
@@ -127,16 +147,12 @@ describe('an event-log restore whose webhook is cut off after it ran', () => {
 });
 
 describe('an upgrade restore cut off after it ran, sent again by a second person', () => {
-  const world = useE2E({ sim: { faults: ['failed-upgrade'] } }, (e) =>
-    e.sim.inject('host-cut-off', { action: 'restore_backup' }),
-  );
+  const untilAsked = restoreCutOff('failed-upgrade');
 
   it(
     'is sent once more, under the same Idempotency-Key, only when an approver other than the starter says so',
     async () => {
-      const e2e = world();
-      const { runId, question } = await runUntilAsked(e2e, 'upgrade', 'restore_backup');
-      expect(e2e.sim.hostActionCounts().restore_backup).toBe(1);
+      const { e2e, runId, question } = await untilAsked('upgrade');
       // The host is reachable again; the starter alone may not send a destructive action again.
       await e2e.sim.clear('host-cut-off');
       const again = buttons(question).find((b) => b.value?.includes('|run_again|')) as Button;
@@ -171,10 +187,7 @@ describe('a restart whose answer is lost on the way back', () => {
     'is re-probed, found done by an answering node, and not restarted again',
     async () => {
       const e2e = world();
-      const started = await e2e.command(ANA, 'recover restart');
-      const runId = await e2e.startedRunId(started.responseId);
-      const state = await runToEnd(e2e, runId);
-      expect(state.outcome?.outcome).toBe('recovered');
+      const { runId, state } = await recoveredRun(e2e, 'restart');
       expect(e2e.sim.hostActionCounts().restart).toBe(1);
       expect(requestsFor(e2e, 'restart')).toEqual([[`${runId}-restart_runtime-a1`, false, 'answer-lost']]);
       expect(state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1, alreadyDone: true });
@@ -210,10 +223,7 @@ describe('a catch_up request admitted whose answer is lost', () => {
     'is not sent again: the run it created is found by its request key and followed',
     async () => {
       const e2e = world();
-      const started = await e2e.command(ANA, 'recover restart');
-      const runId = await e2e.startedRunId(started.responseId);
-      const state = await runToEnd(e2e, runId);
-      expect(state.outcome?.outcome).toBe('recovered');
+      const { runId, state } = await recoveredRun(e2e, 'restart');
       const created = await replayRunsOf(runId);
       expect(created).toHaveLength(1);
       // One request, followed: not a failed attempt and a second request.
