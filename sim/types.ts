@@ -16,6 +16,7 @@ export const FAULT_NAMES = [
   'failed-upgrade',
   'slow',
   'rebuild-disabled',
+  'stop-ignored',
   'host-cut-off',
   'host-answer-lost',
   'replay-answer-lost',

@@ -8,7 +8,10 @@ import { projectionsBehind } from './projections-behind.js';
 
 const flag: FaultSwitch = { inject: async () => null, clear: async () => undefined };
 
-/** Every fault's switch. Flags (`slow`, `rebuild-disabled`, `replay-answer-lost`) act through `host.faults` alone. */
+/**
+ * Every fault's switch. Flags (`slow`, `rebuild-disabled`, `stop-ignored`, `replay-answer-lost`) act through
+ * `host.faults` alone.
+ */
 export const FAULTS: Record<FaultName, FaultSwitch> = {
   'node-down': {
     inject: async (h: FaultHost) => h.stopNode(),
@@ -34,6 +37,7 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
   },
   slow: flag,
   'rebuild-disabled': flag,
+  'stop-ignored': flag,
   'host-cut-off': lostAnswers('cut-off'),
   'host-answer-lost': lostAnswers('answer-lost'),
   'replay-answer-lost': flag,
