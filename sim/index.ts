@@ -20,9 +20,12 @@ export {
   FAULT_NAMES,
   type FaultName,
   type FaultOptions,
+  HOST_ANSWER_FAULTS,
+  type HostActionRequest,
   isFaultName,
   isTenantFault,
   type RateLimits,
+  SIM_HOST_ACTIONS,
   type SimulatorHandle,
   type SimulatorOptions,
   TENANT_FAULTS,
@@ -60,6 +63,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     inject: (fault, faultOpts) => sim.inject(fault, faultOpts),
     clear: (fault, faultOpts) => sim.clear(fault, faultOpts),
     hostActionCounts: () => sim.hostActionCounts(),
+    hostActionRequests: () => sim.hostActionRequests(),
     close() {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

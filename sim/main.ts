@@ -4,7 +4,7 @@ import { DEV_SERVICE_ACCOUNTS, parseServiceAccounts, type ServiceAccountsFile } 
 import { isFaultName, startSimulator } from './index.js';
 import type { FaultName, SimulatorOptions } from './types.js';
 
-const USAGE = `usage: npm run sim -- [--port N] [--control-port N] [--fault NAME]... [--database-url URL]
+const USAGE = `usage: npm run sim -- [--port N] [--control-port N] [--fault NAME[=ACTION]]... [--database-url URL]
                       [--allow-rebuild] [--events N | --traces N] [--boot-delay-ms N] [--control-token T]
 
 Starts a DecisionGraph simulator: its own database on the local Postgres (dropped on exit), seeded and
@@ -55,9 +55,13 @@ async function main(): Promise<void> {
     return;
   }
   const faults: FaultName[] = [];
-  for (const f of values.fault ?? []) {
+  // `NAME=ACTION` switches a host-answer fault on for one host action, once the simulator runs.
+  const perAction: { fault: FaultName; action: string }[] = [];
+  for (const given of values.fault ?? []) {
+    const [f = '', action] = given.split('=', 2);
     if (!isFaultName(f)) throw new Error(`unknown fault ${f}`);
-    faults.push(f);
+    if (action === undefined) faults.push(f);
+    else perAction.push({ fault: f, action });
   }
   const events = int(values.events, 'events');
   const traces = int(values.traces, 'traces');
@@ -73,6 +77,13 @@ async function main(): Promise<void> {
   };
   if (values['database-url']) opts.databaseUrl = values['database-url'];
   const sim = await startSimulator(opts);
+  try {
+    for (const { fault, action } of perAction) await sim.inject(fault, { action });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const shown = [...faults, ...perAction.map((p) => `${p.fault}=${p.action}`)];
   const devAccounts = opts.serviceAccounts === undefined || opts.serviceAccountsSource === 'application_env';
   const lines = [
     `DecisionGraph simulator`,
@@ -85,7 +96,7 @@ async function main(): Promise<void> {
     devAccounts
       ? `  tokens         ${DEV_SERVICE_ACCOUNTS.service_accounts.map((a) => a.token).join(', ')}`
       : `  accounts       ${opts.serviceAccountsSource}`,
-    faults.length > 0 ? `  faults         ${faults.join(', ')}` : '  faults         none',
+    shown.length > 0 ? `  faults         ${shown.join(', ')}` : '  faults         none',
     'Ctrl-C stops the simulator and drops its database.',
   ];
   console.log(lines.join('\n'));

@@ -25,8 +25,11 @@ import {
   DEFAULT_FAULT_TENANT,
   type FaultName,
   type FaultOptions,
+  type HostActionRequest,
+  isHostAnswerFault,
   isTenantFault,
   type RateLimits,
+  SIM_HOST_ACTIONS,
   type SimulatorOptions,
   TENANT_FAULTS,
 } from './types.js';
@@ -39,7 +42,22 @@ export type NodeState = 'up' | 'down' | 'booting';
 interface ActiveFault {
   fault: FaultName;
   tenantId: string | null;
+  /** Host-answer faults: the host action they act on (`*`: every one). */
+  action?: string;
   injected: unknown;
+}
+
+/** The host action a host-answer fault acts on; other faults refuse one. */
+function faultAction(fault: FaultName, opts: FaultOptions): string | undefined {
+  if (!isHostAnswerFault(fault)) {
+    if (opts.action !== undefined) throw new RangeError(`fault ${fault} takes no host action`);
+    return undefined;
+  }
+  const action = opts.action ?? '*';
+  if (action !== '*' && !(SIM_HOST_ACTIONS as readonly string[]).includes(action)) {
+    throw new RangeError(`host action must be one of ${SIM_HOST_ACTIONS.join(', ')}`);
+  }
+  return action;
 }
 
 function checkTenant(opts: FaultOptions): void {
@@ -94,6 +112,7 @@ export class Simulator implements FaultHost {
   private apiPort: number;
   private readonly active = new Map<string, ActiveFault>();
   private readonly counts = new Map<string, number>();
+  private readonly requests: HostActionRequest[] = [];
   private jobSeq = randomInt(1000, 5000);
   private transitions: Promise<unknown> = Promise.resolve();
 
@@ -113,6 +132,7 @@ export class Simulator implements FaultHost {
       latencyMs: opts.latencyMs ?? 0,
       slowLatencyMs: opts.slowLatencyMs ?? 1500,
       faults: new Set(),
+      lostAnswers: new Map(),
     };
     this.backups = new BackupStore(pool, this.databaseName);
     const accounts = opts.serviceAccounts ?? DEV_SERVICE_ACCOUNTS;
@@ -260,10 +280,11 @@ export class Simulator implements FaultHost {
    */
   async inject(fault: FaultName, opts: FaultOptions = {}): Promise<void> {
     const tenantId = this.faultTenant(fault, opts);
-    const key = faultKey(fault, tenantId);
+    const action = faultAction(fault, opts);
+    const key = faultKey(fault, tenantId ?? action ?? null);
     if (this.active.has(key)) return;
-    const injected = await FAULTS[fault].inject(this, tenantId ?? DEFAULT_FAULT_TENANT);
-    this.active.set(key, { fault, tenantId, injected });
+    const injected = await FAULTS[fault].inject(this, tenantId ?? action ?? DEFAULT_FAULT_TENANT);
+    this.active.set(key, { fault, tenantId, ...(action !== undefined ? { action } : {}), injected });
     this.host.faults.add(fault);
   }
 
@@ -272,11 +293,14 @@ export class Simulator implements FaultHost {
    * tenant is named.
    */
   async clear(fault?: FaultName, opts: FaultOptions = {}): Promise<void> {
-    if (fault !== undefined) this.faultTenant(fault, opts);
-    else checkTenant(opts);
+    if (fault !== undefined) {
+      this.faultTenant(fault, opts);
+      faultAction(fault, opts);
+    } else checkTenant(opts);
     const targets = [...this.active.entries()]
       .filter(([, a]) => fault === undefined || a.fault === fault)
       .filter(([, a]) => opts.tenantId === undefined || a.tenantId === opts.tenantId)
+      .filter(([, a]) => opts.action === undefined || a.action === opts.action)
       .reverse();
     for (const [key, a] of targets) {
       await FAULTS[a.fault].clear(this, a.injected, a.tenantId ?? DEFAULT_FAULT_TENANT);
@@ -285,12 +309,16 @@ export class Simulator implements FaultHost {
     }
   }
 
-  /** Where each active fault is on: tenant faults list their tenants, node-wide faults an empty list. */
+  /**
+   * Where each active fault is on: tenant faults list their tenants, host-answer faults their host actions (`*`:
+   * every one), other node-wide faults an empty list.
+   */
   activeFaults(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const a of this.active.values()) {
       const tenants = out[a.fault] ?? [];
       if (a.tenantId !== null) tenants.push(a.tenantId);
+      else if (a.action !== undefined) tenants.push(a.action);
       out[a.fault] = tenants;
     }
     return out;
@@ -339,6 +367,14 @@ export class Simulator implements FaultHost {
 
   hostActionCounts(): Record<string, number> {
     return Object.fromEntries(this.counts);
+  }
+
+  recordHostRequest(request: HostActionRequest): void {
+    this.requests.push(request);
+  }
+
+  hostActionRequests(): HostActionRequest[] {
+    return [...this.requests];
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,9 @@ export const FAULT_NAMES = [
   'slow',
   'rebuild-disabled',
   'stop-ignored',
+  'host-cut-off',
+  'host-answer-lost',
+  'replay-answer-lost',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -42,6 +45,43 @@ export function isTenantFault(fault: FaultName): fault is TenantFaultName {
   return (TENANT_FAULTS as readonly string[]).includes(fault);
 }
 
+/** The host actions as the control API counts them (`hostActionCounts()`), the names a host-answer fault takes. */
+export const SIM_HOST_ACTIONS = [
+  'restart',
+  'stop',
+  'start',
+  'switch_release',
+  'restore_postgres',
+  'stop_writes',
+  'resume_writes',
+  'preserve_database',
+  'restore_backup',
+] as const;
+
+/**
+ * Faults on the way back from the host: the action is carried out, then its answer never arrives. `host-cut-off`
+ * destroys the connection unanswered; `host-answer-lost` leaves it open and silent until the caller gives up.
+ * Switched per host action (`action`), or for every action when none is named.
+ */
+export const HOST_ANSWER_FAULTS = ['host-cut-off', 'host-answer-lost'] as const satisfies readonly FaultName[];
+export type HostAnswerFaultName = (typeof HOST_ANSWER_FAULTS)[number];
+
+export function isHostAnswerFault(fault: FaultName): fault is HostAnswerFaultName {
+  return (HOST_ANSWER_FAULTS as readonly string[]).includes(fault);
+}
+
+/** What became of one host-action request on the control API, as the host saw it. */
+export interface HostActionRequest {
+  /** As counted, e.g. `restore_backup`. */
+  readonly action: string;
+  readonly idempotencyKey: string | null;
+  /** Answered from an earlier request with the same key: nothing ran. */
+  readonly replayed: boolean;
+  readonly status: number;
+  /** `answered`, or how a host-answer fault kept the answer from the caller. */
+  readonly delivery: 'answered' | 'cut-off' | 'answer-lost';
+}
+
 /** The tenant a fault switch acts on when none is named. */
 export const DEFAULT_FAULT_TENANT = 'default';
 
@@ -52,6 +92,12 @@ export interface FaultOptions {
    * @defaultValue `default` (inject)
    */
   tenantId?: string;
+  /**
+   * Host-answer faults ({@link HOST_ANSWER_FAULTS}) only: the host action whose answers are lost, one of
+   * {@link SIM_HOST_ACTIONS}; naming one for another fault is an error.
+   * @defaultValue every host action
+   */
+  action?: string;
 }
 
 /** Per-minute request budgets per API scope, as DecisionGraph's `:dg_api, :rate_limits`. */
@@ -127,6 +173,8 @@ export interface SimulatorHandle {
   clear(fault?: FaultName, opts?: FaultOptions): Promise<void>;
   /** How often each host action ran: restart, stop, start, switch_release, restore_postgres, ... */
   hostActionCounts(): Record<string, number>;
+  /** Every host-action request the control API received, in order, with its key and what became of its answer. */
+  hostActionRequests(): HostActionRequest[];
   /** Stops both servers and drops the database if the simulator created it. */
   close(): Promise<void>;
 }

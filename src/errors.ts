@@ -37,6 +37,7 @@ export const ErrorCode = {
   HostActionFailed: 'DG_ERR_HOST_ACTION_FAILED',
   HostActionTimeout: 'DG_ERR_HOST_ACTION_TIMEOUT',
   HostActionUnreachable: 'DG_ERR_HOST_ACTION_UNREACHABLE',
+  HostActionNoAnswer: 'DG_ERR_HOST_ACTION_NO_ANSWER',
   HostActionBadOutput: 'DG_ERR_HOST_ACTION_BAD_OUTPUT',
   HostActionAborted: 'DG_ERR_HOST_ACTION_ABORTED',
 

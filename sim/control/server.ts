@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { lostAnswerOf } from '../runtime/context.js';
 import type { Simulator } from '../simulator.js';
 import { isFaultName } from '../types.js';
 import { runHostAction } from './host-actions.js';
-import { IdempotencyStore } from './idempotency.js';
+import { IdempotencyStore, type IdempotentAnswer } from './idempotency.js';
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -42,6 +43,7 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
     release: sim.host.release,
     faults: [...sim.host.faults],
     fault_tenants: sim.activeFaults(),
+    lost_answers: Object.fromEntries(sim.host.lostAnswers),
     writes_stopped: sim.host.writesStopped,
     allow_rebuild: sim.host.allowRebuild,
     latency_ms: sim.host.latencyMs + (sim.host.faults.has('slow') ? sim.host.slowLatencyMs : 0),
@@ -51,6 +53,31 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
     host_action_counts: sim.hostActionCounts(),
     backups: sim.backups.list(),
   };
+}
+
+/**
+ * Sends a host action's answer, unless a host-answer fault loses it: `cut-off` destroys the connection unanswered,
+ * `answer-lost` leaves it open and silent (the caller times out; closing the server ends it). Every request is
+ * recorded with its key and what became of its answer.
+ */
+function answer(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+  done: IdempotentAnswer,
+  idempotencyKey: string | null,
+): void {
+  const action = route.replaceAll('-', '_');
+  const lost = lostAnswerOf(sim.host, action);
+  const { status, body } = done.result;
+  sim.recordHostRequest({ action, idempotencyKey, replayed: done.replayed, status, delivery: lost ?? 'answered' });
+  if (lost === 'cut-off') {
+    req.socket.destroy();
+    return;
+  }
+  if (lost === 'answer-lost') return;
+  send(res, status, body, done.replayed ? { 'idempotent-replayed': 'true' } : {});
 }
 
 /**
@@ -70,7 +97,11 @@ export function createControlServer(sim: Simulator, token: string): http.Server 
       if (parts[0] === 'faults') {
         const name = parts[1];
         const tenant = url.searchParams.get('tenant');
-        const opts = tenant === null ? {} : { tenantId: tenant };
+        const hostAction = url.searchParams.get('action');
+        const opts = {
+          ...(tenant === null ? {} : { tenantId: tenant }),
+          ...(hostAction === null ? {} : { action: hostAction }),
+        };
         const fault = name === undefined ? undefined : isFaultName(name) ? name : null;
         if (fault === null || (fault === undefined && method !== 'DELETE')) {
           return send(res, 404, { error: `unknown fault ${name ?? ''}` });
@@ -98,7 +129,7 @@ export function createControlServer(sim: Simulator, token: string): http.Server 
         const key = req.headers['idempotency-key'];
         if (key === undefined) {
           const result = await runHostAction(sim, action, body);
-          return send(res, result.status, result.body);
+          return answer(sim, req, res, action, { result, replayed: false }, null);
         }
         if (typeof key !== 'string' || !IdempotencyStore.isValidKey(key)) {
           return send(res, 400, {
@@ -107,13 +138,8 @@ export function createControlServer(sim: Simulator, token: string): http.Server 
             error: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
           });
         }
-        const answer = await idempotency.run(key, action, body, () => runHostAction(sim, action, body));
-        return send(
-          res,
-          answer.result.status,
-          answer.result.body,
-          answer.replayed ? { 'idempotent-replayed': 'true' } : {},
-        );
+        const done = await idempotency.run(key, action, body, () => runHostAction(sim, action, body));
+        return answer(sim, req, res, action, done, key);
       }
       return send(res, 404, { error: 'not found' });
     } catch (err) {

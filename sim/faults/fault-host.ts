@@ -19,7 +19,7 @@ export interface FaultHost {
 
 /**
  * A fault's on/off switch; `inject` returns what `clear` needs to undo it. `tenantId` is the tenant whose rows a
- * tenant fault changes (node-wide faults ignore it).
+ * tenant fault changes, or the host action a host-answer fault acts on (`*`: every one); others ignore it.
  */
 export interface FaultSwitch {
   inject(host: FaultHost, tenantId: string): Promise<unknown>;

@@ -2,12 +2,16 @@ import { BROKEN_RELEASE, GOOD_RELEASE } from '../runtime/context.js';
 import type { FaultName } from '../types.js';
 import { brokenOrdering, cursorAhead, hashDrift, openFailures, orphanedRun } from './db-faults.js';
 import type { FaultHost, FaultSwitch } from './fault-host.js';
+import { lostAnswers } from './host-answers.js';
 import { postgresDown } from './postgres-down.js';
 import { projectionsBehind } from './projections-behind.js';
 
 const flag: FaultSwitch = { inject: async () => null, clear: async () => undefined };
 
-/** Every fault's switch. Flags (`slow`, `rebuild-disabled`, `stop-ignored`) act through `host.faults` alone. */
+/**
+ * Every fault's switch. Flags (`slow`, `rebuild-disabled`, `stop-ignored`, `replay-answer-lost`) act through
+ * `host.faults` alone.
+ */
 export const FAULTS: Record<FaultName, FaultSwitch> = {
   'node-down': {
     inject: async (h: FaultHost) => h.stopNode(),
@@ -34,4 +38,7 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
   slow: flag,
   'rebuild-disabled': flag,
   'stop-ignored': flag,
+  'host-cut-off': lostAnswers('cut-off'),
+  'host-answer-lost': lostAnswers('answer-lost'),
+  'replay-answer-lost': flag,
 };

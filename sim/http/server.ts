@@ -83,6 +83,11 @@ export function createApiHandler(routes: readonly Route[], getContext: () => Sim
         },
         ctx,
       );
+      if (route.path === '/api/v1/admin/replays' && reply.status === 202 && ctx.host.faults.has('replay-answer-lost')) {
+        // The replay is admitted and its row written; the answer is cut off on the way back.
+        req.socket.destroy();
+        return;
+      }
       if ('raw' in reply) sendJson(res, reply.status, reply.raw, head);
       else sendJson(res, reply.status, successEnvelope(reply.data, requestId), head);
     } catch (err) {

@@ -20,6 +20,13 @@ export interface HostState {
   latencyMs: number;
   slowLatencyMs: number;
   faults: Set<FaultName>;
+  /** Host actions (or `*`, every one) whose answers a host-answer fault keeps from the caller, and how. */
+  lostAnswers: Map<string, 'cut-off' | 'answer-lost'>;
+}
+
+/** How the answer of host action `action` is lost, if a host-answer fault is on for it. */
+export function lostAnswerOf(host: HostState, action: string): 'cut-off' | 'answer-lost' | undefined {
+  return host.lostAnswers.get(action) ?? host.lostAnswers.get('*');
 }
 
 /** Everything a request handler may use. `node` is replaced on every (re)start. */

@@ -135,6 +135,11 @@ export const StepInterruptedSchema = z.object({
    */
   next: z.enum(['recheck', 'repeat', 'ask']),
   detail: z.string().max(1000),
+  /**
+   * Set when the worker did not stop: the request was sent and no answer came back (reset, closed, timed out). A
+   * later attempt sends the same Idempotency-Key as this one.
+   */
+  noAnswer: z.literal(true).optional(),
 });
 
 export const StepRecheckedSchema = z.object({

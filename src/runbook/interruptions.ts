@@ -1,4 +1,4 @@
-import type { DecisionOption, HostActionMode, RunEventBody } from './events.js';
+import type { DecisionOption, Evidence, HostActionMode, RunEventBody } from './events.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { hostActionOf } from './measurements.js';
 import { type ExecutorStep, isExecutorStep, type Scenario } from './scenario-schema.js';
@@ -27,6 +27,41 @@ export function interruptionHandling(step: ExecutorStep, mode: HostActionMode | 
   if (step.recheck !== undefined) return 'recheck';
   if (hostActionOf(step.executor) === undefined) return 'repeat';
   return mode === 'http' || mode === 'manual' ? 'repeat' : 'ask';
+}
+
+/** A destructive action, or one that waits for an approval: never sent again without people choosing it. */
+export function needsPeopleToRepeat(scenario: Scenario, step: ExecutorStep): boolean {
+  return step.risk === 'destructive' || scenario.steps.some((s) => s.kind === 'approval' && s.guards === step.id);
+}
+
+/**
+ * What is done about an attempt that was sent and got no answer (reset, closed, timed out). A probe that can tell
+ * decides first. Otherwise a destructive action is put to people, and any other is sent again under the same
+ * Idempotency-Key (a receiver that did act answers from memory).
+ */
+export function noAnswerHandling(scenario: Scenario, step: ExecutorStep): 'recheck' | 'repeat' | 'ask' {
+  if (step.recheck?.waitMs !== undefined) return 'recheck';
+  return needsPeopleToRepeat(scenario, step) ? 'ask' : 'repeat';
+}
+
+/** One sentence for the run log about an attempt that got no answer, and what happens about it. */
+export function noAnswerDetail(
+  scenario: Scenario,
+  step: ExecutorStep,
+  st: StepState,
+  attempt: number,
+  why: string,
+): string {
+  const head = `attempt ${attempt} of "${st.stepId}" was sent at ${st.startedAt ?? 'an unknown time'}; no answer came back (${why}).`;
+  const byPeople = needsPeopleToRepeat(scenario, step);
+  switch (noAnswerHandling(scenario, step)) {
+    case 'recheck':
+      return `${head} Whether it took effect is checked first; ${byPeople ? 'it is not sent again unless people choose so' : 'if not, it is sent again under the same Idempotency-Key'}.`;
+    case 'ask':
+      return `${head} It is destructive: it is not sent again on its own, a person decides.`;
+    case 'repeat':
+      return `${head} It is sent again under the same Idempotency-Key, so a receiver that acted answers from memory.`;
+  }
 }
 
 /** What a person should look at before saying whether an interrupted attempt of `step` finished. */
@@ -79,8 +114,16 @@ function itemId(attempt: number): string {
 }
 
 /** The question put to people about an interrupted action; no option is recommended, a person must look. */
-export function interruptionQuestion(step: ExecutorStep, st: StepState, attempt: number): RunEventBody {
+export function interruptionQuestion(
+  step: ExecutorStep,
+  st: StepState,
+  attempt: number,
+  measured: readonly Evidence[] = [],
+): RunEventBody {
   const action = hostActionOf(step.executor) ?? step.executor;
+  const again = st.noAnswer
+    ? 'Sends it again under the same Idempotency-Key (a receiver that got it answers from memory)'
+    : 'Runs the action again as a new attempt';
   const options: DecisionOption[] = [
     {
       id: INTERRUPTION_OPTIONS.done,
@@ -94,8 +137,8 @@ export function interruptionQuestion(step: ExecutorStep, st: StepState, attempt:
       label: 'Run it again',
       detail:
         step.risk === 'destructive'
-          ? 'Repeats a destructive action as a new attempt: an approver other than the starter must choose this'
-          : 'Runs the action again as a new attempt',
+          ? `${again}: a destructive action, so an approver other than the starter must choose this`
+          : again,
       effect: 'continue',
     },
     { id: INTERRUPTION_OPTIONS.abort, label: 'Abort the run', effect: 'abort' },
@@ -103,18 +146,21 @@ export function interruptionQuestion(step: ExecutorStep, st: StepState, attempt:
   return {
     type: 'decision_requested',
     stepId: step.id,
-    item: { id: itemId(attempt), label: `attempt ${attempt}, interrupted` },
+    item: { id: itemId(attempt), label: `attempt ${attempt}, ${st.noAnswer ? 'sent; no answer' : 'interrupted'}` },
     prompt: (
-      `The bot stopped while running ${step.title} (${action}, attempt ${attempt}, started ${st.startedAt ?? '?'}); ` +
+      (st.noAnswer
+        ? `${step.title} (${action}, attempt ${attempt}) was sent at ${st.startedAt ?? '?'} and no answer came back; `
+        : `The bot stopped while running ${step.title} (${action}, attempt ${attempt}, started ${st.startedAt ?? '?'}); `) +
       `it is unknown whether it finished. Check ${whatToCheck(step)}, then choose: it ` +
       'finished (mark it done), run it again, or abort the run.'
     ).slice(0, 2000),
     options,
     evidence: [
-      evidence('interrupted attempt', `attempt ${attempt}`, ENGINE_SOURCE, {
+      ...measured,
+      evidence(st.noAnswer ? 'attempt with no answer' : 'interrupted attempt', `attempt ${attempt}`, ENGINE_SOURCE, {
         expected: 'an outcome recorded',
         ok: false,
-        detail: interruptionDetail(step, st, attempt),
+        detail: st.noAnswer ? 'the request was sent; no answer came back' : interruptionDetail(step, st, attempt),
       }),
     ],
   };

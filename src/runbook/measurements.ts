@@ -132,6 +132,23 @@ export interface ReplayStartMeasurement {
   readonly request: { readonly mode: string; readonly projection: string; readonly reason: string };
   readonly result: CallResult<{ readonly run: ReplayRunBody }>;
   readonly openRuns?: readonly OpenRunBody[];
+  /** Set when the request was sent and no answer came back: the search for the run it may have created. */
+  readonly lookup?: ReplayLookup;
+}
+
+/**
+ * The search for the run a replay request without an answer may have created: the open runs of the same
+ * projection and mode, each read back for the request key the bot put in its metadata (contract §3.8).
+ */
+export interface ReplayLookup {
+  /** `metadata.dg_recovery_request` of the request. */
+  readonly requestKey: string;
+  /** The run whose metadata carries the key, when one was found. */
+  readonly found: ReplayRunBody | null;
+  /** Job ids read back. */
+  readonly checked: readonly string[];
+  /** Why the search could not finish (projection health or a run could not be read). */
+  readonly error?: string;
 }
 
 /**

@@ -61,6 +61,13 @@ export interface StepState {
   readonly interrupted: boolean;
   /** Waiting for the effect of the interrupted attempt to show before deciding whether to run it again. */
   readonly rechecking: boolean;
+  /** The current attempt was sent and got no answer (not a stopped worker): its outcome is unknown. */
+  readonly noAnswer: boolean;
+  /**
+   * The attempt whose Idempotency-Key the current one sends: an earlier attempt that got no answer, so that a
+   * receiver that did act answers the repeat from memory. `null`: its own.
+   */
+  readonly keyAttempt: number | null;
   /** Approval steps: the current request round and its fingerprint. */
   readonly round: number;
   readonly fingerprint: string | null;
@@ -199,6 +206,8 @@ export function initialStepState(stepId: string): StepState {
     actionMode: null,
     interrupted: false,
     rechecking: false,
+    noAnswer: false,
+    keyAttempt: null,
     round: 0,
     fingerprint: null,
     approvedBy: null,
@@ -322,7 +331,8 @@ function apply(state: RunState, event: RunEvent): RunState {
   switch (event.type) {
     case 'run_started':
       throw new RunLogInvalidError(state.runId, event.seq, 'the run has already started');
-    case 'step_started':
+    case 'step_started': {
+      const before = stepState(state, event.stepId);
       return setStep(state, event.stepId, {
         status: 'running',
         attempt: event.attempt,
@@ -342,9 +352,12 @@ function apply(state: RunState, event: RunEvent): RunState {
         actionMode: event.actionMode ?? null,
         interrupted: false,
         rechecking: false,
+        noAnswer: false,
+        keyAttempt: before.noAnswer ? (before.keyAttempt ?? before.attempt) : null,
       });
+    }
     case 'step_interrupted':
-      return setStep(state, event.stepId, { interrupted: true });
+      return setStep(state, event.stepId, { interrupted: true, noAnswer: event.noAnswer === true });
     case 'step_rechecked': {
       const step = stepState(state, event.stepId);
       return setStep(state, event.stepId, {

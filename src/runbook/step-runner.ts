@@ -1,7 +1,15 @@
 import { formatMs } from './durations.js';
 import { assertScenarioOf, decideNext, type EngineCommand, type EngineOptions, EventBatch } from './engine.js';
 import type { Evidence, EvidenceSource, HostActionMode, RunEvent, RunEventBody } from './events.js';
-import { hasSideEffects, interruptionDetail, interruptionHandling, interruptionQuestion } from './interruptions.js';
+import {
+  hasSideEffects,
+  interruptionDetail,
+  interruptionHandling,
+  interruptionQuestion,
+  needsPeopleToRepeat,
+  noAnswerDetail,
+  noAnswerHandling,
+} from './interruptions.js';
 import { idempotencyKeyFor } from './job-ids.js';
 import { canonicalJson, type Json, type JsonObject } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
@@ -157,7 +165,8 @@ function callFor(
 ): ExecutorCall {
   const executor = source?.executor ?? (step.executor as JobExecutorName);
   const judge = judgeFor(step, source) as JudgeName;
-  const mode = source ? null : stepState(state, step.id).actionMode;
+  const st = stepState(state, step.id);
+  const mode = source ? null : st.actionMode;
   return {
     runId: state.runId,
     tenantId: state.tenantId,
@@ -165,7 +174,7 @@ function callFor(
     judge,
     params: resolveParams(source ? source.params : step.params, state),
     timeoutMs: step.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    idempotencyKey: idempotencyKeyFor(state.runId, step.id, attempt),
+    idempotencyKey: idempotencyKeyFor(state.runId, step.id, st.keyAttempt ?? attempt),
     risk: source ? 'read_only' : step.risk,
     ...(mode !== null ? { actionMode: mode } : {}),
   };
@@ -318,11 +327,15 @@ function preservedSince(state: RunState, scenario: Scenario): { preservedSince?:
   return {};
 }
 
+/** A host action cut off by the step's own deadline: the request may have left, so its outcome is unknown. */
+const HOST_ACTION_ABORTED = 'DG_ERR_HOST_ACTION_ABORTED';
+
 function errorVerdict(outcome: Extract<StepOutcome, { kind: 'error' }>): Verdict {
   return {
     result: 'failed',
     error: { code: outcome.error.code.slice(0, 100), message: outcome.error.message.slice(0, 2000) },
     transient: outcome.error.transient,
+    ...(outcome.error.code === HOST_ACTION_ABORTED ? { outcomeUnknown: true as const } : {}),
     evidence: [
       evidence('executor error', outcome.error.code, outcome.source ?? ENGINE_SOURCE, {
         detail: outcome.error.message,
@@ -470,6 +483,7 @@ function awaitEffect(
   attempt: number,
   items: Evidence[],
   now: Date,
+  byPeople: boolean,
 ): RunEventBody[] | undefined {
   const recheck = step.recheck as NonNullable<ExecutorStep['recheck']>;
   const waitMs = recheck.waitMs as number;
@@ -498,6 +512,13 @@ function awaitEffect(
     ];
   }
   if (!st.rechecking) return undefined;
+  if (byPeople) {
+    // A destructive action whose effect did not show is not sent again on its own: people say what happened.
+    return [
+      { type: 'step_rechecked', stepId: step.id, attempt, alreadyDone: false, evidence: items },
+      interruptionQuestion(step, st, attempt, items),
+    ];
+  }
   const message = `the interrupted attempt ${attempt} did not take effect within ${formatMs(waitMs)} of its start: it runs again`;
   return [
     { type: 'step_rechecked', stepId: step.id, attempt, alreadyDone: false, evidence: items },
@@ -640,7 +661,7 @@ export function recordOutcome(
     );
     const done = verdict.result === 'passed';
     if (!done && st.interrupted && step.recheck.waitMs !== undefined) {
-      const waited = awaitEffect(step, st, attempt, verdict.evidence, now);
+      const waited = awaitEffect(step, st, attempt, verdict.evidence, now, needsPeopleToRepeat(scenario, step));
       if (waited !== undefined) {
         for (const body of waited) batch.emit(body);
         return { events: batch.events, stale: false, alreadyDone: false, deferred: true };
@@ -668,6 +689,57 @@ export function recordOutcome(
   const name = judgeFor(step) as JudgeName;
   const params = resolveParams(step.params, state);
   const verdict = judge(name, report.outcome, judgeContext(state, scenario, step, st, step.executor, params, now));
-  for (const body of stepEvents(step, st, attempt, verdict, now)) batch.emit(body);
+  if (verdict.result === 'failed' && verdict.outcomeUnknown === true && hasSideEffects(step)) {
+    recordNoAnswer(batch, scenario, step, attempt, verdict, now);
+  } else {
+    for (const body of stepEvents(step, st, attempt, verdict, now)) batch.emit(body);
+  }
   return { events: batch.events, stale: false };
+}
+
+/**
+ * An action sent that got no answer may have happened. It is re-probed when the step can tell, put to people when
+ * it is destructive, and otherwise sent again under the same Idempotency-Key (the next attempt inherits it).
+ */
+function recordNoAnswer(
+  batch: EventBatch,
+  scenario: Scenario,
+  step: ExecutorStep,
+  attempt: number,
+  verdict: Extract<Verdict, { result: 'failed' }>,
+  now: Date,
+): void {
+  const before = stepState(batch.state, step.id);
+  const next = noAnswerHandling(scenario, step);
+  batch.emit({
+    type: 'step_interrupted',
+    stepId: step.id,
+    attempt,
+    ...(before.actionMode !== null ? { actionMode: before.actionMode } : {}),
+    next,
+    noAnswer: true,
+    detail: noAnswerDetail(scenario, step, before, attempt, verdict.error.message).slice(0, 1000),
+  });
+  const st = stepState(batch.state, step.id);
+  if (next === 'ask') {
+    batch.emit(interruptionQuestion(step, st, attempt, verdict.evidence));
+  } else if (next === 'repeat') {
+    batch.emit(failure(step, attempt, { ...verdict, transient: true }, now, step.title));
+  } else {
+    // Read the effect first, from now on until the re-check's wait after the attempt started has passed.
+    const recheck = step.recheck as NonNullable<ExecutorStep['recheck']>;
+    const until = Date.parse(st.startedAt ?? now.toISOString()) + (recheck.waitMs ?? 0);
+    const first = (recheck.poll ?? RECHECK_POLL).initialMs;
+    batch.emit({
+      type: 'step_waiting',
+      stepId: step.id,
+      attempt,
+      poll: 1,
+      nextCheckAt: new Date(Math.max(now.getTime(), Math.min(now.getTime() + first, until))).toISOString(),
+      deadlineAt: new Date(until).toISOString(),
+      recheck: true,
+      outputs: {},
+      evidence: verdict.evidence,
+    });
+  }
 }

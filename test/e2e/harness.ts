@@ -62,9 +62,9 @@ export interface AccessLists {
   readonly channels?: readonly string[];
 }
 
-function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryConfig {
+function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}, timeoutSeconds = 10): RecoveryConfig {
   const yaml = stringify({
-    actions: simHostActions(sim.controlUrl, { timeoutSeconds: 10 }),
+    actions: simHostActions(sim.controlUrl, { timeoutSeconds }),
     access: {
       operators: lists.operators ?? [ANA.id, BO.id],
       approvers: lists.approvers ?? [ANA.id, BO.id],
@@ -80,6 +80,8 @@ export interface E2EOptions {
   readonly sim?: SimulatorOptions;
   /** @defaultValue Ana and Bo operate and approve */
   readonly access?: AccessLists;
+  /** `timeout_s` of every host action's webhook. @defaultValue 10 */
+  readonly hostActionTimeoutSeconds?: number;
   readonly bot?: Partial<Omit<StartBotOptions, 'logger'>>;
 }
 
@@ -114,7 +116,7 @@ export class E2E {
       SLACK_API_URL: fake.apiUrl,
       PORT: '0',
     });
-    const bot = await startBot(config, recoveryFor(sim, options.access), {
+    const bot = await startBot(config, recoveryFor(sim, options.access, options.hostActionTimeoutSeconds), {
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       role: 'all',
       port: 0,

@@ -229,21 +229,23 @@ async function executeHttp(
   let error: HostActionFailure | undefined;
   let output: HostActionOutput | undefined;
   const failure = outcome.failure;
-  if (failure?.kind === 'timeout') {
+  if (failure?.kind === 'not_sent') {
     error = {
-      code: ErrorCode.HostActionTimeout,
-      message: `${action}: no complete answer within ${configured.timeoutSeconds} s (${failure.detail})`,
+      code: ErrorCode.HostActionUnreachable,
+      message: `${action}: webhook could not be reached (${failure.detail}); nothing was sent`,
     };
-  } else if (failure?.kind === 'unreachable') {
-    error = { code: ErrorCode.HostActionUnreachable, message: `${action}: webhook unreachable (${failure.detail})` };
-  } else if (failure) {
-    error = { code: ErrorCode.HostActionFailed, message: `${action}: request failed (${failure.detail})` };
+  } else if (failure?.kind === 'no_answer') {
+    // The request left: whatever happened on the host is unknown, so the code says which way the answer was lost.
+    error = {
+      code: failure.timedOut ? ErrorCode.HostActionTimeout : ErrorCode.HostActionNoAnswer,
+      message: `${action}: sent; no answer ${failure.timedOut ? `within ${configured.timeoutSeconds} s` : 'before the connection closed'} (${failure.detail}); the outcome on the host is unknown`,
+    };
   } else if (outcome.status === null || outcome.status < 200 || outcome.status > 299) {
     error = { code: ErrorCode.HostActionFailed, message: `${action}: webhook answered ${outcome.status}` };
   } else if (action === 'list_backups') {
     ({ error, output } = backupsFrom(outcome.body.full(), 'response body'));
   }
-  const status = failure?.kind === 'timeout' ? 'timeout' : error ? 'failed' : 'done';
+  const status = failure?.kind === 'no_answer' && failure.timedOut ? 'timeout' : error ? 'failed' : 'done';
   const result: HostActionResult = {
     action,
     status,

@@ -14,7 +14,12 @@ export interface HttpRun {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type HttpFailureKind = 'timeout' | 'unreachable' | 'transport' | 'aborted';
+/**
+ * `not_sent`: no connection was made (refused, unknown host, connect timeout), so the host did nothing.
+ * `no_answer`: the request left, then the connection was reset or closed or the deadline passed before a complete
+ * answer: the host may have acted, and its outcome is unknown. `aborted`: the caller cancelled.
+ */
+export type HttpFailureKind = 'not_sent' | 'no_answer' | 'aborted';
 
 export interface HttpOutcome {
   readonly startedAt: Date;
@@ -22,10 +27,16 @@ export interface HttpOutcome {
   readonly status: number | null;
   readonly body: OutputTail;
   /** Set when no complete response arrived. */
-  readonly failure: { readonly kind: HttpFailureKind; readonly detail: string } | null;
+  readonly failure: HttpFailure | null;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+export interface HttpFailure {
+  readonly kind: HttpFailureKind;
+  /** The deadline (`timeoutMs`) ran out, before or after the request left. */
+  readonly timedOut: boolean;
+  readonly detail: string;
+}
+
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
@@ -43,8 +54,13 @@ export async function runHttp(run: HttpRun): Promise<HttpOutcome> {
     headersTimeout: run.timeoutMs,
     bodyTimeout: run.timeoutMs,
   });
+  // A connection made means the request was written next: from then on a lost answer leaves the outcome unknown.
+  let connected = false;
+  agent.on('connect', () => {
+    connected = true;
+  });
   let status: number | null = null;
-  let failure: HttpOutcome['failure'] = null;
+  let failure: HttpFailure | null = null;
   try {
     const response = await request(run.url, {
       method: run.method,
@@ -56,7 +72,7 @@ export async function runHttp(run: HttpRun): Promise<HttpOutcome> {
     status = response.statusCode;
     for await (const chunk of response.body) body.push(chunk as Buffer);
   } catch (err) {
-    failure = classify(err, run.signal, deadline);
+    failure = classify(err, run.signal, deadline, connected);
   } finally {
     await agent.destroy().catch(() => undefined);
   }
@@ -67,14 +83,14 @@ function classify(
   err: unknown,
   callerSignal: AbortSignal | undefined,
   deadline: AbortSignal,
-): { kind: HttpFailureKind; detail: string } {
-  if (callerSignal?.aborted) return { kind: 'aborted', detail: 'aborted by the caller' };
+  sent: boolean,
+): HttpFailure {
   const code = errorCode(err);
-  if (deadline.aborted || (code !== undefined && TIMEOUTS.has(code))) {
-    return { kind: 'timeout', detail: code && TIMEOUTS.has(code) ? code : 'deadline exceeded' };
-  }
-  if (code !== undefined && UNREACHABLE.has(code)) return { kind: 'unreachable', detail: code };
-  return { kind: 'transport', detail: code ?? (err instanceof Error ? err.name : 'unknown error') };
+  const timedOut = deadline.aborted || (code !== undefined && TIMEOUTS.has(code));
+  const detail = code ?? (timedOut ? 'deadline exceeded' : err instanceof Error ? err.name : 'unknown error');
+  if (callerSignal?.aborted) return { kind: 'aborted', timedOut: false, detail: 'aborted by the caller' };
+  if (!sent || code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'not_sent', timedOut, detail };
+  return { kind: 'no_answer', timedOut, detail };
 }
 
 /** undici throws coded errors; Node's dual-stack connect wraps them in an AggregateError. */

@@ -21,6 +21,7 @@ import type {
 import { callResultOf, pick, same } from './adapters.js';
 import type { ExecutorContext } from './context.js';
 import { ParamReader, type StepParams } from './params.js';
+import { answerLost, findRequestedRun } from './replay-lookup.js';
 
 const REPLAY_MODES: readonly ReplayMode[] = ['catch_up', 'rebuild'];
 const REPLAY_PROJECTIONS: readonly ReplayProjection[] = ['all', 'context_graph', 'trace_summary', 'precedent_index'];
@@ -115,7 +116,8 @@ export async function dgWorkflowRead(params: StepParams, ctx: ExecutorContext): 
 /**
  * `POST /api/v1/admin/replays` with `mode` (default `catch_up`), `projection` and `reason`. The run id goes into
  * the run's metadata, so DecisionGraph's row says who asked. A 409 conflict (a replay already holds the scope) is
- * followed by one projection-health read whose `open_runs` let the judge attach to the run holding it.
+ * followed by one projection-health read whose `open_runs` let the judge attach to the run holding it. A request
+ * sent whose answer was lost is followed by a search for the run it created (see {@link findRequestedRun}).
  */
 export async function dgReplayStart(params: StepParams, ctx: ExecutorContext): Promise<ReplayStartMeasurement> {
   const p = new ParamReader('dg.replay_start', params);
@@ -124,11 +126,14 @@ export async function dgReplayStart(params: StepParams, ctx: ExecutorContext): P
     projection: p.oneOf('projection', REPLAY_PROJECTIONS),
     reason: p.string('reason', undefined, 1000),
   };
-  const started = await ctx.dg.startReplay(
-    { ...request, metadata: { dg_recovery_run_id: ctx.runId } },
-    { signal: ctx.signal },
-  );
+  // The request key in the metadata lets a request whose answer was lost find the run it created.
+  const requestKey = ctx.idempotencyKey;
+  const metadata = { dg_recovery_run_id: ctx.runId, ...(requestKey ? { dg_recovery_request: requestKey } : {}) };
+  const started = await ctx.dg.startReplay({ ...request, metadata }, { signal: ctx.signal });
   const result = callResultOf(started, (run) => ({ run }));
+  if (!started.ok && requestKey !== undefined && answerLost(started.error)) {
+    return { request, result, lookup: await findRequestedRun(ctx, request, requestKey) };
+  }
   if (started.ok || started.error.code !== ErrorCode.ApiConflict) return { request, result };
   const health = await ctx.dg.projectionHealth({ signal: ctx.signal });
   return health.ok ? { request, result, openRuns: health.data.open_runs } : { request, result };

@@ -13,6 +13,7 @@ import type { JudgeContext, Verdict } from './types.js';
 const TIMEOUT = 'DG_ERR_HOST_ACTION_TIMEOUT';
 const FAILED = 'DG_ERR_HOST_ACTION_FAILED';
 const UNREACHABLE = 'DG_ERR_HOST_ACTION_UNREACHABLE';
+const NO_ANSWER = 'DG_ERR_HOST_ACTION_NO_ANSWER';
 const BAD_OUTPUT = 'DG_ERR_HOST_ACTION_BAD_OUTPUT';
 
 function hostSource(m: HostActionMeasurement, ctx: JudgeContext): EvidenceSource {
@@ -47,7 +48,8 @@ function unexplainedFailure(action: string, failure: { code: string; message: st
 /**
  * A host action ran (or is left to a person). A command passes on exit 0, a webhook on 2xx. A timeout or a
  * failure is not retried on its own: the action may have half happened, so a person decides (Retry re-probes).
- * A webhook that refused the connection did nothing and may be tried again.
+ * A webhook that could not be reached was never sent and may be tried again; one sent and never answered has an
+ * unknown outcome (`outcomeUnknown`), which the engine re-probes or puts to people.
  */
 export function judgeHostCompleted(m: HostActionMeasurement, ctx: JudgeContext): Verdict {
   const action = hostActionOf(ctx.executor) ?? ctx.executor;
@@ -95,28 +97,37 @@ export function judgeHostCompleted(m: HostActionMeasurement, ctx: JudgeContext):
     return { result: 'passed', outputs: { action, mode: 'command', exitCode: 0 }, evidence: [item] };
   }
   const ok = m.status !== null && m.status >= 200 && m.status < 300;
+  // Sent and never (fully) answered: a timeout, or a reset or close after the request left.
+  const noAnswer = m.timedOut || m.failure?.code === NO_ANSWER;
   const item = evidence(
     `${action} ${m.method}`,
-    m.timedOut ? 'timed out' : (m.status ?? `no answer (${m.error ?? 'refused'})`),
+    noAnswer ? 'sent; no answer' : (m.status ?? `not sent (${m.error ?? 'refused'})`),
     source,
     {
       expected: '2xx',
       ok,
-      ...(tail(m.bodyTail) ? { detail: tail(m.bodyTail) as string } : {}),
+      ...((tail(m.bodyTail) ?? m.error) ? { detail: (tail(m.bodyTail) ?? m.error) as string } : {}),
     },
   );
-  if (m.timedOut) {
+  if (noAnswer) {
     return {
       result: 'failed',
-      error: { code: TIMEOUT, message: `${action} webhook did not answer in time; it may have run` },
+      error: {
+        code: m.timedOut ? TIMEOUT : NO_ANSWER,
+        message: `${action} webhook: sent; no answer${m.timedOut ? ' in time' : ''}. It may have run: its outcome is unknown`,
+      },
       transient: false,
+      outcomeUnknown: true,
       evidence: [item],
     };
   }
   if (m.status === null) {
     return {
       result: 'failed',
-      error: { code: UNREACHABLE, message: `${action} webhook could not be reached: ${m.error ?? 'no answer'}` },
+      error: {
+        code: UNREACHABLE,
+        message: `${action} webhook could not be reached (${m.error ?? 'no connection'}): nothing was sent`,
+      },
       transient: true,
       evidence: [item],
     };

@@ -3,11 +3,12 @@ import type { JsonObject } from '../json.js';
 import type {
   OpenRunBody,
   ReplayInventoryMeasurement,
+  ReplayLookup,
   ReplayPollMeasurement,
   ReplayRunBody,
   ReplayStartMeasurement,
 } from '../measurements.js';
-import { callEvidence, evidence, httpSource } from './evidence.js';
+import { callEvidence, ENGINE_SOURCE, evidence, httpSource } from './evidence.js';
 import { isCurrent } from './projections.js';
 import type { Judge, Verdict } from './types.js';
 
@@ -72,6 +73,8 @@ export const judgeReplayAdmitted: Judge<ReplayStartMeasurement> = (m): Verdict =
       evidence: [callEvidence(label, r, 202)],
     };
   }
+  if (m.lookup !== undefined)
+    return judgeLostAdmission(m.lookup, request, callEvidence(label, r, 202, 'sent; no answer'));
   if (status === 403 && m.request.mode === 'rebuild' && /rebuild/i.test(text) && /disabled/i.test(text)) {
     return {
       result: 'failed',
@@ -92,6 +95,42 @@ export const judgeReplayAdmitted: Judge<ReplayStartMeasurement> = (m): Verdict =
     evidence: [callEvidence(label, r, 202)],
   };
 };
+
+/**
+ * A replay request sent whose answer was lost: the run it created, found by the request key in its metadata, is
+ * followed as if the 202 had arrived. Found nowhere, its outcome stays unknown: the engine sends it again under the
+ * same key, or asks people for a rebuild.
+ */
+function judgeLostAdmission(lookup: ReplayLookup, request: string, sent: Evidence): Verdict {
+  const run = lookup.found;
+  if (run !== null) {
+    return {
+      result: 'passed',
+      outputs: { jobId: run.job_id, mode: run.mode, projection: run.projection_name, attached: true },
+      evidence: [
+        sent,
+        evidence('run created by this request', run.job_id, ENGINE_SOURCE, {
+          detail: `sent; no answer; found by its request key ${lookup.requestKey} in the run's metadata, now ${run.status}`,
+        }),
+      ],
+    };
+  }
+  const looked =
+    lookup.checked.length > 0 ? `none of the open runs read back (${lookup.checked.join(', ')})` : 'no open run';
+  const message =
+    `the ${request} was sent; no answer came back, and ${looked} carries its request key` +
+    (lookup.error ? ` (the search stopped: ${lookup.error})` : '');
+  return {
+    result: 'failed',
+    error: { code: 'replay_answer_lost', message: message.slice(0, 2000) },
+    transient: false,
+    outcomeUnknown: true,
+    evidence: [
+      sent,
+      evidence('run created by this request', 'not found', ENGINE_SOURCE, { ok: false, detail: message }),
+    ],
+  };
+}
 
 /**
  * `GET /api/v1/admin/replays/:job_id` plus projection health. Passes only when the run is `completed` and every

@@ -39,6 +39,11 @@ export type Verdict =
       readonly result: 'failed';
       readonly error: StepError;
       readonly transient: boolean;
+      /**
+       * The request left and no answer came back (reset, closed, timed out): the action may have happened. The
+       * engine re-probes or asks people; it never sends it again on its own as if it had failed.
+       */
+      readonly outcomeUnknown?: true;
       readonly outputs?: JsonObject;
       readonly evidence: Evidence[];
     }

@@ -199,6 +199,20 @@ describe('http host actions', () => {
     expect(httpEvidence(result)).toMatchObject({ status: 200, bodyTail: 'partial' });
   });
 
+  it('reports a request that arrived and was cut off unanswered as sent with no answer, not as unreachable', async () => {
+    handler = (req) => req.socket.destroy();
+    const config = configWith({
+      restore_backup: { type: 'http', method: 'POST', url: `${base}/restore`, timeout_s: 5 },
+    });
+    const result = await runHostAction('restore_backup', config, { artifact: 'b1' }, { runId: 'run-1' });
+    expect(seen).toHaveLength(1);
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe(ErrorCode.HostActionNoAnswer);
+    expect(result.error?.message).toContain('restore_backup: sent; no answer');
+    expect(result.error?.message).not.toContain('unreachable');
+    expect(httpEvidence(result).status).toBeNull();
+  });
+
   it('reports a refused connection as unreachable', async () => {
     const closed = createServer();
     closed.listen(0, '127.0.0.1');
@@ -213,6 +227,7 @@ describe('http host actions', () => {
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe(ErrorCode.HostActionUnreachable);
     expect(result.error?.message).toContain('ECONNREFUSED');
+    expect(result.error?.message).toContain('nothing was sent');
     expect(httpEvidence(result).status).toBeNull();
   });
 

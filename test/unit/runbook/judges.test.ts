@@ -479,6 +479,38 @@ describe('host action judges', () => {
     });
   });
 
+  it('tells a webhook never sent from one sent whose answer was lost: only the first may simply be sent again', () => {
+    const http = {
+      mode: 'http' as const,
+      method: 'POST',
+      url: 'http://127.0.0.1:4199/restore',
+      status: null,
+      timedOut: false,
+      durationMs: 10,
+    };
+    const notSent = judge(
+      'host.completed',
+      { ...http, error: 'restore_backup: webhook could not be reached (ECONNREFUSED); nothing was sent' },
+      c,
+    );
+    expect(notSent).toMatchObject({
+      result: 'failed',
+      transient: true,
+      error: { code: 'DG_ERR_HOST_ACTION_UNREACHABLE' },
+    });
+    expect(notSent).not.toHaveProperty('outcomeUnknown');
+    const cut = { code: 'DG_ERR_HOST_ACTION_NO_ANSWER', message: 'restore_backup: sent; no answer (UND_ERR_SOCKET)' };
+    for (const lost of [
+      { ...http, error: cut.message, failure: cut },
+      { ...http, timedOut: true },
+    ]) {
+      const v = judge('host.completed', lost, c);
+      expect(v).toMatchObject({ result: 'failed', transient: false, outcomeUnknown: true });
+      expect(v.result === 'failed' && v.error.message).toContain('sent; no answer');
+      expect(JSON.stringify(v)).not.toContain('could not be reached');
+    }
+  });
+
   it('lists backups newest first and prefers the labelled one', () => {
     const artifacts = [
       { id: 'a', path: '/b/a', created_at: '2026-03-05T00:00:00Z', size_bytes: 10, label: 'nightly' },
