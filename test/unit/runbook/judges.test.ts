@@ -706,6 +706,24 @@ describe('smoke and checklist gate', () => {
     expect(decided).toMatchObject({ result: 'passed', outputs: { acknowledgedRuns: ['replay-17'] } });
   });
 
+  it("waits for the run's own replays still running before judging, then judges", () => {
+    const smokeReplay = openRun({ job_id: 'replay-42', projection_name: 'trace_summary' });
+    const running: ChecklistMeasurement = {
+      ...healthy(),
+      healthz: healthz({ activeReplayJobs: 1 }),
+      projectionHealth: ok(projectionHealth({ openRuns: [smokeReplay] })),
+      sql: { cursorAhead: [], openRuns: [smokeReplay] },
+    };
+    const waiting = gate(running, { ownReplayJobIds: ['replay-42'] });
+    expect(waiting).toMatchObject({ result: 'waiting', outputs: { waitingForOwnReplays: ['replay-42'] } });
+    expect(waiting.evidence.find((e) => e.label === "checklist: this run's own replays")?.measured).toEqual([
+      'replay-42 catch_up trace_summary running',
+    ]);
+    // Someone else's replay is not waited for: it fails the checklist as before.
+    expect(conditions(gate(running))).toEqual(['open_runs']);
+    expect(gate(healthy(), { ownReplayJobIds: ['replay-42'] }).result).toBe('passed');
+  });
+
   it('requires the known workflow to read when the run has one', () => {
     expect(gate(healthy(), { workflowExpected: true })).toMatchObject({ result: 'failed' });
     expect(
