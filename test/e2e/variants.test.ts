@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type SimulatorOptions, type VariantName, variantOptions } from '../../sim/index.js';
 import { ACTION } from '../../src/bot/thread/index.js';
+import type { RunState } from '../../src/runbook/index.js';
 import { ANA, E2E, textOf } from './harness.js';
-import { walkThread } from './walk-thread.js';
+import { type Walk, walkThread } from './walk-thread.js';
 
 // Each simulator variant of a real incident, run from Slack to its end: the run ends recovered by itself, with
 // decisions and approvals clicked as the thread offers them, and no pause, no alert and no Retry anywhere.
@@ -36,12 +37,24 @@ function expectNoPauseEver(world: E2E): void {
   expect(sent.filter((body) => body.includes('is paused'))).toEqual([]);
 }
 
-async function expectRecovered(world: E2E, runId: string): Promise<void> {
+async function expectRecovered(world: E2E, runId: string, walk: Walk): Promise<RunState> {
+  expect(walk.pausedAt).toBeUndefined();
   const run = await world.bot.runtime.service.get(runId);
   expect(run?.state.outcome?.outcome).toBe('recovered');
   expect(run?.events.some((e) => e.type === 'run_paused')).toBe(false);
   expect(textOf(world.thread(runId)[0])).toContain('Recovered');
   expectNoPauseEver(world);
+  return run?.state as RunState;
+}
+
+/** Starts the scenario from Slack and clicks through it; it must end recovered with no pause. */
+async function recoverByClicking(
+  world: E2E,
+  scenario: string,
+): Promise<{ clicks: readonly string[]; state: RunState }> {
+  const runId = await recover(world, scenario);
+  const walk = await walkThread(world, runId);
+  return { clicks: walk.clicks, state: await expectRecovered(world, runId, walk) };
 }
 
 describe('upgrade with slow replays', () => {
@@ -63,11 +76,8 @@ describe('upgrade with slow replays', () => {
       expect(seen).toContain('started by this run and still running');
       clock.advance(6_000);
 
-      const walk = await walking;
-      expect(walk.pausedAt).toBeUndefined();
-      await expectRecovered(world, runId);
-      const run = await world.bot.runtime.service.get(runId);
-      expect(run?.state.startedReplayJobIds.length).toBeGreaterThanOrEqual(2);
+      const state = await expectRecovered(world, runId, await walking);
+      expect(state.startedReplayJobIds.length).toBeGreaterThanOrEqual(2);
     },
     RUN_TIMEOUT_MS,
   );
@@ -78,14 +88,10 @@ describe('upgrade after restoring a backup taken while projections lagged', () =
     'requests a catch_up for the idle projectors, so the re-run smoke checks pass',
     async () => {
       const world = await start({ faults: ['failed-upgrade'] }, 'lagging-restore');
-      const runId = await recover(world, 'upgrade');
-      const walk = await walkThread(world, runId);
-      expect(walk.pausedAt).toBeUndefined();
-      expect(walk.clicks).toContain('catch_up_decision:catch_up');
-      await expectRecovered(world, runId);
-      const run = await world.bot.runtime.service.get(runId);
-      expect(run?.state.steps.check_projections?.outputs.state).toBe('behind_not_moving');
-      expect(run?.state.steps.smoke_after?.status).toBe('passed');
+      const { clicks, state } = await recoverByClicking(world, 'upgrade');
+      expect(clicks).toContain('catch_up_decision:catch_up');
+      expect(state.steps.check_projections?.outputs.state).toBe('behind_not_moving');
+      expect(state.steps.smoke_after?.status).toBe('passed');
     },
     RUN_TIMEOUT_MS,
   );
@@ -96,11 +102,9 @@ describe('orphaned replay runs that come back with the restored backup', () => {
     'upgrade asks about the orphan and retries it with a fresh catch_up',
     async () => {
       const world = await start({ faults: ['failed-upgrade'] }, 'orphaned-runs');
-      const runId = await recover(world, 'upgrade');
-      const walk = await walkThread(world, runId);
-      expect(walk.pausedAt).toBeUndefined();
-      expect(walk.clicks).toContain('orphan_runs:retry');
-      await expectRecovered(world, runId);
+      const { clicks, state } = await recoverByClicking(world, 'upgrade');
+      expect(clicks).toContain('orphan_runs:retry');
+      expect(state.steps.poll_catch_up?.status).toBe('passed');
     },
     RUN_TIMEOUT_MS,
   );
@@ -109,13 +113,10 @@ describe('orphaned replay runs that come back with the restored backup', () => {
     'event-log asks about the orphan after the restore and catches up instead of failing the checklist',
     async () => {
       const world = await start({ faults: ['hash-drift'], allowRebuild: true }, 'orphaned-runs');
-      const runId = await recover(world, 'event-log');
-      const walk = await walkThread(world, runId);
-      expect(walk.pausedAt).toBeUndefined();
-      expect(walk.clicks).toEqual(
+      const { clicks } = await recoverByClicking(world, 'event-log');
+      expect(clicks).toEqual(
         expect.arrayContaining(['orphan_runs:retry', 'rebuild_decision:catch_up', 'resume_writes:done']),
       );
-      await expectRecovered(world, runId);
     },
     RUN_TIMEOUT_MS,
   );

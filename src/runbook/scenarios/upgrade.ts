@@ -4,7 +4,7 @@ import {
   ARGUMENT_PATTERN,
   approveRestore,
   BOOT_DEADLINE_MS,
-  catchUpIfStuck,
+  catchUpIdleProjectors,
   checklistGate,
   chooseBackup,
   listBackups,
@@ -147,29 +147,15 @@ export const upgradeScenario: ScenarioInput = {
       timeoutMs: 120_000,
     },
     waitHealthzConnected('wait_healthz'),
-    ...catchUpIfStuck({
-      check: {
-        title: 'Check projection health twice: current or catching up?',
-        why:
-          'A backup taken while projections lagged restores pending events, and after a start DecisionGraph starts ' +
-          'projection workers only when an event is appended or a replay is requested',
-      },
-      decision: {
-        id: 'catch_up_decision',
-        title: 'Projections are behind and not moving',
-        prompt:
-          'The restored database has pending events and no cursor moved between two readings. DecisionGraph starts ' +
-          'projection workers only when an event is appended or a replay is requested, so the smoke checks would ' +
-          'fail on stale projections until then.',
-        catchUp: { label: 'Request a catch_up replay of all projections' },
-        noReplay: { id: 'wait', label: 'No replay: wait for writes to start the workers' },
-      },
-      replay: {
-        id: 'start_catch_up',
-        title: 'Request a catch_up replay',
-        fallbackReason: 'dg-recovery run {run_id}: catch_up after restoring the pre-upgrade backup',
-      },
-      pollId: 'poll_catch_up',
+    ...catchUpIdleProjectors({
+      checkWhy:
+        'A backup taken while projections lagged restores pending events, and after a start DecisionGraph starts ' +
+        'projection workers only when an event is appended or a replay is requested',
+      prompt:
+        'The restored database has pending events and no cursor moved between two readings. DecisionGraph starts ' +
+        'projection workers only when an event is appended or a replay is requested, so the smoke checks would ' +
+        'fail on stale projections until then.',
+      fallbackReason: 'dg-recovery run {run_id}: catch_up after restoring the pre-upgrade backup',
     }),
     {
       id: 'smoke_after',
