@@ -26,12 +26,8 @@ function outcome<T>(r: CallResult<T>) {
 
 const OPEN_RUN_STATUSES: ReadonlySet<string> = new Set(['queued', 'running']);
 
-/**
- * The run's own replays DecisionGraph is still running (it has live replay jobs): the checklist is judged once
- * they end. With no live job they are orphans, which the verdict itself reports.
- */
-function ownLiveRuns(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] {
-  if (!m.healthz.ok || m.healthz.data.projector.active_replay_jobs === 0) return [];
+/** The run's own replays whose rows are still queued or running. */
+function ownOpenRuns(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] {
   const own = new Set(ctx.ownReplayJobIds);
   const runs = new Map<string, OpenRunBody>();
   const tenantRuns = m.projectionHealth.ok ? m.projectionHealth.data.open_runs : [];
@@ -39,6 +35,19 @@ function ownLiveRuns(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] 
     if (own.has(run.job_id) && OPEN_RUN_STATUSES.has(run.status)) runs.set(run.job_id, run);
   }
   return [...runs.values()];
+}
+
+/**
+ * The run's own replays to wait for before judging: while DecisionGraph has live replay jobs, and once more when it
+ * has none, since a job leaves memory a moment after its row completes and the reads run side by side. Own runs
+ * still open on that second look are orphans, which the verdict reports.
+ */
+function ownRunsToAwait(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] {
+  if (!m.healthz.ok) return [];
+  const open = ownOpenRuns(m, ctx);
+  if (m.healthz.data.projector.active_replay_jobs > 0) return open;
+  const seen = isJsonObject(ctx.progress) && Array.isArray(ctx.progress.ownIdle) ? ctx.progress.ownIdle : [];
+  return open.some((r) => !seen.includes(r.job_id)) ? open : [];
 }
 
 function withoutAcknowledged(runs: readonly OpenRunBody[], acknowledged: ReadonlySet<string>): OpenRunBody[] {
@@ -201,13 +210,14 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
     acknowledgedRuns: [...ctx.acknowledgedRunIds],
   };
   const cursors = cursorsOf(m);
-  const ownLive = ownLiveRuns(m, ctx);
+  const ownLive = ownRunsToAwait(m, ctx);
   if (ownLive.length > 0) {
     const ids = ownLive.map((r) => r.job_id);
+    const idle = m.healthz.ok && m.healthz.data.projector.active_replay_jobs === 0;
     return {
       result: 'waiting',
       outputs: { ...outputs, waitingForOwnReplays: ids },
-      ...(cursors !== undefined ? { progress: { cursors } } : {}),
+      progress: { ...(cursors !== undefined ? { cursors } : {}), ...(idle ? { ownIdle: ids } : {}) },
       evidence: [
         ...items,
         evidence(
