@@ -83,40 +83,52 @@ describe('upgrade with slow replays', () => {
   );
 });
 
-describe('upgrade after restoring a backup taken while projections lagged', () => {
-  it(
-    'requests a catch_up for the idle projectors, so the re-run smoke checks pass',
-    async () => {
-      const world = await start({ faults: ['failed-upgrade'] }, 'lagging-restore');
-      const { clicks, state } = await recoverByClicking(world, 'upgrade');
-      expect(clicks).toContain('catch_up_decision:catch_up');
-      expect(state.steps.check_projections?.outputs.state).toBe('behind_not_moving');
-      expect(state.steps.smoke_after?.status).toBe('passed');
-    },
-    RUN_TIMEOUT_MS,
-  );
-});
+interface ClickThrough {
+  readonly title: string;
+  readonly sim: SimulatorOptions;
+  readonly variant: VariantName;
+  readonly scenario: string;
+  /** `step:option` clicks the thread must have offered on the way. */
+  readonly clicks: readonly string[];
+  /** Steps that must have passed, which the variant makes necessary. */
+  readonly passed: readonly string[];
+}
 
-describe('orphaned replay runs that come back with the restored backup', () => {
-  it(
-    'upgrade asks about the orphan and retries it with a fresh catch_up',
-    async () => {
-      const world = await start({ faults: ['failed-upgrade'] }, 'orphaned-runs');
-      const { clicks, state } = await recoverByClicking(world, 'upgrade');
-      expect(clicks).toContain('orphan_runs:retry');
-      expect(state.steps.poll_catch_up?.status).toBe('passed');
-    },
-    RUN_TIMEOUT_MS,
-  );
+const CLICK_THROUGH: readonly ClickThrough[] = [
+  {
+    title: 'upgrade after a restore whose projections lag: a catch_up for the idle projectors, then smoke checks pass',
+    sim: { faults: ['failed-upgrade'] },
+    variant: 'lagging-restore',
+    scenario: 'upgrade',
+    clicks: ['catch_up_decision:catch_up'],
+    passed: ['check_projections', 'poll_catch_up', 'smoke_after'],
+  },
+  {
+    title: 'upgrade asks about the orphaned run the backup brought back and retries it with a fresh catch_up',
+    sim: { faults: ['failed-upgrade'] },
+    variant: 'orphaned-runs',
+    scenario: 'upgrade',
+    clicks: ['orphan_runs:retry'],
+    passed: ['inspect_runs', 'poll_catch_up', 'smoke_after'],
+  },
+  {
+    title: 'event-log asks about the orphaned run after the restore and catches up instead of failing the checklist',
+    sim: { faults: ['hash-drift'], allowRebuild: true },
+    variant: 'orphaned-runs',
+    scenario: 'event-log',
+    clicks: ['orphan_runs:retry', 'rebuild_decision:catch_up', 'resume_writes:done'],
+    passed: ['inspect_runs', 'poll_replay'],
+  },
+];
 
-  it(
-    'event-log asks about the orphan after the restore and catches up instead of failing the checklist',
-    async () => {
-      const world = await start({ faults: ['hash-drift'], allowRebuild: true }, 'orphaned-runs');
-      const { clicks } = await recoverByClicking(world, 'event-log');
-      expect(clicks).toEqual(
-        expect.arrayContaining(['orphan_runs:retry', 'rebuild_decision:catch_up', 'resume_writes:done']),
-      );
+describe('variants a person clicks through', () => {
+  it.each(CLICK_THROUGH)(
+    '$title',
+    async (c) => {
+      const world = await start(c.sim, c.variant);
+      const { clicks, state } = await recoverByClicking(world, c.scenario);
+      expect(clicks).toEqual(expect.arrayContaining([...c.clicks]));
+      expect(c.passed.filter((id) => state.steps[id]?.status !== 'passed')).toEqual([]);
     },
     RUN_TIMEOUT_MS,
   );
