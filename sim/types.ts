@@ -17,6 +17,7 @@ export const FAULT_NAMES = [
   'failed-upgrade',
   'slow',
   'rebuild-disabled',
+  'stop-ignored',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

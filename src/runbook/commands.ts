@@ -11,6 +11,7 @@ import type { Actor, RunEvent, RunEventBody, RunParams } from './events.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
 import { findScenario, scenarioChoices } from './scenarios/index.js';
@@ -120,6 +121,19 @@ function pausedStepOf(
   return stepId;
 }
 
+/** The rules of an approval: the person is on the approvers list and, under the two-person rule, not the starter. */
+function approverRefusal(
+  state: RunState,
+  by: CommandActor,
+  access: AccessPolicy,
+  notApprover: string,
+  samePerson: string,
+): CommandResult | undefined {
+  if (!isListed(access.approvers, by)) return refuse('not_approver', notApprover);
+  if (access.twoPersonRule && by.id === state.startedBy.id) return refuse('same_person', samePerson);
+  return undefined;
+}
+
 /** Repeating a destructive action counts as approving it again: an approver, and a second person. */
 function destructiveRepeatRefusal(
   state: RunState,
@@ -130,13 +144,13 @@ function destructiveRepeatRefusal(
   doing: string,
 ): CommandResult | undefined {
   if (risk !== 'destructive') return undefined;
-  if (!isListed(access.approvers, by)) {
-    return refuse('not_approver', `${doing} ${title} repeats a destructive action: an approver must choose it`);
-  }
-  if (access.twoPersonRule && by.id === state.startedBy.id) {
-    return refuse('same_person', `${doing} ${title} needs a second person (two-person rule)`);
-  }
-  return undefined;
+  return approverRefusal(
+    state,
+    by,
+    access,
+    `${doing} ${title} repeats a destructive action: an approver must choose it`,
+    `${doing} ${title} needs a second person (two-person rule)`,
+  );
 }
 
 /** A run started on a scenario version this bot cannot continue takes no command but Abort. */
@@ -447,7 +461,12 @@ export interface SkipInput {
   readonly reason: string;
 }
 
-/** Skips the failed step (a reason is required). Skipping a checklist gate means the run cannot be `recovered`. */
+/**
+ * Skips the failed step (a reason is required). Skipping a checklist gate means the run cannot be `recovered`.
+ * Skipping a safety check or the gate needs a second person: the first Skip records the request and the run stays
+ * paused; a Skip by someone who may approve (not the starter under the two-person rule, never the one who asked)
+ * confirms it.
+ */
 export function applySkip(
   state: RunState,
   scenario: Scenario,
@@ -460,9 +479,41 @@ export function applySkip(
   const reason = checkPersonText(input.reason, true);
   if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
   const by = recordedActor(input.by);
+  const text = reason.value as string;
+  const step = findStep(scenario, stepId);
+  if (step === undefined || !skipNeedsSecondPerson(scenario, step)) {
+    return accepted(state, now, [
+      { type: 'run_resumed', by, action: 'skip', stepId, reason: text },
+      { type: 'step_skipped', stepId, by, reason: text, cause: 'operator' },
+    ]);
+  }
+  const request = state.skipRequest;
+  if (request === null || request.stepId !== stepId) {
+    return accepted(state, now, [{ type: 'skip_requested', stepId, by, reason: text }]);
+  }
+  if (request.by.id === input.by.id) {
+    if (request.reason === text) return DUPLICATE;
+    return refuse('same_person', `${who(input.by)} asked to skip ${step.title}; a second person must confirm it`);
+  }
+  const denied = approverRefusal(
+    state,
+    input.by,
+    access,
+    `${who(input.by)} may not confirm skipping ${step.title}, a safety check: an approver must`,
+    `${who(input.by)} started this run; another person must confirm skipping ${step.title} (two-person rule)`,
+  );
+  if (denied) return denied;
   return accepted(state, now, [
-    { type: 'run_resumed', by, action: 'skip', stepId, reason: reason.value as string },
-    { type: 'step_skipped', stepId, by, reason: reason.value as string, cause: 'operator' },
+    { type: 'run_resumed', by, action: 'skip', stepId, reason: text },
+    {
+      type: 'step_skipped',
+      stepId,
+      by: request.by,
+      reason: request.reason,
+      cause: 'operator',
+      confirmedBy: by,
+      confirmReason: text,
+    },
   ]);
 }
 

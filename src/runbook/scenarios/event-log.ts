@@ -94,6 +94,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.stop_writes',
       idempotent: true,
+      safetyCheckFor: ['restore_backup'],
       interruptedCheck:
         'whether every writer is stopped: the integrations and clients that append events are paused, or the load ' +
         'balancer is in maintenance mode',
@@ -114,6 +115,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.preserve_database',
       idempotent: true,
+      safetyCheckFor: ['restore_backup'],
       timeoutMs: 3_600_000,
       interruptedCheck:
         'whether the copy of the broken database exists and is complete (the dump or snapshot, its size)',
@@ -163,6 +165,7 @@ export const eventLogScenario: ScenarioInput = {
       executor: 'sql.integrity',
       judge: 'integrity.clean',
       timeoutMs: 300_000,
+      safetyCheckFor: ['start_rebuild'],
       why: 'A projection cursor ahead of the restored tail makes projection health look clean while it is not',
     },
     {
