@@ -31,6 +31,17 @@ export {
   TENANT_FAULTS,
   type TenantFaultName,
 } from './types.js';
+export { ManualClock, REAL_CLOCK, type SimClock } from './util/clock.js';
+export {
+  isVariantName,
+  unknownVariantMessage,
+  VARIANT_NAMES,
+  VARIANTS,
+  type Variant,
+  type VariantName,
+  type VariantOptions,
+  variantOptions,
+} from './variants.js';
 
 /**
  * Starts a DecisionGraph stand-in: its own database (seeded, projected), the API on `port`, and the control API

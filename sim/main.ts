@@ -3,13 +3,25 @@ import { parseArgs } from 'node:util';
 import { DEV_SERVICE_ACCOUNTS, parseServiceAccounts, type ServiceAccountsFile } from './http/service-accounts.js';
 import { isFaultName, startSimulator } from './index.js';
 import type { FaultName, SimulatorOptions } from './types.js';
+import {
+  isVariantName,
+  unknownVariantMessage,
+  VARIANT_NAMES,
+  VARIANTS,
+  type VariantName,
+  variantOptions,
+} from './variants.js';
 
-const USAGE = `usage: npm run sim -- [--port N] [--control-port N] [--fault NAME[=ACTION]]... [--database-url URL]
-                      [--allow-rebuild] [--events N | --traces N] [--boot-delay-ms N] [--control-token T]
+const USAGE = `usage: npm run sim -- [--port N] [--control-port N] [--fault NAME[=ACTION]]... [--variant NAME]...
+                      [--database-url URL] [--allow-rebuild] [--events N | --traces N] [--boot-delay-ms N]
+                      [--control-token T]
 
 Starts a DecisionGraph simulator: its own database on the local Postgres (dropped on exit), seeded and
 projected, serving DecisionGraph's API. Service accounts come from DECISION_GRAPH_SERVICE_ACCOUNTS_JSON or
-DECISION_GRAPH_SERVICE_ACCOUNTS_FILE, else the dev accounts.`;
+DECISION_GRAPH_SERVICE_ACCOUNTS_FILE, else the dev accounts.
+
+Variants (what real incidents bring on top of a fault):
+${VARIANT_NAMES.map((n) => `  ${n.padEnd(16)}${VARIANTS[n].story}`).join('\n')}`;
 
 function int(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -41,6 +53,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '4100' },
       'control-port': { type: 'string', default: '4101' },
       fault: { type: 'string', multiple: true, default: [] },
+      variant: { type: 'string', multiple: true, default: [] },
       'database-url': { type: 'string' },
       'allow-rebuild': { type: 'boolean', default: false },
       events: { type: 'string' },
@@ -63,12 +76,19 @@ async function main(): Promise<void> {
     if (action === undefined) faults.push(f);
     else perAction.push({ fault: f, action });
   }
+  const variants: VariantName[] = [];
+  for (const v of values.variant ?? []) {
+    if (!isVariantName(v)) throw new Error(unknownVariantMessage(v));
+    variants.push(v);
+  }
+  const variant = variantOptions(variants);
   const events = int(values.events, 'events');
   const traces = int(values.traces, 'traces');
   const opts: SimulatorOptions = {
     port: int(values.port, 'port'),
     controlPort: int(values['control-port'], 'control-port'),
-    faults,
+    ...variant,
+    faults: [...faults, ...(variant.faults ?? [])],
     allowRebuild: values['allow-rebuild'],
     bootDelayMs: int(values['boot-delay-ms'], 'boot-delay-ms'),
     controlToken: values['control-token'] ?? process.env.DG_SIM_CONTROL_TOKEN,
@@ -97,6 +117,7 @@ async function main(): Promise<void> {
       ? `  tokens         ${DEV_SERVICE_ACCOUNTS.service_accounts.map((a) => a.token).join(', ')}`
       : `  accounts       ${opts.serviceAccountsSource}`,
     shown.length > 0 ? `  faults         ${shown.join(', ')}` : '  faults         none',
+    ...(variants.length > 0 ? [`  variants       ${variants.join(', ')}`] : []),
     'Ctrl-C stops the simulator and drops its database.',
   ];
   console.log(lines.join('\n'));

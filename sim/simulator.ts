@@ -33,6 +33,7 @@ import {
   type SimulatorOptions,
   TENANT_FAULTS,
 } from './types.js';
+import { REAL_CLOCK } from './util/clock.js';
 import { sleep } from './util/time.js';
 import { refreshWorkflows } from './workflows/refresh.js';
 
@@ -158,6 +159,8 @@ export class Simulator implements FaultHost {
     try {
       await sim.reservePort();
       await sim.prepareHistory();
+      for (const fault of opts.faultsInBackups ?? []) await sim.inject(fault);
+      sim.initialBackupId = (await sim.backups.create('scheduled')).id;
       for (const fault of opts.faults ?? []) await sim.inject(fault);
       if (!sim.host.faults.has('node-down')) await sim.startNode();
       return sim;
@@ -189,11 +192,13 @@ export class Simulator implements FaultHost {
       nextJobId: () => `replay-${++this.jobSeq}`,
       readOnly: () => this.host.writesStopped,
       replayBatchDelayMs: this.opts.replayBatchDelayMs ?? 0,
+      replayDurationMs: this.opts.replayDurationMs ?? 0,
+      clock: this.opts.clock ?? REAL_CLOCK,
       pollIntervalMs: this.opts.pollIntervalMs ?? 1000,
     });
   }
 
-  /** Schema, seed (into an empty log), projections brought current, workflow tables, a first backup. */
+  /** Schema, seed (into an empty log), projections brought current, workflow tables. */
   private async prepareHistory(): Promise<void> {
     await applySchema(this.pool);
     const empty = await this.pool.query('SELECT 1 FROM dg_event_log LIMIT 1');
@@ -229,7 +234,6 @@ export class Simulator implements FaultHost {
       [this.known.tenantId, knownWorkflowTrace],
     );
     this.known.workflowId = wf.rows[0]?.workflow_id ?? null;
-    this.initialBackupId = (await this.backups.create('scheduled')).id;
   }
 
   /** Node transitions never interleave (a restart's stop and start stay together). */

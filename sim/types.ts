@@ -1,5 +1,6 @@
 import type { SeedOptions } from './db/seed.js';
 import type { ServiceAccountsFile } from './http/service-accounts.js';
+import type { SimClock } from './util/clock.js';
 
 export type { ServiceAccountsFile } from './http/service-accounts.js';
 
@@ -139,6 +140,13 @@ export interface SimulatorOptions {
   allowRebuild?: boolean;
   /** Faults switched on before the API listens. @defaultValue none */
   faults?: FaultName[];
+  /**
+   * Tenant faults (of tenant `default`) already on when the start-up backup is taken, so that backup and every
+   * later one carry them and a restore brings them back: a backup taken while projections lagged, or with a run row
+   * a crash left `running`. Clearing `hash-drift` or `broken-ordering` copies rows back from that same backup, so
+   * it does not undo them. @defaultValue none
+   */
+  faultsInBackups?: TenantFaultName[];
   /** How long a (re)start takes before the API accepts connections. @defaultValue 0 */
   bootDelayMs?: number;
   /** Bearer token of the control API. @defaultValue random */
@@ -149,6 +157,13 @@ export interface SimulatorOptions {
   slowLatencyMs?: number;
   /** Pause before each batch of a replay run, so drills and tests can watch a run in `running`. @defaultValue 0 */
   replayBatchDelayMs?: number;
+  /**
+   * How long every replay run stays `running` before its first batch, as on a big or busy deployment where even a
+   * catch_up with nothing to do takes seconds. @defaultValue 0
+   */
+  replayDurationMs?: number;
+  /** The clock replay durations and batch pauses are measured on; tests pass a `ManualClock`. @defaultValue real time */
+  clock?: SimClock;
   /** Live projector poll interval (`projection_poll_interval_ms`). @defaultValue 1000 */
   pollIntervalMs?: number;
   /** `deployment_env` reported by healthz. @defaultValue `prod` */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ApiError } from '../http/api-error.js';
-import { sleep } from '../util/time.js';
+import type { SimClock } from '../util/clock.js';
 import { catchUp, RunStopped } from './catch-up.js';
 import { PROJECTIONS, ProjectionError, type ProjectionName } from './names.js';
 import { resetProjection } from './rebuild.js';
@@ -32,6 +32,9 @@ export interface CoordinatorDeps {
   nextJobId: () => string;
   readOnly: () => boolean;
   batchDelayMs: number;
+  /** How long a run stays `running` before its first batch (a big or busy deployment). */
+  durationMs: number;
+  clock: SimClock;
 }
 
 /**
@@ -126,6 +129,7 @@ export class ReplayCoordinator {
     try {
       if (signal.aborted) return;
       await markRunning(pool, job.jobId);
+      await this.deps.clock.sleep(this.deps.durationMs, signal);
       for (const projection of projections) {
         if (signal.aborted) throw new RunStopped();
         if (req.mode === 'rebuild') await resetProjection(pool, req.tenantId, projection, this.deps.readOnly());
@@ -135,7 +139,7 @@ export class ReplayCoordinator {
           untilLogSeq: req.untilLogSeq,
           signal,
           readOnly: this.deps.readOnly,
-          beforeBatch: () => sleep(this.deps.batchDelayMs, signal),
+          beforeBatch: () => this.deps.clock.sleep(this.deps.batchDelayMs, signal),
           onBatch: (progress) => {
             inFlight = progress.processed;
             lastLogSeq = progress.lastLogSeq;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { RateLimiter, type RateScope } from '../http/rate-limit.js';
 import { ReplayCoordinator } from '../projector/coordinator.js';
 import { LiveWorkers } from '../projector/workers.js';
+import type { SimClock } from '../util/clock.js';
 
 export interface NodeProcessDeps {
   pool: pg.Pool;
@@ -9,6 +10,8 @@ export interface NodeProcessDeps {
   nextJobId: () => string;
   readOnly: () => boolean;
   replayBatchDelayMs: number;
+  replayDurationMs: number;
+  clock: SimClock;
   pollIntervalMs: number;
 }
 
@@ -24,6 +27,8 @@ export class NodeProcess {
       nextJobId: deps.nextJobId,
       readOnly: deps.readOnly,
       batchDelayMs: deps.replayBatchDelayMs,
+      durationMs: deps.replayDurationMs,
+      clock: deps.clock,
     });
     this.workers = new LiveWorkers({ pool: deps.pool, pollIntervalMs: deps.pollIntervalMs, readOnly: deps.readOnly });
     this.rateLimiter = new RateLimiter(deps.rateLimits);

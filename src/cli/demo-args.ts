@@ -1,9 +1,10 @@
+import { isVariantName, unknownVariantMessage, VARIANT_NAMES, type VariantName } from '../../sim/index.js';
 import { findScenario, type ScenarioName } from '../runbook/index.js';
 import { unknownScenarioMessage } from './args.js';
 
 /** The demo's help text. */
 export const DEMO_USAGE = `usage: npm run demo [-- <scenario>] [--auto | --no-auto] [--time-scale F] [--summary-dir DIR]
-                     [--postgres-url URL] [--redis-url URL]
+                     [--variant NAME]... [--postgres-url URL] [--redis-url URL]
 
 Starts the DecisionGraph simulator with the scenario's fault injected (default scenario: restart), points every
 host action at the simulator, and runs the scenario through the terminal front end, ending with the incident
@@ -13,6 +14,7 @@ summary. Exits 0 only when the run ends recovered.
                     (the default when stdin is not a terminal; --no-auto asks at the prompt instead)
   --time-scale F    multiply poll intervals, deadlines and backoffs by F (default 0.1; 1 for real timings)
   --summary-dir D   where dg-recovery-<run>.md is written (default: the current directory)
+  --variant NAME    add what a real incident brings to the scenario's fault (repeatable): ${VARIANT_NAMES.join(', ')}
   --postgres-url U  the local Postgres server (default postgres://root@127.0.0.1:5432/postgres); the simulator's
                     database and the demo's journal database are created there and dropped at the end
   --redis-url U     Redis (default redis://127.0.0.1:6379); the demo uses a fresh key prefix and removes it`;
@@ -22,6 +24,8 @@ export interface DemoOptions {
   readonly auto: boolean;
   readonly timeScale: number;
   readonly summaryDir?: string;
+  /** Simulator variants added to the scenario's fault. */
+  readonly variants: readonly VariantName[];
   readonly postgresUrl: string;
   readonly redisUrl: string;
 }
@@ -41,6 +45,7 @@ export function parseDemoArgs(
   let auto: boolean | undefined;
   let timeScale = 0.1;
   let summaryDir: string | undefined;
+  const variants: VariantName[] = [];
   let postgresUrl = env.DEMO_POSTGRES_URL || DEFAULT_POSTGRES;
   let redisUrl = env.REDIS_URL || DEFAULT_REDIS;
   for (let i = 0; i < argv.length; i++) {
@@ -60,7 +65,11 @@ export function parseDemoArgs(
         if (!(timeScale > 0 && timeScale <= 10))
           return { ok: false, message: '--time-scale must be a number above 0, at most 10' };
       } else if (arg === '--summary-dir') summaryDir = value();
-      else if (arg === '--postgres-url') postgresUrl = value();
+      else if (arg === '--variant') {
+        const v = value();
+        if (!isVariantName(v)) return { ok: false, message: unknownVariantMessage(v) };
+        if (!variants.includes(v)) variants.push(v);
+      } else if (arg === '--postgres-url') postgresUrl = value();
       else if (arg === '--redis-url') redisUrl = value();
       else if (arg.startsWith('-')) return { ok: false, message: `unknown option ${arg.slice(0, 40)}` };
       else if (scenario === undefined) scenario = arg;
@@ -78,6 +87,7 @@ export function parseDemoArgs(
       auto: auto ?? !stdinIsTty,
       timeScale,
       ...(summaryDir !== undefined ? { summaryDir } : {}),
+      variants,
       postgresUrl,
       redisUrl,
     },

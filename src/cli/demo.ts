@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startSimulator } from '../../sim/index.js';
+import { startSimulator, VARIANTS, variantOptions } from '../../sim/index.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo-args.js';
 import {
   CONTROL_TOKEN_VARIABLE,
@@ -95,6 +95,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   try {
     say(style.bold(`dg-recovery demo: ${options.scenario}`));
     say(`Simulated incident: ${plan.story}.`);
+    for (const v of options.variants) say(`Variant ${v}: ${VARIANTS[v].story}.`);
     // The bot's probes read DecisionGraph's database with a SELECT-only role, as in a deployment (it refuses
     // any other): a role of the demo's own, granted before the simulator creates its tables. Cleanups run in
     // reverse, so the role goes last, once nothing refers to it.
@@ -105,8 +106,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     await adminQuery(databaseUrlOf(options.postgresUrl, simDb), probeRoleGrants(probeRole, simDb));
 
     say(style.dim(`Starting the DecisionGraph simulator with ${plan.faults.join(' + ')} injected…`));
+    const variant = variantOptions(options.variants, options.timeScale);
     const sim = await startSimulator({
-      faults: [...plan.faults],
+      ...variant,
+      faults: [...plan.faults, ...(variant.faults ?? [])],
       allowRebuild: plan.allowRebuild,
       databaseUrl: databaseUrlOf(options.postgresUrl, simDb),
       adminDatabaseUrl: options.postgresUrl,

@@ -318,6 +318,8 @@ export interface SmokeCheck {
     readonly requestId?: string | null;
     readonly latencyMs?: number;
   };
+  /** The replay run the check started (`replay_admission` admitted). */
+  readonly jobId?: string;
 }
 
 /** `smoke.checks`: the install smoke tests (contract §6 API_RUNTIME, §7). */

@@ -25,14 +25,17 @@ export function findStep(scenario: Scenario, stepId: string): Step | undefined {
   return i === undefined ? undefined : scenario.steps[i];
 }
 
-/** Replay job ids this run started (or attached to): expected in `open_runs`, never orphans. */
+/**
+ * Replay job ids this run started (or attached to): `dg.replay_start` steps, and the replays other steps started
+ * (the smoke check's replay admission). Expected in `open_runs`; the gate waits for them.
+ */
 export function ownReplayJobIds(state: RunState, scenario: Scenario): string[] {
-  const ids: string[] = [];
+  const ids: string[] = [...state.startedReplayJobIds];
   for (const step of scenario.steps) {
     if (!isExecutorStep(step) || step.executor !== 'dg.replay_start') continue;
     const s = stepState(state, step.id);
     const jobId = s.outputs.jobId;
-    if (s.status === 'passed' && typeof jobId === 'string') ids.push(jobId);
+    if (s.status === 'passed' && typeof jobId === 'string' && !ids.includes(jobId)) ids.push(jobId);
   }
   return ids;
 }

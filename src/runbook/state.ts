@@ -171,6 +171,8 @@ export interface RunState {
   } | null;
   readonly decisions: readonly DecisionRecord[];
   readonly approvals: readonly ApprovalRecord[];
+  /** Replay runs the run's steps started, from every attempt (step outputs `startedReplayJobIds`). */
+  readonly startedReplayJobIds: readonly string[];
   readonly abort: { readonly by: Actor; readonly reason: string; readonly at: string } | null;
   /** Cleared when the pause ends: a Retry, the confirming Skip, the run's end. */
   readonly skipRequest: SkipRequest | null;
@@ -293,6 +295,7 @@ function started(event: RunEventOf<'run_started'>): RunState {
     pause: null,
     decisions: [],
     approvals: [],
+    startedReplayJobIds: [],
     abort: null,
     skipRequest: null,
     outcome: null,
@@ -307,6 +310,14 @@ function withStatus(state: RunState): RunState {
   else if (state.pendingApproval !== null && state.pendingApproval.grantedBy === null) status = 'waiting_approval';
   else if (state.pendingManual !== null) status = 'waiting_manual';
   return status === state.status ? state : { ...state, status };
+}
+
+/** A replay a step started stays the run's own after the step's next attempt replaces its outputs. */
+function withStartedReplays(state: RunState, outputs: JsonObject | undefined): RunState {
+  const ids = outputs?.startedReplayJobIds;
+  if (!Array.isArray(ids)) return state;
+  const added = ids.filter((id): id is string => typeof id === 'string' && !state.startedReplayJobIds.includes(id));
+  return added.length === 0 ? state : { ...state, startedReplayJobIds: [...state.startedReplayJobIds, ...added] };
 }
 
 function setStep(state: RunState, stepId: string, patch: Partial<StepState>, current = true): RunState {
@@ -381,7 +392,7 @@ function apply(state: RunState, event: RunEvent): RunState {
       });
     case 'step_passed':
       return clearPendingFor(
-        setStep(state, event.stepId, {
+        setStep(withStartedReplays(state, event.outputs), event.stepId, {
           status: 'passed',
           attempt: Math.max(event.attempt, stepState(state, event.stepId).attempt),
           finishedAt: event.at,
@@ -396,7 +407,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         event.stepId,
       );
     case 'step_failed': {
-      const failed = setStep(state, event.stepId, {
+      const failed = setStep(withStartedReplays(state, event.outputs), event.stepId, {
         status: 'failed',
         attempt: Math.max(event.attempt, stepState(state, event.stepId).attempt),
         finishedAt: event.at,

@@ -74,6 +74,8 @@ export class World {
   integrityAfterRestore: Partial<Record<IntegrityCheckName, number>> = {};
   /** Cursors the restored database carries (projection tables newer than its log). */
   cursorsAfterRestore: number | undefined;
+  /** Run rows the restored database carries (a backup taken while a replay run was open). */
+  openRunsAfterRestore: OpenRunBody[] = [];
   smokeFailing: string[] = [];
   release = 'v1.5.0';
   backups: BackupArtifact[] = [
@@ -327,7 +329,7 @@ export class World {
         this.tail = 2100;
         const cursor = this.cursorsAfterRestore ?? 2100;
         for (const p of PROJECTIONS) this.cursors[p] = cursor;
-        this.openRuns = [];
+        this.openRuns = [...this.openRunsAfterRestore];
         this.smokeFailing = this.smokeFailing.filter((c) => c !== 'trace_read' && c !== 'projection_health');
         break;
       }

@@ -32,7 +32,13 @@ async function replayAdmission(ctx: ExecutorContext): Promise<SmokeCheck> {
     { signal: ctx.signal },
   );
   if (r.ok) {
-    return { name: 'replay_admission', ok: true, detail: `admitted as ${r.data.job_id}`, source: source(r.evidence) };
+    return {
+      name: 'replay_admission',
+      ok: true,
+      detail: `admitted as ${r.data.job_id}`,
+      source: source(r.evidence),
+      jobId: r.data.job_id,
+    };
   }
   const busy = r.error.code === ErrorCode.ApiConflict;
   return {

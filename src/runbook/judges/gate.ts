@@ -24,6 +24,32 @@ function outcome<T>(r: CallResult<T>) {
     : { ok: false as const, error: { code: r.error.code, message: r.error.message, status: r.evidence.status } };
 }
 
+const OPEN_RUN_STATUSES: ReadonlySet<string> = new Set(['queued', 'running']);
+
+/** The run's own replays whose rows are still queued or running. */
+function ownOpenRuns(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] {
+  const own = new Set(ctx.ownReplayJobIds);
+  const runs = new Map<string, OpenRunBody>();
+  const tenantRuns = m.projectionHealth.ok ? m.projectionHealth.data.open_runs : [];
+  for (const run of [...tenantRuns, ...(m.sql?.openRuns ?? [])]) {
+    if (own.has(run.job_id) && OPEN_RUN_STATUSES.has(run.status)) runs.set(run.job_id, run);
+  }
+  return [...runs.values()];
+}
+
+/**
+ * The run's own replays to wait for before judging: while DecisionGraph has live replay jobs, and once more when it
+ * has none, since a job leaves memory a moment after its row completes and the reads run side by side. Own runs
+ * still open on that second look are orphans, which the verdict reports.
+ */
+function ownRunsToAwait(m: ChecklistMeasurement, ctx: JudgeContext): OpenRunBody[] {
+  if (!m.healthz.ok) return [];
+  const open = ownOpenRuns(m, ctx);
+  if (m.healthz.data.projector.active_replay_jobs > 0) return open;
+  const seen = isJsonObject(ctx.progress) && Array.isArray(ctx.progress.ownIdle) ? ctx.progress.ownIdle : [];
+  return open.some((r) => !seen.includes(r.job_id)) ? open : [];
+}
+
 function withoutAcknowledged(runs: readonly OpenRunBody[], acknowledged: ReadonlySet<string>): OpenRunBody[] {
   return runs.filter((r) => !acknowledged.has(r.job_id));
 }
@@ -135,8 +161,9 @@ function checklistEvidence(
 
 /**
  * The recovery checklist (contract §4.1, §6): the health verdict plus a readable known trace and, when the run has
- * one, a readable known workflow. Passes only when nothing fails. Projections that are behind but whose cursors
- * keep moving leave the gate waiting (it polls until its deadline); any other failing condition fails it.
+ * one, a readable known workflow. Passes only when nothing fails. The run's own replays still running, and
+ * projections that are behind but whose cursors keep moving, leave the gate waiting (it polls until its
+ * deadline); any other failing condition fails it.
  */
 export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verdict {
   if (m.sql?.error !== undefined) {
@@ -182,9 +209,31 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
     unchecked: [...verdict.unchecked],
     acknowledgedRuns: [...ctx.acknowledgedRunIds],
   };
+  const cursors = cursorsOf(m);
+  const ownLive = ownRunsToAwait(m, ctx);
+  if (ownLive.length > 0) {
+    const ids = ownLive.map((r) => r.job_id);
+    const idle = m.healthz.ok && m.healthz.data.projector.active_replay_jobs === 0;
+    return {
+      result: 'waiting',
+      outputs: { ...outputs, waitingForOwnReplays: ids },
+      progress: { ...(cursors !== undefined ? { cursors } : {}), ...(idle ? { ownIdle: ids } : {}) },
+      evidence: [
+        ...items,
+        evidence(
+          "checklist: this run's own replays",
+          ownLive.map((r) => `${r.job_id} ${r.mode} ${r.projection_name} ${r.status}`),
+          { kind: 'engine' },
+          {
+            expected: 'finished',
+            detail: 'started by this run and still running: the checklist is judged once they end; checking again',
+          },
+        ),
+      ],
+    };
+  }
   if (failing.length === 0) return { result: 'passed', outputs, evidence: items };
 
-  const cursors = cursorsOf(m);
   // A 409 on the trace is the same lag the pending events show; it is not a separate failure while catching up.
   const lagOnly = failing.every(
     (f) =>

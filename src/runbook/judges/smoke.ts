@@ -23,7 +23,9 @@ function summary(m: SmokeMeasurement) {
     .filter((c) => c.ok)
     .map((c) => c.name)
     .sort();
-  return { failing, passing, allPassed: failing.length === 0 && m.checks.length > 0 };
+  // The smoke replay is the run's own: the checklist waits for it instead of calling it a foreign open run.
+  const startedReplayJobIds = m.checks.flatMap((c) => (c.jobId === undefined ? [] : [c.jobId]));
+  return { failing, passing, allPassed: failing.length === 0 && m.checks.length > 0, startedReplayJobIds };
 }
 
 /** Records which smoke checks fail (before a rollback), without judging. */

@@ -4,19 +4,25 @@ import {
   approveRestore,
   checklistGate,
   chooseBackup,
+  inspectRuns,
   listBackups,
+  orphanRunsDecision,
   rebuildOrCatchUp,
   restartRuntime,
   restoreBackup,
   waitHealthzConnected,
 } from './shared.js';
 
-const cursorAheadOrFailures = {
+const rebuildIndicated = {
   any: [
     { step: 'verify_integrity', output: 'hasCursorAhead', in: [true] },
     { step: 'verify_health', output: 'hasOpenFailures', in: [true] },
+    { decision: 'orphan_runs', is: 'rebuild' },
   ],
 } as const;
+
+/** An orphaned run of the restored database retried: the catch_up is the fresh run that replaces it. */
+const orphanRetried = { decision: 'orphan_runs', is: 'retry' } as const;
 
 /** Scenario 4: suspected event-log damage. Never a write to the event log: restore, do not repair. */
 export const eventLogScenario: ScenarioInput = {
@@ -26,8 +32,8 @@ export const eventLogScenario: ScenarioInput = {
   summary:
     'Payload-hash drift, impossible trace ordering or parity doubts: gather the evidence, stop writes, preserve ' +
     'the broken database, restore a chosen backup, restart, verify health, trace reads, integrity, parity and ' +
-    'cursors, rebuild projections if needed, let writers back in and close with the checklist. The event log is ' +
-    'never repaired in place.',
+    'cursors, decide about orphaned replay runs, rebuild projections if needed, let writers back in and close ' +
+    'with the checklist. The event log is never repaired in place.',
   aliases: ['eventlog', 'log', 'restore'],
   scope: 'node',
   requires: ['traceId'],
@@ -174,6 +180,8 @@ export const eventLogScenario: ScenarioInput = {
         referenceMaxLogSeq: { $ref: { from: 'step', step: 'gather_parity', output: 'maxLogSeq' } },
       },
     },
+    inspectRuns(),
+    orphanRunsDecision('rebuild'),
     {
       id: 'rebuild_decision',
       kind: 'decision',
@@ -182,23 +190,30 @@ export const eventLogScenario: ScenarioInput = {
       prompt:
         'Rebuild only if the restored projections are missing or untrusted: a cursor ahead of the restored tail, ' +
         'open failures, or derived tables left out of the backup. Behind but trusted projections need only a ' +
-        'catch_up.',
-      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_parity'],
+        'catch_up, as does an orphaned replay run you chose to retry.',
+      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_parity', 'inspect_runs'],
       options: [
-        { id: 'rebuild', label: 'Rebuild all projections', needsReason: true, recommendedWhen: cursorAheadOrFailures },
+        { id: 'rebuild', label: 'Rebuild all projections', needsReason: true, recommendedWhen: rebuildIndicated },
         {
           id: 'catch_up',
           label: 'catch_up replay only',
           needsReason: true,
           recommendedWhen: {
-            all: [{ not: cursorAheadOrFailures }, { step: 'verify_health', output: 'state', in: ['behind'] }],
+            all: [
+              { not: rebuildIndicated },
+              { any: [{ step: 'verify_health', output: 'state', in: ['behind'] }, orphanRetried] },
+            ],
           },
         },
         {
           id: 'no_rebuild',
           label: 'No replay needed',
           recommendedWhen: {
-            all: [{ not: cursorAheadOrFailures }, { step: 'verify_health', output: 'state', in: ['current'] }],
+            all: [
+              { not: rebuildIndicated },
+              { not: orphanRetried },
+              { step: 'verify_health', output: 'state', in: ['current'] },
+            ],
           },
         },
         ABORT_OPTION,

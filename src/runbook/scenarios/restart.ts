@@ -1,7 +1,7 @@
 import type { ScenarioInput } from '../scenario-schema.js';
 import {
   ABORT_OPTION,
-  catchUpIfStuck,
+  catchUpIdleProjectors,
   checklistGate,
   readTrace,
   restartRuntime,
@@ -102,30 +102,16 @@ export const restartScenario: ScenarioInput = {
       poll: WAIT_FOR_HEALTHZ_POLL,
       deadlineMs: 300_000,
     },
-    ...catchUpIfStuck({
-      check: {
-        title: 'Check projection health twice: current or catching up?',
-        why:
-          'Projections resume from durable cursors, but after a restart the workers start only when an event is ' +
-          'appended or a replay is requested: two readings tell catching up from stuck',
-      },
-      decision: {
-        id: 'catch_up_decision',
-        title: 'Projections are behind and not moving',
-        prompt:
-          'Projections have pending events and no cursor moved between two readings. After a restart DecisionGraph ' +
-          'starts projection workers only when an event is appended or a replay is requested, so they will not ' +
-          'catch up on their own while nothing writes.',
-        catchUp: { label: 'Request a catch_up replay of all projections' },
-        noReplay: { id: 'wait', label: 'No replay: wait for writes to start the workers' },
-      },
-      replay: {
-        id: 'start_catch_up',
-        title: 'Request a catch_up replay',
-        fallbackReason: 'dg-recovery run {run_id}: catch_up after a node restart',
-        why: 'A repeated request attaches to the running job (409 already running), so it is safe to repeat',
-      },
-      pollId: 'poll_catch_up',
+    ...catchUpIdleProjectors({
+      checkWhy:
+        'Projections resume from durable cursors, but after a restart the workers start only when an event is ' +
+        'appended or a replay is requested: two readings tell catching up from stuck',
+      prompt:
+        'Projections have pending events and no cursor moved between two readings. After a restart DecisionGraph ' +
+        'starts projection workers only when an event is appended or a replay is requested, so they will not ' +
+        'catch up on their own while nothing writes.',
+      fallbackReason: 'dg-recovery run {run_id}: catch_up after a node restart',
+      replayWhy: 'A repeated request attaches to the running job (409 already running), so it is safe to repeat',
     }),
     readTrace('read_trace', 'Read the known trace'),
     {

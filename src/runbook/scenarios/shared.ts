@@ -458,3 +458,36 @@ export function catchUpIfStuck(spec: CatchUpIfStuck): StepInput[] {
     pollReplay(spec.pollId, [spec.replay.id], 1_800_000),
   ];
 }
+
+export interface IdleProjectors {
+  /** Why two readings are taken, in this scenario's words. */
+  readonly checkWhy: string;
+  /** The decision's prompt: why the projections are behind and will not move. */
+  readonly prompt: string;
+  readonly fallbackReason: string;
+  readonly replayWhy?: string;
+}
+
+/**
+ * After the runtime (re)starts: the projectors stay idle until an append or a replay (contract §8), so projections
+ * behind and not moving get a catch_up a person decides about, the same steps in every scenario that starts it.
+ */
+export function catchUpIdleProjectors(spec: IdleProjectors): StepInput[] {
+  return catchUpIfStuck({
+    check: { title: 'Check projection health twice: current or catching up?', why: spec.checkWhy },
+    decision: {
+      id: 'catch_up_decision',
+      title: 'Projections are behind and not moving',
+      prompt: spec.prompt,
+      catchUp: { label: 'Request a catch_up replay of all projections' },
+      noReplay: { id: 'wait', label: 'No replay: wait for writes to start the workers' },
+    },
+    replay: {
+      id: 'start_catch_up',
+      title: 'Request a catch_up replay',
+      fallbackReason: spec.fallbackReason,
+      ...(spec.replayWhy !== undefined ? { why: spec.replayWhy } : {}),
+    },
+    pollId: 'poll_catch_up',
+  });
+}

@@ -4,6 +4,7 @@ import {
   ARGUMENT_PATTERN,
   approveRestore,
   BOOT_DEADLINE_MS,
+  catchUpIdleProjectors,
   checklistGate,
   chooseBackup,
   listBackups,
@@ -20,7 +21,8 @@ export const upgradeScenario: ScenarioInput = {
   summary:
     'The new release boots but smoke checks fail or reads regress: record which smoke checks fail, stop the ' +
     'upgraded runtime, restore the pre-upgrade backup, switch back to the previous known-good release, start it, ' +
-    're-run the smoke checks and close with the checklist.',
+    'decide about orphaned replay runs, catch up projections that stay behind, re-run the smoke checks and close ' +
+    'with the checklist.',
   aliases: ['rollback', 'failed-upgrade'],
   scope: 'node',
   requires: ['traceId'],
@@ -147,6 +149,16 @@ export const upgradeScenario: ScenarioInput = {
       timeoutMs: 120_000,
     },
     waitHealthzConnected('wait_healthz'),
+    ...catchUpIdleProjectors({
+      checkWhy:
+        'A backup taken while projections lagged restores pending events, and after a start DecisionGraph starts ' +
+        'projection workers only when an event is appended or a replay is requested',
+      prompt:
+        'The restored database has pending events and no cursor moved between two readings. DecisionGraph starts ' +
+        'projection workers only when an event is appended or a replay is requested, so the smoke checks would ' +
+        'fail on stale projections until then.',
+      fallbackReason: 'dg-recovery run {run_id}: catch_up after restoring the pre-upgrade backup',
+    }),
     {
       id: 'smoke_after',
       kind: 'probe',

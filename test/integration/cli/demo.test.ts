@@ -92,6 +92,24 @@ describe('npm run demo', () => {
     expect(text).toContain('The recovery checklist passed');
   }, 45_000);
 
+  it('upgrade with variants: decides the orphan the backup brought back, catches up, and recovers', async () => {
+    const r = await demo('upgrade', '--auto', '--variant', 'orphaned-runs', '--variant', 'lagging-restore');
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain('Variant orphaned-runs: the backups hold a replay run a crash left running');
+    expect(out).toMatch(/\? Decision: Decide about each orphaned replay run \(orphan_runs\) — replay-\d+/);
+    expect(out).toContain('? Decision: Projections are behind and not moving (catch_up_decision)');
+    expect(out).toMatch(/✓ Re-run the smoke checks \(smoke_after\) passed/);
+    expect(out).toContain('■ Run finished: RECOVERED');
+  }, 60_000);
+
+  it('refuses an unknown variant with the valid ones and exit status 2, before starting anything', async () => {
+    const r = await run('npx', ['tsx', 'src/cli/demo.ts', 'upgrade', '--variant', 'slow']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown variant "slow"; valid variants: slow-replays, lagging-restore');
+    expect(r.stdout).not.toContain('Starting the DecisionGraph simulator');
+  }, 30_000);
+
   it('refuses an unknown scenario with the closest one and exit status 2, before starting anything', async () => {
     const [viaDemo, viaBin] = await Promise.all([
       run('npx', ['tsx', 'src/cli/demo.ts', 'projetcions']),

@@ -83,6 +83,7 @@ describe('each executor on a healthy DecisionGraph', () => {
             'trace_read',
             'workflow_read',
           ],
+          startedReplayJobIds: [expect.stringMatching(/^replay-\d+$/)],
         }),
     ],
   ];

@@ -142,6 +142,18 @@ describe('npm run demo arguments', () => {
     expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
     expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
   });
+
+  it('takes simulator variants by name and refuses an unknown one, listing the valid ones', () => {
+    expect(
+      parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}),
+    ).toMatchObject({ ok: true, options: { scenario: 'upgrade', variants: ['slow-replays', 'orphaned-runs'] } });
+    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { variants: [] } });
+    const refused = parseDemoArgs(['upgrade', '--variant', 'slow'], false, {});
+    expect(refused).toMatchObject({ ok: false, message: expect.stringContaining('unknown variant "slow"; valid') });
+    for (const name of ['slow-replays', 'lagging-restore', 'orphaned-runs']) {
+      expect(refused).toMatchObject({ message: expect.stringContaining(name) });
+    }
+  });
 });
 
 describe('dg-recovery help', () => {

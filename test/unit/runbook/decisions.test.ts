@@ -10,6 +10,11 @@ import { World } from './world.js';
 const orphan = (w: World) => {
   w.openRuns = [openRun({ job_id: 'replay-17' })];
 };
+/** The backup holds the orphan too, so the restore brings it back. */
+const orphanInBackup = (w: World) => {
+  orphan(w);
+  w.openRunsAfterRestore = [...w.openRuns];
+};
 const restartDown = (w: World) => {
   w.runtimeUp = false;
 };
@@ -113,6 +118,12 @@ const SETUPS: Record<ScenarioName, Record<string, Setup>> = {
       },
       before: { rebuild_decision: 'rebuild' },
     },
+    orphan_runs: {
+      world: (w) => {
+        w.integrity = { payload_hash_drift: 1 };
+        orphanInBackup(w);
+      },
+    },
   },
   upgrade: {
     smoke_ok: { world: () => undefined },
@@ -124,6 +135,19 @@ const SETUPS: Record<ScenarioName, Record<string, Setup>> = {
     choose_release: {
       world: (w) => {
         w.smokeFailing = ['trace_read'];
+      },
+    },
+    orphan_runs: {
+      world: (w) => {
+        w.smokeFailing = ['trace_read'];
+        orphanInBackup(w);
+      },
+    },
+    catch_up_decision: {
+      world: (w) => {
+        w.smokeFailing = ['trace_read'];
+        // The backup was taken while projections lagged.
+        w.cursorsAfterRestore = 2050;
       },
     },
   },

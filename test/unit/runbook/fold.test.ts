@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   foldRun,
+  getScenario,
   parseRunEvent,
   parseRunLog,
   type RunEvent,
@@ -11,6 +12,7 @@ import {
   type RunState,
   reduce,
 } from '../../../src/runbook/index.js';
+import { ownReplayJobIds } from '../../../src/runbook/scenario-lookup.js';
 
 // Arbitrary, schema-valid run logs: a run_started, any mix of the other event types on a few steps, maybe a finish.
 
@@ -353,6 +355,40 @@ describe('the run-log fold', () => {
       options: ['retry', 'skip', 'abort'],
     });
     expect(s.status).toBe('paused');
+  });
+
+  it("keeps every replay a step started as the run's own, across the step's attempts", () => {
+    const at = '2026-03-07T12:00:00.000Z';
+    const base = { runId: 'r-3', at, stepId: 'smoke_after' };
+    const smoke = (jobs: string[]) => ({ allPassed: false, startedReplayJobIds: jobs });
+    const s = foldRun([
+      {
+        runId: 'r-3',
+        at,
+        seq: 1,
+        type: 'run_started',
+        scenario: 'upgrade',
+        scenarioVersion: 1,
+        tenantId: 'default',
+        startedBy: { id: 'U1', via: 'cli' },
+        params: {},
+      },
+      { ...base, seq: 2, type: 'step_started', attempt: 1 },
+      {
+        ...base,
+        seq: 3,
+        type: 'step_failed',
+        attempt: 1,
+        error: { code: 'smoke_failed', message: 'm' },
+        transient: false,
+        outputs: smoke(['replay-41']),
+        evidence: [],
+      },
+      { ...base, seq: 4, type: 'step_started', attempt: 2 },
+      { ...base, seq: 5, type: 'step_passed', attempt: 2, outputs: smoke(['replay-42', 'replay-41']), evidence: [] },
+    ]);
+    expect(s.startedReplayJobIds).toEqual(['replay-41', 'replay-42']);
+    expect(ownReplayJobIds(s, getScenario('upgrade'))).toEqual(['replay-41', 'replay-42']);
   });
 });
 

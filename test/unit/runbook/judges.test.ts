@@ -734,8 +734,38 @@ describe('smoke and checklist gate', () => {
     };
     const undecided = gate(m);
     expect(conditions(undecided)).toEqual(['open_runs', 'orphaned_runs']);
-    const decided = gate(m, { acknowledgedRunIds: ['replay-17'], ownReplayJobIds: ['replay-99'] });
+    const ctx = { acknowledgedRunIds: ['replay-17'], ownReplayJobIds: ['replay-99'] };
+    const firstLook = gate(m, ctx);
+    expect(firstLook).toMatchObject({ result: 'waiting', outputs: { waitingForOwnReplays: ['replay-99'] } });
+    const progress = firstLook.result === 'waiting' ? firstLook.progress : undefined;
+    const decided = gate(m, { ...ctx, progress });
     expect(decided).toMatchObject({ result: 'passed', outputs: { acknowledgedRuns: ['replay-17'] } });
+  });
+
+  it("waits for the run's own replays still running before judging, then judges", () => {
+    const smokeReplay = openRun({ job_id: 'replay-42', projection_name: 'trace_summary' });
+    const running: ChecklistMeasurement = {
+      ...healthy(),
+      healthz: healthz({ activeReplayJobs: 1 }),
+      projectionHealth: ok(projectionHealth({ openRuns: [smokeReplay] })),
+      sql: { cursorAhead: [], openRuns: [smokeReplay] },
+    };
+    const waiting = gate(running, { ownReplayJobIds: ['replay-42'] });
+    expect(waiting).toMatchObject({ result: 'waiting', outputs: { waitingForOwnReplays: ['replay-42'] } });
+    expect(waiting.evidence.find((e) => e.label === "checklist: this run's own replays")?.measured).toEqual([
+      'replay-42 catch_up trace_summary running',
+    ]);
+    // Someone else's replay is not waited for: it fails the checklist as before.
+    expect(conditions(gate(running))).toEqual(['open_runs']);
+    expect(gate(healthy(), { ownReplayJobIds: ['replay-42'] }).result).toBe('passed');
+
+    // No live job: its row may complete a moment after DecisionGraph forgot it, so it looks once more; still
+    // running on that second look, it is an orphan.
+    const idle: ChecklistMeasurement = { ...running, healthz: healthz({ activeReplayJobs: 0 }) };
+    const once = gate(idle, { ownReplayJobIds: ['replay-42'] });
+    expect(once).toMatchObject({ result: 'waiting', outputs: { waitingForOwnReplays: ['replay-42'] } });
+    const progress = once.result === 'waiting' ? once.progress : undefined;
+    expect(conditions(gate(idle, { ownReplayJobIds: ['replay-42'], progress }))).toEqual(['orphaned_runs']);
   });
 
   it('requires the known workflow to read when the run has one', () => {

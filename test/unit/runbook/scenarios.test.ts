@@ -165,6 +165,7 @@ describe('scenario data', () => {
       'dg.trace_read',
       'sql.integrity',
       'sql.parity',
+      'dg.replay_inventory',
       'dg.replay_start',
       'dg.replay_poll',
       'manual',
@@ -178,6 +179,10 @@ describe('scenario data', () => {
       'host.switch_release',
       'host.start_runtime',
       'dg.healthz',
+      'dg.projection_health',
+      'dg.replay_inventory',
+      'dg.replay_start',
+      'dg.replay_poll',
       'smoke.checks',
       'gate.checklist',
     ]);
@@ -189,8 +194,20 @@ describe('scenario data', () => {
       'replay_decision',
       'rebuild_refused',
     ]);
-    expect(decisions('event-log')).toEqual(['no_damage', 'choose_backup', 'rebuild_decision', 'rebuild_refused']);
-    expect(decisions('upgrade')).toEqual(['smoke_ok', 'choose_backup', 'choose_release']);
+    expect(decisions('event-log')).toEqual([
+      'no_damage',
+      'choose_backup',
+      'orphan_runs',
+      'rebuild_decision',
+      'rebuild_refused',
+    ]);
+    expect(decisions('upgrade')).toEqual([
+      'smoke_ok',
+      'choose_backup',
+      'choose_release',
+      'orphan_runs',
+      'catch_up_decision',
+    ]);
   });
 
   it('never lets the bot write to the event log: no executor appends events', () => {

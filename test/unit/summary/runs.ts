@@ -208,14 +208,15 @@ const upgrade: Record<RunKind, () => Driven> = {
             ? { optionId: 'other', value: 'v1.4.1', reason: 'v1.4.2 carries the same broken migration' }
             : undefined,
         tick: (world, state) => {
-          // The pre-upgrade dump was taken while a catch_up ran: its row comes back `running` with no job behind it.
-          if (state.steps.restore_backup?.status === 'passed' && world.openRuns.length === 0 && !restored.has(world)) {
+          // A catch_up started from the console after the run looked for orphans, cut off by a supervisor restart:
+          // its row stays `running` with no job behind it.
+          if (state.steps.inspect_runs?.status === 'passed' && world.openRuns.length === 0 && !restored.has(world)) {
             restored.add(world);
             world.openRuns = [orphan('replay-5760')];
           }
         },
         pause: () => ({
-          skip: 'replay-5760 came back with the pre-upgrade dump; to be decided with the DecisionGraph team',
+          skip: 'replay-5760 was cut off by the supervisor restart; to be decided with the DecisionGraph team',
         }),
       },
       { traceId: 'trace-7f3a', previousRelease: 'v1.4.2' },
