@@ -21,6 +21,15 @@ export type CliCommand =
       /** Where the summary file goes. @defaultValue the current directory */
       readonly summaryDir?: string;
     }
+  | {
+      readonly kind: 'resume';
+      readonly runId: string;
+      readonly auto: boolean;
+      /** Who answers the run's questions from here. @defaultValue the operating-system user */
+      readonly as?: string;
+      readonly approver?: string;
+      readonly summaryDir?: string;
+    }
   | { readonly kind: 'status'; readonly runId?: string }
   | { readonly kind: 'history'; readonly limit: number }
   | { readonly kind: 'summary'; readonly runId: string; readonly summaryDir?: string }
@@ -37,6 +46,7 @@ export type CommandName = CliCommand['kind'];
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'recover',
+  'resume',
   'status',
   'history',
   'summary',
@@ -74,8 +84,17 @@ const RECOVER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'summary-dir': { value: true, key: 'summaryDir' },
 };
 
+/** Resuming follows a run as it was started: only who answers and where the summary goes are chosen anew. */
+const RESUME_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  auto: RECOVER_OPTIONS.auto as OptionSpec,
+  as: RECOVER_OPTIONS.as as OptionSpec,
+  approver: RECOVER_OPTIONS.approver as OptionSpec,
+  'summary-dir': RECOVER_OPTIONS['summary-dir'] as OptionSpec,
+};
+
 const OPTIONS: Readonly<Record<CommandName, Readonly<Record<string, OptionSpec>>>> = {
   recover: RECOVER_OPTIONS,
+  resume: RESUME_OPTIONS,
   status: {},
   history: {},
   summary: { 'summary-dir': { value: true, key: 'summaryDir' } },
@@ -254,6 +273,23 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
         ...optional('as', 'as'),
         ...optional('approver', 'approver'),
         ...optional('summaryDir', 'summaryDir'),
+      });
+    }
+    case 'resume': {
+      const [runId, ...extra] = positionals;
+      if (extra.length > 0) return fail(tooMany(command, extra));
+      const problem = runIdProblem(runId, command);
+      if (problem || runId === undefined) return fail(problem ?? '');
+      const as = str('as');
+      const approver = str('approver');
+      const dir = str('summaryDir');
+      return ok({
+        kind: 'resume',
+        runId,
+        auto: values.auto === true,
+        ...(as !== undefined ? { as } : {}),
+        ...(approver !== undefined ? { approver } : {}),
+        ...(dir !== undefined ? { summaryDir: dir } : {}),
       });
     }
     case 'status': {

@@ -1,5 +1,6 @@
 import { switchedRunId } from '../jobs/run-driver.js';
 import { findScenario, type RunEvent, type RunOutcome, type RunState, reduce } from '../runbook/index.js';
+import type { RedisWatch } from './redis-watch.js';
 import { renderEvent } from './render.js';
 import { isStop, type Responder, type Stop } from './responder.js';
 import { RunFollower } from './run-follower.js';
@@ -13,10 +14,10 @@ export interface RecoverRequest {
   readonly params: { traceId?: string; workflowId?: string; previousRelease?: string };
 }
 
-export interface RecoverOptions {
+/** How a run is followed at the terminal, whether this terminal started it or resumes it. */
+export interface FollowOptions {
   readonly service: CliRunService;
-  readonly request: RecoverRequest;
-  /** Who starts the run and answers its decisions. */
+  /** Who answers the run's decisions (and started it, for `recover`). */
   readonly starter: CliActor;
   readonly responder: Responder;
   readonly style: Style;
@@ -30,6 +31,17 @@ export interface RecoverOptions {
   readonly switchTimeoutMs?: number;
   /** How often a quiet subscription is checked against the log. @defaultValue 2000 */
   readonly resyncMs?: number;
+  /**
+   * Whether Redis answers: while it does not, following and commands wait for it instead of failing.
+   * @defaultValue none: a Redis error ends following
+   */
+  readonly redis?: RedisWatch;
+}
+
+export interface RecoverOptions extends FollowOptions {
+  readonly request: RecoverRequest;
+  /** Runs once the run is started, before it is followed (the terminal starts its step workers here). */
+  readonly onStarted?: () => Promise<void>;
 }
 
 export type RecoverEnd = RunOutcome | 'refused' | 'left';
@@ -76,16 +88,31 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   if (!started.ok) {
     print(style.red(`Not started: ${started.message}`));
     if (started.activeRunId) {
+      const id = started.activeRunId;
       print(
-        `Follow it with \`dg-recovery status ${started.activeRunId}\`, or stop it with \`dg-recovery abort ${started.activeRunId} <reason>\`.`,
+        `Resume it here with \`dg-recovery resume ${id}\`, see it with \`dg-recovery status ${id}\`, or stop it ` +
+          `with \`dg-recovery abort ${id} <reason>\`.`,
       );
     }
     return { exitCode: INPUT_REFUSALS.has(started.code) ? 2 : 1, end: 'refused', runIds: [], summaryFiles: [] };
   }
+  await o.onStarted?.();
+  return followToEnd(o, started.runId);
+}
 
+/**
+ * Follows a run that is already under way to its end, as {@link recover} follows the one it starts: its history
+ * first, then live, answering what it waits for.
+ */
+export function resume(o: FollowOptions, runId: string): Promise<RecoverResult> {
+  return followToEnd(o, runId);
+}
+
+async function followToEnd(o: FollowOptions, firstRunId: string): Promise<RecoverResult> {
+  const { print, style } = o;
   const runIds: string[] = [];
   const summaryFiles: string[] = [];
-  let runId = started.runId;
+  let runId = firstRunId;
   let summary: string | undefined;
   for (;;) {
     runIds.push(runId);
@@ -122,9 +149,10 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   }
 }
 
-async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: number | undefined): Promise<FollowEnd> {
-  const { service, print, style, responder } = o;
-  const follower = new RunFollower(service, runId, o.resyncMs);
+async function follow(o: FollowOptions, runId: string, firstEventTimeoutMs: number | undefined): Promise<FollowEnd> {
+  const { print, style, responder } = o;
+  const service = o.redis ? waitingOutOutages(o.service, o.redis, o.signal) : o.service;
+  const follower = new RunFollower(service, runId, o.resyncMs, o.redis && (() => o.redis?.reportDown()));
   const onAbort = () => void follower.close();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const handled = new Set<string>();
@@ -242,4 +270,33 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
     }
     return false;
   }
+}
+
+/**
+ * The run service with its commands sent again once Redis is back, when one could not reach it: the answer was
+ * given, and the person should not have to give it again. A command that did reach Redis before it went is
+ * refused the second time as already done, and the run's log says what happened.
+ */
+function waitingOutOutages(service: CliRunService, redis: RedisWatch, signal: AbortSignal | undefined): CliRunService {
+  const again =
+    <A extends unknown[]>(command: (...args: A) => Promise<CliCommandOutcome>) =>
+    async (...args: A): Promise<CliCommandOutcome> => {
+      for (;;) {
+        const outcome = await command(...args);
+        if (outcome.ok || outcome.code !== 'unavailable' || redis.available || signal?.aborted) return outcome;
+        await redis.whenAvailable(signal);
+      }
+    };
+  return {
+    start: (req) => service.start(req),
+    decide: again((runId, cmd) => service.decide(runId, cmd)),
+    approve: again((runId, cmd) => service.approve(runId, cmd)),
+    manualDone: again((runId, cmd) => service.manualDone(runId, cmd)),
+    retry: again((runId, cmd) => service.retry(runId, cmd)),
+    skip: again((runId, cmd) => service.skip(runId, cmd)),
+    abort: again((runId, cmd) => service.abort(runId, cmd)),
+    get: (runId) => service.get(runId),
+    listActive: () => service.listActive(),
+    subscribe: (runId, onEvent) => service.subscribe(runId, onEvent),
+  };
 }
