@@ -77,4 +77,24 @@ describe('the terminal during a Redis outage', () => {
       await redis.start();
     }
   }, 120_000);
+
+  it('leaves at Ctrl-C while Redis is still away, and the process ends within seconds', async () => {
+    terminal = startTerminal();
+    try {
+      await terminal.logged('Restart the DecisionGraph runtime (restart_runtime) passed');
+      await redis.stop();
+      await terminal.logged('is not answering; waiting for it.');
+      const interruptedAt = performance.now();
+      terminal.child.kill('SIGINT');
+      const code = await terminal.exited;
+      const exitMs = performance.now() - interruptedAt;
+      expect(terminal.stdout, terminal.stderr).toMatch(/Left run run-[0-9a-f]+ .*; it stays recorded and active\./);
+      expect(code).toBe(1);
+      // Closing gives up on what Redis cannot answer after 5 s, then the demo drops its databases; nothing left
+      // behind (a lock extender, a reconnect timer) keeps the process up.
+      expect(exitMs).toBeLessThan(20_000);
+    } finally {
+      await redis.start();
+    }
+  }, 120_000);
 });
