@@ -1,5 +1,6 @@
 import { switchedRunId } from '../jobs/run-driver.js';
 import { findScenario, type RunEvent, type RunOutcome, type RunState, reduce } from '../runbook/index.js';
+import { waitingOutOutages } from './redis-outage.js';
 import type { RedisWatch } from './redis-watch.js';
 import { renderEvent } from './render.js';
 import { isStop, type Responder, type Stop } from './responder.js';
@@ -270,33 +271,4 @@ async function follow(o: FollowOptions, runId: string, firstEventTimeoutMs: numb
     }
     return false;
   }
-}
-
-/**
- * The run service with its commands sent again once Redis is back, when one could not reach it: the answer was
- * given, and the person should not have to give it again. A command that did reach Redis before it went is
- * refused the second time as already done, and the run's log says what happened.
- */
-function waitingOutOutages(service: CliRunService, redis: RedisWatch, signal: AbortSignal | undefined): CliRunService {
-  const again =
-    <A extends unknown[]>(command: (...args: A) => Promise<CliCommandOutcome>) =>
-    async (...args: A): Promise<CliCommandOutcome> => {
-      for (;;) {
-        const outcome = await command(...args);
-        if (outcome.ok || outcome.code !== 'unavailable' || redis.available || signal?.aborted) return outcome;
-        await redis.whenAvailable(signal);
-      }
-    };
-  return {
-    start: (req) => service.start(req),
-    decide: again((runId, cmd) => service.decide(runId, cmd)),
-    approve: again((runId, cmd) => service.approve(runId, cmd)),
-    manualDone: again((runId, cmd) => service.manualDone(runId, cmd)),
-    retry: again((runId, cmd) => service.retry(runId, cmd)),
-    skip: again((runId, cmd) => service.skip(runId, cmd)),
-    abort: again((runId, cmd) => service.abort(runId, cmd)),
-    get: (runId) => service.get(runId),
-    listActive: () => service.listActive(),
-    subscribe: (runId, onEvent) => service.subscribe(runId, onEvent),
-  };
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LogGate } from './log-gate.js';
 import { type RedisWatch, watchRedis } from './redis-watch.js';
+import type { CliCommandOutcome, CliRunService } from './service.js';
 import type { Style } from './style.js';
 
 /**
@@ -50,4 +51,37 @@ export function rideOutRedisOutages(o: RedisOutageOptions): RedisWatch {
       o.onBack?.();
     },
   });
+}
+
+/**
+ * The run service with its commands sent again once Redis is back, when one could not reach it: the answer was
+ * given, and the person should not have to give it again. A command that did reach Redis before it went is
+ * refused the second time as already done, and the run's log says what happened.
+ */
+export function waitingOutOutages(
+  service: CliRunService,
+  redis: RedisWatch,
+  signal: AbortSignal | undefined,
+): CliRunService {
+  const again =
+    <A extends unknown[]>(command: (...args: A) => Promise<CliCommandOutcome>) =>
+    async (...args: A): Promise<CliCommandOutcome> => {
+      for (;;) {
+        const outcome = await command(...args);
+        if (outcome.ok || outcome.code !== 'unavailable' || redis.available || signal?.aborted) return outcome;
+        await redis.whenAvailable(signal);
+      }
+    };
+  return {
+    start: (req) => service.start(req),
+    decide: again((runId, cmd) => service.decide(runId, cmd)),
+    approve: again((runId, cmd) => service.approve(runId, cmd)),
+    manualDone: again((runId, cmd) => service.manualDone(runId, cmd)),
+    retry: again((runId, cmd) => service.retry(runId, cmd)),
+    skip: again((runId, cmd) => service.skip(runId, cmd)),
+    abort: again((runId, cmd) => service.abort(runId, cmd)),
+    get: (runId) => service.get(runId),
+    listActive: () => service.listActive(),
+    subscribe: (runId, onEvent) => service.subscribe(runId, onEvent),
+  };
 }
