@@ -8,6 +8,7 @@ import { freePort } from '../../helpers/own-postgres.js';
 import { type OwnRedis, startOwnRedis } from '../../helpers/own-redis.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
 import { PROJECT_ROOT } from '../../helpers/run-to-end.js';
+import { type RunWatcher, startRun, startWorld, type World } from '../jobs/fixtures.js';
 
 // `systemctl stop` sends SIGTERM to the process it started. Started as `npm start`, that is npm: the signal must
 // reach the bot itself, which stops within 10 s and frees its port, instead of living on as an orphan.
@@ -15,6 +16,8 @@ import { PROJECT_ROOT } from '../../helpers/run-to-end.js';
 let journal: TempDatabase;
 let redis: OwnRedis;
 let slack: FakeSlack;
+let world: World | undefined;
+let watcher: RunWatcher | undefined;
 
 beforeAll(async () => {
   [journal, redis, slack] = await Promise.all([
@@ -25,6 +28,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await watcher?.close();
+  await world?.close();
   await slack?.close();
   await redis?.stop();
   await journal?.drop();
@@ -109,6 +114,50 @@ describe('SIGTERM to npm start', () => {
       expect(await portFree(port)).toBe(true);
     } finally {
       // A bot the signal did not reach would outlive the test.
+      if (alive(botPid)) process.kill(botPid, 'SIGKILL');
+    }
+  }, 60_000);
+
+  it('lets the steps that are running finish and record their outcomes before the bot goes', async () => {
+    // Every DecisionGraph answer takes 1.5 s: the run's first step is still calling when the signal comes.
+    world = await startWorld({
+      sim: { faults: ['node-down', 'slow'] },
+      redisUrl: redis.url,
+      databaseUrl: journal.url,
+      workers: false,
+      runtime: { prefix: 'dgr:' },
+    });
+    const child = spawn('npm', ['start', '--', '--workers-only'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LOG_LEVEL: 'info',
+        DG_BASE_URL: world.sim.url,
+        DG_API_TOKEN: 'dev-reader-token',
+        DG_DATABASE_URL: `postgres://dg_recovery_ro@127.0.0.1:${await freePort()}/decisiongraph`,
+        DG_KNOWN_TRACE_ID: world.sim.known.traceId,
+        DATABASE_URL: journal.url,
+        REDIS_URL: redis.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr?.resume();
+    const botPid = (await logLine(child, 'workers started')).pid as number;
+    try {
+      watcher = await startRun(world.service, 'restart');
+      await watcher.until((s) => s.steps.check_healthz?.status === 'running');
+      const signalledAt = performance.now();
+      child.kill('SIGTERM');
+      await expect.poll(() => alive(botPid), { timeout: 15_000, interval: 50 }).toBe(false);
+      expect(performance.now() - signalledAt).toBeLessThan(10_000);
+      // Every step the bot started has its outcome recorded: none is left running for another worker to re-probe.
+      const run = await world.service.get(watcher.runId);
+      const started = run?.events.filter((e) => e.type === 'step_started') ?? [];
+      expect(started.length).toBeGreaterThan(0);
+      expect(Object.values(run?.state.steps ?? {}).filter((st) => st.status === 'running')).toEqual([]);
+      expect(run?.state.steps.check_healthz?.status).toBe('passed');
+    } finally {
       if (alive(botPid)) process.kill(botPid, 'SIGKILL');
     }
   }, 60_000);
