@@ -204,6 +204,14 @@ function tooMany(command: CommandName, extra: readonly string[]): string {
   return `${command}: unexpected argument "${(extra[0] ?? '').slice(0, 40)}"`;
 }
 
+/** The one run id a command takes, or what is wrong with the words given. */
+function soleRunId(command: CommandName, positionals: readonly string[]): { runId: string } | { problem: string } {
+  const [runId, ...extra] = positionals;
+  if (extra.length > 0) return { problem: tooMany(command, extra) };
+  const problem = runIdProblem(runId, command);
+  return problem !== undefined || runId === undefined ? { problem: problem ?? '' } : { runId };
+}
+
 /**
  * Parses the words after `dg-recovery`. Pure: checks the grammar, the run ids and the scenario name (with the
  * closest one suggested), nothing that needs a connection.
@@ -276,10 +284,9 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
       });
     }
     case 'resume': {
-      const [runId, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      const problem = runIdProblem(runId, command);
-      if (problem || runId === undefined) return fail(problem ?? '');
+      const sole = soleRunId(command, positionals);
+      if ('problem' in sole) return fail(sole.problem);
+      const { runId } = sole;
       const as = str('as');
       const approver = str('approver');
       const dir = str('summaryDir');
@@ -309,10 +316,9 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
       return ok({ kind: 'history', limit: Number(n) });
     }
     case 'summary': {
-      const [runId, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      const problem = runIdProblem(runId, command);
-      if (problem || runId === undefined) return fail(problem ?? '');
+      const sole = soleRunId(command, positionals);
+      if ('problem' in sole) return fail(sole.problem);
+      const { runId } = sole;
       const dir = str('summaryDir');
       return ok({ kind: 'summary', runId, ...(dir !== undefined ? { summaryDir: dir } : {}) });
     }

@@ -44,14 +44,20 @@ function startTerminal(): WatchedChild {
   return watchChild(child);
 }
 
+/** Starts the terminal and stops Redis mid-run (the restart done, the waits still to come), once it says so. */
+async function startTerminalThenStopRedis(): Promise<WatchedChild> {
+  const started = startTerminal();
+  terminal = started;
+  await started.logged('Restart the DecisionGraph runtime (restart_runtime) passed');
+  await redis.stop();
+  await started.logged('is not answering; waiting for it.');
+  return started;
+}
+
 describe('the terminal during a Redis outage', () => {
   it('says so once, waits 10 s for Redis, finishes the run once it is back, and exits', async () => {
-    terminal = startTerminal();
+    terminal = await startTerminalThenStopRedis();
     try {
-      // Mid-run: the restart is done, the waits and the replay are still to come.
-      await terminal.logged('Restart the DecisionGraph runtime (restart_runtime) passed');
-      await redis.stop();
-      await terminal.logged('is not answering; waiting for it.');
       // The outage itself is the thing under test: it lasts its 10 s whatever the terminal does meanwhile.
       await delay(OUTAGE_MS);
       await redis.start();
@@ -79,11 +85,8 @@ describe('the terminal during a Redis outage', () => {
   }, 120_000);
 
   it('leaves at Ctrl-C while Redis is still away, and the process ends within seconds', async () => {
-    terminal = startTerminal();
+    terminal = await startTerminalThenStopRedis();
     try {
-      await terminal.logged('Restart the DecisionGraph runtime (restart_runtime) passed');
-      await redis.stop();
-      await terminal.logged('is not answering; waiting for it.');
       const interruptedAt = performance.now();
       terminal.child.kill('SIGINT');
       const code = await terminal.exited;
