@@ -9,6 +9,11 @@ import { type BotRole, type RunningBot, startBot } from './bot.js';
 
 const USAGE = 'usage: npm start [-- --workers-only | --no-workers]';
 
+/** A service manager kills what is still running some seconds after SIGTERM; the bot is gone well before. */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+/** Steps still running at a shutdown get this long to finish; then they are cut off and handed to another worker. */
+const STEP_GRACE_MS = 5_000;
+
 function roleFrom(argv: readonly string[]): BotRole {
   const flags = new Set(argv);
   for (const flag of flags) {
@@ -36,6 +41,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Whatever hangs (a connection that never answers its quit), the process ends before the manager kills it.
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+      logger.flush();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     startup
       .then((bot) => bot?.stop())
       .then(() => logger.flush())
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return undefined;
     }
-    return startBot(config, recovery, { logger, role });
+    return startBot(config, recovery, { logger, role, runtime: { worker: { closeTimeoutMs: STEP_GRACE_MS } } });
   })();
   await startup;
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));

@@ -21,6 +21,15 @@ export type CliCommand =
       /** Where the summary file goes. @defaultValue the current directory */
       readonly summaryDir?: string;
     }
+  | {
+      readonly kind: 'resume';
+      readonly runId: string;
+      readonly auto: boolean;
+      /** Who answers the run's questions from here. @defaultValue the operating-system user */
+      readonly as?: string;
+      readonly approver?: string;
+      readonly summaryDir?: string;
+    }
   | { readonly kind: 'status'; readonly runId?: string }
   | { readonly kind: 'history'; readonly limit: number }
   | { readonly kind: 'summary'; readonly runId: string; readonly summaryDir?: string }
@@ -37,6 +46,7 @@ export type CommandName = CliCommand['kind'];
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'recover',
+  'resume',
   'status',
   'history',
   'summary',
@@ -74,8 +84,17 @@ const RECOVER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'summary-dir': { value: true, key: 'summaryDir' },
 };
 
+/** Resuming follows a run as it was started: only who answers and where the summary goes are chosen anew. */
+const RESUME_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  auto: RECOVER_OPTIONS.auto as OptionSpec,
+  as: RECOVER_OPTIONS.as as OptionSpec,
+  approver: RECOVER_OPTIONS.approver as OptionSpec,
+  'summary-dir': RECOVER_OPTIONS['summary-dir'] as OptionSpec,
+};
+
 const OPTIONS: Readonly<Record<CommandName, Readonly<Record<string, OptionSpec>>>> = {
   recover: RECOVER_OPTIONS,
+  resume: RESUME_OPTIONS,
   status: {},
   history: {},
   summary: { 'summary-dir': { value: true, key: 'summaryDir' } },
@@ -185,6 +204,14 @@ function tooMany(command: CommandName, extra: readonly string[]): string {
   return `${command}: unexpected argument "${(extra[0] ?? '').slice(0, 40)}"`;
 }
 
+/** The one run id a command takes, or what is wrong with the words given. */
+function soleRunId(command: CommandName, positionals: readonly string[]): { runId: string } | { problem: string } {
+  const [runId, ...extra] = positionals;
+  if (extra.length > 0) return { problem: tooMany(command, extra) };
+  const problem = runIdProblem(runId, command);
+  return problem !== undefined || runId === undefined ? { problem: problem ?? '' } : { runId };
+}
+
 /**
  * Parses the words after `dg-recovery`. Pure: checks the grammar, the run ids and the scenario name (with the
  * closest one suggested), nothing that needs a connection.
@@ -256,6 +283,22 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
         ...optional('summaryDir', 'summaryDir'),
       });
     }
+    case 'resume': {
+      const sole = soleRunId(command, positionals);
+      if ('problem' in sole) return fail(sole.problem);
+      const { runId } = sole;
+      const as = str('as');
+      const approver = str('approver');
+      const dir = str('summaryDir');
+      return ok({
+        kind: 'resume',
+        runId,
+        auto: values.auto === true,
+        ...(as !== undefined ? { as } : {}),
+        ...(approver !== undefined ? { approver } : {}),
+        ...(dir !== undefined ? { summaryDir: dir } : {}),
+      });
+    }
     case 'status': {
       const [runId, ...extra] = positionals;
       if (extra.length > 0) return fail(tooMany(command, extra));
@@ -273,10 +316,9 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
       return ok({ kind: 'history', limit: Number(n) });
     }
     case 'summary': {
-      const [runId, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      const problem = runIdProblem(runId, command);
-      if (problem || runId === undefined) return fail(problem ?? '');
+      const sole = soleRunId(command, positionals);
+      if ('problem' in sole) return fail(sole.problem);
+      const { runId } = sole;
       const dir = str('summaryDir');
       return ok({ kind: 'summary', runId, ...(dir !== undefined ? { summaryDir: dir } : {}) });
     }

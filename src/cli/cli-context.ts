@@ -9,6 +9,7 @@ import { RunLogUnavailableError } from '../jobs/run-log/index.js';
 import { serverOf } from '../jobs/triage/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createJournal, type Journal } from '../store/index.js';
+import { createLogGate, type LogGate } from './log-gate.js';
 
 /** How the terminal front end reaches its state; the demo sets these, a shell leaves them to the defaults. */
 export interface CliRuntimeOptions {
@@ -33,7 +34,15 @@ export interface CliContext {
   readonly logger: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly runtimeOptions: CliRuntimeOptions;
-  /** The runtime, opened on first use: `all` runs step jobs in this process, `service` only steers runs. */
+  /**
+   * Where the logs go, held shut during a Redis outage; `undefined` when `LOG_LEVEL` asks for the logs as they
+   * are.
+   */
+  readonly logGate: LogGate | undefined;
+  /**
+   * The runtime, opened on first use: `all` can run step jobs in this process (once its caller starts the
+   * workers), `service` only steers runs.
+   */
   runtime(role: 'all' | 'service'): Promise<RecoveryRuntime>;
   /** The journal, shared with the runtime. */
   journal(): Journal;
@@ -87,7 +96,8 @@ export async function openCliContext(
 ): Promise<CliContext> {
   const { config, recovery } = await loadStartupConfig(env);
   const level = env.LOG_LEVEL ? config.logLevel : 'warn';
-  const logger = createLogger({ level, name: 'dg-recovery-cli' }, logStream);
+  const logGate = env.LOG_LEVEL ? undefined : createLogGate(logStream);
+  const logger = createLogger({ level, name: 'dg-recovery-cli' }, logGate?.stream ?? logStream);
   let journal: Journal | undefined;
   let runtime: Promise<RecoveryRuntime> | undefined;
   let runtimeRole: 'all' | 'service' | undefined;
@@ -104,6 +114,7 @@ export async function openCliContext(
     logger,
     env,
     runtimeOptions,
+    logGate,
     runtime(role) {
       if (runtime !== undefined) {
         if (runtimeRole === 'service' && role === 'all') throw new Error('the runtime was opened without workers');
@@ -123,7 +134,6 @@ export async function openCliContext(
             : {}),
           executorDeps: { requireReadOnlyRole: runtimeOptions.requireReadOnlyRole !== false },
         });
-        if (role === 'all') await created.startWorkers();
         return created;
       })();
       return runtime;

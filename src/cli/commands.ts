@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
-import { createDiagnoser, describeStateLocation, readHealth, stateLocation } from '../jobs/triage/index.js';
+import { createDiagnoser, describeStateLocation, readHealth, serverOf, stateLocation } from '../jobs/triage/index.js';
 import { findScenario } from '../runbook/index.js';
 import type { CliCommand } from './args.js';
 import type { CliContext } from './cli-context.js';
 import type { Prompter } from './prompter.js';
-import { recover } from './recover.js';
+import { type FollowOptions, type RecoverResult, recover, resume } from './recover.js';
+import { rideOutRedisOutages } from './redis-outage.js';
 import { renderLog } from './render.js';
 import { createAutoResponder, createInteractiveResponder, type Responder } from './responder.js';
 import type { CliActor } from './service.js';
@@ -40,14 +41,10 @@ function safeUserName(): string {
 }
 
 type Recover = Extract<CliCommand, { kind: 'recover' }>;
+type Resume = Extract<CliCommand, { kind: 'resume' }>;
 
-export async function runRecover(
-  cmd: Recover,
-  ctx: CliContext,
-  io: CommandIo,
-  wrapAuto?: ResponderFactory,
-): Promise<number> {
-  const starter = terminalActor(cmd.as);
+/** Who answers a run's questions: the prompt, or `--auto` (which asks the prompt for approvals, if any). */
+function responderFor(cmd: Recover | Resume, io: CommandIo, wrapAuto?: ResponderFactory): Responder {
   let interactive: Responder | undefined;
   const prompt = (): Responder => {
     interactive ??= createInteractiveResponder({
@@ -58,45 +55,129 @@ export async function runRecover(
     });
     return interactive;
   };
-  let responder: Responder;
-  if (cmd.auto) {
-    // `--auto` decides, never approves: approvals go to the person at the terminal, or the run waits for one.
-    const auto = createAutoResponder({
-      print: io.print,
-      ...(io.interactive ? { approvals: { approve: (...args) => prompt().approve(...args) } } : {}),
-    });
-    responder = wrapAuto?.(auto) ?? auto;
-  } else {
-    responder = prompt();
+  if (!cmd.auto) return prompt();
+  // `--auto` decides, never approves: approvals go to the person at the terminal, or the run waits for one.
+  const auto = createAutoResponder({
+    print: io.print,
+    ...(io.interactive ? { approvals: { approve: (...args) => prompt().approve(...args) } } : {}),
+  });
+  return wrapAuto?.(auto) ?? auto;
+}
+
+/**
+ * Follows a run in this process: the step workers, a watch on Redis that waits out its outages (and, when it is
+ * back, reconciles at once), and the journal made complete before the process goes.
+ */
+async function followHere(
+  ctx: CliContext,
+  io: CommandIo,
+  follow: (options: FollowOptions, startWorkers: () => Promise<void>) => Promise<RecoverResult>,
+  cmd: Recover | Resume,
+  wrapAuto?: ResponderFactory,
+): Promise<number> {
+  const runtime = await ctx.runtime('all');
+  const redis = rideOutRedisOutages({
+    url: ctx.config.redisUrl,
+    where: serverOf(ctx.config.redisUrl, '6379')?.server ?? 'REDIS_URL',
+    print: io.print,
+    style: io.style,
+    ...(ctx.logGate ? { logs: ctx.logGate } : {}),
+    onBack: () => void runtime.reconcile().catch(() => undefined),
+  });
+  let workers = false;
+  try {
+    const result = await follow(
+      {
+        service: runtime.service,
+        starter: terminalActor(cmd.as),
+        responder: responderFor(cmd, io, wrapAuto),
+        style: io.style,
+        print: io.print,
+        redis,
+        ...(cmd.summaryDir !== undefined ? { summaryDir: cmd.summaryDir } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+      },
+      async () => {
+        workers = true;
+        await runtime.startWorkers();
+      },
+    );
+    // The run is recorded in Redis already; this makes the durable journal complete before the process goes.
+    if (workers) {
+      await runtime.drainJournal(10_000).catch((err: unknown) => {
+        ctx.logger.warn({ err }, 'the journal has not caught up yet; the bot will finish writing it');
+      });
+    }
+    return result.exitCode;
+  } finally {
+    redis.close();
   }
+}
+
+export async function runRecover(
+  cmd: Recover,
+  ctx: CliContext,
+  io: CommandIo,
+  wrapAuto?: ResponderFactory,
+): Promise<number> {
   const title = findScenario(cmd.scenario)?.title ?? cmd.scenario;
   io.print(
-    io.style.dim(`Starting ${cmd.scenario} (${title}) as ${starter.name}${cmd.auto ? ', automatic answers' : ''}…`),
+    io.style.dim(
+      `Starting ${cmd.scenario} (${title}) as ${terminalActor(cmd.as).name}${cmd.auto ? ', automatic answers' : ''}…`,
+    ),
   );
+  // The workers start only once the run is: a start refused because another run is active must not run that one.
+  return followHere(
+    ctx,
+    io,
+    (options, startWorkers) =>
+      recover({
+        ...options,
+        request: {
+          scenario: cmd.scenario,
+          ...(cmd.tenantId !== undefined ? { tenantId: cmd.tenantId } : {}),
+          params: {
+            ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
+            ...(cmd.workflowId !== undefined ? { workflowId: cmd.workflowId } : {}),
+            ...(cmd.release !== undefined ? { previousRelease: cmd.release } : {}),
+          },
+        },
+        onStarted: startWorkers,
+      }),
+    cmd,
+    wrapAuto,
+  );
+}
+
+export async function runResume(cmd: Resume, ctx: CliContext, io: CommandIo): Promise<number> {
   const runtime = await ctx.runtime('all');
-  const result = await recover({
-    service: runtime.service,
-    request: {
-      scenario: cmd.scenario,
-      ...(cmd.tenantId !== undefined ? { tenantId: cmd.tenantId } : {}),
-      params: {
-        ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
-        ...(cmd.workflowId !== undefined ? { workflowId: cmd.workflowId } : {}),
-        ...(cmd.release !== undefined ? { previousRelease: cmd.release } : {}),
-      },
+  const run = await runtime.service.get(cmd.runId);
+  if (run === null) {
+    io.print(io.style.red(`No run ${cmd.runId} in the live log or the journal.`));
+    return 1;
+  }
+  const { state } = run;
+  if (state.outcome !== null) {
+    io.print(
+      `Run ${cmd.runId} has already finished: ${state.outcome.outcome}. \`dg-recovery summary ${cmd.runId}\` shows it.`,
+    );
+    return state.outcome.outcome === 'recovered' ? 0 : 1;
+  }
+  const at = state.currentStepId ? ` at ${state.currentStepId}` : '';
+  io.print(
+    io.style.dim(
+      `Resuming run ${cmd.runId} (${state.scenario}, ${state.status.replaceAll('_', ' ')}${at}) as ${terminalActor(cmd.as).name}…`,
+    ),
+  );
+  return followHere(
+    ctx,
+    io,
+    async (options, startWorkers) => {
+      await startWorkers();
+      return resume(options, cmd.runId);
     },
-    starter,
-    responder,
-    style: io.style,
-    print: io.print,
-    ...(cmd.summaryDir !== undefined ? { summaryDir: cmd.summaryDir } : {}),
-    ...(io.signal ? { signal: io.signal } : {}),
-  });
-  // The run is recorded in Redis already; this makes the durable journal complete before the process goes.
-  await runtime.drainJournal(10_000).catch((err: unknown) => {
-    ctx.logger.warn({ err }, 'the journal has not caught up yet; the bot will finish writing it');
-  });
-  return result.exitCode;
+    cmd,
+  );
 }
 
 export async function runStatus(runId: string | undefined, ctx: CliContext, io: CommandIo): Promise<number> {

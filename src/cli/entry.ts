@@ -24,9 +24,12 @@ export interface ProcessIo {
   readonly signal?: AbortSignal;
 }
 
+/** How long a finished command waits for the process to end by itself before it ends it. */
+const EXIT_AFTER_MS = 1000;
+
 /**
  * Runs a terminal command on the real process: a first Ctrl-C aborts its signal (after `onFirstInterrupt`), a
- * second one exits at once; the command's result becomes the exit code.
+ * second one exits at once; the command's result becomes the exit code, and the process ends soon after.
  */
 export async function runAsProcess(
   command: (io: ProcessIo) => Promise<number>,
@@ -49,5 +52,8 @@ export async function runAsProcess(
     });
   } finally {
     process.off('SIGINT', onSigint);
+    // Everything is closed; a timer a library left behind after a close cut short (BullMQ's lock extender, when
+    // Redis was away) must not keep a finished command running.
+    setTimeout(() => process.exit(), EXIT_AFTER_MS).unref();
   }
 }

@@ -9,6 +9,7 @@ import {
   runDiagnose,
   runHistory,
   runRecover,
+  runResume,
   runStatus,
   runSummary,
 } from './commands.js';
@@ -37,8 +38,11 @@ export interface CliOptions {
   readonly wrapAuto?: ResponderFactory;
 }
 
+/** A terminal that leaves stops waiting for its connections and workers to close after this long. */
+const CLOSE_DEADLINE_MS = 5000;
+
 /** Commands that reach DecisionGraph (its API or its Postgres); the others read and steer the bot's own state. */
-const REACHES_DECISIONGRAPH: ReadonlySet<CommandName> = new Set(['recover', 'status', 'diagnose']);
+const REACHES_DECISIONGRAPH: ReadonlySet<CommandName> = new Set(['recover', 'resume', 'status', 'diagnose']);
 
 /** Runs one `dg-recovery` command and returns the exit status; never calls `process.exit`. */
 export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
@@ -85,6 +89,8 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     switch (command.kind) {
       case 'recover':
         return await runRecover(command, ctx, cmdIo, options.wrapAuto);
+      case 'resume':
+        return await runResume(command, ctx, cmdIo);
       case 'status':
         return await runStatus(command.runId, ctx, cmdIo);
       case 'history':
@@ -105,7 +111,14 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   } finally {
     io.signal?.removeEventListener('abort', closePrompter);
     prompter?.close();
-    await ctx?.close().catch(() => undefined);
+    // A step still running is cut off at the deadline; its job is handed to the next worker, which re-probes.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+      timer.unref();
+    });
+    await Promise.race([ctx?.close().catch(() => undefined), deadline]);
+    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,7 @@
 import { switchedRunId } from '../jobs/run-driver.js';
 import { findScenario, type RunEvent, type RunOutcome, type RunState, reduce } from '../runbook/index.js';
+import { waitingOutOutages } from './redis-outage.js';
+import type { RedisWatch } from './redis-watch.js';
 import { renderEvent } from './render.js';
 import { isStop, type Responder, type Stop } from './responder.js';
 import { RunFollower } from './run-follower.js';
@@ -13,10 +15,10 @@ export interface RecoverRequest {
   readonly params: { traceId?: string; workflowId?: string; previousRelease?: string };
 }
 
-export interface RecoverOptions {
+/** How a run is followed at the terminal, whether this terminal started it or resumes it. */
+export interface FollowOptions {
   readonly service: CliRunService;
-  readonly request: RecoverRequest;
-  /** Who starts the run and answers its decisions. */
+  /** Who answers the run's decisions (and started it, for `recover`). */
   readonly starter: CliActor;
   readonly responder: Responder;
   readonly style: Style;
@@ -30,6 +32,17 @@ export interface RecoverOptions {
   readonly switchTimeoutMs?: number;
   /** How often a quiet subscription is checked against the log. @defaultValue 2000 */
   readonly resyncMs?: number;
+  /**
+   * Whether Redis answers: while it does not, following and commands wait for it instead of failing.
+   * @defaultValue none: a Redis error ends following
+   */
+  readonly redis?: RedisWatch;
+}
+
+export interface RecoverOptions extends FollowOptions {
+  readonly request: RecoverRequest;
+  /** Runs once the run is started, before it is followed (the terminal starts its step workers here). */
+  readonly onStarted?: () => Promise<void>;
 }
 
 export type RecoverEnd = RunOutcome | 'refused' | 'left';
@@ -76,16 +89,31 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   if (!started.ok) {
     print(style.red(`Not started: ${started.message}`));
     if (started.activeRunId) {
+      const id = started.activeRunId;
       print(
-        `Follow it with \`dg-recovery status ${started.activeRunId}\`, or stop it with \`dg-recovery abort ${started.activeRunId} <reason>\`.`,
+        `Resume it here with \`dg-recovery resume ${id}\`, see it with \`dg-recovery status ${id}\`, or stop it ` +
+          `with \`dg-recovery abort ${id} <reason>\`.`,
       );
     }
     return { exitCode: INPUT_REFUSALS.has(started.code) ? 2 : 1, end: 'refused', runIds: [], summaryFiles: [] };
   }
+  await o.onStarted?.();
+  return followToEnd(o, started.runId);
+}
 
+/**
+ * Follows a run that is already under way to its end, as {@link recover} follows the one it starts: its history
+ * first, then live, answering what it waits for.
+ */
+export function resume(o: FollowOptions, runId: string): Promise<RecoverResult> {
+  return followToEnd(o, runId);
+}
+
+async function followToEnd(o: FollowOptions, firstRunId: string): Promise<RecoverResult> {
+  const { print, style } = o;
   const runIds: string[] = [];
   const summaryFiles: string[] = [];
-  let runId = started.runId;
+  let runId = firstRunId;
   let summary: string | undefined;
   for (;;) {
     runIds.push(runId);
@@ -122,9 +150,10 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   }
 }
 
-async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: number | undefined): Promise<FollowEnd> {
-  const { service, print, style, responder } = o;
-  const follower = new RunFollower(service, runId, o.resyncMs);
+async function follow(o: FollowOptions, runId: string, firstEventTimeoutMs: number | undefined): Promise<FollowEnd> {
+  const { print, style, responder } = o;
+  const service = o.redis ? waitingOutOutages(o.service, o.redis, o.signal) : o.service;
+  const follower = new RunFollower(service, runId, o.resyncMs, o.redis && (() => o.redis?.reportDown()));
   const onAbort = () => void follower.close();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const handled = new Set<string>();

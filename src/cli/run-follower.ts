@@ -1,3 +1,4 @@
+import { ErrorCode } from '../errors.js';
 import type { RunEvent } from '../runbook/index.js';
 import type { CliRunService } from './service.js';
 
@@ -16,10 +17,15 @@ export class RunFollower {
   private unsubscribe: (() => Promise<void>) | undefined;
   private closed = false;
 
+  /**
+   * `onUnavailable`: a read of the log found Redis not answering. The follower keeps reading every `resyncMs`
+   * until it answers; without it, the read's error ends following.
+   */
   constructor(
     private readonly service: Pick<CliRunService, 'get' | 'subscribe'>,
     readonly runId: string,
     private readonly resyncMs = DEFAULT_RESYNC_MS,
+    private readonly onUnavailable?: () => void,
   ) {}
 
   /** Subscribes, then reads what the log already holds. */
@@ -84,7 +90,16 @@ export class RunFollower {
   }
 
   private async resync(): Promise<void> {
-    const run = await this.service.get(this.runId);
+    let run: Awaited<ReturnType<CliRunService['get']>>;
+    try {
+      run = await this.service.get(this.runId);
+    } catch (err) {
+      if (this.onUnavailable === undefined || (err as { code?: unknown }).code !== ErrorCode.RunLogUnavailable) {
+        throw err;
+      }
+      this.onUnavailable();
+      return;
+    }
     if (run) this.offer(run.events.filter((e) => e.seq > this.lastSeq));
   }
 

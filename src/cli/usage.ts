@@ -4,6 +4,7 @@ const SYNOPSIS: Readonly<Record<CommandName, string>> = {
   recover:
     'dg-recovery recover <scenario> [--trace ID] [--tenant ID] [--workflow ID] [--release REL] [--auto]\n' +
     '                    [--as NAME] [--approver NAME] [--summary-dir DIR]',
+  resume: 'dg-recovery resume <run> [--auto] [--as NAME] [--approver NAME] [--summary-dir DIR]',
   status: 'dg-recovery status [run]',
   history: 'dg-recovery history [n]',
   summary: 'dg-recovery summary <run> [--summary-dir DIR]',
@@ -33,10 +34,24 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
                    when needed)
   --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
 
-Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables.
+Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables, or while
+another run holds the slot (resume that one with \`dg-recovery resume <run>\`). While Redis does not answer, the
+terminal says so once, waits, and goes on with the run when Redis is back.
 
 Exit status: 0 when the run ends recovered, 1 when it ends recovered with exceptions, failed or aborted, 2 for
 bad usage.`,
+  resume: `Follows a run that is still active (left with Ctrl-C, or started from Slack or another terminal) from
+where it is, running its steps from this terminal and asking its questions here, as recover does, to its end.
+\`recover\` refuses to start a run while another one holds its slot; resume that one instead, or abort it.
+
+  --auto           as for recover: take the recommended option at each decision; never approves
+  --as NAME        who answers from here (default: your operating-system user)
+  --approver NAME  who approves destructive steps, chooses to run one again and confirms a skip of a safety
+                   check
+  --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
+
+Exit status: 0 when the run ends recovered, 1 when it ends recovered with exceptions, failed or aborted or is
+not active, 2 for bad usage.`,
   status: `DecisionGraph's health at a glance (the checklist verdict with its failing conditions) and the active runs
 with their current step; with a run id, that run's steps so far. Also says where the bot keeps its state.`,
   history: 'The last n runs (default 10, at most 100) with their outcome and duration.',

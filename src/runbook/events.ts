@@ -166,6 +166,8 @@ export const StepWaitingSchema = z.object({
    * booting), not the step's own poll: the action does not run while it waits.
    */
   recheck: z.literal(true).optional(),
+  /** Checks in a row, this one included, that DecisionGraph answered with a 5xx or a malformed answer. */
+  badAnswers: z.number().int().positive().optional(),
   outputs: jsonObject,
   /** What the judge needs to remember between checks (e.g. the previous sample); not for display. */
   progress: json.optional(),

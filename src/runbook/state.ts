@@ -37,6 +37,8 @@ export interface StepState {
   readonly attempt: number;
   /** Unsatisfied checks in the current attempt. */
   readonly poll: number;
+  /** The latest checks in a row of the current wait that got a 5xx or a malformed answer. */
+  readonly badAnswers: number;
   readonly firstStartedAt: string | null;
   /** Start of the current attempt. */
   readonly startedAt: string | null;
@@ -191,6 +193,7 @@ export function initialStepState(stepId: string): StepState {
     status: 'pending',
     attempt: 0,
     poll: 0,
+    badAnswers: 0,
     firstStartedAt: null,
     startedAt: null,
     finishedAt: null,
@@ -348,6 +351,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         status: 'running',
         attempt: event.attempt,
         poll: 0,
+        badAnswers: 0,
         firstStartedAt: stepState(state, event.stepId).firstStartedAt ?? event.at,
         startedAt: event.at,
         finishedAt: null,
@@ -383,6 +387,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         status: 'waiting',
         attempt: event.attempt,
         poll: event.poll,
+        badAnswers: event.badAnswers ?? 0,
         nextCheckAt: event.nextCheckAt,
         deadlineAt: event.deadlineAt ?? stepState(state, event.stepId).deadlineAt,
         outputs: event.outputs,

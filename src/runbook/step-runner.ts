@@ -29,6 +29,7 @@ import {
 } from './scenario-schema.js';
 import type { RunState, StepState } from './state.js';
 import { stepState } from './state.js';
+import { readFailedWaitCheck } from './wait-checks.js';
 
 /** @defaultValue 30 s per executor call */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -371,6 +372,7 @@ function notYet(
   progress: Json | undefined,
   items: Evidence[],
   now: Date,
+  badAnswers = 0,
 ): RunEventBody {
   if (step.poll === undefined || step.deadlineMs === undefined) {
     return {
@@ -414,6 +416,7 @@ function notYet(
     poll,
     nextCheckAt: new Date(next).toISOString(),
     deadlineAt,
+    ...(badAnswers > 0 ? { badAnswers } : {}),
     outputs,
     ...(progress !== undefined ? { progress } : {}),
     evidence: items,
@@ -460,12 +463,20 @@ function stepEvents(step: ExecutorStep, st: StepState, attempt: number, verdict:
       ];
     case 'waiting':
       return [notYet(step, st, attempt, verdict.outputs, verdict.progress, verdict.evidence, now)];
-    case 'failed':
-      // Inside a poll a transient failure (a refused connection while a node boots) is one more unsatisfied check.
-      if (step.kind === 'wait_until' && verdict.transient) {
-        return [notYet(step, st, attempt, verdict.outputs ?? st.outputs, st.progress, verdict.evidence, now)];
+    case 'failed': {
+      // Inside a poll a check without a reading is one more unsatisfied check, within bounds (see wait-checks.ts).
+      const check =
+        step.kind === 'wait_until' ? readFailedWaitCheck(verdict, st.badAnswers) : ({ kind: 'fail' } as const);
+      const outputs = verdict.outputs ?? st.outputs;
+      if (check.kind === 'unsatisfied') {
+        return [notYet(step, st, attempt, outputs, st.progress, verdict.evidence, now, check.badAnswers)];
+      }
+      if (check.kind === 'give_up') {
+        const { error, evidence: items } = check;
+        return [{ type: 'step_failed', stepId: step.id, attempt, error, transient: false, outputs, evidence: items }];
       }
       return [failure(step, attempt, verdict, now, step.title)];
+    }
   }
 }
 

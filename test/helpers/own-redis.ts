@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './own-postgres.js';
 
 /**
@@ -9,16 +12,27 @@ import { freePort } from './own-postgres.js';
 export interface OwnRedis {
   readonly port: number;
   readonly url: string;
-  /** Starts it again on the same port (empty: nothing is persisted). */
+  /** Starts it again on the same port: empty, unless started `persistent`. */
   start(): Promise<void>;
   /** SIGTERM, then waits for the process to exit. */
   stop(): Promise<void>;
   readonly running: boolean;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  /**
+   * Keeps the data across a stop and start (an append-only file in a temporary directory), as a Redis restarted
+   * by its service manager does. @defaultValue false: every start is empty
+   */
+  readonly persistent?: boolean;
+}
+
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const persistence = options.persistent
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'own-redis-'))]
+    : ['--appendonly', 'no'];
 
   const handle: OwnRedis = {
     port,
@@ -30,7 +44,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       if (child) return;
       const proc = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let output = '';

@@ -59,13 +59,33 @@ export const judgeHealthzSymptoms: Judge<HealthzMeasurement> = (m) => ({
   evidence: healthzEvidence(m),
 });
 
+/**
+ * healthz answered, but not usably (a 5xx, a status or body the contract does not allow): a failed check, which a
+ * wait counts like any other bad answer (wait-checks.ts). No answer at all is a state of its own: `unreachable`.
+ */
+function brokenAnswer(m: HealthzMeasurement, outputs: JsonObject): Verdict | undefined {
+  if (m.ok || m.evidence.status === null) return undefined;
+  return {
+    result: 'failed',
+    error: { code: m.error.code, message: `healthz could not be read: ${m.error.message}` },
+    transient: m.error.transient,
+    outputs,
+    evidence: healthzEvidence(m),
+  };
+}
+
 /** Satisfied by any 200 from healthz: the runtime is up and serving, whatever its database says. */
 export const judgeHealthzUp: Judge<HealthzMeasurement> = (m): Verdict => {
   const outputs = healthzOutputs(m);
   const up = m.ok && m.evidence.status === 200;
-  return up
-    ? { result: 'passed', outputs: { ...outputs, dbAvailable: healthzState(m) === 'up' }, evidence: healthzEvidence(m) }
-    : { result: 'waiting', outputs, evidence: healthzEvidence(m) };
+  if (up) {
+    return {
+      result: 'passed',
+      outputs: { ...outputs, dbAvailable: healthzState(m) === 'up' },
+      evidence: healthzEvidence(m),
+    };
+  }
+  return brokenAnswer(m, outputs) ?? { result: 'waiting', outputs, evidence: healthzEvidence(m) };
 };
 
 /**
@@ -75,9 +95,8 @@ export const judgeHealthzUp: Judge<HealthzMeasurement> = (m): Verdict => {
 export const judgeHealthzDbConnected: Judge<HealthzMeasurement> = (m): Verdict => {
   const connected = healthzState(m) === 'up';
   const outputs = { ...healthzOutputs(m), reconnected: connected };
-  return connected
-    ? { result: 'passed', outputs, evidence: healthzEvidence(m) }
-    : { result: 'waiting', outputs, evidence: healthzEvidence(m) };
+  if (connected) return { result: 'passed', outputs, evidence: healthzEvidence(m) };
+  return brokenAnswer(m, outputs) ?? { result: 'waiting', outputs, evidence: healthzEvidence(m) };
 };
 
 /** Satisfied when nothing answers on healthz: the runtime is stopped. */

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/own-postgres.js';
 import { type OwnRedis, startOwnRedis } from '../../helpers/own-redis.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
 import { createProbeRolesDatabase, type ProbeRolesDatabase } from '../../helpers/probe-roles.js';
+import { type WatchedChild, watchChild } from '../../helpers/watched-child.js';
 
 // Safety rule 1 at `npm start`: the bot refuses a DecisionGraph database role that can write, and starts (with a
 // warning) when that database is down, as it is in the scenario it exists for. Workers only: no Slack needed.
@@ -29,16 +30,7 @@ afterAll(async () => {
   await roles?.close();
 });
 
-interface Bot {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-  /** Resolves when stdout holds a line with `text`. */
-  logged(text: string): Promise<void>;
-}
-
-function startBot(dgDatabaseUrl: string, deadApiPort: number): Bot {
+function startBot(dgDatabaseUrl: string, deadApiPort: number): WatchedChild {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/bot/main.ts', '--workers-only'], {
     cwd: ROOT,
     env: {
@@ -53,31 +45,7 @@ function startBot(dgDatabaseUrl: string, deadApiPort: number): Bot {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const waiters: Array<{ text: string; done: () => void }> = [];
-  const bot: Bot = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((done) => child.on('close', (code) => done(code))),
-    logged(text) {
-      if (bot.stdout.includes(text)) return Promise.resolve();
-      return new Promise((done, fail) => {
-        waiters.push({ text, done });
-        bot.exited.then((code) => fail(new Error(`exited ${code} before logging "${text}":\n${bot.stderr}`)));
-      });
-    },
-  };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    bot.stdout += chunk.toString();
-    for (const w of waiters.filter((x) => bot.stdout.includes(x.text))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.done();
-    }
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    bot.stderr += chunk.toString();
-  });
-  return bot;
+  return watchChild(child);
 }
 
 describe('npm start and the DecisionGraph database role', () => {

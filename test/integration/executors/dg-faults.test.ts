@@ -10,6 +10,7 @@ import type {
   ReplayStartMeasurement,
   TraceReadMeasurement,
 } from '../../../src/runbook/measurements.js';
+import { MAX_BAD_ANSWERS_IN_A_ROW, readFailedWaitCheck } from '../../../src/runbook/wait-checks.js';
 import {
   configFor,
   failingConditions,
@@ -171,6 +172,9 @@ describe('DecisionGraph faults become measurements, never exceptions', () => {
       expect(hz.verdict).toMatchObject({ result: 'waiting', outputs: { healthz: 'db_unavailable' } });
       const ph = await step(h, 'dg.projection_health');
       expect(failed(ph.verdict)).toMatchObject({ transient: true, error: { code: 'DG_ERR_API_INTERNAL' } });
+      // The same policy as for a malformed answer: counted, and bounded.
+      expect(readFailedWaitCheck(failed(ph.verdict), 0)).toEqual({ kind: 'unsatisfied', badAnswers: 1 });
+      expect(readFailedWaitCheck(failed(ph.verdict), MAX_BAD_ANSWERS_IN_A_ROW - 1)).toMatchObject({ kind: 'give_up' });
       const gate = await step(h, 'gate.checklist');
       expect((gate.measurement as ChecklistMeasurement).sql?.error?.code).toMatch(/^DG_ERR_SQL_/);
       expect(failed(gate.verdict).error.code).toMatch(/^DG_ERR_SQL_/);
@@ -239,7 +243,11 @@ describe('transport and limiter failures', () => {
         expect(m.error).toMatchObject({ code: 'DG_ERR_CONTRACT_VIOLATION', transient: false });
         expect(m.error.message).toContain('projection_health');
       }
-      expect(judge('dg.healthz', m).result).toBe('waiting');
+      // A wait counts it as one more unsatisfied check, and gives up after five in a row (wait-checks.ts).
+      const verdict = failed(judge('dg.healthz', m));
+      expect(verdict).toMatchObject({ transient: false, error: { code: 'DG_ERR_CONTRACT_VIOLATION' } });
+      expect(readFailedWaitCheck(verdict, 0)).toEqual({ kind: 'unsatisfied', badAnswers: 1 });
+      expect(readFailedWaitCheck(verdict, MAX_BAD_ANSWERS_IN_A_ROW - 1)).toMatchObject({ kind: 'give_up' });
       expect(failed(judge('dg.replay_inventory', { healthz: m, projectionHealth: m } as never)).transient).toBe(false);
     } finally {
       await factory.close();

@@ -113,6 +113,21 @@ describe('dg-recovery arguments', () => {
     expect(refused(['status', 'run-1', 'run-2'])).toContain('unexpected argument "run-2"');
   });
 
+  it('reads resume with a run id and who answers; refuses a missing or bad run id and recover-only options', () => {
+    expect(ok(['resume', 'run-1a2b3c4d5e', '--auto', '--as', 'ana', '--approver', 'bo'])).toEqual({
+      kind: 'resume',
+      runId: 'run-1a2b3c4d5e',
+      auto: true,
+      as: 'ana',
+      approver: 'bo',
+    });
+    expect(ok(['resume', 'run-1a2b3c4d5e'])).toEqual({ kind: 'resume', runId: 'run-1a2b3c4d5e', auto: false });
+    expect(refused(['resume'])).toContain('resume needs a run id');
+    expect(refused(['resume', 'run 1'])).toContain('is not a run id');
+    expect(refused(['resume', 'run-1a2b3c4d5e', '--trace', 't'])).toContain('resume does not take --trace');
+    expect(usageText('resume')).toContain('dg-recovery resume <run>');
+  });
+
   it('gives help for no words, --help anywhere, and one command', () => {
     expect(ok([])).toEqual({ kind: 'help' });
     expect(ok(['--help'])).toEqual({ kind: 'help' });
