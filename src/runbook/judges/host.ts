@@ -6,7 +6,7 @@ import {
   hostActionOf,
   type ListBackupsMeasurement,
 } from '../measurements.js';
-import { clipLine, MAX_ARTIFACT_LABEL } from '../outside-text.js';
+import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../outside-text.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';
 
@@ -25,7 +25,7 @@ function hostSource(m: HostActionMeasurement, ctx: JudgeContext): EvidenceSource
 
 function tail(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
-  return text.length > 600 ? `…${text.slice(-600)}` : text;
+  return tailOf(text, 600);
 }
 
 /**
