@@ -5,6 +5,7 @@ import {
   type HostActionMeasurement,
   hostActionOf,
   type ListBackupsMeasurement,
+  type PreserveMeasurement,
 } from '../measurements.js';
 import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../outside-text.js';
 import { evidence } from './evidence.js';
@@ -153,18 +154,54 @@ export function describeArtifact(a: BackupArtifact, maxLabel = MAX_ARTIFACT_LABE
 }
 
 /**
- * Where an artifact comes from, told by its creation time against the run: taken before the run (a candidate),
- * made during it (it holds the state being repaired), or the copy of the broken database this run preserved.
+ * The broken database preserved. Passes as any host action does and keeps the id or path the action named, by
+ * which the backup listing recognises the copy whatever its clock said; without one the listing falls back to the
+ * copy's creation time, and the evidence says so.
  */
-export type ArtifactOrigin = 'before_run' | 'during_run' | 'preserved_by_run' | 'time_unknown';
+export function judgePreserved(m: PreserveMeasurement, ctx: JudgeContext): Verdict {
+  const done = judgeHostCompleted(m, ctx);
+  if (done.result !== 'passed') return done;
+  const copy = m.preserved;
+  const named = copy?.id ?? copy?.path;
+  const item =
+    named !== undefined
+      ? evidence('preserved copy', named, hostSource(m, ctx), {
+          detail: 'never recommended for the restore: it is recognised on the backup list by this id or path',
+        })
+      : evidence('preserved copy', 'not named', hostSource(m, ctx), {
+          detail:
+            'the action named no id or path for its copy: the backup list tells it only by its creation time, ' +
+            'which a clock skew between hosts can mislead',
+        });
+  const outputs: JsonObject = {
+    ...done.outputs,
+    ...(copy?.id !== undefined ? { preservedId: copy.id } : {}),
+    ...(copy?.path !== undefined ? { preservedPath: copy.path } : {}),
+  };
+  return { result: 'passed', outputs, evidence: [...done.evidence, item] };
+}
+
+/**
+ * Where an artifact comes from: the copy of the broken database this run preserved (by the id or path that step
+ * reported; by its creation time when it reported none), or, by its creation time against the run, taken before
+ * the run (a candidate) or made during it (it holds the state being repaired).
+ */
+export type ArtifactOrigin = 'before_run' | 'during_run' | 'preserved_by_run' | 'preserved_by_time' | 'time_unknown';
 
 export const PRESERVED_BY_RUN = 'the broken copy preserved by this run';
 
+function isPreservedCopy(a: BackupArtifact, ctx: JudgeContext): boolean {
+  const copy = ctx.preservedCopy;
+  if (copy === undefined) return false;
+  return (copy.id !== undefined && a.id === copy.id) || (copy.path !== undefined && a.path === copy.path);
+}
+
 function originOf(a: BackupArtifact, ctx: JudgeContext): ArtifactOrigin | undefined {
+  if (isPreservedCopy(a, ctx)) return 'preserved_by_run';
   if (ctx.runStartedAt === undefined) return undefined;
   const t = Date.parse(a.created_at);
   if (Number.isNaN(t)) return 'time_unknown';
-  if (ctx.preservedSince !== undefined && t >= Date.parse(ctx.preservedSince)) return 'preserved_by_run';
+  if (ctx.preservedSince !== undefined && t >= Date.parse(ctx.preservedSince)) return 'preserved_by_time';
   return t >= Date.parse(ctx.runStartedAt) ? 'during_run' : 'before_run';
 }
 
@@ -173,6 +210,8 @@ function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): strin
   switch (origin) {
     case 'preserved_by_run':
       return `${PRESERVED_BY_RUN} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+    case 'preserved_by_time':
+      return `made after this run began preserving (by time: no copy was named) · ${describeArtifact(a, 40)}`;
     case 'during_run':
       return `made during this run · ${describeArtifact(a, 40)}`;
     case 'time_unknown':
@@ -186,6 +225,14 @@ function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): strin
 export const MAX_KEPT_ARTIFACTS = 50;
 /** An artifact's id or path becomes an option id and an action parameter: too long for that, it is left out. */
 const MAX_ARTIFACT_REF = 200;
+
+/** By instant (`…:01Z` and `…:01.5Z` do not sort as text); a time that does not parse goes last. */
+function newestFirst(a: string, b: string): number {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  if (Number.isNaN(ta) || Number.isNaN(tb)) return Number.isNaN(ta) ? (Number.isNaN(tb) ? 0 : 1) : -1;
+  return tb - ta;
+}
 
 function usable(a: BackupArtifact): boolean {
   const ref = (v: unknown) => typeof v === 'string' && v !== '' && v.length <= MAX_ARTIFACT_REF;
@@ -214,9 +261,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
   }
   const listed = m.artifacts.filter(usable).map((a) => ({ ...a, label: typeof a.label === 'string' ? a.label : '' }));
   const dropped = m.artifacts.length - listed.length;
-  const artifacts = [...listed].sort((a, b) =>
-    a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0,
-  );
+  const artifacts = [...listed].sort((a, b) => newestFirst(a.created_at, b.created_at));
   const origins = new Map(artifacts.map((a) => [a, originOf(a, ctx)]));
   const candidates = artifacts.filter((a) => {
     const origin = origins.get(a);
