@@ -10,7 +10,7 @@ import { summaryMarkdown, writeSummaryFile } from './summary-file.js';
 export interface RecoverRequest {
   readonly scenario: string;
   readonly tenantId?: string;
-  readonly params: { traceId?: string; workflowId?: string; previousRelease?: string };
+  readonly params: { traceId?: string; workflowId?: string; previousRelease?: string; upgradedAt?: string };
 }
 
 export interface RecoverOptions {

@@ -267,10 +267,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
     const origin = origins.get(a);
     return origin === undefined || origin === 'before_run';
   });
-  const prefer = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel.toLowerCase() : undefined;
-  const preferred =
-    (prefer !== undefined ? candidates.find((a) => a.label.toLowerCase().includes(prefer)) : undefined) ??
-    candidates[0];
+  const { preferred, warning } = recommendation(candidates, ctx);
   const kept = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
   if (preferred !== undefined && !kept.includes(preferred)) kept[kept.length - 1] = preferred;
   const outputs: JsonObject = {
@@ -301,7 +298,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
           `${madeSince} made since the run started (or of unknown time), never recommended: they hold the state being repaired`,
         ]
       : []),
-    ...(artifacts.length > 0 && preferred === undefined
+    ...(artifacts.length > 0 && preferred === undefined && warning === undefined
       ? ['none was taken before the run started: none is recommended']
       : []),
   ];
@@ -317,5 +314,60 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
       : evidence('backup artifacts found', artifacts.length, source, {
           detail: [...kept.slice(0, 5).map((a) => displayOf(a, origins.get(a))), ...notes].join('\n'),
         });
-  return { result: 'passed', outputs, evidence: [...done.evidence, found] };
+  const warned =
+    warning === undefined
+      ? []
+      : [
+          evidence('recommended backup', preferred?.id ?? 'none', source, {
+            ...(preferred === undefined ? { ok: false } : {}),
+            detail: warning,
+          }),
+        ];
+  return { result: 'passed', outputs, evidence: [...done.evidence, found, ...warned] };
+}
+
+/** What `expected.unlabelledOnlyBefore` says: the event a backup without the label must predate, and how to date it. */
+interface BeforeRule {
+  readonly what: string;
+  readonly given: string;
+}
+
+function beforeRuleOf(expected: JsonObject): BeforeRule | undefined {
+  const rule = expected.unlabelledOnlyBefore;
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) return undefined;
+  return { what: String(rule.what ?? 'the incident'), given: String(rule.given ?? 'its time') };
+}
+
+/**
+ * The candidate to recommend: the newest whose label contains `expected.preferLabel`, else the newest. With
+ * `expected.unlabelledOnlyBefore`, a backup without that label is recommended only when it was taken before
+ * `params.takenBefore`; with no such time given, or none taken before it, none is, and the warning says why.
+ */
+function recommendation(
+  candidates: readonly BackupArtifact[],
+  ctx: JudgeContext,
+): { preferred: BackupArtifact | undefined; warning?: string } {
+  const label = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel : undefined;
+  const labelled =
+    label === undefined ? undefined : candidates.find((a) => a.label.toLowerCase().includes(label.toLowerCase()));
+  const rule = beforeRuleOf(ctx.expected);
+  if (labelled !== undefined || rule === undefined || candidates.length === 0) {
+    return { preferred: labelled ?? candidates[0] };
+  }
+  const none = `no backup is labelled "${label ?? ''}"`;
+  const before = typeof ctx.params.takenBefore === 'string' ? Date.parse(ctx.params.takenBefore) : Number.NaN;
+  if (Number.isNaN(before)) {
+    return {
+      preferred: undefined,
+      warning:
+        `${none} and the time of ${rule.what} is not known: none is recommended, because the newest may have been ` +
+        `taken after ${rule.what} and hold data the release you return to cannot read. Pick one taken before ` +
+        `${rule.what}, or start the run again with ${rule.given}.`,
+    };
+  }
+  const at = clipLine(String(ctx.params.takenBefore), 40);
+  const preferred = candidates.find((a) => Date.parse(a.created_at) < before);
+  return preferred === undefined
+    ? { preferred, warning: `${none} and none was taken before ${rule.what} (${at}): none is recommended.` }
+    : { preferred, warning: `${none}: recommending the newest taken before ${rule.what} (${at}).` };
 }

@@ -226,7 +226,19 @@ function startRebuild(decision: string, projection: ParamValue, why?: string): S
   };
 }
 
-export function listBackups(expected?: { preferLabel: string }): StepInput {
+/** Which listed backup to recommend, besides the newest taken before the run. */
+export interface BackupPreference {
+  /** Prefer the newest whose label contains this. */
+  readonly preferLabel: string;
+  /**
+   * A backup without the label is recommended only when taken before this run parameter's time (none when the
+   * parameter is not given): `what` names the event, `given` says how to give its time.
+   */
+  readonly unlabelledOnlyBefore?: { readonly param: string; readonly what: string; readonly given: string };
+}
+
+export function listBackups(preference?: BackupPreference): StepInput {
+  const before = preference?.unlabelledOnlyBefore;
   return {
     id: 'list_backups',
     kind: 'action',
@@ -234,7 +246,15 @@ export function listBackups(expected?: { preferLabel: string }): StepInput {
     risk: 'read_only',
     executor: 'host.list_backups',
     judge: 'backups.list',
-    ...(expected !== undefined ? { expected } : {}),
+    ...(preference !== undefined
+      ? {
+          expected: {
+            preferLabel: preference.preferLabel,
+            ...(before ? { unlabelledOnlyBefore: { what: before.what, given: before.given } } : {}),
+          },
+        }
+      : {}),
+    ...(before ? { params: { takenBefore: { $ref: { from: 'param', name: before.param } } } } : {}),
   };
 }
 

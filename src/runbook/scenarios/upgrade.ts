@@ -81,7 +81,14 @@ export const upgradeScenario: ScenarioInput = {
       deadlineMs: 120_000,
       why: 'A restore under a running node would mix old memory with the restored tables',
     },
-    listBackups({ preferLabel: 'pre-upgrade' }),
+    listBackups({
+      preferLabel: 'pre-upgrade',
+      unlabelledOnlyBefore: {
+        param: 'upgradedAt',
+        what: 'the upgrade',
+        given: 'upgraded_at=<time> (--upgraded-at in the terminal)',
+      },
+    }),
     chooseBackup(
       'Choose the pre-upgrade backup',
       'Which backup was taken right before the upgrade? Restoring a later one keeps data written by the new ' +

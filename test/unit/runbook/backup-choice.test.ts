@@ -186,4 +186,62 @@ describe('choosing the backup to restore', () => {
     expect(labels['nightly-0307']).toEqual(['nightly · 2026-03-07T02:00:00Z · 1.2 GiB', true]);
     expect(w.restoredArtifact).toBe('nightly-0307');
   });
+
+  describe('for a rollback, with no backup labelled pre-upgrade', () => {
+    const UPGRADE = {
+      preferLabel: 'pre-upgrade',
+      unlabelledOnlyBefore: { what: 'the upgrade', given: 'upgraded_at=<time>' },
+    };
+    const nightlies = [
+      artifact('nightly-0307', '2026-03-07T02:00:00Z', 'nightly'),
+      // Taken by the schedule an hour after the new release went in: it holds data the old one may not read.
+      artifact('hourly-1100', '2026-03-07T11:00:00Z', 'hourly'),
+    ];
+
+    it('recommends none and says why when the upgrade time is not given', () => {
+      const v = judged(nightlies, { runStartedAt: RUN.runStartedAt, expected: UPGRADE });
+      expect(v.outputs).not.toHaveProperty('preferred');
+      expect(v.evidence.at(-1)).toMatchObject({
+        label: 'recommended backup',
+        measured: 'none',
+        ok: false,
+        detail: expect.stringContaining(
+          'no backup is labelled "pre-upgrade" and the time of the upgrade is not known: none is recommended',
+        ),
+      });
+      expect(v.evidence.at(-1)?.detail).toContain('upgraded_at=<time>');
+    });
+
+    it('recommends the newest taken before the upgrade time given, and says so', () => {
+      const v = judged(nightlies, {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-07T10:00:00+00:00' },
+      });
+      expect(v.outputs.preferred).toBe('nightly-0307');
+      expect(v.evidence.at(-1)?.detail).toBe(
+        'no backup is labelled "pre-upgrade": recommending the newest taken before the upgrade (2026-03-07T10:00:00+00:00).',
+      );
+    });
+
+    it('recommends none when every backup is newer than the upgrade', () => {
+      const v = judged(nightlies, {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-06T10:00:00Z' },
+      });
+      expect(v.outputs).not.toHaveProperty('preferred');
+      expect(v.evidence.at(-1)?.detail).toContain('none was taken before the upgrade (2026-03-06T10:00:00Z)');
+    });
+
+    it('still prefers a labelled one, whatever the time given', () => {
+      const v = judged([...nightlies, artifact('pre-upgrade-v2', '2026-03-07T10:30:00Z', 'pre-upgrade v2')], {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-07T10:00:00Z' },
+      });
+      expect(v.outputs.preferred).toBe('pre-upgrade-v2');
+      expect(v.evidence.map((e) => e.label)).not.toContain('recommended backup');
+    });
+  });
 });
