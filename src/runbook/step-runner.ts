@@ -305,7 +305,19 @@ function judgeContext(
     workflowExpected: typeof state.params.workflowId === 'string' && state.params.workflowId !== '',
     runStartedAt: state.startedAt,
     ...preservedByRun(state, scenario),
+    restoredArtifacts: restoredByRun(state, scenario),
   };
+}
+
+/** The backups this run restored (a listing after them offers another one). */
+function restoredByRun(state: RunState, scenario: Scenario): string[] {
+  const restored: string[] = [];
+  for (const step of scenario.steps) {
+    if (!isExecutorStep(step) || step.executor !== 'host.restore_backup') continue;
+    const artifact = resolveParams(step.params, state).artifact;
+    if (stepState(state, step.id).status === 'passed' && typeof artifact === 'string') restored.push(artifact);
+  }
+  return restored;
 }
 
 /**

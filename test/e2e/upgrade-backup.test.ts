@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANA, BO, E2E, textOf } from './harness.js';
-import { clickChoice, simState } from './steps.js';
+import { clickChoice, recommendedOption, simState } from './steps.js';
 
 // A failed upgrade whose host took no backup labelled pre-upgrade: the newest backup was taken after the new
 // release went in. The bot must not recommend it; with the upgrade's time given it recommends the newest backup
@@ -59,7 +59,7 @@ describe('/dg recover upgrade with no pre-upgrade backup', () => {
     const runId = await e2e.startedRunId(started.responseId);
     const stopsBefore = e2e.sim.hostActionCounts().stop ?? 0;
     await clickChoice(e2e, runId, BO, 'approve_stop', 'approve');
-    const { button, message } = await clickChoice(e2e, runId, ANA, 'choose_backup', (b) => b.text.startsWith('★'));
+    const { button, message } = await clickChoice(e2e, runId, ANA, 'choose_backup', recommendedOption);
     // The recommended one is the backup from before the upgrade; the one taken after it is offered, not starred.
     expect(button.value).toContain(`|choose_backup|${scheduled?.id}|`);
     expect(textOf(message)).toContain('recommending the newest taken before the upgrade');

@@ -186,7 +186,13 @@ export function judgePreserved(m: PreserveMeasurement, ctx: JudgeContext): Verdi
  * reported; by its creation time when it reported none), or, by its creation time against the run, taken before
  * the run (a candidate) or made during it (it holds the state being repaired).
  */
-export type ArtifactOrigin = 'before_run' | 'during_run' | 'preserved_by_run' | 'preserved_by_time' | 'time_unknown';
+export type ArtifactOrigin =
+  | 'before_run'
+  | 'during_run'
+  | 'preserved_by_run'
+  | 'preserved_by_time'
+  | 'restored_by_run'
+  | 'time_unknown';
 
 export const PRESERVED_BY_RUN = 'the broken copy preserved by this run';
 
@@ -198,6 +204,7 @@ function isPreservedCopy(a: BackupArtifact, ctx: JudgeContext): boolean {
 
 function originOf(a: BackupArtifact, ctx: JudgeContext): ArtifactOrigin | undefined {
   if (isPreservedCopy(a, ctx)) return 'preserved_by_run';
+  if ((ctx.restoredArtifacts ?? []).some((r) => r === a.id || r === a.path)) return 'restored_by_run';
   if (ctx.runStartedAt === undefined) return undefined;
   const t = Date.parse(a.created_at);
   if (Number.isNaN(t)) return 'time_unknown';
@@ -210,6 +217,8 @@ function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): strin
   switch (origin) {
     case 'preserved_by_run':
       return `${PRESERVED_BY_RUN} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+    case 'restored_by_run':
+      return `restored by this run and rejected · ${describeArtifact(a, 40)}`;
     case 'preserved_by_time':
       return `made after this run began preserving (by time: no copy was named) · ${describeArtifact(a, 40)}`;
     case 'during_run':
@@ -287,8 +296,10 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
     count: artifacts.length,
     ...(preferred ? { preferred: preferred.id } : {}),
   };
-  const madeSince = artifacts.length - candidates.length;
+  const restored = artifacts.filter((a) => origins.get(a) === 'restored_by_run').length;
+  const madeSince = artifacts.length - candidates.length - restored;
   const notes = [
+    ...(restored > 0 ? [`${restored} restored by this run already and rejected: never recommended again`] : []),
     ...(kept.length < artifacts.length ? [`${kept.length} of them kept: the newest and the preferred one`] : []),
     ...(dropped > 0
       ? [`${dropped} ${dropped === 1 ? 'entry' : 'entries'} left out: id or path empty or too long`]

@@ -33,6 +33,8 @@ export interface JudgeContext {
    * are taken for it (a weaker rule, misled by clock skew).
    */
   readonly preservedSince?: string;
+  /** Backups (id or path as chosen) this run restored already: listed again, they are marked and not recommended. */
+  readonly restoredArtifacts?: readonly string[];
 }
 
 /**

@@ -1,7 +1,8 @@
-import type { ScenarioInput } from '../scenario-schema.js';
+import type { ScenarioInput, StepInput } from '../scenario-schema.js';
 import {
   ABORT_OPTION,
   approveRestore,
+  type BackupRound,
   checklistGate,
   chooseBackup,
   listBackups,
@@ -14,14 +15,40 @@ import {
 const cursorAheadOrFailures = {
   any: [
     { step: 'verify_integrity', output: 'hasCursorAhead', in: [true] },
+    { step: 'verify_integrity_again', output: 'hasCursorAhead', in: [true] },
     { step: 'verify_health', output: 'hasOpenFailures', in: [true] },
   ],
 } as const;
 
+/** The restored backup carried the damage too: another one is chosen, listed again and approved anew. */
+const ANOTHER_BACKUP: BackupRound = {
+  list: 'list_backups_again',
+  choose: 'choose_backup_again',
+  approve: 'approve_restore_again',
+  restore: 'restore_backup_again',
+  when: { decision: 'restored_damaged', is: 'choose_another' },
+};
+
+function verifyRestoredLog(id: string, extra: Partial<StepInput> = {}): StepInput {
+  return {
+    id,
+    kind: 'probe',
+    title: 'Verify the restored log: no drift, no broken ordering, no cursor ahead of the tail',
+    risk: 'read_only',
+    executor: 'sql.integrity',
+    judge: 'integrity.clean',
+    timeoutMs: 300_000,
+    why:
+      'Checked before the runtime starts on it: a backup that carries the damage is replaced before anything ' +
+      'reads it. A projection cursor ahead of the restored tail makes projection health look clean while it is not',
+    ...extra,
+  } as StepInput;
+}
+
 /** Scenario 4: suspected event-log damage. Never a write to the event log: restore, do not repair. */
 export const eventLogScenario: ScenarioInput = {
   name: 'event-log',
-  version: 1,
+  version: 2,
   title: 'Suspected event-log damage',
   summary:
     'Payload-hash drift, impossible trace ordering or parity doubts: gather the evidence, stop writes, preserve ' +
@@ -126,6 +153,41 @@ export const eventLogScenario: ScenarioInput = {
         'starts; if it changed, the approval is asked again.',
     ),
     restoreBackup('Restore the chosen backup', 'pg_restore --clean --if-exists restores the same state when repeated'),
+    // Damage the restored backup still shows does not pause the run: the decision after it offers another backup.
+    verifyRestoredLog('verify_integrity', { continueOnFailure: ['event_log_damaged'] }),
+    {
+      id: 'restored_damaged',
+      kind: 'decision',
+      title: 'The restored backup is damaged too',
+      risk: 'read_only',
+      when: { step: 'verify_integrity', error: ['event_log_damaged'] },
+      prompt:
+        'The integrity check of the restored database still finds damage: the backup restored carries it too. ' +
+        'Choose another backup: the list is read again with this one marked and never recommended, and its ' +
+        'restore needs a new approval. The broken database is already preserved and is not copied again.',
+      evidenceFrom: ['verify_integrity', 'choose_backup'],
+      options: [{ id: 'choose_another', label: 'Choose another backup', recommended: true }, ABORT_OPTION],
+    },
+    listBackups(undefined, ANOTHER_BACKUP),
+    chooseBackup(
+      'Choose another backup to restore',
+      'Which backup should be restored instead? The one restored before is marked; an older backup loses more of ' +
+        'what was appended since, which stays only in the preserved database.',
+      ['list_backups_again', 'verify_integrity'],
+      ANOTHER_BACKUP,
+    ),
+    approveRestore(
+      'Approve restoring another backup',
+      "The newly chosen backup replaces DecisionGraph's database. The backup list is read again before the " +
+        'restore starts; if it changed, the approval is asked again.',
+      ANOTHER_BACKUP,
+    ),
+    restoreBackup(
+      'Restore the other backup',
+      'pg_restore --clean --if-exists restores the same state when repeated',
+      ANOTHER_BACKUP,
+    ),
+    verifyRestoredLog('verify_integrity_again', { when: { step: 'restore_backup_again', status: ['passed'] } }),
     restartRuntime({
       title: 'Restart DecisionGraph on the restored database',
       idempotent: true,
@@ -150,16 +212,6 @@ export const eventLogScenario: ScenarioInput = {
       params: { traceId: { $ref: { from: 'param', name: 'traceId' } } },
     },
     {
-      id: 'verify_integrity',
-      kind: 'probe',
-      title: 'Verify the restored log: no drift, no broken ordering, no cursor ahead of the tail',
-      risk: 'read_only',
-      executor: 'sql.integrity',
-      judge: 'integrity.clean',
-      timeoutMs: 300_000,
-      why: 'A projection cursor ahead of the restored tail makes projection health look clean while it is not',
-    },
-    {
       id: 'verify_parity',
       kind: 'probe',
       title: 'Compare the restored log with the one before',
@@ -180,7 +232,7 @@ export const eventLogScenario: ScenarioInput = {
         'Rebuild only if the restored projections are missing or untrusted: a cursor ahead of the restored tail, ' +
         'open failures, or derived tables left out of the backup. Behind but trusted projections need only a ' +
         'catch_up.',
-      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_parity'],
+      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_integrity_again', 'verify_parity'],
       options: [
         { id: 'rebuild', label: 'Rebuild all projections', needsReason: true, recommendedWhen: cursorAheadOrFailures },
         {

@@ -90,6 +90,7 @@ describe('scenario data', () => {
       'event-log:stop_writes',
       'event-log:preserve_database',
       'event-log:restore_backup',
+      'event-log:restore_backup_again',
       'event-log:start_rebuild',
       'upgrade:stop_runtime',
       'upgrade:restore_backup',
@@ -159,11 +160,14 @@ describe('scenario data', () => {
       'host.preserve_database',
       'host.list_backups',
       'host.restore_backup',
+      'sql.integrity',
+      'host.list_backups',
+      'host.restore_backup',
+      'sql.integrity',
       'host.restart_runtime',
       'dg.healthz',
       'dg.projection_health',
       'dg.trace_read',
-      'sql.integrity',
       'sql.parity',
       'dg.replay_start',
       'dg.replay_poll',
@@ -189,7 +193,14 @@ describe('scenario data', () => {
       'replay_decision',
       'rebuild_refused',
     ]);
-    expect(decisions('event-log')).toEqual(['no_damage', 'choose_backup', 'rebuild_decision', 'rebuild_refused']);
+    expect(decisions('event-log')).toEqual([
+      'no_damage',
+      'choose_backup',
+      'restored_damaged',
+      'choose_backup_again',
+      'rebuild_decision',
+      'rebuild_refused',
+    ]);
     expect(decisions('upgrade')).toEqual(['smoke_ok', 'choose_backup', 'choose_release']);
   });
 
