@@ -1,29 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createRecoveryRuntime, type RecoveryRuntime } from '../../../src/jobs/index.js';
+import type { RecoveryRuntime } from '../../../src/jobs/index.js';
 import { Journal } from '../../../src/store/index.js';
-import {
-  APPROVER,
-  driveRun,
-  type RunWatcher,
-  recoveryYaml,
-  startRun,
-  startWorld,
-  TIME_SCALE,
-  testLogger,
-  type World,
-} from './fixtures.js';
-import { FAST_JOURNAL_WRITER } from './journal-timings.js';
+import * as jobs from './fixtures.js';
 
 // A restore tool that prints bytes Postgres refuses in text and jsonb: a NUL, and emoji placed so that a cut by
 // UTF-16 units would leave half a surrogate pair. The restore itself works; the run must record it as passed, in
 // the live log and in the journal, and never ask whether to run it again.
 
-let world: World;
+let world: jobs.World;
 let workers: RecoveryRuntime;
 let journal: Journal;
-let watcher: RunWatcher | undefined;
+let watcher: jobs.RunWatcher | undefined;
 
 // Restores through the simulator's control API, then prints the awkward output and exits 0.
 const RESTORE_SCRIPT = `
@@ -42,8 +31,8 @@ fetch(url, {
 `;
 
 beforeAll(async () => {
-  world = await startWorld({ sim: { faults: ['hash-drift'] }, workers: false });
-  const yaml = parse(recoveryYaml(world.sim)) as { actions: Record<string, unknown> };
+  world = await jobs.startWorld({ sim: { faults: ['hash-drift'] }, workers: false });
+  const yaml = parse(jobs.recoveryYaml(world.sim)) as { actions: Record<string, unknown> };
   yaml.actions.restore_backup = {
     type: 'command',
     argv: [
@@ -59,16 +48,7 @@ beforeAll(async () => {
   const recovery = parseRecoveryConfig(stringify(yaml), 'output-bytes.yaml', {
     SIM_CONTROL_TOKEN: world.sim.controlToken,
   });
-  workers = await createRecoveryRuntime(world.config, recovery, {
-    logger: testLogger(),
-    role: 'workers',
-    prefix: world.prefix,
-    timeScale: TIME_SCALE,
-    reconcileIntervalMs: 0,
-    journalWriter: FAST_JOURNAL_WRITER,
-    // The simulator's database URL is its superuser's, which the role guard refuses.
-    executorDeps: { requireReadOnlyRole: false },
-  });
+  workers = await jobs.workersFor(world, recovery);
   await workers.startWorkers();
   journal = new Journal({ connectionString: world.config.databaseUrl });
 });
@@ -82,13 +62,8 @@ afterAll(async () => {
 
 describe('a host command whose output Postgres would refuse', () => {
   it('records the restore as passed with its exit code and a cleaned tail, in Redis and in the journal', async () => {
-    watcher = await startRun(world.service, 'event-log');
-    const end = await driveRun(watcher, {
-      decide: (p) =>
-        p.stepId === 'choose_backup'
-          ? { optionId: p.options.find((o) => o.label.startsWith('scheduled'))?.id ?? 'abort' }
-          : undefined,
-    });
+    watcher = await jobs.startRun(world.service, 'event-log');
+    const end = await jobs.driveRun(watcher, jobs.restoreBackupLabelled('scheduled'));
     expect(end.outcome?.outcome).toBe('recovered');
     expect(world.sim.hostActionCounts().restore_backup).toBe(1);
     expect(watcher.ofType('step_interrupted')).toEqual([]);
@@ -100,7 +75,7 @@ describe('a host command whose output Postgres would refuse', () => {
     expect(detail).toContain('\u2400 nothing serious');
     expect(detail).not.toContain('\u0000');
     expect(detail).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
-    expect(end.approvals.map((a) => a.by.id)).toEqual([APPROVER.id, APPROVER.id, APPROVER.id]);
+    expect(end.approvals.map((a) => a.by.id)).toEqual([jobs.APPROVER.id, jobs.APPROVER.id, jobs.APPROVER.id]);
 
     // The journal took every event, the restore's result among them.
     await workers.drainJournal(10_000);
