@@ -18,6 +18,7 @@ export const FAULT_NAMES = [
   'drifted-backup',
   'slow',
   'rebuild-disabled',
+  'stop-ignored',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

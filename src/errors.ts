@@ -78,6 +78,13 @@ export const ErrorCode = {
   // The Slack front end: the incident summary file and user-group membership
   SummaryUploadFailed: 'DG_ERR_SUMMARY_UPLOAD_FAILED',
   UserGroupLookupFailed: 'DG_ERR_USER_GROUP_LOOKUP_FAILED',
+  // The Slack front end: requests refused before any listener runs, and the bot token checked at start-up
+  SlackRequestTooLarge: 'DG_ERR_SLACK_REQUEST_TOO_LARGE',
+  SlackRequestUnverified: 'DG_ERR_SLACK_REQUEST_UNVERIFIED',
+  SlackRequestMalformed: 'DG_ERR_SLACK_REQUEST_MALFORMED',
+  SlackRequestRepeated: 'DG_ERR_SLACK_REQUEST_REPEATED',
+  SlackRequestUncheckable: 'DG_ERR_SLACK_REQUEST_UNCHECKABLE',
+  SlackAuthFailed: 'DG_ERR_SLACK_AUTH_FAILED',
 
   // Triage: the read-only probes behind status and diagnose
   DiagnoseCutOff: 'DG_ERR_DIAGNOSE_CUT_OFF',

@@ -38,6 +38,9 @@ export async function runHostAction(
     }
     case 'stop':
       sim.countHostAction('stop');
+      // A process that ignores its stop signal (stuck, or escaped its service's control): the service manager
+      // answers as if it stopped, and the node goes on answering.
+      if (sim.host.faults.has('stop-ignored')) return ok('stop', { node: 'down' });
       await sim.stopNode();
       return ok('stop', { node: sim.nodeState });
     case 'start':

@@ -9,7 +9,7 @@ import { projectionsBehind } from './projections-behind.js';
 
 const flag: FaultSwitch = { inject: async () => null, clear: async () => undefined };
 
-/** Every fault's switch. Flags (`slow`, `rebuild-disabled`) act through `host.faults` alone. */
+/** Every fault's switch. Flags (`slow`, `rebuild-disabled`, `stop-ignored`) act through `host.faults` alone. */
 export const FAULTS: Record<FaultName, FaultSwitch> = {
   'node-down': {
     inject: async (h: FaultHost) => h.stopNode(),
@@ -38,4 +38,5 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
   'failed-upgrade-unlabelled': failedUpgradeUnlabelled,
   slow: flag,
   'rebuild-disabled': flag,
+  'stop-ignored': flag,
 };

@@ -4,6 +4,8 @@ import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from '@slack/b
 import type { HandlerDeps } from '../handlers/handler-deps.js';
 import { registerListeners } from '../handlers/index.js';
 import { type Logger, scrubSecrets } from '../logger.js';
+import { gateSlackRequests, MAX_SLACK_BODY_BYTES } from './request-gate.js';
+import type { SeenRequests } from './seen-requests.js';
 
 /** Where Slack sends slash commands and interactivity (the manifest's request URLs end with it). */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -27,6 +29,11 @@ export interface BotAppOptions {
    * Slack's 3 s window or right after it. @defaultValue 5000
    */
   readonly webApiTimeoutMs?: number;
+  /**
+   * Signed requests already received, so a resent one is applied once (HTTP receiver only).
+   * @defaultValue repeats are not recognised
+   */
+  readonly seenRequests?: SeenRequests;
 }
 
 export interface BotApp {
@@ -62,9 +69,9 @@ function boltLogger(logger: Logger): BoltLogger {
 }
 
 /**
- * The Bolt app with every listener: the HTTP receiver on `/slack/events` (signatures and the 5-minute window
- * checked by Bolt before any listener runs), or Socket Mode when an app token is given. Listeners are the same in
- * both modes.
+ * The Bolt app with every listener: the HTTP receiver on `/slack/events` (body size, signatures, the 5-minute
+ * window, payload shape and repeats checked before any listener runs), or Socket Mode when an app token is given.
+ * Listeners are the same in both modes.
  */
 export function createBotApp(options: BotAppOptions): BotApp {
   const logger = options.logger.child({ component: 'slack' });
@@ -95,6 +102,14 @@ export function createBotApp(options: BotAppOptions): BotApp {
       logger: log,
       // The server lives on: listeners ack first and go on after the response has left.
       processBeforeResponse: false,
+      bodyLimit: MAX_SLACK_BODY_BYTES,
+    });
+    // Size, signature, shape and repeats are checked before Bolt sees the request (see request-gate.ts).
+    receiver.requestListener = gateSlackRequests(receiver.requestListener, {
+      signingSecret: options.slack.signingSecret,
+      path: SLACK_EVENTS_PATH,
+      logger,
+      ...(options.seenRequests ? { seen: options.seenRequests } : {}),
     });
     app = new App({ token: options.slack.botToken, receiver, logger: log, clientOptions });
   }

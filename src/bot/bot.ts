@@ -18,6 +18,8 @@ import { createJournal, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
 import { createHealthProbe } from './health-probe.js';
 import { createRunHistory } from './run-history.js';
+import { createSeenRequests } from './seen-requests.js';
+import { checkSlackToken } from './slack-auth-check.js';
 import { requireSlackCredentials } from './slack-config.js';
 import {
   createSummaryFilePublisher,
@@ -82,7 +84,7 @@ export interface RunningBot {
 /**
  * Wires the process: the recovery runtime (run service, and the step workers unless the role is `front-end`), and
  * for the front end the Slack outbox, the thread projector and the Bolt app. Slack's values are checked before
- * anything connects, with a message naming what is missing.
+ * anything connects, with a message naming what is missing, and the bot token with Slack (`auth.test`).
  */
 export async function startBot(
   config: Config,
@@ -93,6 +95,10 @@ export async function startBot(
   const logger = options.logger;
   const frontEnd = role !== 'workers';
   const credentials = frontEnd ? requireSlackCredentials(config) : undefined;
+  if (credentials) {
+    const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+    await checkSlackToken(createOutboxSlackClient({ token: credentials.botToken, ...apiUrl, timeoutMs: 5000 }), logger);
+  }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const ownsJournal = options.journal === undefined;
   const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
@@ -188,6 +194,7 @@ export async function startBot(
           logger,
           scenarioFor,
           stateNote: note,
+          ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
           history: createRunHistory({ journal, service: runtime.service, scenarioFor, logger }),
           diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
           health: createHealthProbe(diagnoseExecutors),
@@ -199,6 +206,7 @@ export async function startBot(
           }),
           postSummaryFile: summaryFilePoster(workClient),
         },
+        seenRequests: createSeenRequests({ redis, prefix }),
       });
       port = (await slack.start(options.port ?? config.port)).port;
     }

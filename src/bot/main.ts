@@ -1,5 +1,4 @@
-import { loadConfig } from '../config/env.js';
-import { loadRecoveryConfig } from '../config/recovery-config.js';
+import { loadStartupConfig } from '../config/startup-config.js';
 import { isDgError } from '../errors.js';
 import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
 import { createLogger, scrubSecrets } from '../logger.js';
@@ -25,7 +24,8 @@ function roleFrom(argv: readonly string[]): BotRole {
 
 async function main(): Promise<void> {
   const role = roleFrom(process.argv.slice(2));
-  const config = loadConfig(process.env);
+  // Every configuration problem at once, the Slack values included when the front end runs.
+  const { config, recovery } = await loadStartupConfig(process.env, { requireSlack: role !== 'workers' });
   const logger = createLogger({ level: config.logLevel });
   // The handlers go in before anything starts: `startBot` reports itself started (workers, Slack) before it
   // returns, and a signal in that window would otherwise kill the process without closing what already runs.
@@ -58,7 +58,6 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return undefined;
     }
-    const recovery = await loadRecoveryConfig(config.recoveryConfigPath, process.env);
     return startBot(config, recovery, { logger, role });
   })();
   await startup;

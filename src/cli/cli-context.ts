@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
-import { loadConfig } from '../config/env.js';
-import { loadRecoveryConfig, type RecoveryConfig } from '../config/recovery-config.js';
+import type { RecoveryConfig } from '../config/recovery-config.js';
+import { loadStartupConfig } from '../config/startup-config.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime } from '../jobs/index.js';
 import { RunLogUnavailableError } from '../jobs/run-log/index.js';
@@ -85,8 +85,7 @@ export async function openCliContext(
   logStream: Writable,
   runtimeOptions: CliRuntimeOptions = {},
 ): Promise<CliContext> {
-  const config = loadConfig(env);
-  const recovery = await loadRecoveryConfig(config.recoveryConfigPath, env);
+  const { config, recovery } = await loadStartupConfig(env);
   const level = env.LOG_LEVEL ? config.logLevel : 'warn';
   const logger = createLogger({ level, name: 'dg-recovery-cli' }, logStream);
   let journal: Journal | undefined;

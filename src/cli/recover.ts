@@ -231,12 +231,15 @@ async function follow(o: RecoverOptions, runId: string, firstEventTimeoutMs: num
     }
     const pause = s.pause;
     if (pause !== null) {
-      return send(`p:${pause.at}`, async (refusal) => {
+      // A skip request keeps the run paused: the second person is asked next.
+      return send(`p:${pause.at}:${s.skipRequest?.seq ?? ''}`, async (refusal) => {
         const a = await responder.paused(s, refusal);
         if ('stop' in a) return a;
         if (a.action === 'retry')
           return service.retry(runId, { actor: a.by !== undefined ? cliActor(a.by) : o.starter });
-        if (a.action === 'skip') return service.skip(runId, { actor: o.starter, reason: a.reason });
+        if (a.action === 'skip') {
+          return service.skip(runId, { actor: a.by !== undefined ? cliActor(a.by) : o.starter, reason: a.reason });
+        }
         return { stop: 'abort', reason: a.reason };
       });
     }

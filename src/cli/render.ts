@@ -303,8 +303,18 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
     }
     case 'step_skipped': {
       const by = event.by ? ` by ${actorName(event.by)}` : '';
-      return [`${at}${style.dim('–')} ${stepTitle(options, event.stepId)} skipped${by}: ${oneLine(event.reason, 300)}`];
+      const confirmed = event.confirmedBy
+        ? `; confirmed by ${actorName(event.confirmedBy)}: ${oneLine(event.confirmReason ?? '', 300)}`
+        : '';
+      return [
+        `${at}${style.dim('–')} ${stepTitle(options, event.stepId)} skipped${by}: ${oneLine(event.reason, 300)}${confirmed}`,
+      ];
     }
+    case 'skip_requested':
+      return [
+        `${at}${style.yellow('!')} ${actorName(event.by)} asks to skip ${stepTitle(options, event.stepId)}: ${oneLine(event.reason, 300)}`,
+        `${INDENT}${style.dim('A safety check: a second person who may approve must skip it too (not the starter, not the one who asked).')}`,
+      ];
     case 'decision_requested':
       return renderDecision(
         {
@@ -360,12 +370,14 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
         `${at}${style.yellow('⏸')} ${style.bold('Run paused')}: ${oneLine(event.reason, 500)}`,
         `${INDENT}${style.dim(`You can: ${event.options.join(', ')}`)}`,
       ];
-    case 'run_resumed':
+    case 'run_resumed': {
+      const confirms = event.action === 'skip' && before?.skipRequest?.stepId === event.stepId;
       return [
-        `${at}${style.cyan('▶')} ${actorName(event.by)} chose ${event.action} on ${stepTitle(options, event.stepId)}${
+        `${at}${style.cyan('▶')} ${actorName(event.by)} ${confirms ? 'confirmed the skip' : `chose ${event.action}`} on ${stepTitle(options, event.stepId)}${
           event.reason ? `: ${oneLine(event.reason, 300)}` : ''
         }`,
       ];
+    }
     case 'run_aborted':
       return [`${at}${style.red('■')} aborted by ${actorName(event.by)}: ${oneLine(event.reason, 500)}`];
     case 'run_finished': {
@@ -374,9 +386,11 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       const outcome =
         event.outcome === 'recovered'
           ? style.green(style.bold('RECOVERED'))
-          : event.outcome === 'switched'
-            ? style.cyan(style.bold(`SWITCHED to ${event.switchTo ?? 'another scenario'}`))
-            : style.red(style.bold(event.outcome.toUpperCase()));
+          : event.outcome === 'recovered_with_exceptions'
+            ? style.yellow(style.bold('RECOVERED WITH EXCEPTIONS'))
+            : event.outcome === 'switched'
+              ? style.cyan(style.bold(`SWITCHED to ${event.switchTo ?? 'another scenario'}`))
+              : style.red(style.bold(event.outcome.toUpperCase()));
       const lines = [
         `${at}${style.bold('■ Run finished:')} ${outcome}${duration}${event.reason ? `: ${oneLine(event.reason, 500)}` : ''}`,
       ];

@@ -34,7 +34,8 @@ export type ManualAnswer = { readonly done: true; readonly note?: string } | Sto
 export type PauseAnswer =
   /** `by`: who retries, when it must be an approver other than the person who started the run; else the starter. */
   | { readonly action: 'retry'; readonly by?: string }
-  | { readonly action: 'skip'; readonly reason: string }
+  /** `by`: who confirms a skip another person asked for (a safety check needs a second person); else the starter. */
+  | { readonly action: 'skip'; readonly reason: string; readonly by?: string }
   | { readonly action: 'abort'; readonly reason: string }
   | { readonly stop: 'leave' };
 
@@ -149,12 +150,13 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
    * Who repeats a destructive action (it counts as approving it again): the approver named on the command line,
    * else a name asked for. `null`: the person left; `''`: they want to choose again.
    */
-  const secondPerson = async (state: RunState): Promise<string | null> => {
+  const secondPerson = async (
+    state: RunState,
+    why = 'Running it again repeats a destructive action',
+  ): Promise<string | null> => {
     if (o.approver !== undefined) return o.approver;
     const starter = state.startedBy.name ?? state.startedBy.id;
-    return prompter.ask(
-      `  Running it again repeats a destructive action: approver's name (not ${starter}; Enter to choose again): `,
-    );
+    return prompter.ask(`  ${why}: approver's name (not ${starter}; Enter to choose again): `);
   };
   const askReason = async (label: string, required: boolean): Promise<string | null | undefined> => {
     for (;;) {
@@ -254,9 +256,16 @@ export function createInteractiveResponder(o: InteractiveOptions): Responder {
           if (name === '') continue;
           return { action, by: name };
         }
+        let by: string | undefined;
+        if (action === 'skip' && state.skipRequest !== null) {
+          const name = await secondPerson(state, 'Skipping a safety check needs a second person to confirm');
+          if (name === null) return { stop: 'leave' };
+          if (name === '') continue;
+          by = name;
+        }
         const reason = await askReason(action === 'skip' ? 'Why skip it' : 'Why abort', true);
         if (reason === null || reason === undefined) return { stop: 'leave' };
-        return { action, reason };
+        return action === 'skip' && by !== undefined ? { action, reason, by } : { action, reason };
       }
     },
   };

@@ -30,13 +30,15 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
                    for a person's approval (exit status 1). A decision with no recommended option (such as
                    whether an action the bot was running when it stopped had finished) aborts the run
   --as NAME        who starts the run (default: your operating-system user)
-  --approver NAME  who approves destructive steps and chooses to run one again (an interrupted one, or
-                   Retry after it failed); must differ from the starter (asked when needed)
+  --approver NAME  who approves destructive steps, chooses to run one again (an interrupted one, or Retry
+                   after it failed) and confirms a skip of a safety check; must differ from the starter (asked
+                   when needed)
   --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
 
 Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables.
 
-Exit status: 0 when the run ends recovered, 1 when it ends failed or aborted, 2 for bad usage.`,
+Exit status: 0 when the run ends recovered, 1 when it ends recovered with exceptions, failed or aborted, 2 for
+bad usage.`,
   status: `DecisionGraph's health at a glance (the checklist verdict with its failing conditions) and the active runs
 with their current step; with a run id, that run's steps so far. Also says where the bot keeps its state.`,
   history: 'The last n runs (default 10, at most 100) with their outcome and duration.',

@@ -96,7 +96,8 @@ export function renderHistory(runs: readonly HistoryRow[], style: Style): string
   if (runs.length === 0) return ['No runs recorded yet.'];
   const outcome = (r: HistoryRow) => {
     const text = r.outcome ?? 'in progress';
-    return text === 'recovered' ? style.green(text) : text === 'in progress' ? style.yellow(text) : style.red(text);
+    if (text === 'recovered') return style.green(text);
+    return text === 'in progress' || text === 'recovered_with_exceptions' ? style.yellow(text) : style.red(text);
   };
   const rows = [
     ['RUN', 'SCENARIO', 'TENANT', 'STARTED', 'DURATION', 'STARTED BY', 'OUTCOME'],

@@ -12,7 +12,26 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 const postgresUrl = z
   .string()
   .min(1, 'must not be empty')
-  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL');
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL')
+  .refine(isWellFormedPostgresUrl, 'must be a well-formed postgres://user:password@host:port/database URL');
+
+/**
+ * pg reads a connection string leniently and fails only at the first connection, or throws on a bad escape then:
+ * the URL must parse, name a host (or a `host=` socket), and its user and password must decode.
+ */
+function isWellFormedPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(value)) return true;
+  let url: URL;
+  try {
+    url = new URL(value);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    return false;
+  }
+  return url.hostname !== '' || url.searchParams.has('host');
+}
 const redisUrl = z
   .string()
   .min(1, 'must not be empty')
@@ -107,25 +126,43 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+export interface LoadConfigOptions {
+  /** The Slack front end will run: its values are checked in the same pass. @defaultValue false */
+  readonly requireSlack?: boolean;
+}
+
 /**
- * Parses the environment once. A missing or malformed value fails with one line per problem naming the variable,
- * never its value (zod issue messages here never echo input).
+ * Parses the environment once. Every missing or malformed value is reported in one pass, one line per problem
+ * naming the variable, never its value (zod issue messages here never echo input).
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.') || '(environment)';
-      const why = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-      return `${name}: ${why}`;
-    });
-    throw new ConfigInvalidError(problems);
-  }
-  const e = parsed.data;
-  if (e.APPROVAL_TIMEOUT_MINUTES <= e.APPROVAL_REMINDER_MINUTES) {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.') || '(environment)';
+        const why = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+        return `${name}: ${why}`;
+      });
+  const reminder = EnvSchema.shape.APPROVAL_REMINDER_MINUTES.safeParse(env.APPROVAL_REMINDER_MINUTES);
+  const timeout = EnvSchema.shape.APPROVAL_TIMEOUT_MINUTES.safeParse(env.APPROVAL_TIMEOUT_MINUTES);
+  if (reminder.success && timeout.success && timeout.data <= reminder.data) {
     // The reminder would never be seen before the approval expires.
-    throw new ConfigInvalidError(['APPROVAL_TIMEOUT_MINUTES: must be longer than APPROVAL_REMINDER_MINUTES']);
+    problems.push('APPROVAL_TIMEOUT_MINUTES: must be longer than APPROVAL_REMINDER_MINUTES');
   }
+  if (options.requireSlack) {
+    const slack = (name: 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN') =>
+      EnvSchema.shape[name].safeParse(env[name]).data;
+    problems.push(
+      ...slackProblems({
+        botToken: slack('SLACK_BOT_TOKEN'),
+        signingSecret: slack('SLACK_SIGNING_SECRET'),
+        appToken: slack('SLACK_APP_TOKEN'),
+      }),
+    );
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigInvalidError(problems);
+  const e = parsed.data;
   return deepFreeze({
     decisionGraph: {
       baseUrl: e.DG_BASE_URL.replace(/\/+$/, ''),
@@ -150,6 +187,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     recoveryConfigPath: e.RECOVERY_CONFIG,
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/**
+ * What the Slack front end cannot run without, one line per problem naming the variable, never a value. The rest
+ * of the bot (workers, the terminal) runs without these values.
+ */
+export function slackProblems(values: {
+  readonly botToken: string | undefined;
+  readonly signingSecret: string | undefined;
+  readonly appToken: string | undefined;
+}): string[] {
+  const { botToken, signingSecret, appToken } = values;
+  const problems: string[] = [];
+  if (botToken === undefined) problems.push('SLACK_BOT_TOKEN: is required to run the Slack front end (xoxb-…)');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN: must be a bot token (xoxb-…)');
+  if (signingSecret === undefined) {
+    problems.push("SLACK_SIGNING_SECRET: is required to run the Slack front end (the app's signing secret)");
+  }
+  if (appToken !== undefined && !appToken.startsWith('xapp-')) {
+    problems.push('SLACK_APP_TOKEN: must be an app-level token (xapp-…) with connections:write');
+  }
+  if (problems.length > 0) problems.push('start with --workers-only to run the job workers without Slack');
+  return problems;
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -401,7 +401,13 @@ export function parseRecoveryConfig(
       doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // An unresolved alias or an alias bomb is found only here; it too is a problem of this file.
+    throw new RecoveryConfigInvalidError(path, [`YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
   if (raw === null || raw === undefined) {
     throw new RecoveryConfigInvalidError(path, [
       'the file is empty; unset RECOVERY_CONFIG to make every action manual',

@@ -4,6 +4,7 @@ import { type Access, channelAllowed } from '../config/recovery-config.js';
 import type { RunActor } from '../jobs/run-service.js';
 import type { CommandAccessFlags } from './command-help.js';
 import { type HandlerDeps, slackActor } from './handler-deps.js';
+import { refusalText } from './refusals.js';
 
 // Who may do what, checked before anything slow happens. The engine checks again when the command is applied
 // (it knows who started the run, which the two-person rule needs); these checks give the early, specific answer.
@@ -104,6 +105,37 @@ export function accessRefusal(auth: Authorisation, code: string, text: string): 
 
 export function isChannelAllowed(access: Access, channelId: string): boolean {
   return channelAllowed(access, channelId);
+}
+
+/** A request refused for where it was made, with its code and what the person is told. */
+export interface PlaceRefusal {
+  readonly code: 'channel_not_allowed' | 'wrong_channel';
+  readonly text: string;
+}
+
+/** The channel a run's thread is in: where it was started, or the default channel for runs started elsewhere. */
+export function runChannelOf(deps: HandlerDeps, state: { readonly channelId: string | undefined }): string | undefined {
+  return state.channelId ?? deps.defaultChannel;
+}
+
+/** A click or dialog from a channel the `channels` allow-list leaves out (or from no channel at all). */
+export function channelRefusal(access: Access, channelId: string | undefined): PlaceRefusal | undefined {
+  if (channelId !== undefined && isChannelAllowed(access, channelId)) return undefined;
+  return { code: 'channel_not_allowed', text: refusalText('channel_not_allowed', '') };
+}
+
+/** A click or dialog about a run, made somewhere other than the run's own thread: a copied or forwarded button. */
+export function runChannelRefusal(
+  deps: HandlerDeps,
+  channelId: string | undefined,
+  run: { readonly runId: string; readonly channelId: string | undefined },
+): PlaceRefusal | undefined {
+  const own = runChannelOf(deps, run);
+  if (own === undefined || own === channelId) return undefined;
+  return {
+    code: 'wrong_channel',
+    text: `:no_entry: Run ${codeSpan(run.runId, 80)} is operated from its own thread, in <#${own}>; act on it there.`,
+  };
 }
 
 /** `<#C1>, <#C2>`: the channels commands are taken in. */

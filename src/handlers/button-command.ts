@@ -1,4 +1,5 @@
 import type { CommandOutcome, RunService } from '../jobs/run-service.js';
+import { runChannelRefusal } from './authorise.js';
 import {
   acceptClick,
   type ButtonArgs,
@@ -48,8 +49,8 @@ export interface ButtonCommand<T> {
 }
 
 /**
- * A click on a run-command button: acknowledged, checked against who may click, matched with what in the run it
- * answers, sent, and any refusal told to the person only.
+ * A click on a run-command button: acknowledged, checked against who may click and against the run's own channel,
+ * matched with what in the run it answers, sent, and any refusal told to the person only.
  */
 export async function handleButtonCommand<T>(
   args: ButtonArgs,
@@ -74,6 +75,8 @@ async function runCommand<T>(
   }
   if (command.dialog) return command.dialog(click);
   const run = await deps.service.get(click.value.runId);
+  const wrongPlace = run ? runChannelRefusal(deps, click.place.channelId, run.state) : undefined;
+  if (wrongPlace) return refuseClick(args, deps, click, command.action, wrongPlace.code, wrongPlace.text);
   const found = run ? command.find(run, click) : undefined;
   if (found === undefined) return refuseClick(args, deps, click, command.action, 'stale_button', STALE_BUTTON);
   if (found instanceof OutdatedClick) return refuseClick(args, deps, click, command.action, found.code, found.text);

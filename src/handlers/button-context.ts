@@ -3,7 +3,7 @@ import { type ActionValue, parseActionValue } from '../bot/thread/action-values.
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import type { RunEvent, RunState } from '../runbook/index.js';
 import { type AfterAckTaskOptions, afterAck } from './after-ack-queue.js';
-import { type Authorisation, accessRefusal, authorise } from './authorise.js';
+import { type Authorisation, accessRefusal, authorise, channelRefusal } from './authorise.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { recordRefusal, refusalText } from './refusals.js';
 
@@ -101,7 +101,7 @@ export interface Click {
 /**
  * Acknowledges first (Slack wants it within 3 s and nothing below may delay it), then, in its turn in
  * `deps.afterAck`, reads the click and who clicked (user groups included) and hands it to `work`. An unreadable
- * value is answered there and then. Clicks that open a dialog are `urgent`: the click's trigger lives 3 s.
+ * value, or a click in a channel the allow-list leaves out, is answered there and then. Clicks that open a dialog are `urgent`: the click's trigger lives 3 s.
  */
 export async function acceptClick(
   args: ButtonArgs,
@@ -114,7 +114,11 @@ export async function acceptClick(
     deps.afterAck,
     async () => {
       const click = await readClick(args, deps);
-      if (click) await work(click);
+      if (!click) return;
+      // Before any dialog opens: buttons are operated only where the allow-list takes commands.
+      const place = channelRefusal(deps.access, click.place.channelId);
+      if (place) return refuseClick(args, deps, click, 'click', place.code, place.text);
+      await work(click);
     },
     options,
   );

@@ -12,6 +12,7 @@ import {
   authorise,
   authoriseNow,
   isChannelAllowed,
+  runChannelRefusal,
 } from './authorise.js';
 import { type DgCommand, parseCommand } from './command-grammar.js';
 import { commandHelp, helpText, mayRun } from './command-help.js';
@@ -264,6 +265,20 @@ function plan(
           const scenario = run ? scenarioOf(deps, run.state.scenario) : undefined;
           if (!run || !scenario) {
             await reply(ephemeral(runId ? refusalText('unknown_run', '', runId) : 'No run recorded yet.'));
+            return;
+          }
+          // Posted for the whole channel: only in the run's own channel, or one the allow-list names.
+          const place =
+            deps.access.channels.length === 0 ? runChannelRefusal(deps, command.channel_id, run.state) : undefined;
+          if (place) {
+            recordRefusal(deps.logger, {
+              userId: actor.id,
+              action: 'summary',
+              code: place.code,
+              runId: run.state.runId,
+              channelId: command.channel_id,
+            });
+            await reply(ephemeral(place.text));
             return;
           }
           const summary = incidentSummaryMessage(run.events, scenario);

@@ -56,6 +56,11 @@ export interface HandlerDeps {
   readonly userGroups?: UserGroupDirectory;
   /** Posts a run's Markdown summary file, for `/dg summary`. @defaultValue the file is not posted again */
   readonly postSummaryFile?: PostSummaryFile;
+  /**
+   * Where threads of runs started without a channel (from the terminal) are posted; clicks on them are taken there.
+   * @defaultValue such runs have no thread
+   */
+  readonly defaultChannel?: string;
   /** Where the bot keeps its state (hosts only, never credentials), shown by `/dg status`. */
   readonly stateNote?: string;
   /**

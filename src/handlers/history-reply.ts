@@ -8,6 +8,7 @@ import { context, fallbackText, type Reply, section } from './reply-blocks.js';
 
 const OUTCOME_EMOJI: Readonly<Record<string, string>> = {
   recovered: ':white_check_mark:',
+  recovered_with_exceptions: ':warning:',
   failed: ':x:',
   aborted: ':no_entry_sign:',
   switched: ':twisted_rightwards_arrows:',

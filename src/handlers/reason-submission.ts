@@ -10,7 +10,7 @@ import { REASON_MAX } from '../bot/views/reason-modal.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import { checkPersonText } from '../runbook/index.js';
 import { afterAck } from './after-ack-queue.js';
-import { accessRefusal, authorise, authoriseNow } from './authorise.js';
+import { accessRefusal, authorise, authoriseNow, channelRefusal, runChannelRefusal } from './authorise.js';
 import {
   askingEvent,
   type InteractionClient,
@@ -42,10 +42,14 @@ function inputValue(body: SubmissionBody, input: { block: string; action: string
   return body.view.state.values[input.block]?.[input.action]?.value ?? undefined;
 }
 
-/** Engine refusals that are about what was typed: shown on the field, with the dialog left open. */
-function fieldOf(code: string): string | undefined {
+/**
+ * Engine refusals shown on a field, with the dialog left open: those about what was typed, and a correction of a
+ * decision already made (the person reads who decided what where they typed the other choice).
+ */
+function fieldOf(code: string, hasValue: boolean): string | undefined {
   if (code.startsWith('reason_')) return REASON_INPUT.block;
   if (code.startsWith('value_')) return VALUE_INPUT.block;
+  if (code === 'already_decided') return hasValue ? VALUE_INPUT.block : REASON_INPUT.block;
   return undefined;
 }
 
@@ -130,7 +134,7 @@ export async function handleReasonSubmission(args: SubmissionArgs, deps: Handler
     return;
   }
   const { outcome } = settled;
-  const field = outcome.ok ? undefined : fieldOf(outcome.code);
+  const field = outcome.ok ? undefined : fieldOf(outcome.code, typedValue !== undefined);
   if (!outcome.ok && field !== undefined && (field === REASON_INPUT.block || typedValue !== undefined)) {
     recordRefusal(deps.logger, { userId, action, code: outcome.code, runId: meta.target.runId });
     await ack({ response_action: 'errors', errors: { [field]: outcome.message.slice(0, 300) } });
@@ -149,9 +153,12 @@ async function apply(
 ): Promise<CommandOutcome> {
   const { target } = meta;
   try {
-    if (meta.purpose === 'abort') return await deps.service.abort(target.runId, { actor, reason: reason ?? '' });
     const run = await deps.service.get(target.runId);
     if (!run) return { ok: false, code: 'unknown_run', message: `no run ${target.runId}` };
+    // The dialog was opened from a click; where that click was is checked again, against the run's own channel.
+    const place = channelRefusal(deps.access, meta.channelId) ?? runChannelRefusal(deps, meta.channelId, run.state);
+    if (place) return { ok: false, code: place.code, message: place.text.replace(/^:[a-z_]+: /, '') };
+    if (meta.purpose === 'abort') return await deps.service.abort(target.runId, { actor, reason: reason ?? '' });
     if (meta.purpose === 'skip') {
       const stale = stalePause(run.events, run.state, target.seq);
       if (stale) return { ok: false, code: 'stale_pause', message: stale.replace(/^:[a-z_]+: /, '') };

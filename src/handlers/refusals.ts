@@ -35,7 +35,9 @@ export function refusalText(code: string, message: string, runId?: string): stri
     case 'already_decided':
       return `:no_entry: Too late: ${userText(message, 400)}.`;
     case 'channel_not_allowed':
-      return ':no_entry: Recovery runs are not started from this channel.';
+      return ':no_entry: Recovery runs are not started or operated from this channel.';
+    case 'wrong_channel':
+      return `:no_entry: Run${run} is operated from its own thread, in another channel; act on it there.`;
     default:
       return `:no_entry: Not done: ${userText(message, 600)} (${codeSpan(code, 40)}).`;
   }

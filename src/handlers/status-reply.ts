@@ -130,6 +130,9 @@ export function runStatusReply(events: readonly RunEvent[], scenario: Scenario):
     waits.push('Waiting for an approval: the thread says who may approve.');
   }
   if (state.pendingManual) waits.push('Waiting for a manual action: the thread has the instructions.');
+  if (state.skipRequest) {
+    waits.push('Waiting for a second person to confirm skipping a safety check: the thread says who may.');
+  }
   if (waits.length > 0) blocks.push(section('run-waits', waits.join('\n')));
   blocks.push(
     context(

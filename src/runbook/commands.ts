@@ -12,10 +12,11 @@ import { INSTANT_HINT, isInstant } from './instant.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
 import { findScenario, scenarioChoices } from './scenarios/index.js';
-import type { RunState } from './state.js';
+import type { DecisionRecord, RunState } from './state.js';
 import { stepState } from './state.js';
 
 /** Why a person's command was refused; each comes with a message fit to show them. */
@@ -121,6 +122,19 @@ function pausedStepOf(
   return stepId;
 }
 
+/** The rules of an approval: the person is on the approvers list and, under the two-person rule, not the starter. */
+function approverRefusal(
+  state: RunState,
+  by: CommandActor,
+  access: AccessPolicy,
+  notApprover: string,
+  samePerson: string,
+): CommandResult | undefined {
+  if (!isListed(access.approvers, by)) return refuse('not_approver', notApprover);
+  if (access.twoPersonRule && by.id === state.startedBy.id) return refuse('same_person', samePerson);
+  return undefined;
+}
+
 /** Repeating a destructive action counts as approving it again: an approver, and a second person. */
 function destructiveRepeatRefusal(
   state: RunState,
@@ -131,13 +145,13 @@ function destructiveRepeatRefusal(
   doing: string,
 ): CommandResult | undefined {
   if (risk !== 'destructive') return undefined;
-  if (!isListed(access.approvers, by)) {
-    return refuse('not_approver', `${doing} ${title} repeats a destructive action: an approver must choose it`);
-  }
-  if (access.twoPersonRule && by.id === state.startedBy.id) {
-    return refuse('same_person', `${doing} ${title} needs a second person (two-person rule)`);
-  }
-  return undefined;
+  return approverRefusal(
+    state,
+    by,
+    access,
+    `${doing} ${title} repeats a destructive action: an approver must choose it`,
+    `${doing} ${title} needs a second person (two-person rule)`,
+  );
 }
 
 /** A run started on a scenario version this bot cannot continue takes no command but Abort. */
@@ -246,6 +260,18 @@ export interface DecisionInput {
   readonly value?: string;
 }
 
+/** The same person sending the same choice again (a double click, a resubmitted dialog), nothing changed. */
+function isSameDecision(earlier: DecisionRecord, input: DecisionInput): boolean {
+  const typed = input.value?.trim() || undefined;
+  const reason = input.reason?.trim() || undefined;
+  return (
+    earlier.by.id === input.by.id &&
+    earlier.optionId === input.optionId &&
+    earlier.value === typed &&
+    (reason === undefined || earlier.reason === reason)
+  );
+}
+
 /** A person's choice on the pending decision, validated; returns `decision_made` or a refusal. */
 export function applyDecision(
   state: RunState,
@@ -260,12 +286,10 @@ export function applyDecision(
   if (pending === null || pending.stepId !== input.stepId || pending.item?.id !== input.itemId) {
     const earlier = state.decisions.find((d) => d.stepId === input.stepId && d.item?.id === input.itemId);
     if (earlier !== undefined) {
-      if (earlier.by.id === input.by.id && earlier.optionId === input.optionId) return DUPLICATE;
-      return refuse(
-        'already_decided',
-        `already decided by ${who(earlier.by)}: ${earlier.option?.label ?? earlier.optionId}`,
-        earlier.by,
-      );
+      if (isSameDecision(earlier, input)) return DUPLICATE;
+      // A correction (another option, or the same one with another value) is refused, never taken as a repeat.
+      const chosen = earlier.value ?? earlier.option?.label ?? earlier.optionId;
+      return refuse('already_decided', `already decided: ${chosen} by ${who(earlier.by)}`, earlier.by);
     }
     return refuse(
       'not_pending',
@@ -456,7 +480,12 @@ export interface SkipInput {
   readonly reason: string;
 }
 
-/** Skips the failed step (a reason is required). Skipping a checklist gate means the run cannot be `recovered`. */
+/**
+ * Skips the failed step (a reason is required). Skipping a checklist gate means the run cannot be `recovered`.
+ * Skipping a safety check or the gate needs a second person: the first Skip records the request and the run stays
+ * paused; a Skip by someone who may approve (not the starter under the two-person rule, never the one who asked)
+ * confirms it.
+ */
 export function applySkip(
   state: RunState,
   scenario: Scenario,
@@ -469,9 +498,41 @@ export function applySkip(
   const reason = checkPersonText(input.reason, true);
   if (!reason.ok) return textRefusal(reason.problem, 'reason', 500);
   const by = recordedActor(input.by);
+  const text = reason.value as string;
+  const step = findStep(scenario, stepId);
+  if (step === undefined || !skipNeedsSecondPerson(scenario, step)) {
+    return accepted(state, now, [
+      { type: 'run_resumed', by, action: 'skip', stepId, reason: text },
+      { type: 'step_skipped', stepId, by, reason: text, cause: 'operator' },
+    ]);
+  }
+  const request = state.skipRequest;
+  if (request === null || request.stepId !== stepId) {
+    return accepted(state, now, [{ type: 'skip_requested', stepId, by, reason: text }]);
+  }
+  if (request.by.id === input.by.id) {
+    if (request.reason === text) return DUPLICATE;
+    return refuse('same_person', `${who(input.by)} asked to skip ${step.title}; a second person must confirm it`);
+  }
+  const denied = approverRefusal(
+    state,
+    input.by,
+    access,
+    `${who(input.by)} may not confirm skipping ${step.title}, a safety check: an approver must`,
+    `${who(input.by)} started this run; another person must confirm skipping ${step.title} (two-person rule)`,
+  );
+  if (denied) return denied;
   return accepted(state, now, [
-    { type: 'run_resumed', by, action: 'skip', stepId, reason: reason.value as string },
-    { type: 'step_skipped', stepId, by, reason: reason.value as string, cause: 'operator' },
+    { type: 'run_resumed', by, action: 'skip', stepId, reason: text },
+    {
+      type: 'step_skipped',
+      stepId,
+      by: request.by,
+      reason: request.reason,
+      cause: 'operator',
+      confirmedBy: by,
+      confirmReason: text,
+    },
   ]);
 }
 

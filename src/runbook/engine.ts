@@ -19,6 +19,7 @@ import { isJsonObject, type JsonObject, toJson } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { decisionChoice } from './params.js';
 import { approvalRequest, nextDecisionRequest } from './requests.js';
+import { skippedFailures, unmetSafetyCheck } from './safety-checks.js';
 import { stepIndex } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario, type Step } from './scenario-schema.js';
 import { type RunState, reduce, type StepState, stepState } from './state.js';
@@ -208,7 +209,10 @@ function skipReason(state: RunState, scenario: Scenario, step: Step): SkipReason
   return undefined;
 }
 
-/** `recovered` only when every checklist gate passed; the last gate's findings go with the outcome. */
+/**
+ * `recovered` only when every checklist gate passed and no failed step was skipped on the way (that is
+ * `recovered_with_exceptions`); the last gate's findings go with the outcome.
+ */
 function finishBody(state: RunState, scenario: Scenario): RunEventBody {
   const gates = scenario.steps.filter((s) => s.kind === 'gate');
   const passed = gates.length > 0 && gates.every((g) => stepState(state, g.id).status === 'passed');
@@ -229,11 +233,42 @@ function finishBody(state: RunState, scenario: Scenario): RunEventBody {
       ...(s.status === 'skipped' ? { skipped: true } : {}),
     };
   }
+  const exceptions = passed ? skippedFailures(state, scenario) : [];
+  const reason = !passed
+    ? 'the recovery checklist did not pass'
+    : exceptions.length > 0
+      ? `the recovery checklist passed, but failed steps were skipped: ${exceptions
+          .map((e) => `${e.title} (by ${who(e.by)}${e.confirmedBy ? `, confirmed by ${who(e.confirmedBy)}` : ''})`)
+          .join('; ')}`.slice(0, 2000)
+      : undefined;
   return {
     type: 'run_finished',
-    outcome: passed ? 'recovered' : 'failed',
+    outcome: !passed ? 'failed' : exceptions.length > 0 ? 'recovered_with_exceptions' : 'recovered',
     ...(gate ? { gate } : {}),
-    ...(passed ? {} : { reason: 'the recovery checklist did not pass' }),
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
+function who(actor: Actor | null): string {
+  return actor === null ? 'the bot' : (actor.name ?? actor.id);
+}
+
+/**
+ * A destructive step, or the approval that asks for it, past a safety check that failed or that one person skipped
+ * alone: the run stops there and can only be aborted.
+ */
+function safetyStop(state: RunState, scenario: Scenario, step: Step): RunEventBody | undefined {
+  const target =
+    step.kind === 'approval' ? step.guards : isExecutorStep(step) && step.risk === 'destructive' ? step.id : undefined;
+  if (target === undefined) return undefined;
+  const why = unmetSafetyCheck(state, scenario, target);
+  if (why === undefined) return undefined;
+  const title = scenario.steps[stepIndex(scenario, target)]?.title ?? target;
+  return {
+    type: 'run_paused',
+    stepId: step.id,
+    reason: `${title} does not run: ${why}. Abort ends the run; a new run measures again from the start.`,
+    options: ['abort'],
   };
 }
 
@@ -396,8 +431,11 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
     switch (st.status) {
       case 'pending': {
         const skip = skipReason(s, scenario, step);
+        const unsafe = skip === undefined ? safetyStop(s, scenario, step) : undefined;
         if (skip !== undefined) {
           batch.emit({ type: 'step_skipped', stepId: step.id, by: skip.by, reason: skip.reason, cause: skip.cause });
+        } else if (unsafe !== undefined) {
+          batch.emit(unsafe);
         } else if (step.kind === 'decision') {
           const request = nextDecisionRequest(s, step);
           if (request !== null) batch.emit(askable(request, step));

@@ -201,6 +201,21 @@ export const StepSkippedSchema = z.object({
   by: ActorSchema.nullable(),
   reason: z.string().max(1000),
   cause: z.enum(['condition', 'decision', 'operator', 'guard']),
+  /** A skip of a safety check or the checklist: the second person who confirmed it, and why. */
+  confirmedBy: ActorSchema.optional(),
+  confirmReason: personText.optional(),
+});
+
+/**
+ * Someone asked to skip a failed safety check or the checklist: the run stays paused until a second person, as
+ * for an approval, confirms it with a Skip of their own.
+ */
+export const SkipRequestedSchema = z.object({
+  ...base,
+  type: z.literal('skip_requested'),
+  stepId,
+  by: ActorSchema,
+  reason: personText,
 });
 
 export const DecisionRequestedSchema = z.object({
@@ -335,7 +350,8 @@ export type GateResult = z.infer<typeof GateResultSchema>;
 export const RunFinishedSchema = z.object({
   ...base,
   type: z.literal('run_finished'),
-  outcome: z.enum(['recovered', 'failed', 'aborted', 'switched']),
+  /** `recovered_with_exceptions`: the checklist passed, but a failed step was skipped on the way. */
+  outcome: z.enum(['recovered', 'recovered_with_exceptions', 'failed', 'aborted', 'switched']),
   gate: GateResultSchema.optional(),
   /** For `switched`: the scenario the operator chose to run instead. */
   switchTo: z.string().max(100).optional(),
@@ -351,6 +367,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   StepPassedSchema,
   StepFailedSchema,
   StepSkippedSchema,
+  SkipRequestedSchema,
   DecisionRequestedSchema,
   DecisionMadeSchema,
   ApprovalRequestedSchema,

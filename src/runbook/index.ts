@@ -97,6 +97,8 @@ export { clipLine, MAX_ARTIFACT_LABEL, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from 
 export type { ParamRef, ParamValue } from './params.js';
 export { parseRunEvent, parseRunLog } from './parse.js';
 export { MAX_LISTED_OPTIONS } from './requests.js';
+export type { SkippedFailure } from './safety-checks.js';
+export { skipNeedsSecondPerson, skippedFailures } from './safety-checks.js';
 export { findStep } from './scenario-lookup.js';
 export type {
   ApprovalStep,
@@ -123,6 +125,8 @@ export type {
   PendingManual,
   RunState,
   RunStatus,
+  SkipRequest,
+  StepSkip,
   StepState,
   StepStatus,
 } from './state.js';

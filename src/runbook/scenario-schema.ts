@@ -96,6 +96,11 @@ const executorFields = {
   idempotent: z.boolean().optional(),
   /** Failure codes that end the step without pausing the run (a later step reacts to them). */
   continueOnFailure: z.array(text(100)).optional(),
+  /**
+   * Makes the step a safety check of these later destructive steps: they never run while it failed, and skipping
+   * it after a failure needs a second person, as an approval does. @defaultValue none
+   */
+  safetyCheckFor: z.array(stepId).min(1).optional(),
   /** What a polled step does at its deadline. @defaultValue 'fail' */
   onDeadline: z.enum(['fail', 'pass']).optional(),
   /** For the `manual` executor: what the person is asked to do. */
@@ -277,6 +282,7 @@ export function crossCheck(scenario: Scenario): string[] {
       checkExecutorStep(step, problems);
       checkParams(i, step.params, `${where}.params`);
       if (step.recheck) checkParams(i, step.recheck.params, `${where}.recheck.params`);
+      checkSafetyCheck(step, i, byId, index, problems);
       if (step.risk === 'destructive') {
         const guard = scenario.steps[i - 1];
         if (guard?.kind !== 'approval' || guard.guards !== step.id) {
@@ -348,6 +354,29 @@ function checkExecutorStep(step: ExecutorStep, problems: string[]): void {
     }
   }
   if (step.onDeadline && !step.poll) problems.push(`${where}: onDeadline needs a poll`);
+}
+
+/** A safety check guards later destructive actions, and no failure of it lets the run go past on its own. */
+function checkSafetyCheck(
+  step: ExecutorStep,
+  i: number,
+  byId: ReadonlyMap<string, Step>,
+  index: ReadonlyMap<string, number>,
+  problems: string[],
+): void {
+  for (const target of step.safetyCheckFor ?? []) {
+    const where = `${step.id}.safetyCheckFor`;
+    const at = index.get(target);
+    const guarded = byId.get(target);
+    if (at === undefined || guarded === undefined) problems.push(`${where}: step ${target} does not exist`);
+    else if (at <= i) problems.push(`${where}: ${target} must come later`);
+    else if (guarded.kind !== 'action' || guarded.risk !== 'destructive') {
+      problems.push(`${where}: ${target} is not a destructive action`);
+    }
+  }
+  if (step.safetyCheckFor !== undefined && (step.continueOnFailure ?? []).length > 0) {
+    problems.push(`${step.id}: a safety check cannot continueOnFailure`);
+  }
 }
 
 function checkDecision(

@@ -51,7 +51,7 @@ export interface StepState {
   readonly progress: Json | undefined;
   readonly error: StepError | null;
   readonly transient: boolean;
-  readonly skip: { readonly by: Actor | null; readonly reason: string; readonly cause: SkipCause } | null;
+  readonly skip: StepSkip | null;
   /** Re-probes before repeating a side effect, and what they found. */
   readonly rechecks: number;
   readonly alreadyDone: boolean;
@@ -65,6 +65,24 @@ export interface StepState {
   readonly round: number;
   readonly fingerprint: string | null;
   readonly approvedBy: Actor | null;
+}
+
+export interface StepSkip {
+  readonly by: Actor | null;
+  readonly reason: string;
+  readonly cause: SkipCause;
+  /** The second person who confirmed skipping a safety check or the checklist, and why. */
+  readonly confirmedBy?: Actor;
+  readonly confirmReason?: string;
+}
+
+/** A request to skip a safety check, waiting for a second person. */
+export interface SkipRequest {
+  readonly stepId: string;
+  readonly by: Actor;
+  readonly reason: string;
+  readonly at: string;
+  readonly seq: number;
 }
 
 export interface DecisionRecord {
@@ -147,6 +165,8 @@ export interface RunState {
   readonly decisions: readonly DecisionRecord[];
   readonly approvals: readonly ApprovalRecord[];
   readonly abort: { readonly by: Actor; readonly reason: string; readonly at: string } | null;
+  /** Cleared when the pause ends: a Retry, the confirming Skip, the run's end. */
+  readonly skipRequest: SkipRequest | null;
   readonly outcome: {
     readonly outcome: RunOutcome;
     readonly at: string;
@@ -265,6 +285,7 @@ function started(event: RunEventOf<'run_started'>): RunState {
     decisions: [],
     approvals: [],
     abort: null,
+    skipRequest: null,
     outcome: null,
   };
 }
@@ -388,10 +409,21 @@ function apply(state: RunState, event: RunEvent): RunState {
           finishedAt: event.at,
           nextCheckAt: null,
           nextAttemptAt: null,
-          skip: { by: event.by, reason: event.reason, cause: event.cause },
+          skip: {
+            by: event.by,
+            reason: event.reason,
+            cause: event.cause,
+            ...(event.confirmedBy ? { confirmedBy: event.confirmedBy } : {}),
+            ...(event.confirmReason !== undefined ? { confirmReason: event.confirmReason } : {}),
+          },
         }),
         event.stepId,
       );
+    case 'skip_requested':
+      return {
+        ...state,
+        skipRequest: { stepId: event.stepId, by: event.by, reason: event.reason, at: event.at, seq: event.seq },
+      };
     case 'decision_requested':
       return {
         ...setStep(state, event.stepId, {
@@ -497,9 +529,13 @@ function apply(state: RunState, event: RunEvent): RunState {
         pendingManual: state.pendingManual?.stepId === event.stepId ? null : state.pendingManual,
       };
     case 'run_paused':
-      return { ...state, pause: { stepId: event.stepId, reason: event.reason, at: event.at, options: event.options } };
+      return {
+        ...state,
+        pause: { stepId: event.stepId, reason: event.reason, at: event.at, options: event.options },
+        skipRequest: null,
+      };
     case 'run_resumed': {
-      const resumed = { ...state, pause: null };
+      const resumed = { ...state, pause: null, skipRequest: null };
       return event.action === 'retry' ? setStep(resumed, event.stepId, { nextAttemptAt: event.at }) : resumed;
     }
     case 'run_aborted':
@@ -511,6 +547,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         pendingApproval: null,
         pendingManual: null,
         pause: null,
+        skipRequest: null,
         outcome: {
           outcome: event.outcome,
           at: event.at,

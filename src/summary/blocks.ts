@@ -11,7 +11,7 @@ import {
   OUTCOME_LABEL,
   viaText,
 } from './format.js';
-import type { IncidentSummary, ManualActionStatus, RichText, StepSummary } from './types.js';
+import type { IncidentSummary, ManualActionStatus, RichText, StepSummary, SummaryOutcome } from './types.js';
 
 // The incident summary as one Slack message. Slack caps a message at 50 blocks and rejects one whose blocks hold
 // much more than 10,000 characters together, so each section is fitted line by line (whole lines are dropped, with
@@ -50,8 +50,9 @@ const MARK: Readonly<Record<StepSummary['outcome'], string>> = {
   interrupted: '■',
 };
 
-const OUTCOME_EMOJI: Readonly<Record<string, string>> = {
+const OUTCOME_EMOJI: Readonly<Record<SummaryOutcome, string>> = {
   recovered: ':white_check_mark:',
+  recovered_with_exceptions: ':warning:',
   failed: ':x:',
   aborted: ':no_entry_sign:',
   switched: ':twisted_rightwards_arrows:',
@@ -222,6 +223,9 @@ function outcomeLine(s: IncidentSummary): string | undefined {
   if (s.outcome === 'switched')
     return `*Switched* to ${c(s.switchTo ?? '?', 40)}${s.outcomeReason ? `: ${t(s.outcomeReason, 300)}` : ''}`;
   if (s.outcome === 'failed' && s.outcomeReason) return `*Failed*: ${t(s.outcomeReason, 400)}`;
+  if (s.outcome === 'recovered_with_exceptions' && s.outcomeReason) {
+    return `*Recovered with exceptions*: ${t(s.outcomeReason, 400)}`;
+  }
   return undefined;
 }
 

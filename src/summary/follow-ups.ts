@@ -213,6 +213,9 @@ export function followUps(
           ? [' after it failed (', { code: s.error.code }, `${s.error.message ? ` ${s.error.message}` : ''})`]
           : []),
         `: ${s.skip.reason}`,
+        ...(s.skip.confirmedBy
+          ? [`; confirmed by ${actorShort(s.skip.confirmedBy)}: ${s.skip.confirmReason ?? ''}`]
+          : []),
       ],
     });
   }

@@ -1,5 +1,6 @@
 import type { Actor, Evidence } from '../runbook/events.js';
 import type { Json } from '../runbook/json.js';
+import type { SummaryOutcome } from './types.js';
 
 // Formatting shared by the builder and both renderers. Everything derives from event data (never the clock or the
 // locale), so the same events always give the same text.
@@ -90,8 +91,9 @@ export function sortedBy<T>(items: readonly T[], key: (item: T) => string | numb
   });
 }
 
-export const OUTCOME_LABEL: Readonly<Record<string, string>> = {
+export const OUTCOME_LABEL: Readonly<Record<SummaryOutcome, string>> = {
   recovered: 'recovered',
+  recovered_with_exceptions: 'recovered with exceptions',
   failed: 'failed',
   aborted: 'aborted',
   switched: 'switched scenario',

@@ -62,6 +62,10 @@ function line(s: IncidentSummary): RichText {
   switch (s.outcome) {
     case 'recovered':
       return [steps, ...decisionsPart(s)];
+    case 'recovered_with_exceptions': {
+      const skipped = s.steps.filter((x) => x.skip?.cause === 'operator').map((x) => `"${cut(x.title, 60)}"`);
+      return [`Skipped after failing: ${skipped.join(', ')}; ${steps}`, ...decisionsPart(s)];
+    }
     case 'failed':
       return [...failedPart(s), `; ${steps}`];
     case 'aborted': {

@@ -146,7 +146,12 @@ function stepLines(s: IncidentSummary, step: StepSummary): string[] {
   const head = `- **${step.index}. ${mdText(step.title, 200)}** (${mdCode(step.id)}, ${kind}): ${parts.join(', ')}`;
   const lines = [head];
   if (step.skip)
-    lines.push(`  - Skipped${step.skip.by ? ` by ${mdActor(step.skip.by)}` : ''}: ${mdText(step.skip.reason)}`);
+    lines.push(
+      `  - Skipped${step.skip.by ? ` by ${mdActor(step.skip.by)}` : ''}: ${mdText(step.skip.reason)}` +
+        (step.skip.confirmedBy
+          ? `; confirmed by ${mdActor(step.skip.confirmedBy)}: ${mdText(step.skip.confirmReason ?? '')}`
+          : ''),
+    );
   if (step.error) lines.push(`  - Error ${mdCode(step.error.code)}: ${mdText(step.error.message)}`);
   for (const i of step.interruptions) lines.push(interruptionLine(s, i));
   if (step.outcome === 'skipped' || step.outcome === 'not_reached') return lines;

@@ -54,7 +54,12 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
         ` ${e.error.message}`.slice(0, 400) + (e.retryAt ? `; retry at ${at(e.retryAt)}` : ''),
       ];
     case 'step_skipped':
-      return [`${title}: skipped${e.by ? ` by ${actorShort(e.by)}` : ''} (${e.reason})`];
+      return [
+        `${title}: skipped${e.by ? ` by ${actorShort(e.by)}` : ''} (${e.reason})` +
+          (e.confirmedBy ? `, confirmed by ${actorShort(e.confirmedBy)} (${e.confirmReason ?? ''})` : ''),
+      ];
+    case 'skip_requested':
+      return [`Skip of ${title} asked by ${actorShort(e.by)} (${e.reason}); it needs a second person`];
     case 'decision_requested':
       return [`Decision asked: ${title}${e.item ? ` (${e.item.label})` : ''}`];
     case 'decision_made': {
@@ -78,10 +83,11 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
       return [`Marked done by ${actorShort(e.by)}: ${title}${e.note ? `, note: ${e.note}` : ''}`];
     case 'run_paused':
       return [`Run paused: ${e.reason}`];
-    case 'run_resumed':
-      return [
-        `${e.action === 'retry' ? 'Retry' : 'Skip'} chosen by ${actorShort(e.by)}: ${title}${e.reason ? `, reason: ${e.reason}` : ''}`,
-      ];
+    case 'run_resumed': {
+      const confirms = e.action === 'skip' && ctx.state.steps[e.stepId]?.skip?.confirmedBy?.id === e.by.id;
+      const what = e.action === 'retry' ? 'Retry chosen' : confirms ? 'Skip confirmed' : 'Skip chosen';
+      return [`${what} by ${actorShort(e.by)}: ${title}${e.reason ? `, reason: ${e.reason}` : ''}`];
+    }
     case 'run_aborted':
       return [`Run aborted by ${actorShort(e.by)}${title ? ` at ${title}` : ''}: ${e.reason}`];
     case 'run_finished': {

@@ -8,7 +8,7 @@ import type {
   StepError,
 } from '../runbook/events.js';
 import type { Risk, StepKind } from '../runbook/scenario-schema.js';
-import type { SkipCause } from '../runbook/state.js';
+import type { StepSkip } from '../runbook/state.js';
 
 /**
  * A piece of text in the summary. A string is shown as text (renderers escape it for their format); `{ code }`
@@ -67,7 +67,8 @@ export interface StepSummary {
   /** A re-check found the action's effect already there, so the action was not repeated. */
   readonly alreadyDone: boolean;
   readonly error?: StepError;
-  readonly skip?: { readonly by: Actor | null; readonly reason: string; readonly cause: SkipCause };
+  /** Who skipped it and why; for a safety check, the second person who confirmed it. */
+  readonly skip?: StepSkip;
   /** The evidence of the step's latest outcome: measured values against expected ones. */
   readonly evidence: readonly Evidence[];
   /** Attempts found interrupted, in log order. */

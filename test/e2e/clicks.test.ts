@@ -47,7 +47,7 @@ describe('clicks on a decision', () => {
       () => e2e.privateTexts(loser.id).find((t) => t.includes('Too late')),
       'the other person to be told who was first',
     );
-    expect(told).toContain(`already decided by ${winner === ANA.id ? ANA.name : BO.name}`);
+    expect(told).toMatch(new RegExp(`already decided: .+ by ${winner === ANA.id ? ANA.name : BO.name}`));
     // The winner hears nothing: their second click was the same decision.
     expect(e2e.privateTexts(winner)).toEqual([]);
   });

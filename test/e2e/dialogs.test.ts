@@ -16,12 +16,22 @@ afterAll(async () => {
   await e2e?.close();
 });
 
+/**
+ * Starts a `restart` run and waits for its first decision: the option `wait` of the catch_up decision on a fresh
+ * simulator, and in any case the first option that asks for a reason.
+ */
+async function firstDecision() {
+  const started = await e2e.command(ANA, 'recover restart');
+  const runId = await e2e.startedRunId(started.responseId);
+  const decision = await e2e.until(() => withButton(e2e.thread(runId), /^dg\.decide/), 'the decision');
+  const wait = buttons(decision).find((b) => b.value?.includes('|wait|'));
+  const withReason = buttons(decision).find((b) => b.actionId.startsWith(`${ACTION.decideWithReason}.`));
+  return { runId, decision, wait, withReason };
+}
+
 describe('options and actions that need a reason', () => {
   it('opens a dialog, refuses an empty reason on the field, and records the reason given', async () => {
-    const started = await e2e.command(ANA, 'recover restart');
-    const runId = await e2e.startedRunId(started.responseId);
-    const decision = await e2e.until(() => withButton(e2e.thread(runId), /^dg\.decide/), 'the decision');
-    const wait = buttons(decision).find((b) => b.value?.includes('|wait|'));
+    const { runId, decision, wait } = await firstDecision();
     expect(wait?.actionId).toMatch(/^dg\.decide_reason\./);
     expect(wait?.text.endsWith('…')).toBe(true);
 
@@ -62,5 +72,33 @@ describe('options and actions that need a reason', () => {
     expect(run?.state.abort?.reason).toBe('drill finished');
     await e2e.bot.outbox?.drain(runId, 10_000);
     e2e.expectEverythingWithinLimits();
+  });
+
+  // Two dialogs open for one decision: the second submission is a correction the run does not take.
+  it('answers a second dialog for a decision already made "already decided" on its field; the first stands', async () => {
+    const { runId, decision, withReason } = await firstDecision();
+    const [first, second] = [newTriggerId(), newTriggerId()];
+    await e2e.click(BO, decision, withReason?.actionId ?? '', withReason?.value, first);
+    await e2e.click(BO, decision, withReason?.actionId ?? '', withReason?.value, second);
+    await e2e.until(
+      () => e2e.fake.views().filter((v) => v.trigger_id === first || v.trigger_id === second).length === 2,
+      'both dialogs',
+    );
+
+    const decided = await e2e.submit(BO, first, { [REASON_INPUT.block]: 'writes resume at 10:00' });
+    expect(decided.text).toBe('');
+    const corrected = await e2e.submit(BO, second, { [REASON_INPUT.block]: 'no, writes resume at 11:00' });
+    expect(JSON.parse(corrected.text)).toEqual({
+      response_action: 'errors',
+      errors: { [REASON_INPUT.block]: expect.stringMatching(/^already decided: .+ by \w+$/) },
+    });
+
+    await e2e.until(
+      () => textOf(e2e.thread(runId).find((m) => m.ts === decision.ts)).includes('Reason: writes resume at 10:00'),
+      'the decision to show the first reason',
+    );
+    const run = await e2e.bot.runtime.service.get(runId);
+    const made = run?.events.filter((e) => e.type === 'decision_made') ?? [];
+    expect(made.map((e) => e.type === 'decision_made' && e.reason)).toEqual(['writes resume at 10:00']);
   });
 });

@@ -58,6 +58,8 @@ export interface Person {
 export interface AccessLists {
   readonly operators?: readonly string[];
   readonly approvers?: readonly string[];
+  /** @defaultValue the incident channel alone */
+  readonly channels?: readonly string[];
 }
 
 function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryConfig {
@@ -66,7 +68,7 @@ function recoveryFor(sim: SimulatorHandle, lists: AccessLists = {}): RecoveryCon
     access: {
       operators: lists.operators ?? [ANA.id, BO.id],
       approvers: lists.approvers ?? [ANA.id, BO.id],
-      channels: [CHANNEL],
+      channels: lists.channels ?? [CHANNEL],
       two_person_rule: true,
     },
     release: { previous_known_good: 'v1' },

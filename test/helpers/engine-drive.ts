@@ -87,11 +87,14 @@ export interface Policy {
   readonly approve?: (cmd: Await<'await_approval'>, state: RunState) => 'approve' | 'stop';
   /** A manual action: done (with a note; the world applies its effect), failed, or left open (stop driving). */
   readonly manual?: (cmd: Await<'await_manual'>, state: RunState) => { done: true; note?: string } | 'failed' | 'stop';
-  /** On a pause: retry (by the approver), skip or abort with a reason (by the starter), or stop driving. */
+  /**
+   * On a pause: retry (by the approver), skip or abort with a reason (by the starter), or stop driving. A skip that
+   * needs a second person is confirmed by the approver, unless `alone`.
+   */
   readonly pause?: (
     cmd: Await<'paused'>,
     state: RunState,
-  ) => { retry: true } | { skip: string } | { abort: string } | 'stop';
+  ) => { retry: true } | { skip: string; alone?: true } | { abort: string } | 'stop';
   /** Called on every command before it is acted on; returning a reason aborts the run there (by the starter). */
   readonly abortWhen?: (cmd: EngineCommand, state: RunState) => string | undefined;
   /** Lets the world change before each round (a write arrives, a backup finishes). */
@@ -270,9 +273,14 @@ export function step(d: Drive, policy: Policy = {}): EngineCommand | 'stop' {
       if (action === 'stop') return 'stop';
       later(d, d.pace.pause);
       if ('retry' in action) apply(d, applyRetry(d.state, d.scenario, { by: approver }, access, d.now));
-      else if ('skip' in action)
+      else if ('skip' in action) {
         apply(d, applySkip(d.state, d.scenario, { by: starter, reason: action.skip }, access, d.now));
-      else apply(d, applyAbort(d.state, { by: starter, reason: action.abort }, access, d.now));
+        // A safety check's skip waits for a second person: the approver confirms unless the policy says alone.
+        if (d.state.skipRequest !== null && action.alone !== true) {
+          const reason = `confirmed: ${action.skip}`;
+          apply(d, applySkip(d.state, d.scenario, { by: approver, reason }, access, d.now));
+        }
+      } else apply(d, applyAbort(d.state, { by: starter, reason: action.abort }, access, d.now));
       return cmd;
     }
   }

@@ -3,7 +3,7 @@ import { BLOCK_LIMITS, mrkdwnText } from '../blocks/limits.js';
 import type { MessageBlock } from '../blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { between, clock, code, duration, esc, who } from './format.js';
-import { OUTCOME_TEXT } from './header.js';
+import { exceptionsText, OUTCOME_TEXT } from './header.js';
 import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
 
 // Replies also shown in the channel. Slack broadcasts a reply only when it is first posted, so each piece of news
@@ -40,6 +40,9 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
       outcome = `Resolved: ${how} by ${who(end.event.by)} at ${clock(end.event.at)}.`;
     } else if (end?.kind === 'ended') {
       outcome = `The run ended at ${clock(end.at)}.`;
+    } else if (state.skipRequest !== null && state.skipRequest.stepId === pause.stepId) {
+      // Said in the channel too: the second person who must confirm may not be following the thread.
+      outcome = `${who(state.skipRequest.by)} asks to skip it: a second person who may approve must confirm in the thread.`;
     }
     return {
       key: alertKey(pause.stepId, pause.seq),
@@ -119,6 +122,8 @@ export function renderResult(model: ThreadModel, gist?: RunGist): MessageDraft |
     detail = [state.outcome.reason ? esc(state.outcome.reason, 500) : '', failing ? `Not met: ${failing}` : '']
       .filter((x) => x !== '')
       .join('\n');
+  } else if (state.outcome.outcome === 'recovered_with_exceptions') {
+    detail = exceptionsText(model);
   } else {
     detail = 'The recovery checklist passed.';
   }

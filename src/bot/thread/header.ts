@@ -1,4 +1,4 @@
-import type { RunOutcome, RunState } from '../../runbook/index.js';
+import { type RunOutcome, type RunState, skippedFailures } from '../../runbook/index.js';
 import { BLOCK_LIMITS, mrkdwnText, plainText } from '../blocks/limits.js';
 import type { MessageBlock } from '../blocks/validate.js';
 import { ACTION, encodeActionValue, NO_STEP } from './action-values.js';
@@ -10,6 +10,7 @@ import { pauseButtons } from './step-message.js';
 
 export const OUTCOME_TEXT: Readonly<Record<RunOutcome, string>> = {
   recovered: ':white_check_mark: Recovered',
+  recovered_with_exceptions: ':warning: Recovered with exceptions',
   failed: ':x: Failed',
   aborted: ':no_entry_sign: Aborted',
   switched: ':twisted_rightwards_arrows: Switched scenario',
@@ -57,9 +58,23 @@ function outcomeLine(model: ThreadModel): string | undefined {
   }
   const gate = finished?.gate;
   if (state.outcome.outcome === 'recovered') return '*Recovered*: the recovery checklist passed.';
+  if (state.outcome.outcome === 'recovered_with_exceptions') {
+    return `*Recovered with exceptions*. ${exceptionsText(model)}`;
+  }
   const failing = gate?.failing.map((f) => code(f.condition, 60)).join(', ');
   const reason = state.outcome.reason ? esc(state.outcome.reason, 500) : undefined;
   return `*Failed*${reason ? `: ${reason}` : ''}${failing ? `\nChecklist conditions not met: ${failing}` : ''}`;
+}
+
+/** Each failed step the run went past: who skipped it, who confirmed it, and why. */
+export function exceptionsText(model: ThreadModel): string {
+  const lines = skippedFailures(model.state, model.scenario).map((e) => {
+    const confirmed = e.confirmedBy
+      ? `, confirmed by ${who(e.confirmedBy)}${e.confirmReason ? ` (${esc(e.confirmReason, 200)})` : ''}`
+      : '';
+    return `• ${esc(e.title, 150)}: skipped by ${who(e.by)}${confirmed}: ${esc(e.reason, 300)}`;
+  });
+  return `The recovery checklist passed, but failed steps were skipped:\n${lines.join('\n')}`;
 }
 
 /** The run's top-level message: what, who, when, where it stands; updated in place as the run moves. */

@@ -1,4 +1,11 @@
-import { type ExecutorStep, isExecutorStep, type Step, type StepState, stepState } from '../../runbook/index.js';
+import {
+  type ExecutorStep,
+  isExecutorStep,
+  type Step,
+  type StepState,
+  skipNeedsSecondPerson,
+  stepState,
+} from '../../runbook/index.js';
 import { mrkdwnText } from '../blocks/limits.js';
 import type { MessageBlock } from '../blocks/validate.js';
 import { ACTION, encodeActionValue } from './action-values.js';
@@ -72,7 +79,10 @@ function executorStatusLine(s: StepState): string {
 function skipLine(s: StepState): string {
   if (!s.skip) return 'Skipped';
   const by = s.skip.by ? ` by ${who(s.skip.by)}` : '';
-  return `Skipped${by} at ${clock(s.finishedAt)}: ${esc(s.skip.reason, 500)}`;
+  const confirmed = s.skip.confirmedBy
+    ? `; confirmed by ${who(s.skip.confirmedBy)}: ${esc(s.skip.confirmReason ?? '', 300)}`
+    : '';
+  return `Skipped${by} at ${clock(s.finishedAt)}: ${esc(s.skip.reason, 500)}${confirmed}`;
 }
 
 /** A step the run skipped without running it: one line, so conditional steps do not crowd the thread. */
@@ -113,9 +123,10 @@ export function pauseButtons(model: ThreadModel, stepId: string, pauseSeq: numbe
     );
   }
   if (options.includes('skip')) {
+    const asked = model.state.skipRequest !== null && model.state.skipRequest.stepId === stepId;
     buttons.push(
       button({
-        text: 'Skip…',
+        text: asked ? 'Confirm skip…' : 'Skip…',
         actionId: ACTION.skip,
         value: encodeActionValue({ runId, stepId, choice: 'skip', seq: pauseSeq }),
       }),
@@ -134,6 +145,24 @@ export function pauseButtons(model: ThreadModel, stepId: string, pauseSeq: numbe
   return buttons;
 }
 
+/** What Skip does here: a safety check or the checklist needs a second person, as an approval does. */
+function skipChoice(model: ThreadModel, step: Step): string {
+  if (!skipNeedsSecondPerson(model.scenario, step)) return 'Skip (with a reason) goes on without it';
+  const request = model.state.skipRequest;
+  const starter = who(model.state.startedBy);
+  if (request === null || request.stepId !== step.id) {
+    return (
+      'Skip (with a reason) asks to go on without this safety check: a second person who may approve, not ' +
+      `${starter}, must then confirm it`
+    );
+  }
+  const excluded = request.by.id === model.state.startedBy.id ? starter : `${starter}, not ${who(request.by)}`;
+  return (
+    `:hourglass: ${who(request.by)} asks to skip it: ${esc(request.reason, 300)}. It goes on without this safety ` +
+    `check only once a second person who may approve (not ${excluded}) clicks Confirm skip`
+  );
+}
+
 /** The blocks a step's message ends with while the run is paused at it. */
 export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
   const pause = model.openPause;
@@ -145,7 +174,7 @@ export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
         ? 'Retry asks again'
         : 'Retry runs the step again'
       : '',
-    pause.options.includes('skip') ? 'Skip (with a reason) goes on without it' : '',
+    pause.options.includes('skip') ? skipChoice(model, step) : '',
     pause.options.includes('abort') ? 'Abort ends the run' : '',
   ].filter((c) => c !== '');
   return [

@@ -115,6 +115,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.stop_writes',
       idempotent: true,
+      safetyCheckFor: ['restore_backup', 'restore_backup_again'],
       interruptedCheck:
         'whether every writer is stopped: the integrations and clients that append events are paused, or the load ' +
         'balancer is in maintenance mode',
@@ -135,6 +136,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.preserve_database',
       idempotent: true,
+      safetyCheckFor: ['restore_backup', 'restore_backup_again'],
       timeoutMs: 3_600_000,
       interruptedCheck:
         'whether the copy of the broken database exists and is complete (the dump or snapshot, its size)',
@@ -187,7 +189,10 @@ export const eventLogScenario: ScenarioInput = {
       'pg_restore --clean --if-exists restores the same state when repeated',
       ANOTHER_BACKUP,
     ),
-    verifyRestoredLog('verify_integrity_again', { when: { step: 'restore_backup_again', status: ['passed'] } }),
+    verifyRestoredLog('verify_integrity_again', {
+      when: { step: 'restore_backup_again', status: ['passed'] },
+      safetyCheckFor: ['start_rebuild'],
+    }),
     restartRuntime({
       title: 'Restart DecisionGraph on the restored database',
       idempotent: true,

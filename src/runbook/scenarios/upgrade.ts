@@ -66,6 +66,7 @@ export const upgradeScenario: ScenarioInput = {
       title: 'Stop the upgraded runtime',
       risk: 'destructive',
       executor: 'host.stop_runtime',
+      safetyCheckFor: ['restore_backup', 'switch_release'],
       // A node asked to stop may take a while to let go: the re-check waits as long as the wait that follows.
       recheck: { executor: 'dg.healthz', judge: 'healthz.down', waitMs: 120_000, poll: WAIT_FOR_HEALTHZ_POLL },
       timeoutMs: 120_000,
@@ -79,6 +80,7 @@ export const upgradeScenario: ScenarioInput = {
       judge: 'healthz.down',
       poll: WAIT_FOR_HEALTHZ_POLL,
       deadlineMs: 120_000,
+      safetyCheckFor: ['restore_backup', 'switch_release'],
       why: 'A restore under a running node would mix old memory with the restored tables',
     },
     listBackups({

@@ -90,6 +90,16 @@ describe('node faults', () => {
     expect(back.store['repo_started?']).toBe(true);
   });
 
+  it('stop-ignored: the stop answers OK as the service manager sees it, and the node keeps answering', async () => {
+    await control.post('/faults/stop-ignored');
+    const stop = await control.post('/host/stop');
+    expect([stop.status, stop.body]).toEqual([200, { ok: true, action: 'stop', node: 'down' }]);
+    expect((await healthz()).status).toBe(200);
+    expect((await api.get(`/api/v1/traces/${sim.known.traceId}`)).status).toBe(200);
+    await control.del('/faults/stop-ignored');
+    expect((await control.get('/state')).body.faults).toEqual([]);
+  });
+
   it('slow adds latency to every answer', async () => {
     await control.post('/faults/slow');
     let t = Date.now();
@@ -290,7 +300,7 @@ describe('failed upgrade and host actions', () => {
       restore_postgres: 1,
       switch_release: 1,
       stop_writes: 1,
-      stop: 1,
+      stop: 2,
       start: 1,
       preserve_database: 2,
       restore_backup: 1,

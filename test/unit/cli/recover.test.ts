@@ -246,6 +246,44 @@ describe('following a run at the terminal', () => {
     expect(service.calls.at(-1)?.input).toMatchObject({ optionId: 'wait', reason: 'writers resume at 13:00' });
   });
 
+  it('asks for the second person once a skip of a safety check was asked, and sends their skip', async () => {
+    const prompter = scriptedPrompter(['s', 'known gap, handed over', 's', 'bob', 'checked with the DG team']);
+    const service = new ScriptedService({
+      start: (s) => {
+        s.append('run-k1', [
+          started(),
+          { type: 'run_paused', stepId: 'gate', reason: 'checklist not met', options: ['retry', 'skip', 'abort'] },
+        ]);
+        return { ok: true, runId: 'run-k1' };
+      },
+      on: (call, s) => {
+        const by = call.input.actor as CliActor;
+        const reason = String(call.input.reason);
+        if (by.id === alice.id) {
+          return { ok: true, events: s.append('run-k1', [{ type: 'skip_requested', stepId: 'gate', by, reason }]) };
+        }
+        return {
+          ok: true,
+          events: s.append('run-k1', [
+            { type: 'run_resumed', by, action: 'skip', stepId: 'gate', reason },
+            { type: 'step_skipped', stepId: 'gate', by: alice, reason: 'r', cause: 'operator', confirmedBy: by },
+            finished('failed', { reason: 'the recovery checklist did not pass' }),
+          ]),
+        };
+      },
+    });
+    const responder = createInteractiveResponder({ prompter, style, print });
+    const result = await recover({ ...base, service, responder, summaryDir: dir });
+    expect(result).toMatchObject({ exitCode: 1, end: 'failed' });
+    expect(service.calls.map((c) => [c.method, (c.input.actor as CliActor).id, c.input.reason])).toEqual([
+      ['skip', 'alice', 'known gap, handed over'],
+      ['skip', 'bob', 'checked with the DG team'],
+    ]);
+    expect(prompter.asked[3]).toContain('Skipping a safety check needs a second person to confirm');
+    expect(lines.some((l) => l.includes('alice asks to skip'))).toBe(true);
+    expect(lines.some((l) => l.includes('bob confirmed the skip on'))).toBe(true);
+  });
+
   it('--auto aborts, with the reason in the record, when no option is recommended', async () => {
     const service = new ScriptedService({
       start: (s) => {

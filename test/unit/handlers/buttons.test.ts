@@ -391,6 +391,27 @@ describe('the reason dialog’s submission', () => {
     expect(bad.acks).toEqual([{ response_action: 'errors', errors: { value: '"x" is not a valid backup path' } }]);
   });
 
+  it('answers a second dialog for a decision already made on its field, and logs the refused correction', async () => {
+    const { service } = fakeService(EVENTS);
+    const { deps, lines } = depsWith(service);
+    service.decide.mockResolvedValueOnce({
+      ok: false,
+      code: 'already_decided',
+      message: 'already decided: /backups/a.dump by ana',
+    });
+    const second = submission('decide', value('orphan_runs', 'other', 2), { [VALUE_INPUT.block]: '/backups/b.dump' });
+    await handleReasonSubmission(second.args, deps);
+    expect(second.acks).toEqual([
+      { response_action: 'errors', errors: { value: 'already decided: /backups/a.dump by ana' } },
+    ]);
+    expect(lines().find((l) => l.msg === 'request refused')?.refusal).toMatchObject({
+      userId: OPERATOR,
+      action: 'decide',
+      code: 'already_decided',
+      runId: RUN,
+    });
+  });
+
   it('closes the dialog in time when the service is slow, then tells the outcome', async () => {
     const { service } = fakeService(EVENTS);
     let finish: (v: { ok: false; code: string; message: string }) => void = () => undefined;
