@@ -33,6 +33,7 @@ export {
 } from './types.js';
 export { ManualClock, REAL_CLOCK, type SimClock } from './util/clock.js';
 export {
+  faultsWithVariants,
   isVariantName,
   unknownVariantMessage,
   VARIANT_NAMES,

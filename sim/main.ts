@@ -4,6 +4,7 @@ import { DEV_SERVICE_ACCOUNTS, parseServiceAccounts, type ServiceAccountsFile } 
 import { isFaultName, startSimulator } from './index.js';
 import type { FaultName, SimulatorOptions } from './types.js';
 import {
+  faultsWithVariants,
   isVariantName,
   unknownVariantMessage,
   VARIANT_NAMES,
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     port: int(values.port, 'port'),
     controlPort: int(values['control-port'], 'control-port'),
     ...variant,
-    faults: [...faults, ...(variant.faults ?? [])],
+    faults: faultsWithVariants(faults, variants),
     allowRebuild: values['allow-rebuild'],
     bootDelayMs: int(values['boot-delay-ms'], 'boot-delay-ms'),
     controlToken: values['control-token'] ?? process.env.DG_SIM_CONTROL_TOKEN,

@@ -34,7 +34,7 @@ import {
   TENANT_FAULTS,
 } from './types.js';
 import { REAL_CLOCK } from './util/clock.js';
-import { sleep } from './util/time.js';
+import { rfc3339, sleep } from './util/time.js';
 import { refreshWorkflows } from './workflows/refresh.js';
 
 export type NodeState = 'up' | 'down' | 'booting';
@@ -128,6 +128,7 @@ export class Simulator implements FaultHost {
     this.apiPort = opts.port ?? 0;
     this.host = {
       release: GOOD_RELEASE,
+      releaseInstalledAt: null,
       writesStopped: false,
       allowRebuild: opts.allowRebuild ?? false,
       latencyMs: opts.latencyMs ?? 0,
@@ -354,14 +355,17 @@ export class Simulator implements FaultHost {
   /** Installs a release; the broken one is the failed-upgrade fault, the good one ends it. */
   switchRelease(release: string): void {
     this.host.release = release;
+    this.host.releaseInstalledAt = rfc3339();
     if (release === BROKEN_RELEASE) {
       this.host.faults.add('failed-upgrade');
       const key = faultKey('failed-upgrade', null);
       // Switched on by hand: clearing it just installs the good release again (no backup to remember).
       if (!this.active.has(key)) this.active.set(key, { fault: 'failed-upgrade', tenantId: null, injected: null });
     } else {
-      this.host.faults.delete('failed-upgrade');
-      this.active.delete(faultKey('failed-upgrade', null));
+      for (const fault of ['failed-upgrade', 'failed-upgrade-unlabelled'] as const) {
+        this.host.faults.delete(fault);
+        this.active.delete(faultKey(fault, null));
+      }
     }
   }
 

@@ -15,6 +15,8 @@ export const FAULT_NAMES = [
   'broken-ordering',
   'cursor-ahead',
   'failed-upgrade',
+  'failed-upgrade-unlabelled',
+  'drifted-backup',
   'slow',
   'rebuild-disabled',
   'stop-ignored',

@@ -1,10 +1,16 @@
-import type { SimulatorOptions } from './types.js';
+import type { FaultName, SimulatorOptions } from './types.js';
 
 /**
  * What real incidents bring beyond each scenario's textbook fault. A variant is added on top of the scenario's
  * fault: `npm run sim -- --variant NAME`, `npm run demo -- <scenario> --variant NAME`.
  */
-export const VARIANT_NAMES = ['slow-replays', 'lagging-restore', 'orphaned-runs'] as const;
+export const VARIANT_NAMES = [
+  'slow-replays',
+  'lagging-restore',
+  'orphaned-runs',
+  'drifted-backup',
+  'unlabelled-backups',
+] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 /** The simulator options a variant may set; times are at time scale 1. */
@@ -14,6 +20,8 @@ export interface Variant {
   /** One sentence: what the on-call engineer meets. */
   readonly story: string;
   readonly options: Readonly<VariantOptions>;
+  /** Textbook faults this variant stands in for: they are left out when it is added to a scenario's faults. */
+  readonly replaces?: readonly FaultName[];
 }
 
 export const VARIANTS: { readonly [K in VariantName]: Variant } = {
@@ -31,6 +39,19 @@ export const VARIANTS: { readonly [K in VariantName]: Variant } = {
     story: 'the backups hold a replay run a crash left running: after a restore it is an orphan nobody owns',
     options: { faultsInBackups: ['orphaned-run'] },
   },
+  'drifted-backup': {
+    story:
+      'the newest backup was taken while events carried payload-hash drift: restoring it brings the damage back, ' +
+      'and another backup must be chosen',
+    options: { faults: ['drifted-backup'] },
+  },
+  'unlabelled-backups': {
+    story:
+      'nobody labelled a backup pre-upgrade, and the newest one was taken after the broken release went in: ' +
+      'only the time of the upgrade tells which backup to restore',
+    options: { faults: ['failed-upgrade-unlabelled'] },
+    replaces: ['failed-upgrade'],
+  },
 };
 
 export function isVariantName(value: string): value is VariantName {
@@ -40,6 +61,12 @@ export function isVariantName(value: string): value is VariantName {
 /** The error for a name that is not a variant, listing the valid ones. */
 export function unknownVariantMessage(name: string): string {
   return `unknown variant "${name.slice(0, 40)}"; valid variants: ${VARIANT_NAMES.join(', ')}`;
+}
+
+/** The faults of a scenario (`base`) with `names` added: the faults a variant replaces are left out. */
+export function faultsWithVariants(base: readonly FaultName[], names: readonly VariantName[]): FaultName[] {
+  const replaced = new Set(names.flatMap((n) => VARIANTS[n].replaces ?? []));
+  return [...base.filter((f) => !replaced.has(f)), ...(variantOptions(names).faults ?? [])];
 }
 
 /** Options that are durations, multiplied by the time scale. */

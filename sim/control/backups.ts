@@ -112,15 +112,20 @@ export class BackupStore {
     return record;
   }
 
-  /** Copies rows of the event log back from a backup by log_seq (undoing an injected event-log fault). */
-  async restoreEvents(artifact: string, logSeqs: number[]): Promise<number> {
+  /**
+   * Copies rows of the event log back from a backup by log_seq (undoing an injected event-log fault), into the live
+   * database or, with `into`, into another backup's copy.
+   */
+  async restoreEvents(artifact: string, logSeqs: number[], into?: string): Promise<number> {
     const backup = this.find(artifact);
-    if (!backup || logSeqs.length === 0) return 0;
+    const target = into === undefined ? 'public' : this.find(into)?.schema;
+    if (!backup || target === undefined || logSeqs.length === 0) return 0;
+    const table = `${quoteIdent(target)}.dg_event_log`;
     return inTransaction(this.pool, async (client) => {
       await client.query('SET LOCAL session_replication_role = replica');
-      await client.query('DELETE FROM dg_event_log WHERE log_seq = ANY($1::bigint[])', [logSeqs]);
+      await client.query(`DELETE FROM ${table} WHERE log_seq = ANY($1::bigint[])`, [logSeqs]);
       const r = await client.query(
-        `INSERT INTO dg_event_log SELECT * FROM ${quoteIdent(backup.schema)}.dg_event_log WHERE log_seq = ANY($1::bigint[])`,
+        `INSERT INTO ${table} SELECT * FROM ${quoteIdent(backup.schema)}.dg_event_log WHERE log_seq = ANY($1::bigint[])`,
         [logSeqs],
       );
       return r.rowCount ?? 0;

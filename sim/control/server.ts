@@ -41,6 +41,7 @@ export function simulatorState(sim: Simulator): Record<string, unknown> {
     url: sim.url,
     database: sim.databaseName,
     release: sim.host.release,
+    release_installed_at: sim.host.releaseInstalledAt,
     faults: [...sim.host.faults],
     fault_tenants: sim.activeFaults(),
     lost_answers: Object.fromEntries(sim.host.lostAnswers),

@@ -1,5 +1,7 @@
 import { BROKEN_RELEASE, GOOD_RELEASE } from '../runtime/context.js';
 import type { FaultName } from '../types.js';
+import { rfc3339 } from '../util/time.js';
+import { driftedBackup, failedUpgradeUnlabelled } from './backup-faults.js';
 import { brokenOrdering, cursorAhead, hashDrift, openFailures, orphanedRun } from './db-faults.js';
 import type { FaultHost, FaultSwitch } from './fault-host.js';
 import { lostAnswers } from './host-answers.js';
@@ -29,12 +31,15 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
     async inject(h: FaultHost) {
       const backup = await h.backups.create('pre-upgrade');
       h.host.release = BROKEN_RELEASE;
+      h.host.releaseInstalledAt = rfc3339();
       return backup.id;
     },
     async clear(h: FaultHost) {
       h.host.release = GOOD_RELEASE;
     },
   },
+  'drifted-backup': driftedBackup,
+  'failed-upgrade-unlabelled': failedUpgradeUnlabelled,
   slow: flag,
   'rebuild-disabled': flag,
   'stop-ignored': flag,

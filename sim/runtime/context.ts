@@ -13,6 +13,8 @@ export const BROKEN_RELEASE = 'v2-broken';
  */
 export interface HostState {
   release: string;
+  /** When the release was installed; `null` for the one running when the simulator started. */
+  releaseInstalledAt: string | null;
   /** Writes are refused at the database (every write transaction is opened READ ONLY). */
   writesStopped: boolean;
   /** `admin_controls.allow_rebuild` as configured. */

@@ -1,5 +1,12 @@
 import { closestWord } from '../handlers/did-you-mean.js';
-import { findScenario, isValidRunId, loadScenarios, type ScenarioName } from '../runbook/index.js';
+import {
+  findScenario,
+  INSTANT_HINT,
+  isInstant,
+  isValidRunId,
+  loadScenarios,
+  type ScenarioName,
+} from '../runbook/index.js';
 
 /** What the person asked the terminal front end to do, parsed and checked, before anything connects. */
 export type CliCommand =
@@ -12,6 +19,8 @@ export type CliCommand =
       readonly workflowId?: string;
       /** The release or git SHA offered first when rolling back an upgrade. */
       readonly release?: string;
+      /** When the failed upgrade was installed (ISO 8601 with a zone). */
+      readonly upgradedAt?: string;
       /** Take the recommended option at every decision; approvals still need a person. */
       readonly auto: boolean;
       /** Who starts the run. @defaultValue the operating-system user */
@@ -78,6 +87,7 @@ const RECOVER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   tenant: { value: true, key: 'tenantId' },
   workflow: { value: true, key: 'workflowId' },
   release: { value: true, key: 'release' },
+  'upgraded-at': { value: true, key: 'upgradedAt' },
   auto: { value: false, key: 'auto' },
   as: { value: true, key: 'as' },
   approver: { value: true, key: 'approver' },
@@ -266,6 +276,8 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
       if (as !== undefined && approver !== undefined && as === approver) {
         return fail('--approver must be a different person from the one who starts the run (two-person rule)');
       }
+      const upgradedAt = str('upgradedAt');
+      if (upgradedAt !== undefined && !isInstant(upgradedAt)) return fail(`--upgraded-at needs ${INSTANT_HINT}`);
       const optional = (key: string, field: string) => {
         const v = str(key);
         return v === undefined ? {} : { [field]: v };
@@ -278,6 +290,7 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
         ...optional('tenantId', 'tenantId'),
         ...optional('workflowId', 'workflowId'),
         ...optional('release', 'release'),
+        ...optional('upgradedAt', 'upgradedAt'),
         ...optional('as', 'as'),
         ...optional('approver', 'approver'),
         ...optional('summaryDir', 'summaryDir'),

@@ -140,6 +140,7 @@ export async function runRecover(
             ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
             ...(cmd.workflowId !== undefined ? { workflowId: cmd.workflowId } : {}),
             ...(cmd.release !== undefined ? { previousRelease: cmd.release } : {}),
+            ...(cmd.upgradedAt !== undefined ? { upgradedAt: cmd.upgradedAt } : {}),
           },
         },
         onStarted: startWorkers,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startSimulator, VARIANTS, variantOptions } from '../../sim/index.js';
+import { faultsWithVariants, startSimulator, VARIANTS, variantOptions } from '../../sim/index.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo-args.js';
 import {
   CONTROL_TOKEN_VARIABLE,
@@ -109,7 +109,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     const variant = variantOptions(options.variants, options.timeScale);
     const sim = await startSimulator({
       ...variant,
-      faults: [...plan.faults, ...(variant.faults ?? [])],
+      faults: faultsWithVariants(plan.faults, options.variants),
       allowRebuild: plan.allowRebuild,
       databaseUrl: databaseUrlOf(options.postgresUrl, simDb),
       adminDatabaseUrl: options.postgresUrl,

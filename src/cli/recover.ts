@@ -12,7 +12,7 @@ import { summaryMarkdown, writeSummaryFile } from './summary-file.js';
 export interface RecoverRequest {
   readonly scenario: string;
   readonly tenantId?: string;
-  readonly params: { traceId?: string; workflowId?: string; previousRelease?: string };
+  readonly params: { traceId?: string; workflowId?: string; previousRelease?: string; upgradedAt?: string };
 }
 
 /** How a run is followed at the terminal, whether this terminal started it or resumes it. */

@@ -30,7 +30,7 @@ export interface CliRunService {
   start(req: {
     scenario: string;
     tenantId?: string;
-    params?: { traceId?: string; workflowId?: string; previousRelease?: string };
+    params?: { traceId?: string; workflowId?: string; previousRelease?: string; upgradedAt?: string };
     actor: CliActor;
     channelId?: string;
   }): Promise<CliStartOutcome>;

@@ -3,7 +3,7 @@ import type { CommandName } from './args.js';
 const SYNOPSIS: Readonly<Record<CommandName, string>> = {
   recover:
     'dg-recovery recover <scenario> [--trace ID] [--tenant ID] [--workflow ID] [--release REL] [--auto]\n' +
-    '                    [--as NAME] [--approver NAME] [--summary-dir DIR]',
+    '                    [--upgraded-at TIME] [--as NAME] [--approver NAME] [--summary-dir DIR]',
   resume: 'dg-recovery resume <run> [--auto] [--as NAME] [--approver NAME] [--summary-dir DIR]',
   status: 'dg-recovery status [run]',
   history: 'dg-recovery history [n]',
@@ -24,6 +24,8 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
   --tenant ID      the tenant to recover (default: DG_TENANT_ID)
   --workflow ID    a workflow known to exist (default: DG_KNOWN_WORKFLOW_ID)
   --release REL    the release or git SHA to roll back to (default: the recovery config's previous_known_good)
+  --upgraded-at T  upgrade: when the failed release was installed (ISO 8601, e.g. 2026-03-07T11:40:00Z); with
+                   no backup labelled pre-upgrade, only one taken before it is recommended
   --auto           take the recommended option at each decision; never approves: approvals of destructive
                    steps are asked at the prompt, or, without a terminal on stdin, the run is left waiting
                    for a person's approval (exit status 1). A decision with no recommended option (such as

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { codeSpan, escapeMrkdwn } from '../bot/slack-text.js';
+import { INSTANT_HINT, InstantSchema } from '../runbook/index.js';
 import { closestWord } from './did-you-mean.js';
 
 /**
@@ -46,7 +47,11 @@ export interface CommandSpec {
 }
 
 export const COMMAND_SPECS: Readonly<Record<CommandName, CommandSpec>> = Object.freeze({
-  recover: { name: 'recover', usage: 'recover <scenario> [trace=<id>] [tenant=<id>]', access: 'operator' },
+  recover: {
+    name: 'recover',
+    usage: 'recover <scenario> [trace=<id>] [tenant=<id>] [upgraded_at=<time>]',
+    access: 'operator',
+  },
   status: { name: 'status', usage: 'status [run]', access: 'anyone' },
   abort: { name: 'abort', usage: 'abort <run> <reason>', access: 'operator' },
   summary: { name: 'summary', usage: 'summary [run]', access: 'anyone' },
@@ -88,6 +93,7 @@ export const DgCommandSchema = z.discriminatedUnion('kind', [
     scenario: ScenarioSchema,
     traceId: ExternalIdSchema.optional(),
     tenantId: ExternalIdSchema.optional(),
+    upgradedAt: InstantSchema.optional(),
   }),
   z.strictObject({ kind: z.literal('status'), runId: RunIdSchema.optional() }),
   z.strictObject({ kind: z.literal('abort'), runId: RunIdSchema, reason: ReasonSchema }),
@@ -131,7 +137,7 @@ interface Token {
   readonly start: number;
 }
 
-const OPTION_KEYS = { trace: 'traceId', tenant: 'tenantId' } as const;
+const OPTION_KEYS = { trace: 'traceId', tenant: 'tenantId', upgraded_at: 'upgradedAt' } as const;
 type OptionKey = keyof typeof OPTION_KEYS;
 const OPTION_ALIASES: Readonly<Record<string, OptionKey>> = {
   trace: 'trace',
@@ -142,6 +148,9 @@ const OPTION_ALIASES: Readonly<Record<string, OptionKey>> = {
   tenant_id: 'tenant',
   'tenant-id': 'tenant',
   tenantid: 'tenant',
+  upgraded_at: 'upgraded_at',
+  'upgraded-at': 'upgraded_at',
+  upgradedat: 'upgraded_at',
 };
 
 /** `/dg <usage>` as inline code, escaped for mrkdwn. */
@@ -217,7 +226,7 @@ function unexpected(command: CommandName, token: Token): ParseResult {
 
 function parseRecover(args: readonly Token[]): ParseResult {
   const positional: Token[] = [];
-  const options: { traceId?: string; tenantId?: string } = {};
+  const options: { traceId?: string; tenantId?: string; upgradedAt?: string } = {};
   for (const token of args) {
     const eq = token.text.indexOf('=');
     if (eq < 0) {
@@ -229,7 +238,9 @@ function parseRecover(args: readonly Token[]): ParseResult {
     const key = Object.hasOwn(OPTION_ALIASES, rawKey.toLowerCase()) ? OPTION_ALIASES[rawKey.toLowerCase()] : undefined;
     if (key === undefined) {
       const suggestion = closestWord(rawKey, Object.keys(OPTION_KEYS));
-      const hint = suggestion ? `did you mean \`${suggestion}=\`?` : 'the options are `trace=<id>` and `tenant=<id>`.';
+      const hint = suggestion
+        ? `did you mean \`${suggestion}=\`?`
+        : 'the options are `trace=<id>`, `tenant=<id>` and `upgraded_at=<time>`.';
       return fail('unknown_option', `Unknown option ${codeSpan(`${rawKey}=`)}: ${escapeMrkdwn(hint)}`, {
         command: 'recover',
         ...(suggestion ? { suggestion: `${suggestion}=` } : {}),
@@ -244,7 +255,13 @@ function parseRecover(args: readonly Token[]): ParseResult {
         command: 'recover',
       });
     }
-    if (!ExternalIdSchema.safeParse(value).success) {
+    if (field === 'upgradedAt') {
+      if (!InstantSchema.safeParse(value).success) {
+        return fail('invalid_argument', `${codeSpan(`${key}=${value}`)} is not a time: give ${INSTANT_HINT}.`, {
+          command: 'recover',
+        });
+      }
+    } else if (!ExternalIdSchema.safeParse(value).success) {
       return fail(
         'invalid_argument',
         `${codeSpan(`${key}=${value}`)} is not a valid ${key} id: use 1–${MAX_ID_LENGTH} letters, digits, ` +
@@ -369,6 +386,7 @@ export function renderCommand(command: DgCommand): string {
         command.scenario,
         ...(command.traceId !== undefined ? [`trace=${command.traceId}`] : []),
         ...(command.tenantId !== undefined ? [`tenant=${command.tenantId}`] : []),
+        ...(command.upgradedAt !== undefined ? [`upgraded_at=${command.upgradedAt}`] : []),
       ].join(' ');
     case 'status':
     case 'summary':

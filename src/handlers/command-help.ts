@@ -54,7 +54,8 @@ function details(name: CommandName): string[] {
           return `• \`${s}\`${also}: ${SCENARIO_TEXT[s]}`;
         }),
         '`trace=<id>`: a trace known to exist, read back to prove recovery. `tenant=<id>`: the tenant to check ' +
-          '(defaults to the configured one).',
+          '(defaults to the configured one). `upgraded_at=<time>` (`upgrade`): when the failed release was ' +
+          'installed; without a `pre-upgrade` backup only one taken before it is recommended.',
       ];
     case 'status':
     case 'summary':

@@ -188,7 +188,10 @@ function plan(
           const started = await deps.service.start({
             scenario: cmd.scenario,
             ...(cmd.tenantId ? { tenantId: cmd.tenantId } : {}),
-            ...(cmd.traceId ? { params: { traceId: cmd.traceId } } : {}),
+            params: {
+              ...(cmd.traceId ? { traceId: cmd.traceId } : {}),
+              ...(cmd.upgradedAt ? { upgradedAt: cmd.upgradedAt } : {}),
+            },
             actor,
             channelId: command.channel_id,
           });

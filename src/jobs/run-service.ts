@@ -51,7 +51,13 @@ export interface StartRequest {
   /** @defaultValue the configured `DG_TENANT_ID` */
   readonly tenantId?: string;
   /** @defaultValue the configured known trace and workflow */
-  readonly params?: { readonly traceId?: string; readonly workflowId?: string; readonly previousRelease?: string };
+  readonly params?: {
+    readonly traceId?: string;
+    readonly workflowId?: string;
+    readonly previousRelease?: string;
+    /** When the failed upgrade was installed (ISO 8601 with a zone). */
+    readonly upgradedAt?: string;
+  };
   readonly actor: RunActor;
   /** Where the run was asked for; checked against the configured channels. */
   readonly channelId?: string;
@@ -197,6 +203,7 @@ export function createRunService(options: RunServiceOptions): RunService {
             traceId: req.params?.traceId ?? d.traceId,
             workflowId: req.params?.workflowId ?? d.workflowId,
             previousRelease: req.params?.previousRelease ?? d.previousRelease,
+            upgradedAt: req.params?.upgradedAt,
           },
           ...(req.channelId !== undefined ? { channelId: req.channelId } : {}),
         },

@@ -8,6 +8,7 @@ import {
 } from './access.js';
 import { assertScenarioOf, EventBatch, scenarioChange } from './engine.js';
 import type { Actor, RunEvent, RunEventBody, RunParams } from './events.js';
+import { INSTANT_HINT, isInstant } from './instant.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
@@ -168,6 +169,10 @@ const PARAM_PATTERNS: Readonly<Record<string, RegExp>> = {
   previousRelease: /^[A-Za-z0-9._:/@+][A-Za-z0-9._:/@+-]{0,199}$/,
   switchedFrom: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
 };
+/** Parameters checked by a rule a pattern cannot say, with what to type instead. */
+const PARAM_RULES: Readonly<Record<string, { readonly valid: (v: string) => boolean; readonly hint: string }>> = {
+  upgradedAt: { valid: isInstant, hint: INSTANT_HINT },
+};
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
 const ANY_PARAM = /^[^\u0000-\u001f\u007f]{1,500}$/;
 
@@ -211,8 +216,12 @@ export function startRun(input: StartRunInput, access: AccessPolicy, now: Date):
     if (value === undefined || value === '') continue;
     if (!/^[a-zA-Z][a-zA-Z0-9]{0,40}$/.test(key))
       return fail('invalid_param', `parameter name ${key.slice(0, 40)} is not valid`);
+    const rule = PARAM_RULES[key];
+    if (rule !== undefined && !rule.valid(value)) {
+      return fail('invalid_param', `${key} "${value.slice(0, 60)}" is not valid: give ${rule.hint}`);
+    }
     const pattern = PARAM_PATTERNS[key] ?? ANY_PARAM;
-    if (!pattern.test(value)) {
+    if (rule === undefined && !pattern.test(value)) {
       return fail(
         'invalid_param',
         `${key} "${value.slice(0, 60)}" is not valid (letters, digits and . _ : @ + = ~ / -)`,

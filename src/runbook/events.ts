@@ -62,6 +62,8 @@ export const RunParamsSchema = z
     workflowId: z.string().min(1).max(200).optional(),
     /** Release or git SHA offered first when rolling back an upgrade. */
     previousRelease: z.string().min(1).max(200).optional(),
+    /** When the failed upgrade was installed: without a `pre-upgrade` backup, only one taken before is recommended. */
+    upgradedAt: z.string().min(1).max(64).optional(),
     /** The run this one continues after a decision switched scenarios. */
     switchedFrom: z.string().min(1).max(200).optional(),
   })

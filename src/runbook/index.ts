@@ -82,6 +82,7 @@ export type {
 } from './events.js';
 export { ActorSchema, EvidenceSchema, MAX_REASON_LENGTH, RUN_EVENT_TYPES, RunEventSchema } from './events.js';
 export type { FailingCondition, HealthVerdict } from './health-verdict.js';
+export { INSTANT_HINT, InstantSchema, isInstant } from './instant.js';
 export { INTERRUPTION_OPTIONS, interruptedAttemptOf, whatToCheck } from './interruptions.js';
 export { approvalExpiryJobIdFor, idempotencyKeyFor, isValidRunId, jobIdFor, RUN_ID_PATTERN } from './job-ids.js';
 export type { Json, JsonObject } from './json.js';

@@ -287,6 +287,15 @@ export type HostActionMeasurement =
       readonly failure?: HostFailure;
     };
 
+/** The copy of the broken database `preserve_database` reported making (its id, its path, or both). */
+export interface PreservedCopy {
+  readonly id?: string;
+  readonly path?: string;
+}
+
+/** `host.preserve_database`: the action's outcome plus the copy it named, when its output did. */
+export type PreserveMeasurement = HostActionMeasurement & { readonly preserved?: PreservedCopy };
+
 /** One line of `list_backups` output. */
 export interface BackupArtifact {
   readonly id: string;
@@ -376,7 +385,7 @@ export interface ExecutorMeasurements {
   'host.start_runtime': HostActionMeasurement;
   'host.restore_postgres': HostActionMeasurement;
   'host.stop_writes': HostActionMeasurement;
-  'host.preserve_database': HostActionMeasurement;
+  'host.preserve_database': PreserveMeasurement;
   'host.list_backups': ListBackupsMeasurement;
   'host.restore_backup': HostActionMeasurement;
   'host.switch_release': HostActionMeasurement;

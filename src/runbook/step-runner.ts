@@ -314,16 +314,37 @@ function judgeContext(
     acknowledgedRunIds: acknowledgedRunIds(state, scenario),
     workflowExpected: typeof state.params.workflowId === 'string' && state.params.workflowId !== '',
     runStartedAt: state.startedAt,
-    ...preservedSince(state, scenario),
+    ...preservedByRun(state, scenario),
+    restoredArtifacts: restoredByRun(state, scenario),
   };
 }
 
-/** When this run's own copy of the database began to be made: artifacts from then on are that copy. */
-function preservedSince(state: RunState, scenario: Scenario): { preservedSince?: string } {
+/** The backups this run restored (a listing after them offers another one). */
+function restoredByRun(state: RunState, scenario: Scenario): string[] {
+  const restored: string[] = [];
+  for (const step of scenario.steps) {
+    if (!isExecutorStep(step) || step.executor !== 'host.restore_backup') continue;
+    const artifact = resolveParams(step.params, state).artifact;
+    if (stepState(state, step.id).status === 'passed' && typeof artifact === 'string') restored.push(artifact);
+  }
+  return restored;
+}
+
+/**
+ * This run's own copy of the database: the id or path its preserve step reported, else (nothing reported) when
+ * that step began, artifacts from then on being taken for the copy.
+ */
+function preservedByRun(state: RunState, scenario: Scenario): Pick<JudgeContext, 'preservedCopy' | 'preservedSince'> {
   for (const step of scenario.steps) {
     if (!isExecutorStep(step) || step.executor !== 'host.preserve_database') continue;
-    const at = stepState(state, step.id).firstStartedAt;
-    if (at !== null) return { preservedSince: at };
+    const st = stepState(state, step.id);
+    const { preservedId: id, preservedPath: path } = st.outputs;
+    if (st.status === 'passed' && (typeof id === 'string' || typeof path === 'string')) {
+      return {
+        preservedCopy: { ...(typeof id === 'string' ? { id } : {}), ...(typeof path === 'string' ? { path } : {}) },
+      };
+    }
+    if (st.firstStartedAt !== null) return { preservedSince: st.firstStartedAt };
   }
   return {};
 }

@@ -72,6 +72,8 @@ export class World {
   integrity: Partial<Record<IntegrityCheckName, number>> = {};
   /** Integrity findings the restored database still has (a damaged backup). */
   integrityAfterRestore: Partial<Record<IntegrityCheckName, number>> = {};
+  /** The same for one backup (by the artifact restored), before `integrityAfterRestore`. */
+  integrityAfterRestoreOf: Record<string, Partial<Record<IntegrityCheckName, number>>> = {};
   /** Cursors the restored database carries (projection tables newer than its log). */
   cursorsAfterRestore: number | undefined;
   /** Run rows the restored database carries (a backup taken while a replay run was open). */
@@ -325,7 +327,7 @@ export class World {
         break;
       case 'restore_backup': {
         this.restoredArtifact = String(call?.params.artifact ?? 'manual');
-        this.integrity = { ...this.integrityAfterRestore };
+        this.integrity = { ...(this.integrityAfterRestoreOf[this.restoredArtifact] ?? this.integrityAfterRestore) };
         this.tail = 2100;
         const cursor = this.cursorsAfterRestore ?? 2100;
         for (const p of PROJECTIONS) this.cursors[p] = cursor;

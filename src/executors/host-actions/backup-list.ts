@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Backup } from './types.js';
 
 /** The id or path of a backup becomes `{artifact}` later, so it must already pass the parameter rules. */
-const artifactRef = z
+export const artifactRef = z
   .string()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')

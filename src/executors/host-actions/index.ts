@@ -6,6 +6,7 @@ export {
   UnknownHostActionError,
 } from './errors.js';
 export { checkParameters, PARAMETER_MAX_LENGTH } from './parameters.js';
+export { parsePreservedCopy } from './preserved-copy.js';
 export { type RunHostActionOptions, runHostAction } from './run-host-action.js';
 export type {
   Backup,
@@ -16,5 +17,6 @@ export type {
   HostActionStatus,
   HttpEvidence,
   ManualEvidence,
+  PreservedCopy,
 } from './types.js';
 export { BACKUP_LIST_MAX_BYTES, OUTPUT_TAIL_BYTES } from './types.js';

@@ -43,19 +43,34 @@ export class OutputTail {
     }
   }
 
-  /** The tail as text, starting at a character boundary, with secrets scrubbed. */
+  /**
+   * The tail as text, starting at a character boundary, with secrets scrubbed and made storable: the one place
+   * output enters the run's evidence, so nothing Postgres refuses gets past it.
+   */
   tail(secretValues: readonly string[] = []): string {
     const joined = Buffer.concat(this.chunks);
     let start = Math.max(0, joined.length - this.limit);
     // Skip UTF-8 continuation bytes so the cut never shows a replacement character.
     while (start < joined.length && start > 0 && ((joined[start] ?? 0) & 0xc0) === 0x80) start++;
-    return scrubText(joined.subarray(start).toString('utf8'), secretValues);
+    return storableText(scrubText(joined.subarray(start).toString('utf8'), secretValues));
   }
 
   /** Everything, when kept and not overflowed. */
   full(): string | null {
     return this.all === null ? null : Buffer.concat(this.all).toString('utf8');
   }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is replaced
+const NUL = /\u0000/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text Postgres stores in `text` and `jsonb` as it is: a NUL becomes `␀` (U+2400) and half a surrogate pair
+ * U+FFFD. Anything else is kept, so the tail still reads as the program wrote it.
+ */
+export function storableText(text: string): string {
+  return text.replace(NUL, '\u2400').replace(LONE_SURROGATE, '\ufffd');
 }
 
 const MIN_SECRET_LENGTH = 4;

@@ -12,6 +12,7 @@ import { parseBackupList } from './backup-list.js';
 import { HostActionAbortedError, UnknownHostActionError } from './errors.js';
 import { scrubText } from './output-tail.js';
 import { checkParameters, type HostActionParameters, substitute, substituteJson } from './parameters.js';
+import { parsePreservedCopy } from './preserved-copy.js';
 import { runCommand } from './run-command.js';
 import { runHttp } from './run-http.js';
 import type { CommandEvidence, HostActionFailure, HostActionOutput, HostActionResult, HttpEvidence } from './types.js';
@@ -178,6 +179,8 @@ async function executeCommand(
     error = { code: ErrorCode.HostActionFailed, message: `${action} ${how}` };
   } else if (action === 'list_backups') {
     ({ error, output } = backupsFrom(outcome.stdout.full(), 'stdout'));
+  } else if (action === 'preserve_database') {
+    output = preservedFrom(evidence.stdoutTail);
   }
   const status = outcome.timedOut ? 'timeout' : error ? 'failed' : 'done';
   const result: HostActionResult = {
@@ -244,6 +247,8 @@ async function executeHttp(
     error = { code: ErrorCode.HostActionFailed, message: `${action}: webhook answered ${outcome.status}` };
   } else if (action === 'list_backups') {
     ({ error, output } = backupsFrom(outcome.body.full(), 'response body'));
+  } else if (action === 'preserve_database') {
+    output = preservedFrom(evidence.bodyTail);
   }
   const status = failure?.kind === 'no_answer' && failure.timedOut ? 'timeout' : error ? 'failed' : 'done';
   const result: HostActionResult = {
@@ -255,6 +260,11 @@ async function executeHttp(
     ...(error ? { error } : {}),
   };
   return { result, status, evidence, error };
+}
+
+function preservedFrom(text: string): HostActionOutput | undefined {
+  const preserved = parsePreservedCopy(text);
+  return preserved ? { preserved } : undefined;
 }
 
 function backupsFrom(

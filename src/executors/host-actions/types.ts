@@ -62,9 +62,17 @@ export interface Backup {
   readonly label: string | null;
 }
 
+/** The copy of the broken database `preserve_database` made, as it reported it. */
+export interface PreservedCopy {
+  readonly id?: string;
+  readonly path?: string;
+}
+
 export interface HostActionOutput {
   /** Only for `list_backups`, in the order the action reported them. */
   readonly backups?: readonly Backup[];
+  /** Only for `preserve_database`, when its output named the copy. */
+  readonly preserved?: PreservedCopy;
 }
 
 interface ResultBase {

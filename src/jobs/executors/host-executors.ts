@@ -5,6 +5,7 @@ import type {
   HostActionMeasurement,
   HostFailure,
   ListBackupsMeasurement,
+  PreserveMeasurement,
 } from '../../runbook/measurements.js';
 import type { ExecutorContext } from './context.js';
 import { ExecutorParamsInvalidError } from './errors.js';
@@ -100,7 +101,7 @@ export async function hostAction(
   });
 }
 
-export function hostExecutor(action: Exclude<HostActionName, 'list_backups'>) {
+export function hostExecutor(action: Exclude<HostActionName, 'list_backups' | 'preserve_database'>) {
   return async (params: StepParams, ctx: ExecutorContext): Promise<HostActionMeasurement> =>
     hostMeasurementOf(await hostAction(action, params, ctx));
 }
@@ -110,4 +111,11 @@ export async function hostListBackups(params: StepParams, ctx: ExecutorContext):
   const result = await hostAction('list_backups', params, ctx);
   const artifacts = artifactsOf(result);
   return { ...hostMeasurementOf(result), ...(artifacts ? { artifacts } : {}) };
+}
+
+/** `preserve_database`: the action's outcome plus the copy it named (its id or path), when it named one. */
+export async function hostPreserveDatabase(params: StepParams, ctx: ExecutorContext): Promise<PreserveMeasurement> {
+  const result = await hostAction('preserve_database', params, ctx);
+  const preserved = result.output?.preserved;
+  return { ...hostMeasurementOf(result), ...(preserved ? { preserved: { ...preserved } } : {}) };
 }

@@ -21,7 +21,7 @@ import {
   dgWorkflowRead,
 } from './dg-executors.js';
 import { ExecutorUnknownError } from './errors.js';
-import { hostExecutor, hostListBackups } from './host-executors.js';
+import { hostExecutor, hostListBackups, hostPreserveDatabase } from './host-executors.js';
 import type { StepParams } from './params.js';
 import { smokeChecks } from './smoke-checks.js';
 import { sqlIntegrity, sqlParity, sqlProjectionFailures, sqlReach } from './sql-executors.js';
@@ -54,7 +54,7 @@ export const EXECUTORS: { readonly [K in JobExecutorName]: Executor<K> } = Objec
   'host.start_runtime': hostExecutor('start_runtime'),
   'host.restore_postgres': hostExecutor('restore_postgres'),
   'host.stop_writes': hostExecutor('stop_writes'),
-  'host.preserve_database': hostExecutor('preserve_database'),
+  'host.preserve_database': hostPreserveDatabase,
   'host.list_backups': hostListBackups,
   'host.restore_backup': hostExecutor('restore_backup'),
   'host.switch_release': hostExecutor('switch_release'),

@@ -1,6 +1,7 @@
 import type { Evidence, EvidenceSource } from '../events.js';
 import { type Json, toJson } from '../json.js';
 import type { CallEvidence, CallResult } from '../measurements.js';
+import { headOf } from '../outside-text.js';
 
 export function httpSource(call: CallEvidence): EvidenceSource {
   return {
@@ -24,7 +25,7 @@ export function evidence(
   const item: Evidence = { label: label.slice(0, 200), measured: toJson(measured), source };
   if (extra.expected !== undefined) item.expected = toJson(extra.expected);
   if (extra.ok !== undefined) item.ok = extra.ok;
-  if (extra.detail !== undefined) item.detail = extra.detail.slice(0, 1000);
+  if (extra.detail !== undefined) item.detail = headOf(extra.detail, 1000);
   return item;
 }
 

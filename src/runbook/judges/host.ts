@@ -5,8 +5,9 @@ import {
   type HostActionMeasurement,
   hostActionOf,
   type ListBackupsMeasurement,
+  type PreserveMeasurement,
 } from '../measurements.js';
-import { clipLine, MAX_ARTIFACT_LABEL } from '../outside-text.js';
+import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../outside-text.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';
 
@@ -26,7 +27,7 @@ function hostSource(m: HostActionMeasurement, ctx: JudgeContext): EvidenceSource
 
 function tail(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
-  return text.length > 600 ? `…${text.slice(-600)}` : text;
+  return tailOf(text, 600);
 }
 
 /**
@@ -164,18 +165,61 @@ export function describeArtifact(a: BackupArtifact, maxLabel = MAX_ARTIFACT_LABE
 }
 
 /**
- * Where an artifact comes from, told by its creation time against the run: taken before the run (a candidate),
- * made during it (it holds the state being repaired), or the copy of the broken database this run preserved.
+ * The broken database preserved. Passes as any host action does and keeps the id or path the action named, by
+ * which the backup listing recognises the copy whatever its clock said; without one the listing falls back to the
+ * copy's creation time, and the evidence says so.
  */
-export type ArtifactOrigin = 'before_run' | 'during_run' | 'preserved_by_run' | 'time_unknown';
+export function judgePreserved(m: PreserveMeasurement, ctx: JudgeContext): Verdict {
+  const done = judgeHostCompleted(m, ctx);
+  if (done.result !== 'passed') return done;
+  const copy = m.preserved;
+  const named = copy?.id ?? copy?.path;
+  const item =
+    named !== undefined
+      ? evidence('preserved copy', named, hostSource(m, ctx), {
+          detail: 'never recommended for the restore: it is recognised on the backup list by this id or path',
+        })
+      : evidence('preserved copy', 'not named', hostSource(m, ctx), {
+          detail:
+            'the action named no id or path for its copy: the backup list tells it only by its creation time, ' +
+            'which a clock skew between hosts can mislead',
+        });
+  const outputs: JsonObject = {
+    ...done.outputs,
+    ...(copy?.id !== undefined ? { preservedId: copy.id } : {}),
+    ...(copy?.path !== undefined ? { preservedPath: copy.path } : {}),
+  };
+  return { result: 'passed', outputs, evidence: [...done.evidence, item] };
+}
+
+/**
+ * Where an artifact comes from: the copy of the broken database this run preserved (by the id or path that step
+ * reported; by its creation time when it reported none), or, by its creation time against the run, taken before
+ * the run (a candidate) or made during it (it holds the state being repaired).
+ */
+export type ArtifactOrigin =
+  | 'before_run'
+  | 'during_run'
+  | 'preserved_by_run'
+  | 'preserved_by_time'
+  | 'restored_by_run'
+  | 'time_unknown';
 
 export const PRESERVED_BY_RUN = 'the broken copy preserved by this run';
 
+function isPreservedCopy(a: BackupArtifact, ctx: JudgeContext): boolean {
+  const copy = ctx.preservedCopy;
+  if (copy === undefined) return false;
+  return (copy.id !== undefined && a.id === copy.id) || (copy.path !== undefined && a.path === copy.path);
+}
+
 function originOf(a: BackupArtifact, ctx: JudgeContext): ArtifactOrigin | undefined {
+  if (isPreservedCopy(a, ctx)) return 'preserved_by_run';
+  if ((ctx.restoredArtifacts ?? []).some((r) => r === a.id || r === a.path)) return 'restored_by_run';
   if (ctx.runStartedAt === undefined) return undefined;
   const t = Date.parse(a.created_at);
   if (Number.isNaN(t)) return 'time_unknown';
-  if (ctx.preservedSince !== undefined && t >= Date.parse(ctx.preservedSince)) return 'preserved_by_run';
+  if (ctx.preservedSince !== undefined && t >= Date.parse(ctx.preservedSince)) return 'preserved_by_time';
   return t >= Date.parse(ctx.runStartedAt) ? 'during_run' : 'before_run';
 }
 
@@ -184,6 +228,10 @@ function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): strin
   switch (origin) {
     case 'preserved_by_run':
       return `${PRESERVED_BY_RUN} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+    case 'restored_by_run':
+      return `restored by this run and rejected · ${describeArtifact(a, 40)}`;
+    case 'preserved_by_time':
+      return `made after this run began preserving (by time: no copy was named) · ${describeArtifact(a, 40)}`;
     case 'during_run':
       return `made during this run · ${describeArtifact(a, 40)}`;
     case 'time_unknown':
@@ -197,6 +245,14 @@ function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): strin
 export const MAX_KEPT_ARTIFACTS = 50;
 /** An artifact's id or path becomes an option id and an action parameter: too long for that, it is left out. */
 const MAX_ARTIFACT_REF = 200;
+
+/** By instant (`…:01Z` and `…:01.5Z` do not sort as text); a time that does not parse goes last. */
+function newestFirst(a: string, b: string): number {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  if (Number.isNaN(ta) || Number.isNaN(tb)) return Number.isNaN(ta) ? (Number.isNaN(tb) ? 0 : 1) : -1;
+  return tb - ta;
+}
 
 function usable(a: BackupArtifact): boolean {
   const ref = (v: unknown) => typeof v === 'string' && v !== '' && v.length <= MAX_ARTIFACT_REF;
@@ -225,18 +281,13 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
   }
   const listed = m.artifacts.filter(usable).map((a) => ({ ...a, label: typeof a.label === 'string' ? a.label : '' }));
   const dropped = m.artifacts.length - listed.length;
-  const artifacts = [...listed].sort((a, b) =>
-    a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0,
-  );
+  const artifacts = [...listed].sort((a, b) => newestFirst(a.created_at, b.created_at));
   const origins = new Map(artifacts.map((a) => [a, originOf(a, ctx)]));
   const candidates = artifacts.filter((a) => {
     const origin = origins.get(a);
     return origin === undefined || origin === 'before_run';
   });
-  const prefer = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel.toLowerCase() : undefined;
-  const preferred =
-    (prefer !== undefined ? candidates.find((a) => a.label.toLowerCase().includes(prefer)) : undefined) ??
-    candidates[0];
+  const { preferred, warning } = recommendation(candidates, ctx);
   const kept = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
   if (preferred !== undefined && !kept.includes(preferred)) kept[kept.length - 1] = preferred;
   const outputs: JsonObject = {
@@ -256,8 +307,10 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
     count: artifacts.length,
     ...(preferred ? { preferred: preferred.id } : {}),
   };
-  const madeSince = artifacts.length - candidates.length;
+  const restored = artifacts.filter((a) => origins.get(a) === 'restored_by_run').length;
+  const madeSince = artifacts.length - candidates.length - restored;
   const notes = [
+    ...(restored > 0 ? [`${restored} restored by this run already and rejected: never recommended again`] : []),
     ...(kept.length < artifacts.length ? [`${kept.length} of them kept: the newest and the preferred one`] : []),
     ...(dropped > 0
       ? [`${dropped} ${dropped === 1 ? 'entry' : 'entries'} left out: id or path empty or too long`]
@@ -267,7 +320,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
           `${madeSince} made since the run started (or of unknown time), never recommended: they hold the state being repaired`,
         ]
       : []),
-    ...(artifacts.length > 0 && preferred === undefined
+    ...(artifacts.length > 0 && preferred === undefined && warning === undefined
       ? ['none was taken before the run started: none is recommended']
       : []),
   ];
@@ -283,5 +336,60 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
       : evidence('backup artifacts found', artifacts.length, source, {
           detail: [...kept.slice(0, 5).map((a) => displayOf(a, origins.get(a))), ...notes].join('\n'),
         });
-  return { result: 'passed', outputs, evidence: [...done.evidence, found] };
+  const warned =
+    warning === undefined
+      ? []
+      : [
+          evidence('recommended backup', preferred?.id ?? 'none', source, {
+            ...(preferred === undefined ? { ok: false } : {}),
+            detail: warning,
+          }),
+        ];
+  return { result: 'passed', outputs, evidence: [...done.evidence, found, ...warned] };
+}
+
+/** What `expected.unlabelledOnlyBefore` says: the event a backup without the label must predate, and how to date it. */
+interface BeforeRule {
+  readonly what: string;
+  readonly given: string;
+}
+
+function beforeRuleOf(expected: JsonObject): BeforeRule | undefined {
+  const rule = expected.unlabelledOnlyBefore;
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) return undefined;
+  return { what: String(rule.what ?? 'the incident'), given: String(rule.given ?? 'its time') };
+}
+
+/**
+ * The candidate to recommend: the newest whose label contains `expected.preferLabel`, else the newest. With
+ * `expected.unlabelledOnlyBefore`, a backup without that label is recommended only when it was taken before
+ * `params.takenBefore`; with no such time given, or none taken before it, none is, and the warning says why.
+ */
+function recommendation(
+  candidates: readonly BackupArtifact[],
+  ctx: JudgeContext,
+): { preferred: BackupArtifact | undefined; warning?: string } {
+  const label = typeof ctx.expected.preferLabel === 'string' ? ctx.expected.preferLabel : undefined;
+  const labelled =
+    label === undefined ? undefined : candidates.find((a) => a.label.toLowerCase().includes(label.toLowerCase()));
+  const rule = beforeRuleOf(ctx.expected);
+  if (labelled !== undefined || rule === undefined || candidates.length === 0) {
+    return { preferred: labelled ?? candidates[0] };
+  }
+  const none = `no backup is labelled "${label ?? ''}"`;
+  const before = typeof ctx.params.takenBefore === 'string' ? Date.parse(ctx.params.takenBefore) : Number.NaN;
+  if (Number.isNaN(before)) {
+    return {
+      preferred: undefined,
+      warning:
+        `${none} and the time of ${rule.what} is not known: none is recommended, because the newest may have been ` +
+        `taken after ${rule.what} and hold data the release you return to cannot read. Pick one taken before ` +
+        `${rule.what}, or start the run again with ${rule.given}.`,
+    };
+  }
+  const at = clipLine(String(ctx.params.takenBefore), 40);
+  const preferred = candidates.find((a) => Date.parse(a.created_at) < before);
+  return preferred === undefined
+    ? { preferred, warning: `${none} and none was taken before ${rule.what} (${at}): none is recommended.` }
+    : { preferred, warning: `${none}: recommending the newest taken before ${rule.what} (${at}).` };
 }

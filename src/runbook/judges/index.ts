@@ -1,7 +1,7 @@
 import { HOST_ACTION_EXECUTORS, type JobExecutorName, type Measurement } from '../measurements.js';
 import { judgeChecklist } from './gate.js';
 import { judgeHealthzDbConnected, judgeHealthzDown, judgeHealthzSymptoms, judgeHealthzUp } from './healthz.js';
-import { judgeBackupsListed, judgeHostCompleted } from './host.js';
+import { judgeBackupsListed, judgeHostCompleted, judgePreserved } from './host.js';
 import { judgeProjectionProgress, judgeProjectionSnapshot } from './projections.js';
 import {
   judgeGraphReadable,
@@ -58,6 +58,7 @@ export const JUDGES = {
   'parity.record': { executors: ['sql.parity'], judge: judgeParityRecord },
   'parity.compare': { executors: ['sql.parity'], judge: judgeParityCompare },
   'host.completed': { executors: HOST_ACTION_EXECUTORS, judge: judgeHostCompleted },
+  'host.preserved': { executors: ['host.preserve_database'], judge: judgePreserved },
   'backups.list': { executors: ['host.list_backups'], judge: judgeBackupsListed },
   'smoke.record': { executors: ['smoke.checks'], judge: judgeSmokeRecord },
   'smoke.pass': { executors: ['smoke.checks'], judge: judgeSmokePass },
@@ -87,7 +88,7 @@ export const DEFAULT_JUDGE: Readonly<Record<JobExecutorName, JudgeName>> = {
   'host.start_runtime': 'host.completed',
   'host.restore_postgres': 'host.completed',
   'host.stop_writes': 'host.completed',
-  'host.preserve_database': 'host.completed',
+  'host.preserve_database': 'host.preserved',
   'host.list_backups': 'backups.list',
   'host.restore_backup': 'host.completed',
   'host.switch_release': 'host.completed',

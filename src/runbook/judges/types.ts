@@ -1,5 +1,6 @@
 import type { Evidence, StepError } from '../events.js';
 import type { Json, JsonObject } from '../json.js';
+import type { PreservedCopy } from '../measurements.js';
 
 /** What a judge knows besides the measurement. Everything is data; the clock is `now`, passed in. */
 export interface JudgeContext {
@@ -25,8 +26,15 @@ export interface JudgeContext {
    * recommended. @defaultValue unknown: every listed backup counts as taken before the run
    */
   readonly runStartedAt?: string;
-  /** When the run's own copy of the broken database began to be made; artifacts from then on are that copy. */
+  /** The id or path the run's preserve step reported for its copy of the broken database: that artifact is it. */
+  readonly preservedCopy?: PreservedCopy;
+  /**
+   * When the run's own copy began to be made, for a preserve step that named no copy: artifacts made from then on
+   * are taken for it (a weaker rule, misled by clock skew).
+   */
   readonly preservedSince?: string;
+  /** Backups (id or path as chosen) this run restored already: listed again, they are marked and not recommended. */
+  readonly restoredArtifacts?: readonly string[];
 }
 
 /**

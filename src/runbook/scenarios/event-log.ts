@@ -1,7 +1,8 @@
-import type { ScenarioInput } from '../scenario-schema.js';
+import type { ScenarioInput, StepInput } from '../scenario-schema.js';
 import {
   ABORT_OPTION,
   approveRestore,
+  type BackupRound,
   checklistGate,
   chooseBackup,
   inspectRuns,
@@ -16,6 +17,7 @@ import {
 const rebuildIndicated = {
   any: [
     { step: 'verify_integrity', output: 'hasCursorAhead', in: [true] },
+    { step: 'verify_integrity_again', output: 'hasCursorAhead', in: [true] },
     { step: 'verify_health', output: 'hasOpenFailures', in: [true] },
     { decision: 'orphan_runs', is: 'rebuild' },
   ],
@@ -24,10 +26,35 @@ const rebuildIndicated = {
 /** An orphaned run of the restored database retried: the catch_up is the fresh run that replaces it. */
 const orphanRetried = { decision: 'orphan_runs', is: 'retry' } as const;
 
+/** The restored backup carried the damage too: another one is chosen, listed again and approved anew. */
+const ANOTHER_BACKUP: BackupRound = {
+  list: 'list_backups_again',
+  choose: 'choose_backup_again',
+  approve: 'approve_restore_again',
+  restore: 'restore_backup_again',
+  when: { decision: 'restored_damaged', is: 'choose_another' },
+};
+
+function verifyRestoredLog(id: string, extra: Partial<StepInput> = {}): StepInput {
+  return {
+    id,
+    kind: 'probe',
+    title: 'Verify the restored log: no drift, no broken ordering, no cursor ahead of the tail',
+    risk: 'read_only',
+    executor: 'sql.integrity',
+    judge: 'integrity.clean',
+    timeoutMs: 300_000,
+    why:
+      'Checked before the runtime starts on it: a backup that carries the damage is replaced before anything ' +
+      'reads it. A projection cursor ahead of the restored tail makes projection health look clean while it is not',
+    ...extra,
+  } as StepInput;
+}
+
 /** Scenario 4: suspected event-log damage. Never a write to the event log: restore, do not repair. */
 export const eventLogScenario: ScenarioInput = {
   name: 'event-log',
-  version: 1,
+  version: 2,
   title: 'Suspected event-log damage',
   summary:
     'Payload-hash drift, impossible trace ordering or parity doubts: gather the evidence, stop writes, preserve ' +
@@ -94,7 +121,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.stop_writes',
       idempotent: true,
-      safetyCheckFor: ['restore_backup'],
+      safetyCheckFor: ['restore_backup', 'restore_backup_again'],
       interruptedCheck:
         'whether every writer is stopped: the integrations and clients that append events are paused, or the load ' +
         'balancer is in maintenance mode',
@@ -115,7 +142,7 @@ export const eventLogScenario: ScenarioInput = {
       risk: 'destructive',
       executor: 'host.preserve_database',
       idempotent: true,
-      safetyCheckFor: ['restore_backup'],
+      safetyCheckFor: ['restore_backup', 'restore_backup_again'],
       timeoutMs: 3_600_000,
       interruptedCheck:
         'whether the copy of the broken database exists and is complete (the dump or snapshot, its size)',
@@ -134,6 +161,44 @@ export const eventLogScenario: ScenarioInput = {
         'starts; if it changed, the approval is asked again.',
     ),
     restoreBackup('Restore the chosen backup', 'pg_restore --clean --if-exists restores the same state when repeated'),
+    // Damage the restored backup still shows does not pause the run: the decision after it offers another backup.
+    verifyRestoredLog('verify_integrity', { continueOnFailure: ['event_log_damaged'] }),
+    {
+      id: 'restored_damaged',
+      kind: 'decision',
+      title: 'The restored backup is damaged too',
+      risk: 'read_only',
+      when: { step: 'verify_integrity', error: ['event_log_damaged'] },
+      prompt:
+        'The integrity check of the restored database still finds damage: the backup restored carries it too. ' +
+        'Choose another backup: the list is read again with this one marked and never recommended, and its ' +
+        'restore needs a new approval. The broken database is already preserved and is not copied again.',
+      evidenceFrom: ['verify_integrity', 'choose_backup'],
+      options: [{ id: 'choose_another', label: 'Choose another backup', recommended: true }, ABORT_OPTION],
+    },
+    listBackups(undefined, ANOTHER_BACKUP),
+    chooseBackup(
+      'Choose another backup to restore',
+      'Which backup should be restored instead? The one restored before is marked; an older backup loses more of ' +
+        'what was appended since, which stays only in the preserved database.',
+      ['list_backups_again', 'verify_integrity'],
+      ANOTHER_BACKUP,
+    ),
+    approveRestore(
+      'Approve restoring another backup',
+      "The newly chosen backup replaces DecisionGraph's database. The backup list is read again before the " +
+        'restore starts; if it changed, the approval is asked again.',
+      ANOTHER_BACKUP,
+    ),
+    restoreBackup(
+      'Restore the other backup',
+      'pg_restore --clean --if-exists restores the same state when repeated',
+      ANOTHER_BACKUP,
+    ),
+    verifyRestoredLog('verify_integrity_again', {
+      when: { step: 'restore_backup_again', status: ['passed'] },
+      safetyCheckFor: ['start_rebuild'],
+    }),
     restartRuntime({
       title: 'Restart DecisionGraph on the restored database',
       idempotent: true,
@@ -158,17 +223,6 @@ export const eventLogScenario: ScenarioInput = {
       params: { traceId: { $ref: { from: 'param', name: 'traceId' } } },
     },
     {
-      id: 'verify_integrity',
-      kind: 'probe',
-      title: 'Verify the restored log: no drift, no broken ordering, no cursor ahead of the tail',
-      risk: 'read_only',
-      executor: 'sql.integrity',
-      judge: 'integrity.clean',
-      timeoutMs: 300_000,
-      safetyCheckFor: ['start_rebuild'],
-      why: 'A projection cursor ahead of the restored tail makes projection health look clean while it is not',
-    },
-    {
       id: 'verify_parity',
       kind: 'probe',
       title: 'Compare the restored log with the one before',
@@ -191,7 +245,14 @@ export const eventLogScenario: ScenarioInput = {
         'Rebuild only if the restored projections are missing or untrusted: a cursor ahead of the restored tail, ' +
         'open failures, or derived tables left out of the backup. Behind but trusted projections need only a ' +
         'catch_up, as does an orphaned replay run you chose to retry.',
-      evidenceFrom: ['verify_health', 'verify_trace', 'verify_integrity', 'verify_parity', 'inspect_runs'],
+      evidenceFrom: [
+        'verify_health',
+        'verify_trace',
+        'verify_integrity',
+        'verify_integrity_again',
+        'verify_parity',
+        'inspect_runs',
+      ],
       options: [
         { id: 'rebuild', label: 'Rebuild all projections', needsReason: true, recommendedWhen: rebuildIndicated },
         {

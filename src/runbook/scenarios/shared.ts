@@ -226,28 +226,72 @@ function startRebuild(decision: string, projection: ParamValue, why?: string): S
   };
 }
 
-export function listBackups(expected?: { preferLabel: string }): StepInput {
+/** Which listed backup to recommend, besides the newest taken before the run. */
+export interface BackupPreference {
+  /** Prefer the newest whose label contains this. */
+  readonly preferLabel: string;
+  /**
+   * A backup without the label is recommended only when taken before this run parameter's time (none when the
+   * parameter is not given): `what` names the event, `given` says how to give its time.
+   */
+  readonly unlabelledOnlyBefore?: { readonly param: string; readonly what: string; readonly given: string };
+}
+
+/** The step ids of one round of choosing and restoring a backup; a second round (another backup) has its own. */
+export interface BackupRound {
+  readonly list: string;
+  readonly choose: string;
+  readonly approve: string;
+  readonly restore: string;
+  /** Only when this holds (a later round). */
+  readonly when?: Condition;
+}
+
+export const FIRST_BACKUP_ROUND: BackupRound = {
+  list: 'list_backups',
+  choose: 'choose_backup',
+  approve: 'approve_restore',
+  restore: 'restore_backup',
+};
+
+export function listBackups(preference?: BackupPreference, round: BackupRound = FIRST_BACKUP_ROUND): StepInput {
+  const before = preference?.unlabelledOnlyBefore;
   return {
-    id: 'list_backups',
+    id: round.list,
+    ...(round.when ? { when: round.when } : {}),
     kind: 'action',
     title: 'List the backup artifacts',
     risk: 'read_only',
     executor: 'host.list_backups',
     judge: 'backups.list',
-    ...(expected !== undefined ? { expected } : {}),
+    ...(preference !== undefined
+      ? {
+          expected: {
+            preferLabel: preference.preferLabel,
+            ...(before ? { unlabelledOnlyBefore: { what: before.what, given: before.given } } : {}),
+          },
+        }
+      : {}),
+    ...(before ? { params: { takenBefore: { $ref: { from: 'param', name: before.param } } } } : {}),
   };
 }
 
 /** One option per listed artifact, plus typing one by hand (recommended when the listing found none). */
-export function chooseBackup(title: string, prompt: string, evidenceFrom: readonly string[]): StepInput {
+export function chooseBackup(
+  title: string,
+  prompt: string,
+  evidenceFrom: readonly string[],
+  round: BackupRound = FIRST_BACKUP_ROUND,
+): StepInput {
   return {
-    id: 'choose_backup',
+    id: round.choose,
     kind: 'decision',
     title,
     risk: 'read_only',
+    ...(round.when ? { when: round.when } : {}),
     prompt,
     optionsFrom: {
-      step: 'list_backups',
+      step: round.list,
       output: 'artifacts',
       id: 'id',
       label: '{display}',
@@ -259,7 +303,7 @@ export function chooseBackup(title: string, prompt: string, evidenceFrom: readon
       {
         id: 'other',
         label: 'Another artifact (type its id or path)',
-        recommendedWhen: noBackupsListed('list_backups'),
+        recommendedWhen: noBackupsListed(round.list),
         needsValue: { label: 'Backup id or path', pattern: ARGUMENT_PATTERN, maxLength: 300 },
       },
       ABORT_OPTION,
@@ -268,31 +312,33 @@ export function chooseBackup(title: string, prompt: string, evidenceFrom: readon
 }
 
 /** Bound to the listing and the choice: a listing that changed before the restore asks again. */
-export function approveRestore(title: string, prompt: string): StepInput {
+export function approveRestore(title: string, prompt: string, round: BackupRound = FIRST_BACKUP_ROUND): StepInput {
   return {
-    id: 'approve_restore',
+    id: round.approve,
     kind: 'approval',
     title,
     risk: 'read_only',
+    ...(round.when ? { when: round.when } : {}),
     prompt,
-    guards: 'restore_backup',
-    fingerprintOf: { step: 'list_backups', outputs: ['artifacts'], decisions: ['choose_backup'] },
+    guards: round.restore,
+    fingerprintOf: { step: round.list, outputs: ['artifacts'], decisions: [round.choose] },
   };
 }
 
-export function restoreBackup(title: string, why?: string): StepInput {
+export function restoreBackup(title: string, why?: string, round: BackupRound = FIRST_BACKUP_ROUND): StepInput {
   return {
-    id: 'restore_backup',
+    id: round.restore,
     kind: 'action',
     title,
     risk: 'destructive',
+    ...(round.when ? { when: round.when } : {}),
     executor: 'host.restore_backup',
     idempotent: true,
     timeoutMs: 3_600_000,
     interruptedCheck:
       "whether the restore finished without errors (the restore tool's log) and which backup DecisionGraph's " +
       'Postgres now holds (its newest events, the event count)',
-    params: { artifact: { $ref: { from: 'decision', step: 'choose_backup', field: 'choice' } } },
+    params: { artifact: { $ref: { from: 'decision', step: round.choose, field: 'choice' } } },
     ...(why !== undefined ? { why } : {}),
   };
 }

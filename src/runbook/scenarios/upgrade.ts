@@ -85,7 +85,14 @@ export const upgradeScenario: ScenarioInput = {
       safetyCheckFor: ['restore_backup', 'switch_release'],
       why: 'A restore under a running node would mix old memory with the restored tables',
     },
-    listBackups({ preferLabel: 'pre-upgrade' }),
+    listBackups({
+      preferLabel: 'pre-upgrade',
+      unlabelledOnlyBefore: {
+        param: 'upgradedAt',
+        what: 'the upgrade',
+        given: 'upgraded_at=<time> (--upgraded-at in the terminal)',
+      },
+    }),
     chooseBackup(
       'Choose the pre-upgrade backup',
       'Which backup was taken right before the upgrade? Restoring a later one keeps data written by the new ' +

@@ -309,6 +309,38 @@ export async function driveRun(w: RunWatcher, policy: DrivePolicy = {}, timeoutM
   throw new Error('the run needed too many rounds');
 }
 
+/**
+ * A worker-only runtime on the world's Redis prefix and journal, with its own recovery config (a host action
+ * wired as a command, say), as a second process of the bot would run.
+ */
+export function workersFor(
+  world: World,
+  recovery: RecoveryConfig,
+  extra: Partial<RecoveryRuntimeDeps> = {},
+): Promise<RecoveryRuntime> {
+  return createRecoveryRuntime(world.config, recovery, {
+    logger: testLogger(),
+    role: 'workers',
+    prefix: world.prefix,
+    timeScale: TIME_SCALE,
+    reconcileIntervalMs: 0,
+    journalWriter: FAST_JOURNAL_WRITER,
+    // The simulator's database URL is its superuser's, which the role guard refuses.
+    executorDeps: { requireReadOnlyRole: false },
+    ...extra,
+  });
+}
+
+/** A drive policy that restores the backup whose label starts with `label` (not the one recommended). */
+export function restoreBackupLabelled(label: string): DrivePolicy {
+  return {
+    decide: (p) =>
+      p.stepId === 'choose_backup'
+        ? { optionId: p.options.find((o) => o.label.startsWith(label))?.id ?? 'abort' }
+        : undefined,
+  };
+}
+
 /** Starts a run as the starter and watches it. */
 export async function startRun(
   service: RunService,

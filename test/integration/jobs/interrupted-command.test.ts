@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseRecoveryConfig, type RecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createRecoveryRuntime } from '../../../src/jobs/index.js';
 import {
   APPROVER,
   type RunWatcher,
@@ -13,9 +12,8 @@ import {
   STARTER,
   startRun,
   startWorld,
-  TIME_SCALE,
-  testLogger,
   type World,
+  workersFor,
 } from './fixtures.js';
 
 // A host action run as a command, cut off when its worker shuts down: the next delivery must not run it again on
@@ -62,16 +60,9 @@ function commandStarted(): Promise<void> {
 }
 
 function workers() {
-  return createRecoveryRuntime(world.config, recovery, {
-    logger: testLogger(),
-    role: 'workers',
-    prefix: world.prefix,
-    timeScale: TIME_SCALE,
-    reconcileIntervalMs: 0,
+  return workersFor(world, recovery, {
     worker: { closeTimeoutMs: 200, lockDurationMs: 1000, stalledIntervalMs: 500 },
     journalWriter: { sweepIntervalMs: 0, lockDurationMs: 1000, stalledIntervalMs: 500 },
-    // The simulator's database URL is its superuser's, which the role guard refuses.
-    executorDeps: { requireReadOnlyRole: false },
   });
 }
 

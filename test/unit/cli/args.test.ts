@@ -49,6 +49,16 @@ describe('dg-recovery arguments', () => {
     });
   });
 
+  it('takes --upgraded-at as an ISO 8601 time with a zone and refuses anything else', () => {
+    expect(ok(['recover', 'upgrade', '--upgraded-at', '2026-03-07T11:40:00Z'])).toMatchObject({
+      scenario: 'upgrade',
+      upgradedAt: '2026-03-07T11:40:00Z',
+    });
+    expect(refused(['recover', 'upgrade', '--upgraded-at=last night'])).toBe(
+      '--upgraded-at needs an ISO 8601 time with a zone, e.g. 2026-03-07T11:40:00Z',
+    );
+  });
+
   it('resolves scenario aliases to the scenario they stand for', () => {
     expect(ok(['recover', 'reboot'])).toMatchObject({ kind: 'recover', scenario: 'restart', auto: false });
     expect(ok(['recover', 'Event_Log'])).toMatchObject({ scenario: 'event-log' });

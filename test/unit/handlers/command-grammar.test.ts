@@ -77,6 +77,19 @@ describe('recover', () => {
     expect(err('recover restart tenant=a/b')).toMatchObject({ code: 'invalid_argument' });
     expect(err('recover restart trace=<@U123>')).toMatchObject({ code: 'invalid_argument' });
   });
+
+  it('takes the upgrade time as an ISO 8601 instant with a zone, and nothing else', () => {
+    expect(ok('recover upgrade upgraded_at=2026-03-07T11:40:00Z')).toMatchObject({
+      upgradedAt: '2026-03-07T11:40:00Z',
+    });
+    expect(ok('recover upgrade upgraded-at=2026-03-07T13:40:00+02:00')).toMatchObject({
+      upgradedAt: '2026-03-07T13:40:00+02:00',
+    });
+    const e = err('recover upgrade upgraded_at=yesterday');
+    expect(e).toMatchObject({ code: 'invalid_argument', command: 'recover' });
+    expect(e.message).toContain('is not a time: give an ISO 8601 time with a zone');
+    expect(err('recover upgrade upgraded_at=2026-03-07T11:40:00')).toMatchObject({ code: 'invalid_argument' });
+  });
 });
 
 describe('unknown words', () => {
@@ -245,6 +258,7 @@ const words = fc.constantFrom(
   'run-abcdef12',
   'trace=abc',
   'tenant=t1',
+  'upgraded_at=2026-03-07T11:40:00Z',
   '3',
   ...INJECTIONS,
   ...INJECTIONS.map((i) => `trace=${i}`),

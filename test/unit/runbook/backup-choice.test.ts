@@ -46,7 +46,32 @@ function judged(
 const RUN = { runStartedAt: '2026-03-07T12:00:00.000Z', preservedSince: '2026-03-07T12:20:00.000Z' };
 
 describe('choosing the backup to restore', () => {
-  it('never recommends the copy this run preserved, and labels it as the broken copy', () => {
+  it('recognises the copy by the id its preserve step reported, even stamped before the run by a skewed clock', () => {
+    const v = judged(
+      [
+        artifact('scheduled-0200', '2026-03-07T02:00:00Z', 'scheduled'),
+        // The database host's clock is 40 minutes behind: the copy looks older than the run, newest of the "before".
+        artifact('broken-run-1', '2026-03-07T11:40:00Z', 'broken before run-1'),
+      ],
+      { runStartedAt: RUN.runStartedAt, preservedCopy: { id: 'broken-run-1' } },
+    );
+    expect(v.outputs.preferred).toBe('scheduled-0200');
+    expect(v.outputs.artifacts).toMatchObject([
+      { id: 'broken-run-1', origin: 'preserved_by_run', display: expect.stringMatching(`^${PRESERVED_BY_RUN} · `) },
+      { id: 'scheduled-0200' },
+    ]);
+  });
+
+  it('recognises the copy by its path when the preserve step reported only that', () => {
+    const v = judged([artifact('broken-run-1', '2026-03-07T11:40:00Z', 'nightly')], {
+      runStartedAt: RUN.runStartedAt,
+      preservedCopy: { path: '/backups/broken-run-1.dump' },
+    });
+    expect(v.outputs).not.toHaveProperty('preferred');
+    expect(v.outputs.artifacts).toMatchObject([{ id: 'broken-run-1', origin: 'preserved_by_run' }]);
+  });
+
+  it('without a reported copy, takes what was made since the preserve step began for it, and says so', () => {
     const v = judged(
       [
         artifact('scheduled-0200', '2026-03-07T02:00:00Z', 'scheduled'),
@@ -60,10 +85,11 @@ describe('choosing the backup to restore', () => {
       // Made after the preserve step started: also the broken state, whatever its label says.
       {
         id: 'scheduled-1230',
-        origin: 'preserved_by_run',
-        display: `${PRESERVED_BY_RUN} · 2026-03-07T12:30:00Z · 1.0 GiB`,
+        origin: 'preserved_by_time',
+        display:
+          'made after this run began preserving (by time: no copy was named) · scheduled · 2026-03-07T12:30:00Z · 1.0 GiB',
       },
-      { id: 'broken-run-1', origin: 'preserved_by_run' },
+      { id: 'broken-run-1', origin: 'preserved_by_time' },
       { id: 'scheduled-0200', display: 'scheduled · 2026-03-07T02:00:00Z · 1.0 GiB' },
     ]);
     // A backup older than the run reads as it always did: approvals bound to a listing stay valid.
@@ -118,10 +144,104 @@ describe('choosing the backup to restore', () => {
     });
     const asked = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'choose_backup');
     const labels = Object.fromEntries((asked?.options ?? []).map((o) => [o.id, [o.label, o.recommended === true]]));
-    expect(labels['broken-run-1']).toEqual([expect.stringMatching(/^the broken copy preserved by this run · /), false]);
+    expect(labels['broken-run-1']).toEqual([
+      expect.stringMatching(/^made after this run began preserving \(by time/),
+      false,
+    ]);
     expect(labels['nightly-late']).toEqual([expect.stringMatching(/^made during this run · nightly · /), false]);
     expect(labels['nightly-0307']).toEqual(['nightly · 2026-03-07T02:00:00Z · 1.2 GiB', true]);
     expect(w.restoredArtifact).toBe('nightly-0307');
     expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+
+  it('in an event-log run, never recommends the reported copy whose host clock runs behind', () => {
+    const w = new World();
+    w.integrity = { payload_hash_drift: 2 };
+    const d = start(w, 'event-log');
+    run(d, {
+      intercept: (call) => {
+        if (call.executor !== 'host.preserve_database') return undefined;
+        w.respond(call);
+        // Stamped an hour before the run by the database host's clock, and named in the action's answer.
+        const skewed = new Date(T0.getTime() - 3_600_000).toISOString();
+        w.backups = [artifact('broken-run-1', skewed, 'broken before run-1'), ...w.backups];
+        return {
+          kind: 'measured',
+          measurement: {
+            mode: 'http',
+            method: 'POST',
+            url: 'https://ops.example.internal/hooks/dg/preserve_database',
+            status: 200,
+            timedOut: false,
+            durationMs: 3,
+            preserved: { id: 'broken-run-1' },
+          },
+        };
+      },
+    });
+    expect(d.state.steps.preserve_database?.outputs).toMatchObject({ preservedId: 'broken-run-1' });
+    const asked = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'choose_backup');
+    const labels = Object.fromEntries((asked?.options ?? []).map((o) => [o.id, [o.label, o.recommended === true]]));
+    expect(labels['broken-run-1']).toEqual([expect.stringMatching(/^the broken copy preserved by this run · /), false]);
+    expect(labels['nightly-0307']).toEqual(['nightly · 2026-03-07T02:00:00Z · 1.2 GiB', true]);
+    expect(w.restoredArtifact).toBe('nightly-0307');
+  });
+
+  describe('for a rollback, with no backup labelled pre-upgrade', () => {
+    const UPGRADE = {
+      preferLabel: 'pre-upgrade',
+      unlabelledOnlyBefore: { what: 'the upgrade', given: 'upgraded_at=<time>' },
+    };
+    const nightlies = [
+      artifact('nightly-0307', '2026-03-07T02:00:00Z', 'nightly'),
+      // Taken by the schedule an hour after the new release went in: it holds data the old one may not read.
+      artifact('hourly-1100', '2026-03-07T11:00:00Z', 'hourly'),
+    ];
+
+    it('recommends none and says why when the upgrade time is not given', () => {
+      const v = judged(nightlies, { runStartedAt: RUN.runStartedAt, expected: UPGRADE });
+      expect(v.outputs).not.toHaveProperty('preferred');
+      expect(v.evidence.at(-1)).toMatchObject({
+        label: 'recommended backup',
+        measured: 'none',
+        ok: false,
+        detail: expect.stringContaining(
+          'no backup is labelled "pre-upgrade" and the time of the upgrade is not known: none is recommended',
+        ),
+      });
+      expect(v.evidence.at(-1)?.detail).toContain('upgraded_at=<time>');
+    });
+
+    it('recommends the newest taken before the upgrade time given, and says so', () => {
+      const v = judged(nightlies, {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-07T10:00:00+00:00' },
+      });
+      expect(v.outputs.preferred).toBe('nightly-0307');
+      expect(v.evidence.at(-1)?.detail).toBe(
+        'no backup is labelled "pre-upgrade": recommending the newest taken before the upgrade (2026-03-07T10:00:00+00:00).',
+      );
+    });
+
+    it('recommends none when every backup is newer than the upgrade', () => {
+      const v = judged(nightlies, {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-06T10:00:00Z' },
+      });
+      expect(v.outputs).not.toHaveProperty('preferred');
+      expect(v.evidence.at(-1)?.detail).toContain('none was taken before the upgrade (2026-03-06T10:00:00Z)');
+    });
+
+    it('still prefers a labelled one, whatever the time given', () => {
+      const v = judged([...nightlies, artifact('pre-upgrade-v2', '2026-03-07T10:30:00Z', 'pre-upgrade v2')], {
+        runStartedAt: RUN.runStartedAt,
+        expected: UPGRADE,
+        params: { takenBefore: '2026-03-07T10:00:00Z' },
+      });
+      expect(v.outputs.preferred).toBe('pre-upgrade-v2');
+      expect(v.evidence.map((e) => e.label)).not.toContain('recommended backup');
+    });
   });
 });

@@ -81,6 +81,11 @@ describe('starting a run', () => {
     expect(refusal({ params: { traceId: '<!channel>' } })?.code).toBe('invalid_param');
     expect(refusal({ params: { traceId: 't', previousRelease: '--upload-pack=evil' } })?.code).toBe('invalid_param');
     expect(refusal({ tenantId: 'a b' })?.code).toBe('invalid_param');
+    expect(refusal({ params: { traceId: 't', upgradedAt: '2026-03-07T11:40:00Z' } })).toBeUndefined();
+    expect(refusal({ params: { traceId: 't', upgradedAt: '2026-13-07T11:40:00Z' } })).toMatchObject({
+      code: 'invalid_param',
+      message: expect.stringContaining('give an ISO 8601 time with a zone'),
+    });
     expect(refusal({ startedBy: { id: 'U999', via: 'slack' } })?.code).toBe('not_operator');
     expect(refusal({ startedBy: { id: 'U999', via: 'slack', groups: ['S0OPS'] } as typeof STARTER })).toBeUndefined();
     expect(refusal({ startedBy: { id: 'U999', via: 'cli' } }, OPEN_ACCESS)).toBeUndefined();

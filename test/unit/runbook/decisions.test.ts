@@ -30,6 +30,12 @@ const semantic = (w: World) => {
   ];
 };
 
+/** The newest backup carries the damage too: restoring it leaves the drift in place. */
+const damagedNightly = (w: World) => {
+  w.integrity = { payload_hash_drift: 1 };
+  w.integrityAfterRestoreOf['nightly-0307'] = { payload_hash_drift: 1 };
+};
+
 function stepIndexOf(scenario: Scenario, id: string): number {
   return scenario.steps.findIndex((s) => s.id === id);
 }
@@ -111,6 +117,8 @@ const SETUPS: Record<ScenarioName, Record<string, Setup>> = {
         w.integrity = { payload_hash_drift: 1 };
       },
     },
+    restored_damaged: { world: damagedNightly },
+    choose_backup_again: { world: damagedNightly, before: { restored_damaged: 'choose_another' } },
     rebuild_refused: {
       world: (w) => {
         w.integrity = { payload_hash_drift: 1 };

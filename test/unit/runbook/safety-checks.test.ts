@@ -150,12 +150,14 @@ describe('the event-log scenario’s safety checks', () => {
     expect(d.state.outcome?.outcome).toBe('recovered_with_exceptions');
   });
 
-  it('asks a second person to skip a restored log that still has hash drift', () => {
+  it('asks a second person to skip a restored log that still has hash drift, after another backup', () => {
     const w = new World();
     w.integrity = { payload_hash_drift: 2 };
     w.integrityAfterRestore = { payload_hash_drift: 1 };
+    // The first damaged restore offers another backup (recommended); the second one pauses on its check.
     const d = run(start(w, 'event-log'));
-    expect(d.state.pause).toMatchObject({ stepId: 'verify_integrity' });
+    expect(d.state.decisions.map((x) => x.optionId)).toContain('choose_another');
+    expect(d.state.pause).toMatchObject({ stepId: 'verify_integrity_again' });
     expect(skip(d, STARTER, 'drift predates the backup')).toMatchObject({ events: [{ type: 'skip_requested' }] });
   });
 });

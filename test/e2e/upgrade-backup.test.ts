@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANA, BO, E2E, textOf } from './harness.js';
+import { clickChoice, recommendedOption, simState } from './steps.js';
+
+// A failed upgrade whose host took no backup labelled pre-upgrade: the newest backup was taken after the new
+// release went in. The bot must not recommend it; with the upgrade's time given it recommends the newest backup
+// taken before, and without it recommends none and says why.
+
+let e2e: E2E;
+
+beforeAll(async () => {
+  e2e = await E2E.start({ sim: { faults: ['failed-upgrade-unlabelled'] } });
+});
+
+afterAll(async () => {
+  await e2e?.close();
+});
+
+interface Backup {
+  id: string;
+  label: string;
+  created_at: string;
+}
+
+async function backups(): Promise<Backup[]> {
+  return (await simState(e2e)).backups as Backup[];
+}
+
+describe('/dg recover upgrade with no pre-upgrade backup', () => {
+  it('without upgraded_at recommends no backup and says why, and the run is aborted from the choice', async () => {
+    const started = await e2e.command(ANA, 'recover upgrade');
+    const runId = await e2e.startedRunId(started.responseId);
+    await clickChoice(e2e, runId, BO, 'approve_stop', 'approve');
+    const choice = await e2e.until(
+      () => e2e.thread(runId).find((m) => textOf(m).includes(`${runId}|choose_backup|`)),
+      'the backup choice',
+      30_000,
+    );
+    const text = textOf(choice);
+    expect(text).toContain('no backup is labelled \\"pre-upgrade\\" and the time of the upgrade is not known');
+    expect(text).toContain('upgraded_at=');
+    expect(text).not.toContain('★');
+    await clickChoice(e2e, runId, ANA, 'choose_backup', 'abort');
+    const end = await e2e.runFinished(runId);
+    expect(end.outcome?.outcome).toBe('aborted');
+    expect(e2e.sim.hostActionCounts().restore_backup ?? 0).toBe(0);
+  }, 60_000);
+
+  it('with upgraded_at recommends the newest backup taken before the upgrade and restores that one', async () => {
+    const state = await simState(e2e);
+    const upgradedAt = String(state.release_installed_at);
+    const listed = await backups();
+    const scheduled = listed.find((b) => b.label === 'scheduled');
+    const hourly = listed.find((b) => b.label === 'hourly');
+    expect(scheduled && hourly && Date.parse(hourly.created_at) > Date.parse(upgradedAt)).toBe(true);
+
+    const started = await e2e.command(ANA, `recover upgrade upgraded_at=${upgradedAt}`);
+    expect(started.ack.text).toContain('Starting a `upgrade` recovery run');
+    const runId = await e2e.startedRunId(started.responseId);
+    const stopsBefore = e2e.sim.hostActionCounts().stop ?? 0;
+    await clickChoice(e2e, runId, BO, 'approve_stop', 'approve');
+    const { button, message } = await clickChoice(e2e, runId, ANA, 'choose_backup', recommendedOption);
+    // The recommended one is the backup from before the upgrade; the one taken after it is offered, not starred.
+    expect(button.value).toContain(`|choose_backup|${scheduled?.id}|`);
+    expect(textOf(message)).toContain('recommending the newest taken before the upgrade');
+    expect(textOf(message)).toContain(`hourly · ${hourly?.created_at}`);
+    await clickChoice(e2e, runId, BO, 'approve_restore', 'approve');
+    await clickChoice(e2e, runId, ANA, 'choose_release', 'configured');
+    await clickChoice(e2e, runId, BO, 'approve_switch', 'approve');
+    const end = await e2e.runFinished(runId, 60_000);
+    expect(end.outcome?.outcome).toBe('recovered');
+    expect(end.params.upgradedAt).toBe(upgradedAt);
+    const counts = e2e.sim.hostActionCounts();
+    expect([(counts.stop ?? 0) - stopsBefore, counts.restore_backup, counts.switch_release, counts.start]).toEqual([
+      1, 1, 1, 1,
+    ]);
+    const restored = end.decisions.find((d) => d.stepId === 'choose_backup');
+    expect(restored?.optionId).toBe(scheduled?.id);
+    e2e.expectEverythingWithinLimits();
+  }, 90_000);
+});
