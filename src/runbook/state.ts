@@ -61,6 +61,8 @@ export interface StepState {
   readonly interrupted: boolean;
   /** Waiting for the effect of the interrupted attempt to show before deciding whether to run it again. */
   readonly rechecking: boolean;
+  /** Why the step waits before starting (its start could not be journaled), and since when; cleared by its start. */
+  readonly held: { readonly reason: string; readonly since: string } | null;
   /** Approval steps: the current request round and its fingerprint. */
   readonly round: number;
   readonly fingerprint: string | null;
@@ -179,6 +181,7 @@ export function initialStepState(stepId: string): StepState {
     actionMode: null,
     interrupted: false,
     rechecking: false,
+    held: null,
     round: 0,
     fingerprint: null,
     approvedBy: null,
@@ -321,9 +324,12 @@ function apply(state: RunState, event: RunEvent): RunState {
         actionMode: event.actionMode ?? null,
         interrupted: false,
         rechecking: false,
+        held: null,
       });
     case 'step_interrupted':
       return setStep(state, event.stepId, { interrupted: true });
+    case 'step_held':
+      return setStep(state, event.stepId, { held: { reason: event.reason, since: event.at } });
     case 'step_rechecked': {
       const step = stepState(state, event.stepId);
       return setStep(state, event.stepId, {
