@@ -34,9 +34,13 @@ export interface StepWorkerOptions {
   readonly laneCheckMs?: number;
   /** How long the chain lane may be on one job before the overflow lane opens anyway. @defaultValue 1000 */
   readonly chainBusyAfterMs?: number;
-  /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
+  /**
+   * How long a job's lock lives without renewal (renewed at half this while the step runs). A killed worker's step
+   * is taken over once its lock has run out and a stalled-job check has seen it: within this plus
+   * `stalledIntervalMs`, 9 s at the defaults. @defaultValue {@link STEP_LOCK_MS}
+   */
   readonly lockDurationMs?: number;
-  /** How often jobs of dead workers are looked for. @defaultValue 30000 */
+  /** How often jobs of dead workers are looked for. @defaultValue {@link STEP_STALLED_INTERVAL_MS} */
   readonly stalledIntervalMs?: number;
   /**
    * Times a job may be taken over from a dead worker before it fails. Taking over is safe (the step is re-probed
@@ -53,6 +57,12 @@ export interface StepWorkerOptions {
   /** How an action waits for the journal to take its start. @defaultValue 0.5 s doubling up to 15 s */
   readonly journalGate?: JournalGateOptions;
 }
+
+// BullMQ's own 30 s lock and 30 s check took a dead worker's step over only after 65 to 96 s.
+/** @see StepWorkerOptions.lockDurationMs */
+export const STEP_LOCK_MS = 6000;
+/** @see StepWorkerOptions.stalledIntervalMs */
+export const STEP_STALLED_INTERVAL_MS = 3000;
 
 /** @see StepWorkerOptions.announceStartAfterMs */
 export const ANNOUNCE_START_AFTER_MS = 500;
@@ -404,8 +414,8 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
       connection,
       prefix: bullPrefix(options.prefix),
       concurrency: laneConcurrency,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      lockDuration: options.lockDurationMs ?? STEP_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? STEP_STALLED_INTERVAL_MS,
       maxStalledCount: options.maxStalledCount ?? 10,
       // The overflow lane starts when it may be needed (see OverflowLane); the chain lane's look for jobs of dead
       // workers covers the whole queue.
