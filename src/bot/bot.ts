@@ -14,7 +14,7 @@ import {
 import { createDiagnoser, stateLocation, stateLocationNote } from '../jobs/triage/index.js';
 import type { Logger } from '../logger.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
-import { createJournal, type Journal } from '../store/index.js';
+import { createJournal, DeliveryRecords, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
 import { createHealthProbe } from './health-probe.js';
 import { createRunHistory } from './run-history.js';
@@ -147,9 +147,12 @@ export async function startBot(
       const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
       // No retries of its own and 429s thrown: the outbox and the file publisher do their own waiting.
       const workClient = createOutboxSlackClient({ token: credentials.botToken, ...apiUrl });
-      outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger });
+      // What Slack shows is copied to the journal, so that a Redis loss never posts a thread or a file again.
+      const durable = new DeliveryRecords(journal);
+      outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger, durable });
       summaryFile = createSummaryFilePublisher({
         ...options.summaryFile,
+        durable,
         redis,
         prefix,
         slack: workClient,

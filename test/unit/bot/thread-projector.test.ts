@@ -17,10 +17,14 @@ function setup(events: RunEvent[], onRunFinished?: (runId: string) => void) {
     return async () => undefined;
   });
   const published: Array<{ runId: string; message: OutboxMessage }> = [];
+  // As the outbox counts them: each key's content version, 1 for its first.
+  const versions = new Map<string, number>();
   const outbox = {
     publish: vi.fn(async (runId: string, message: OutboxMessage) => {
       published.push({ runId, message });
-      return { outcome: 'changed' as const, version: 1 };
+      const version = (versions.get(`${runId}/${message.key}`) ?? 0) + 1;
+      versions.set(`${runId}/${message.key}`, version);
+      return { outcome: 'changed' as const, version };
     }),
   };
   const projector = createThreadProjector({
