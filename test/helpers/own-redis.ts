@@ -13,12 +13,24 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SIGTERM, then waits for the process to exit. */
   stop(): Promise<void>;
+  /** SIGKILL, sent before this returns (so it can be called where a crash must land), then waits for the exit. */
+  kill(): Promise<void>;
   readonly running: boolean;
 }
 
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    child = undefined;
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill(signal);
+    await exited;
+  };
 
   const handle: OwnRedis = {
     port,
@@ -52,15 +64,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       proc.removeAllListeners('error');
       child = proc;
     },
-    async stop() {
-      const proc = child;
-      if (!proc) return;
-      child = undefined;
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = once(proc, 'exit');
-      proc.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
   await handle.start();
   return handle;
