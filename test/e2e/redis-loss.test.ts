@@ -58,8 +58,14 @@ async function start(sim: SimulatorOptions): Promise<E2E> {
 }
 
 /** Waits for the kill, starts Redis again empty, and reconciles as the periodic sweep would, until the run is back. */
-async function restartRedisEmpty(bot: E2E, runId: string, killed: Promise<void>): Promise<void> {
+async function restartRedisEmpty(
+  bot: E2E,
+  runId: string,
+  killed: Promise<void>,
+  whileDown: () => Promise<void> = async () => undefined,
+): Promise<void> {
   await killed;
+  await whileDown();
   await redis.start();
   await expect
     .poll(
@@ -96,18 +102,19 @@ async function expectWholeThreadPostedOnce(bot: E2E, runId: string, scenario: Sc
   expect(bot.messages(runId)).toHaveLength(keys.length);
 }
 
-async function catchUpReplays(bot: E2E): Promise<number> {
+/** Replay runs DecisionGraph admitted, in its own table. */
+async function replayRuns(bot: E2E, where: string): Promise<number> {
   const client = new pg.Client({ connectionString: bot.sim.databaseUrl });
   await client.connect();
   try {
-    const res = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM dg_projection_runs WHERE mode = 'catch_up'",
-    );
+    const res = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dg_projection_runs WHERE ${where}`);
     return res.rows[0]?.n ?? 0;
   } finally {
     await client.end();
   }
 }
+
+const catchUpReplays = (bot: E2E) => replayRuns(bot, "mode = 'catch_up'");
 
 async function startRun(bot: E2E, scenario: string): Promise<RunWatcher> {
   const started = await bot.bot.runtime.service.start({ scenario, actor: STARTER, channelId: CHANNEL });
@@ -122,7 +129,10 @@ describe('Redis killed with SIGKILL right after a side effect, and started again
     const killed = killAfterPass('start_catch_up');
     const watcher = await startRun(bot, 'restart');
     const finished = driveRun(watcher, {}, 60_000);
-    await restartRedisEmpty(bot, watcher.runId, killed);
+    // The replay finishes while Redis is down: a second request would now be admitted, not attached to it.
+    await restartRedisEmpty(bot, watcher.runId, killed, () =>
+      expect.poll(() => replayRuns(bot, "status = 'running'"), { timeout: 20_000 }).toBe(0),
+    );
     const end = await finished;
     await watcher.close();
 
