@@ -11,10 +11,16 @@ import {
   type SlackOutbox,
   type SlackOutboxOptions,
 } from '../jobs/slack-outbox/index.js';
-import { createDiagnoser, stateLocation, stateLocationNote } from '../jobs/triage/index.js';
+import {
+  createDiagnoser,
+  readRedisPersistence,
+  redisPersistenceWarning,
+  stateLocation,
+  stateLocationNote,
+} from '../jobs/triage/index.js';
 import type { Logger } from '../logger.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
-import { createJournal, type Journal } from '../store/index.js';
+import { createJournal, DeliveryRecords, type Journal } from '../store/index.js';
 import { type BotApp, createBotApp } from './app.js';
 import { createHealthProbe } from './health-probe.js';
 import { createRunHistory } from './run-history.js';
@@ -103,10 +109,13 @@ export async function startBot(
   const ownsJournal = options.journal === undefined;
   const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
   const location = stateLocation(config, { prefix });
-  const note = stateLocationNote(location);
-  // The bot must outlive the server it repairs: sharing DecisionGraph's Postgres is worth a warning at start-up.
-  if (location.sharesServerWithDecisionGraph) logger.warn({ role }, note);
-  else logger.info({ role }, note);
+  const persistence = await readRedisPersistence(config.redisUrl);
+  const lossWarning = redisPersistenceWarning(persistence);
+  const note = [stateLocationNote(location), lossWarning].filter((s) => s !== undefined).join(' ');
+  // The bot must outlive the server it repairs: sharing DecisionGraph's Postgres, or a Redis that forgets everything
+  // on restart, is worth a warning at start-up.
+  if (location.sharesServerWithDecisionGraph || lossWarning !== undefined) logger.warn({ role, persistence }, note);
+  else logger.info({ role, persistence }, note);
 
   const runtime = await createRecoveryRuntime(config, recovery, {
     ...options.runtime,
@@ -153,9 +162,12 @@ export async function startBot(
       const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
       // No retries of its own and 429s thrown: the outbox and the file publisher do their own waiting.
       const workClient = createOutboxSlackClient({ token: credentials.botToken, ...apiUrl });
-      outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger });
+      // What Slack shows is copied to the journal, so that a Redis loss never posts a thread or a file again.
+      const durable = new DeliveryRecords(journal);
+      outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger, durable });
       summaryFile = createSummaryFilePublisher({
         ...options.summaryFile,
+        durable,
         redis,
         prefix,
         slack: workClient,

@@ -117,7 +117,14 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
     for (const message of messages) {
       const content = contentOf(message);
       if (p.published.get(message.key) === content) continue;
-      await options.outbox.publish(runId, message);
+      const result = await options.outbox.publish(runId, message);
+      // A key published before that the outbox takes as new: it lost its state with Redis, and with it whatever it
+      // had not delivered yet. Every message of the run is handed to it again.
+      if (result.version === 1 && p.published.has(message.key)) {
+        logger.warn({ runId }, 'the outbox forgot the thread; publishing every message again');
+        p.published.clear();
+        p.dirty = true;
+      }
       p.published.set(message.key, content);
     }
     if (run.state.outcome === null) return 'done';

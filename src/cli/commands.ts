@@ -1,5 +1,13 @@
 import { userInfo } from 'node:os';
-import { createDiagnoser, describeStateLocation, readHealth, serverOf, stateLocation } from '../jobs/triage/index.js';
+import {
+  createDiagnoser,
+  describeStateLocation,
+  readHealth,
+  readRedisPersistence,
+  redisPersistenceWarning,
+  serverOf,
+  stateLocation,
+} from '../jobs/triage/index.js';
 import { findScenario } from '../runbook/index.js';
 import type { CliCommand } from './args.js';
 import type { CliContext } from './cli-context.js';
@@ -215,6 +223,8 @@ export async function runStatus(runId: string | undefined, ctx: CliContext, io: 
     journalSchema: ctx.journal().schema,
   });
   for (const line of describeStateLocation(where)) print(style.dim(line));
+  const lossWarning = redisPersistenceWarning(await readRedisPersistence(ctx.config.redisUrl));
+  if (lossWarning !== undefined) print(style.yellow(lossWarning));
   return 0;
 }
 

@@ -260,6 +260,8 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
     }
     case 'step_interrupted':
       return [`${at}${style.yellow('⚠')} ${stepTitle(options, event.stepId)}: ${oneLine(event.detail, 500)}`];
+    case 'step_held':
+      return [`${at}${style.yellow('…')} ${stepTitle(options, event.stepId)}: ${oneLine(event.reason, 500)}`];
     case 'step_rechecked':
       return [
         `${at}${style.cyan('↻')} ${stepTitle(options, event.stepId)}: re-checked before repeating it: ${

@@ -105,9 +105,9 @@ export function statusReply(input: StatusReplyInput): Reply {
     text.push(`${n === 1 ? 'One run is' : `${n} runs are`} active:`, ...lines);
   }
   const hints = ['`/dg status <run>` shows one run', '`/dg diagnose` reads every probe and names the scenario'];
-  if (input.stateNote) hints.push(`_${userText(input.stateNote, 500)}_`);
+  if (input.stateNote) hints.push(`_${userText(input.stateNote, 1200)}_`);
   blocks.push(context('status-hints', hints.join(' · ')));
-  if (input.stateNote) text.push(`_${userText(input.stateNote, 500)}_`);
+  if (input.stateNote) text.push(`_${userText(input.stateNote, 1200)}_`);
   return { text: fallbackText(text), blocks };
 }
 

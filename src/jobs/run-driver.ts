@@ -12,6 +12,7 @@ import {
   foldOnto,
   foldRun,
   type HostActionMode,
+  isWriteThrough,
   type RunEvent,
   type RunState,
   type Scenario,
@@ -39,7 +40,9 @@ export interface LoadedRun {
   readonly scenario: Scenario;
 }
 
-export type AppendOutcome = { readonly ok: true; readonly state: RunState } | { readonly ok: false };
+export type AppendOutcome =
+  /** `unjournaled`: the append holds the start or outcome of a side effect, and the journal did not take it. */
+  { readonly ok: true; readonly state: RunState; readonly unjournaled?: true } | { readonly ok: false };
 
 export type AdvanceResult =
   /** Neither the live log nor the journal knows the run. */
@@ -240,9 +243,33 @@ export class RunDriver {
       return { ok: false };
     }
     this.tails.set(next, JSON.stringify(events.at(-1)));
-    this.remember({ state: next, scenario: this.o.scenarioFor(next.scenario) });
+    const scenario = this.o.scenarioFor(next.scenario);
+    this.remember({ state: next, scenario });
     this.o.onAppended?.(state.runId, events);
-    return { ok: true, state: next };
+    if (!events.some((e) => isWriteThrough(e, scenario))) return { ok: true, state: next };
+    return (await this.writeThrough(state.runId, events))
+      ? { ok: true, state: next }
+      : { ok: true, state: next, unjournaled: true };
+  }
+
+  /** Journals the events now (see {@link RunRecovery.writeThrough}); false, logged, when the journal refused. */
+  private async writeThrough(runId: string, events: readonly RunEvent[]): Promise<boolean> {
+    if (!this.o.recovery) return true;
+    try {
+      await this.o.recovery.writeThrough(runId, events);
+      return true;
+    } catch (err) {
+      this.o.logger.warn({ runId, err }, "the journal did not take a side effect's record; the write-behind retries");
+      return false;
+    }
+  }
+
+  /**
+   * Brings the journal up to the live log of the run now; throws when the journal cannot be written. A side effect
+   * starts only after this. A process without a journal has nothing to wait for.
+   */
+  async journalRun(runId: string): Promise<void> {
+    await this.o.recovery?.journalRun(runId);
   }
 
   /**

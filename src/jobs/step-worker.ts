@@ -3,18 +3,22 @@ import { DelayedError, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, lazyChild } from '../logger.js';
 import {
+  actsOnWorld,
   type BeginStep,
   beginStep,
   type ExecutorCall,
   expireApproval,
   foldOnto,
+  holdStep,
   type RunState,
   recordOutcome,
   type StepOutcome,
+  stepState,
 } from '../runbook/index.js';
 import type { ExecutorContextFactory } from './executors/index.js';
 import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
+import { JOURNAL_HOLD_REASON, type JournalGateOptions, untilJournaled } from './journal-gate.js';
 import { OverflowLane, OverflowWorker } from './overflow-lane.js';
 import { APPROVAL_TIMEOUT_JOB, STEP_QUEUE, type StepJobData } from './queues.js';
 import { type AppendOutcome, type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
@@ -30,9 +34,13 @@ export interface StepWorkerOptions {
   readonly laneCheckMs?: number;
   /** How long the chain lane may be on one job before the overflow lane opens anyway. @defaultValue 1000 */
   readonly chainBusyAfterMs?: number;
-  /** How long a job's lock lives without renewal; a killed worker's job is taken over after it. @defaultValue 30000 */
+  /**
+   * How long a job's lock lives without renewal (renewed at half this while the step runs). A killed worker's step
+   * is taken over once its lock has run out and a stalled-job check has seen it: within this plus
+   * `stalledIntervalMs`, 9 s at the defaults. @defaultValue {@link STEP_LOCK_MS}
+   */
   readonly lockDurationMs?: number;
-  /** How often jobs of dead workers are looked for. @defaultValue 30000 */
+  /** How often jobs of dead workers are looked for. @defaultValue {@link STEP_STALLED_INTERVAL_MS} */
   readonly stalledIntervalMs?: number;
   /**
    * Times a job may be taken over from a dead worker before it fails. Taking over is safe (the step is re-probed
@@ -46,7 +54,15 @@ export interface StepWorkerOptions {
    * outcome; one whose call runs longer than this has its start recorded while it runs, so the thread and the terminal show it running. @defaultValue 500
    */
   readonly announceStartAfterMs?: number;
+  /** How an action waits for the journal to take its start. @defaultValue 0.5 s doubling up to 15 s */
+  readonly journalGate?: JournalGateOptions;
 }
+
+// BullMQ's own 30 s lock and 30 s check took a dead worker's step over only after 65 to 96 s.
+/** @see StepWorkerOptions.lockDurationMs */
+export const STEP_LOCK_MS = 6000;
+/** @see StepWorkerOptions.stalledIntervalMs */
+export const STEP_STALLED_INTERVAL_MS = 3000;
 
 /** @see StepWorkerOptions.announceStartAfterMs */
 export const ANNOUNCE_START_AFTER_MS = 500;
@@ -74,6 +90,8 @@ export interface StepProcessorDeps {
   readonly shutdown: AbortSignal;
   /** @defaultValue {@link ANNOUNCE_START_AFTER_MS} */
   readonly announceStartAfterMs?: number;
+  /** How an action waits for the journal to take its start. @defaultValue the gate's defaults */
+  readonly journalGate?: JournalGateOptions;
 }
 
 /**
@@ -305,8 +323,21 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         logger.info('the run moved on while the step ran; deciding again');
         continue;
       }
+      // An action with side effects starts only once the journal holds the run: its start is written through.
+      const acts = begin.kind !== 'ask' && actsOnWorld(scenario, begin.stepId);
+      let held = false;
+      const hold = async () => {
+        if (stepState(loaded.state, begin.stepId).held !== null) return;
+        const events = holdStep(loaded.state, begin.stepId, begin.attempt, JOURNAL_HOLD_REASON, driver.now());
+        held = (await driver.append(loaded.state, events)).ok;
+      };
+      const gate = { driver, runId, jobId, shutdown, logger };
+      if (acts) await untilJournaled({ ...gate, onHeld: hold }, deps.journalGate);
+      // The log has moved on by the hold: decide again from it.
+      if (held) continue;
       const started = await driver.append(loaded.state, begin.events);
       if (!started.ok) continue;
+      if (acts && started.unjournaled) await untilJournaled(gate, deps.journalGate);
       if (begin.kind === 'ask') {
         logger.warn('an interrupted action may have half run; people are asked whether it finished');
         await driver.advance(runId, undefined, { state: started.state, scenario });
@@ -360,6 +391,7 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
     logger,
     shutdown: shutdown.signal,
     ...(options.announceStartAfterMs !== undefined ? { announceStartAfterMs: options.announceStartAfterMs } : {}),
+    ...(options.journalGate !== undefined ? { journalGate: options.journalGate } : {}),
   });
   const connections: Redis[] = [];
 
@@ -382,8 +414,8 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
       connection,
       prefix: bullPrefix(options.prefix),
       concurrency: laneConcurrency,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      lockDuration: options.lockDurationMs ?? STEP_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? STEP_STALLED_INTERVAL_MS,
       maxStalledCount: options.maxStalledCount ?? 10,
       // The overflow lane starts when it may be needed (see OverflowLane); the chain lane's look for jobs of dead
       // workers covers the whole queue.

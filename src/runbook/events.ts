@@ -144,6 +144,18 @@ export const StepInterruptedSchema = z.object({
   noAnswer: z.literal(true).optional(),
 });
 
+/**
+ * A step with side effects waits before it starts: its start could not be recorded in the journal (the bot's
+ * Postgres), and the action never runs without that record. The worker keeps trying; the step's start clears it.
+ */
+export const StepHeldSchema = z.object({
+  ...base,
+  type: z.literal('step_held'),
+  stepId,
+  attempt: z.number().int().positive(),
+  reason: z.string().max(1000),
+});
+
 export const StepRecheckedSchema = z.object({
   ...base,
   type: z.literal('step_rechecked'),
@@ -369,6 +381,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   RunStartedSchema,
   StepStartedSchema,
   StepInterruptedSchema,
+  StepHeldSchema,
   StepRecheckedSchema,
   StepWaitingSchema,
   StepPassedSchema,

@@ -135,3 +135,4 @@ export type { BeginStep, ExecutorCall, RecordResult, StepJob, StepOutcome, StepR
 export { beginStep, DEFAULT_TIMEOUT_MS, recordOutcome, retryPolicy } from './step-runner.js';
 export type { RunView, StepView } from './view.js';
 export { viewRun } from './view.js';
+export { actsOnWorld, holdStep, isWriteThrough } from './write-through.js';

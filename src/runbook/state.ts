@@ -70,6 +70,8 @@ export interface StepState {
    * receiver that did act answers the repeat from memory. `null`: its own.
    */
   readonly keyAttempt: number | null;
+  /** Why the step waits before starting (its start could not be journaled), and since when; cleared by its start. */
+  readonly held: { readonly reason: string; readonly since: string } | null;
   /** Approval steps: the current request round and its fingerprint. */
   readonly round: number;
   readonly fingerprint: string | null;
@@ -213,6 +215,7 @@ export function initialStepState(stepId: string): StepState {
     rechecking: false,
     noAnswer: false,
     keyAttempt: null,
+    held: null,
     round: 0,
     fingerprint: null,
     approvedBy: null,
@@ -369,10 +372,13 @@ function apply(state: RunState, event: RunEvent): RunState {
         rechecking: false,
         noAnswer: false,
         keyAttempt: before.noAnswer ? (before.keyAttempt ?? before.attempt) : null,
+        held: null,
       });
     }
     case 'step_interrupted':
       return setStep(state, event.stepId, { interrupted: true, noAnswer: event.noAnswer === true });
+    case 'step_held':
+      return setStep(state, event.stepId, { held: { reason: event.reason, since: event.at } });
     case 'step_rechecked': {
       const step = stepState(state, event.stepId);
       return setStep(state, event.stepId, {

@@ -1,3 +1,4 @@
+export * from './delivery-records.js';
 export * from './journal.js';
 export * from './journal-errors.js';
 export * from './journal-pool.js';

@@ -92,6 +92,8 @@ function isSchemaLost(error: unknown): boolean {
  */
 export class Journal {
   readonly schema: string;
+  /** The schema as SQL names it. */
+  readonly quotedSchema: string;
   private readonly s: string;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
@@ -102,6 +104,7 @@ export class Journal {
     this.schema = options.schema ?? 'dg_recovery';
     this.logger = options.logger;
     this.s = quoteSchema(this.schema);
+    this.quotedSchema = this.s;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -283,7 +286,8 @@ export class Journal {
     if (this.ownsPool) await this.pool.end();
   }
 
-  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  /** One statement on the migrated schema (qualify tables with {@link quotedSchema}); errors are journal errors. */
+  async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
     return this.withClient((c) => c.query<R>(sql, params));
   }
 

@@ -44,6 +44,28 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (run_id, seq)
       );`,
   },
+  {
+    // What Slack shows of each run, so that a Redis loss neither posts a thread again nor shares a file twice. No
+    // foreign key: a message may be delivered before the write-behind has journaled its run.
+    version: 2,
+    name: 'slack delivery records',
+    sql: (s) => `
+      CREATE TABLE ${s}.slack_messages (
+        run_id       text NOT NULL,
+        key          text NOT NULL,
+        ts           text NOT NULL,
+        channel      text NOT NULL,
+        thread_ts    text,
+        content_hash text NOT NULL,
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE TABLE ${s}.summary_files (
+        run_id     text PRIMARY KEY,
+        record     jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

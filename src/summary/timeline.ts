@@ -37,6 +37,8 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
             : 'a person decides whether it finished';
       return [`${title}: interrupted (attempt ${e.attempt}), the bot stopped while it ran; ${next}`];
     }
+    case 'step_held':
+      return [`${title}: held before starting: ${e.reason}`.slice(0, 400)];
     case 'step_rechecked':
       return [
         `${title}: re-checked before repeating it: ${e.alreadyDone ? 'already done, not repeated' : 'not done yet'}`,

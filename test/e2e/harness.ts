@@ -83,6 +83,8 @@ export interface E2EOptions {
   /** `timeout_s` of every host action's webhook. @defaultValue 10 */
   readonly hostActionTimeoutSeconds?: number;
   readonly bot?: Partial<Omit<StartBotOptions, 'logger'>>;
+  /** @defaultValue the machine's Redis, `redis://127.0.0.1:6379` */
+  readonly redisUrl?: string;
 }
 
 export class E2E {
@@ -92,10 +94,19 @@ export class E2E {
     readonly db: TempDatabase,
     readonly prefix: string,
     readonly config: Config,
-    readonly bot: RunningBot,
-    readonly url: string,
+    /** Replaced by {@link restartBot}. */
+    public bot: RunningBot,
+    public url: string,
     private readonly readerRole: ReaderRole,
+    private readonly startAgain: () => Promise<RunningBot>,
   ) {}
+
+  /** Stops the bot and starts another on the same Redis prefix, journal and fake Slack, as a restarted process. */
+  async restartBot(): Promise<void> {
+    await this.bot.stop();
+    this.bot = await this.startAgain();
+    this.url = `http://127.0.0.1:${this.bot.port}/slack/events`;
+  }
 
   static async start(options: E2EOptions = {}): Promise<E2E> {
     const fake = await FakeSlack.start();
@@ -110,30 +121,33 @@ export class E2E {
       DG_DATABASE_URL: reader.url,
       DG_KNOWN_TRACE_ID: sim.known.traceId,
       DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
       SLACK_BOT_TOKEN: fake.token,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
       PORT: '0',
     });
-    const bot = await startBot(config, recoveryFor(sim, options.access, options.hostActionTimeoutSeconds), {
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-      role: 'all',
-      port: 0,
-      prefix,
-      ...options.bot,
-      runtime: {
-        timeScale: TIME_SCALE,
-        reconcileIntervalMs: 0,
-        journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
-        // The simulator's database URL is its superuser's, which the role guard refuses.
-        executorDeps: { requireReadOnlyRole: false },
-        ...options.bot?.runtime,
-      },
-      outbox: { backoffBaseMs: 50, backoffMaxMs: 400, sweepIntervalMs: 0, lockRetryMs: 20, ...options.bot?.outbox },
-      summaryFile: { backoffBaseMs: 50, backoffMaxMs: 400, lockRetryMs: 20, ...options.bot?.summaryFile },
-    });
-    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`, reader);
+    const recovery = recoveryFor(sim, options.access, options.hostActionTimeoutSeconds);
+    const start = () =>
+      startBot(config, recovery, {
+        logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+        role: 'all',
+        port: 0,
+        prefix,
+        ...options.bot,
+        runtime: {
+          timeScale: TIME_SCALE,
+          reconcileIntervalMs: 0,
+          journalWriter: { backoffBaseMs: 50, backoffMaxMs: 500, sweepIntervalMs: 0 },
+          // The simulator's database URL is its superuser's, which the role guard refuses.
+          executorDeps: { requireReadOnlyRole: false },
+          ...options.bot?.runtime,
+        },
+        outbox: { backoffBaseMs: 50, backoffMaxMs: 400, sweepIntervalMs: 0, lockRetryMs: 20, ...options.bot?.outbox },
+        summaryFile: { backoffBaseMs: 50, backoffMaxMs: 400, lockRetryMs: 20, ...options.bot?.summaryFile },
+      });
+    const bot = await start();
+    return new E2E(fake, sim, db, prefix, config, bot, `http://127.0.0.1:${bot.port}/slack/events`, reader, start);
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SIGTERM, then waits for the process to exit. */
   stop(): Promise<void>;
+  /** SIGKILL, sent before this returns (so it can be called where a crash must land), then waits for the exit. */
+  kill(): Promise<void>;
   readonly running: boolean;
 }
 
@@ -33,6 +35,16 @@ export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnR
   const persistence = options.persistent
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'own-redis-'))]
     : ['--appendonly', 'no'];
+
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    child = undefined;
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill(signal);
+    await exited;
+  };
 
   const handle: OwnRedis = {
     port,
@@ -66,15 +78,8 @@ export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnR
       proc.removeAllListeners('error');
       child = proc;
     },
-    async stop() {
-      const proc = child;
-      if (!proc) return;
-      child = undefined;
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = once(proc, 'exit');
-      proc.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
   await handle.start();
   return handle;

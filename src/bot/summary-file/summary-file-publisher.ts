@@ -12,7 +12,7 @@ import { HEADER_KEY } from '../thread/draft.js';
 import { incidentFileName, incidentSummaryMarkdown } from '../thread/summary-message.js';
 import { type FileUploadClient, uploadTextFile } from './file-upload.js';
 import { SummaryUploadFailedError } from './summary-file-errors.js';
-import { type SummaryFileRecord, SummaryFileStore } from './summary-file-store.js';
+import { type SummaryFileRecord, SummaryFileStore, type SummaryFileStoreOptions } from './summary-file-store.js';
 
 /** What the publisher calls in Slack: the upload steps, and a thread read to find a file shared before a crash. */
 export interface SummaryFileSlackClient extends FileUploadClient {
@@ -55,6 +55,8 @@ export interface SummaryFilePublisherOptions {
   readonly uploadTimeoutMs?: number;
   /** @defaultValue `() => new Date()` */
   readonly clock?: () => Date;
+  /** The journal's copy of each run's record, so a Redis loss never shares a file again. @defaultValue none */
+  readonly durable?: SummaryFileStoreOptions['durable'];
 }
 
 /** How a run's request ended in this process: shared, refused for good, or nothing to do (no thread, too old). */
@@ -146,6 +148,8 @@ export function createSummaryFilePublisher(options: SummaryFilePublisherOptions)
   const logger = options.logger.child({ component: 'summary-file' });
   const store = new SummaryFileStore({
     redis: options.redis,
+    logger,
+    ...(options.durable !== undefined ? { durable: options.durable } : {}),
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     ...(options.retentionSeconds !== undefined ? { retentionSeconds: options.retentionSeconds } : {}),
   });

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger.js';
+import type { DeliveryRecords } from '../../store/delivery-records.js';
 
 /**
- * Where a run's summary file stands, kept in Redis next to the outbox:
+ * Where a run's summary file stands, kept in Redis next to the outbox and copied to the journal (which outlives a
+ * Redis loss):
  * - `inflight`: the file was uploaded and was about to be shared into the thread (set just before
  *   `files.completeUploadExternal`); whether Slack shared it is not known;
  * - `done`: shared into the thread; never uploaded again;
@@ -26,6 +29,10 @@ export interface SummaryFileStoreOptions {
   readonly prefix?: string;
   /** How long a record is kept: longer than any run is still uploaded for. @defaultValue 2592000 (30 days) */
   readonly retentionSeconds?: number;
+  /** The journal's copy of the records. @defaultValue none: Redis alone */
+  readonly durable?: Pick<DeliveryRecords, 'summaryFile' | 'saveSummaryFile'>;
+  /** Told when the journal does not answer (the record then lives in Redis alone). */
+  readonly logger?: Logger;
 }
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -35,16 +42,21 @@ export class SummaryFileStore {
   readonly #redis: Redis;
   readonly #base: string;
   readonly #ttl: number;
+  readonly #durable: SummaryFileStoreOptions['durable'];
+  readonly #logger: Logger | undefined;
 
   constructor(options: SummaryFileStoreOptions) {
     this.#redis = options.redis;
     this.#base = `${options.prefix ?? 'dgr:'}summary-file:run:`;
     this.#ttl = options.retentionSeconds ?? 30 * 24 * 3600;
+    this.#durable = options.durable;
+    this.#logger = options.logger;
   }
 
+  /** The record in Redis, or else the journal's (after a Redis loss); undefined when neither has one. */
   async get(runId: string): Promise<SummaryFileRecord | undefined> {
     const raw = await this.#redis.get(`${this.#base}${runId}`);
-    if (raw === null) return undefined;
+    if (raw === null) return this.#journaled(runId);
     try {
       return JSON.parse(raw) as SummaryFileRecord;
     } catch {
@@ -52,9 +64,23 @@ export class SummaryFileStore {
     }
   }
 
+  /** Writes the record to the journal, then to Redis; a journal that does not answer leaves it to Redis alone. */
   async put(runId: string, record: Omit<SummaryFileRecord, 'at'>, now = new Date()): Promise<void> {
     const value: SummaryFileRecord = { ...record, at: now.toISOString() };
+    await this.#durable
+      ?.saveSummaryFile(runId, value)
+      .catch((err: unknown) => this.#logger?.warn({ err, runId }, 'could not journal the summary file record'));
     await this.#redis.set(`${this.#base}${runId}`, JSON.stringify(value), 'EX', this.#ttl);
+  }
+
+  async #journaled(runId: string): Promise<SummaryFileRecord | undefined> {
+    try {
+      return await this.#durable?.summaryFile<SummaryFileRecord>(runId);
+    } catch (err) {
+      // Uploading goes on: only a Redis loss while the journal is down can then share a file twice.
+      this.#logger?.warn({ err, runId }, 'journal did not answer; the summary file record is read from Redis alone');
+      return undefined;
+    }
   }
 
   async acquireLock(runId: string, token: string, ttlMs: number): Promise<boolean> {

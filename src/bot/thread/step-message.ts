@@ -244,6 +244,7 @@ export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, ancho
   else if (s.interrupted && s.status !== 'awaiting_decision') {
     lines.push('_This attempt was interrupted: the bot stopped while it ran._');
   }
+  if (s.held !== null) lines.push(`_Held since ${clock(s.held.since)}: ${esc(s.held.reason, 600)}_`);
   const blocks: MessageBlock[] = [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(lines.join('\n')) }];
   const evidence = evidenceText(s.evidence);
   if (evidence) blocks.push({ type: 'section', block_id: `ev-${step.id}`, text: mrkdwnText(evidence) });

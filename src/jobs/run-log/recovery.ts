@@ -1,5 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { Journal } from '../../store/journal.js';
+import { JournalGapError } from '../../store/journal-errors.js';
+import type { RunEventEnvelope } from '../../store/run-event.js';
 import type { JournalRun } from '../../store/run-row.js';
 import { type CopyRunResult, copyRunToJournal, DEFAULT_FINISHED_RUN_TTL_SECONDS } from './journal-sync.js';
 import type { RunLogStore, RunSlot } from './run-log-store.js';
@@ -50,6 +52,13 @@ export interface RunRecovery {
   restoreActiveRunsFromJournal(): Promise<RebuildReport[]>;
   /** Pushes live-log events the journal lacks (e.g. after an outage outlasted the writer's retries). */
   reconcileJournal(): Promise<CopyRunResult[]>;
+  /** Copies what the run's live log holds past the journal's tail now, ahead of the write-behind. */
+  journalRun(runId: string): Promise<CopyRunResult>;
+  /**
+   * Journals events just appended to the live log from the caller's hands, not read back: Redis may be gone a moment
+   * after the append. A journal that lacks events before them is first brought up from the live log.
+   */
+  writeThrough(runId: string, events: readonly RunEventEnvelope[]): Promise<void>;
 }
 
 export function createRunRecovery(options: RunRecoveryOptions): RunRecovery {
@@ -87,8 +96,19 @@ export function createRunRecovery(options: RunRecoveryOptions): RunRecovery {
     return { runId, status, lastSeq: res.lastSeq, active, slot: taken };
   }
 
+  const journalRun = (runId: string) => copyRunToJournal(store, journal, runId, { finishedRunTtlSeconds: ttl });
+
   return {
     rebuildFromJournal,
+    journalRun,
+    async writeThrough(runId, events) {
+      try {
+        await journal.appendJournal(events);
+      } catch (error) {
+        if (!(error instanceof JournalGapError)) throw error;
+        await journalRun(runId);
+      }
+    },
     async restoreActiveRunsFromJournal() {
       const reports: RebuildReport[] = [];
       for (const run of await journal.listUnfinishedRuns()) {
@@ -105,7 +125,7 @@ export function createRunRecovery(options: RunRecoveryOptions): RunRecovery {
       ]);
       const results: CopyRunResult[] = [];
       for (const runId of [...runIds].sort()) {
-        const result = await copyRunToJournal(store, journal, runId, { finishedRunTtlSeconds: ttl });
+        const result = await journalRun(runId);
         if (result.pushed > 0) logger?.info({ runId, pushed: result.pushed }, 'journal reconciled');
         results.push(result);
       }

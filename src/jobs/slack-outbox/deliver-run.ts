@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
+import type { DeliveryRecords, SlackMessageRecord } from '../../store/delivery-records.js';
 import { fitMessageToLimits, textOnlyBody } from './fit-message.js';
 import type { OutboxStore, SnapshotMessage, StoredState } from './outbox-store.js';
 import { classifySlackFailure, type SlackFailure } from './slack-failures.js';
@@ -35,7 +36,12 @@ export interface DeliverRunOptions {
   readonly keepLock: () => Promise<boolean>;
   /** Called after every change recorded for a key. */
   readonly onRecorded?: (key: string) => void;
+  /** The journal's copy of what Slack shows, which outlives Redis. @defaultValue none: Redis alone */
+  readonly durable?: DurableDeliveries;
 }
+
+/** Where delivered messages are remembered beyond Redis. */
+export type DurableDeliveries = Pick<DeliveryRecords, 'slackMessages' | 'saveSlackMessage'>;
 
 type StepResult = { readonly acted: boolean } | { readonly stop: DeliveryStop };
 
@@ -65,6 +71,7 @@ class RunDelivery {
   readonly #log: Logger;
   #snapshot = new Map<string, SnapshotMessage>();
   #calls = 0;
+  #delivered: ReadonlyMap<string, SlackMessageRecord> | undefined;
 
   constructor(options: DeliverRunOptions) {
     this.#o = options;
@@ -74,6 +81,7 @@ class RunDelivery {
   async run(): Promise<DeliveryOutcome> {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       this.#snapshot = await this.#o.store.load(this.#o.runId);
+      await this.#adoptDelivered();
       let acted = false;
       for (const message of [...this.#snapshot.values()].sort(byPlace)) {
         const result = await this.#deliver(message.key, new Set());
@@ -83,6 +91,42 @@ class RunDelivery {
       if (!acted) break;
     }
     return { kind: 'done', calls: this.#calls };
+  }
+
+  /**
+   * Messages Redis knows nothing about (it lost its data) and the journal says Slack shows are taken as posted, so
+   * they are updated, or left alone when unchanged, and never posted again.
+   */
+  async #adoptDelivered(): Promise<void> {
+    const unposted = [...this.#snapshot.values()].filter((m) => m.state.ts === undefined);
+    if (unposted.length === 0) return;
+    const delivered = await this.#deliveredRecords();
+    for (const m of unposted) {
+      const known = delivered.get(m.key);
+      if (known === undefined) continue;
+      const state: StoredState = {
+        ...m.state,
+        ts: known.ts,
+        channel: known.channel,
+        ...(known.threadTs !== undefined ? { threadTs: known.threadTs } : {}),
+        deliveredVersion: 0,
+        deliveredHash: known.hash,
+      };
+      this.#snapshot.set(m.key, { ...m, state, inflight: undefined });
+    }
+  }
+
+  /** The journal's records of the run, read once per delivery; none when the journal does not answer. */
+  async #deliveredRecords(): Promise<ReadonlyMap<string, SlackMessageRecord>> {
+    if (this.#delivered !== undefined) return this.#delivered;
+    try {
+      this.#delivered = (await this.#o.durable?.slackMessages(this.#o.runId)) ?? new Map();
+    } catch (err) {
+      // Posting goes on without it: only a Redis loss while the journal is down can then post a message twice.
+      this.#log.warn({ err }, 'journal did not answer; delivering from Redis alone');
+      this.#delivered = new Map();
+    }
+    return this.#delivered;
   }
 
   async #deliver(key: string, visiting: Set<string>): Promise<StepResult> {
@@ -129,8 +173,13 @@ class RunDelivery {
     if (parentKey === undefined) return 'waiting';
     if (visiting.has(parentKey) || parentKey === m.key) return 'cycle';
     let parent = this.#snapshot.get(parentKey);
-    // The caller has not published the parent yet; the reply waits for it.
-    if (!parent) return 'waiting';
+    if (!parent) {
+      // Posted before Redis lost it, and not published since: its thread is still there.
+      const known = (await this.#deliveredRecords()).get(parentKey);
+      if (known !== undefined) return { ts: known.threadTs ?? known.ts, channel: known.channel };
+      // The caller has not published the parent yet; the reply waits for it.
+      return 'waiting';
+    }
     if (parent.state.ts === undefined) {
       const result = await this.#deliver(parentKey, new Set([...visiting, m.key]));
       if ('stop' in result) return result;
@@ -364,12 +413,33 @@ class RunDelivery {
     return result.body;
   }
 
+  /** Copies what Slack now shows for the key to the journal; a failure leaves it to Redis alone, logged. */
+  async #keep(
+    key: string,
+    state: StoredState & { readonly ts: string; readonly deliveredHash: string },
+  ): Promise<void> {
+    const record: SlackMessageRecord = {
+      ts: state.ts,
+      channel: state.channel ?? this.#snapshot.get(key)?.content.channel ?? '',
+      ...(state.threadTs !== undefined ? { threadTs: state.threadTs } : {}),
+      hash: state.deliveredHash,
+    };
+    await this.#o.durable
+      ?.saveSlackMessage(this.#o.runId, key, record)
+      .catch((err: unknown) => this.#log.warn({ err, key }, 'could not journal the message ts; Redis alone has it'));
+  }
+
   async #record(
     m: SnapshotMessage,
     state: StoredState,
     options: { settledVersion?: number; clearInflight?: boolean },
   ): Promise<void> {
     await this.#o.store.record(this.#o.runId, m.key, state, options);
+    const { ts, deliveredHash } = state;
+    if (ts !== undefined && deliveredHash !== undefined) {
+      if (ts !== m.state.ts || deliveredHash !== m.state.deliveredHash)
+        await this.#keep(m.key, { ...state, ts, deliveredHash });
+    }
     const settledVersion = options.settledVersion ?? m.settledVersion;
     const inflight = options.clearInflight ? undefined : m.inflight;
     this.#snapshot.set(m.key, { ...m, state, settledVersion, inflight });

@@ -4,7 +4,7 @@ import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../logger.js';
 import { bullPrefix } from '../run-log/keys.js';
-import { deliverRun } from './deliver-run.js';
+import { type DurableDeliveries, deliverRun } from './deliver-run.js';
 import { OutboxDrainTimeoutError, OutboxUnavailableError } from './outbox-errors.js';
 import { OutboxStore, type SnapshotMessage } from './outbox-store.js';
 import type { OutboxMessage, OutboxMessageStatus, OutboxSlackClient, PublishResult } from './types.js';
@@ -49,6 +49,11 @@ export interface SlackOutboxOptions {
   readonly retentionSeconds?: number;
   /** How long {@link SlackOutbox.close} waits for a delivery in progress. @defaultValue 10000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * The journal's copy of each message's `ts`, so that after a Redis loss a thread is updated, never posted again.
+   * @defaultValue none: Redis alone remembers what was posted
+   */
+  readonly durable?: DurableDeliveries;
 }
 
 export interface SlackOutbox {
@@ -189,6 +194,7 @@ export function createSlackOutbox(options: SlackOutboxOptions): SlackOutbox {
         logger: log,
         keepLock: () => store.renewLock(runId, lockToken, lockTtlMs),
         onRecorded: (key) => progress.emit('recorded', runId, key),
+        ...(options.durable ? { durable: options.durable } : {}),
       });
     } finally {
       await store

@@ -4,6 +4,7 @@ export { createDiagnoser, type DiagnoseRequest, type Diagnoser, type DiagnoserOp
 export { type HealthReading, readHealth } from './health-reading.js';
 export { type OptionalProbe, type SweepOptions, sweepProbes } from './probe-sweep.js';
 export { readOnlyContext } from './read-only-context.js';
+export { type RedisPersistence, readRedisPersistence, redisPersistenceWarning } from './redis-persistence.js';
 export {
   describeStateLocation,
   type ServerAddress,

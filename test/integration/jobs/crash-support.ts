@@ -144,8 +144,11 @@ export class WorkerFleet {
     private readonly proxyUrl: () => string,
   ) {}
 
-  /** With `killAt` (`<event type>:<step id>`) the worker kills itself right after appending that event. */
-  spawn(killAt?: string): WorkerProcess {
+  /**
+   * With `killAt` (`<event type>:<step id>`) the worker kills itself right after appending that event;
+   * `productionLocks` runs it with the step worker's default lock and stalled-check settings.
+   */
+  spawn(killAt?: string, options: { productionLocks?: boolean } = {}): WorkerProcess {
     const n = this.next++;
     const world = this.world();
     const settings = {
@@ -155,6 +158,7 @@ export class WorkerFleet {
       prefix: world.prefix,
       timeScale: TIME_SCALE,
       ...(killAt ? { killAt } : {}),
+      ...(options.productionLocks ? { productionLocks: true } : {}),
     };
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
       env: { ...process.env, DGR_WORKER_SETTINGS: JSON.stringify(settings) },

@@ -1,7 +1,19 @@
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecoveryRuntime } from '../../../src/jobs/index.js';
+import { STEP_QUEUE, type StepJobData } from '../../../src/jobs/queues.js';
+import { bullPrefix } from '../../../src/jobs/run-log/keys.js';
+import { jobIdFor } from '../../../src/runbook/index.js';
 import { createJournal } from '../../../src/store/index.js';
-import { exited, type HoldingProxy, type ProxiedCall, startHoldingProxy, WorkerFleet } from './crash-support.js';
+import {
+  CRASH_SETTLE_MS,
+  exited,
+  type HoldingProxy,
+  type ProxiedCall,
+  ready,
+  startHoldingProxy,
+  WorkerFleet,
+} from './crash-support.js';
 import {
   driveRun,
   RunWatcher,
@@ -129,4 +141,46 @@ describe('worker processes killed with SIGKILL', () => {
       await watcher.close();
     }
   });
+
+  it('at production lock settings: the live worker takes the step over within 15 s; the restart runs once', async () => {
+    // The sender of the restart is killed once the host has restarted; measured with the job's own timestamps.
+    await world.sim.inject('node-down');
+    const restartsBefore = world.sim.hostActionCounts().restart ?? 0;
+    const workers = [
+      fleet.spawn(undefined, { productionLocks: true }),
+      fleet.spawn(undefined, { productionLocks: true }),
+    ];
+    await Promise.all(workers.map((w) => ready(w.child)));
+    proxy.holdOnce('/host/restart');
+    let killedAt = 0;
+    const killed = new Promise<NodeJS.Signals | null>((resolve) => {
+      onHeld = (call) => {
+        const sender = fleet.get(call.worker)?.child;
+        if (sender === undefined) throw new Error(`no worker ${call.worker} sent ${call.path}`);
+        sender.kill('SIGKILL');
+        killedAt = Date.now();
+        resolve(exited(sender));
+      };
+    });
+    const started = await world.service.start({ scenario: 'restart', actor: STARTER });
+    if (!started.ok) throw new Error(started.message);
+    const watcher = await RunWatcher.watch(world.service, started.runId);
+    const queue = new Queue<StepJobData>(STEP_QUEUE, { connection: world.redis, prefix: bullPrefix(world.prefix) });
+    try {
+      const end = await driveRun(watcher, {}, CRASH_SETTLE_MS);
+      expect(await killed).toBe('SIGKILL');
+      expect(end.outcome?.outcome).toBe('recovered');
+      expect((world.sim.hostActionCounts().restart ?? 0) - restartsBefore).toBe(1);
+      expect(end.steps.restart_runtime).toMatchObject({ status: 'passed', alreadyDone: true });
+
+      // The job's last start is the takeover: it came within 15 s of the kill.
+      const job = await queue.getJob(jobIdFor(started.runId, 'restart_runtime', 1, 0));
+      const takenOverAfterMs = (job?.processedOn ?? Number.POSITIVE_INFINITY) - killedAt;
+      expect(takenOverAfterMs).toBeGreaterThan(0);
+      expect(takenOverAfterMs).toBeLessThan(15_000);
+    } finally {
+      await queue.close();
+      await watcher.close();
+    }
+  }, 90_000);
 });

@@ -91,25 +91,36 @@ describe('the bot outlives its own stores', () => {
     expect(journaled?.events).toEqual((await service.get(watcher.runId))?.events);
   }, 45_000);
 
-  it("the bot's own Postgres goes down mid-run: the run goes on, and the journal is complete once it is back", async () => {
+  it("the bot's own Postgres is down: probes go on, the restart waits for it, and the journal is complete", async () => {
     ownPostgres = await startOwnPostgres();
     const url = ownPostgres.url();
-    world = await startWorld({ sim: { faults: ['node-down', 'projections-behind'] }, databaseUrl: url });
+    world = await startWorld({
+      sim: { faults: ['node-down', 'projections-behind'] },
+      databaseUrl: url,
+      runtime: { worker: { journalGate: { retryBaseMs: 50, retryMaxMs: 200 } } },
+    });
     const { service, runtime } = world;
-    watcher = await startRun(service, 'restart');
-    await watcher.until((s) => s.steps.check_healthz?.status === 'passed');
     // The test server runs with synchronous_commit off: without a checkpoint an immediate stop would also take the
     // journal's freshly created schema with it, which no real outage does.
     await checkpoint(url);
     await ownPostgres.stop();
+    watcher = await startRun(service, 'restart');
 
-    const end = await driveRun(watcher);
-    expect(end.outcome?.outcome).toBe('recovered');
-    // Still readable from Redis while the journal is down.
-    expect((await service.get(watcher.runId))?.state.outcome?.outcome).toBe('recovered');
+    // The probes run on from Redis; the restart does not start without its start in the journal, and says why.
+    const held = await watcher.until((s) => (s.steps.restart_runtime?.held ?? null) !== null);
+    expect(held.steps.check_postgres?.status).toBe('passed');
+    expect(held.steps.restart_runtime).toMatchObject({
+      status: 'pending',
+      held: { reason: expect.stringContaining('journal') },
+    });
+    expect(world.sim.hostActionCounts().restart ?? 0).toBe(0);
+    expect(watcher.ofType('step_held')).toHaveLength(1);
     await expect(journalEvents(url, watcher.runId)).rejects.toMatchObject({ code: 'DG_ERR_JOURNAL_UNAVAILABLE' });
 
     await ownPostgres.start();
+    const end = await driveRun(watcher);
+    expect(end.outcome?.outcome).toBe('recovered');
+    expect(world.sim.hostActionCounts().restart).toBe(1);
     await runtime.drainJournal(15_000);
     const journaled = await journalEvents(url, watcher.runId);
     const live = (await service.get(watcher.runId))?.events ?? [];

@@ -16,6 +16,8 @@ interface EntrySettings {
   readonly prefix: string;
   readonly timeScale: number;
   readonly killAt?: string;
+  /** Run with the step worker's production lock and stalled-check settings instead of the fast ones. */
+  readonly productionLocks?: boolean;
 }
 
 const settings = JSON.parse(process.env.DGR_WORKER_SETTINGS ?? '{}') as EntrySettings;
@@ -34,8 +36,10 @@ const runtime = await createRecoveryRuntime(config, recovery, {
   role: 'workers',
   prefix: settings.prefix,
   timeScale: settings.timeScale,
-  // A killed worker's job is taken over within about a second.
-  worker: { lockDurationMs: 1000, stalledIntervalMs: 500, closeTimeoutMs: 2000 },
+  // A killed worker's job is taken over within about a second, unless the test measures production's settings.
+  worker: settings.productionLocks
+    ? { closeTimeoutMs: 2000 }
+    : { lockDurationMs: 1000, stalledIntervalMs: 500, closeTimeoutMs: 2000 },
   journalWriter: FAST_JOURNAL_WRITER,
   reconcileIntervalMs: 0,
   // The simulator's database URL is its superuser's, which the role guard refuses.

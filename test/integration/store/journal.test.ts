@@ -42,7 +42,13 @@ describe('migrations', () => {
       const tables = await pool.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'mig_twice' ORDER BY table_name",
       );
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['run_events', 'runs', 'schema_migrations']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'run_events',
+        'runs',
+        'schema_migrations',
+        'slack_messages',
+        'summary_files',
+      ]);
     } finally {
       await pool.end();
     }
@@ -67,13 +73,14 @@ describe('migrations', () => {
     const pool = createJournalPool({ connectionString: db.url });
     try {
       await migrateJournal(pool, { schema: 'mig_more' });
+      const next = Math.max(...JOURNAL_MIGRATIONS.map((m) => m.version)) + 1;
       const good: Migration = {
-        version: 2,
+        version: next,
         name: 'add note',
         sql: (s) => `ALTER TABLE ${s}.runs ADD COLUMN note text`,
       };
       const bad: Migration = {
-        version: 3,
+        version: next + 1,
         name: 'broken',
         sql: (s) => `ALTER TABLE ${s}.runs ADD COLUMN other text; SELECT no_such_function()`,
       };
@@ -81,7 +88,7 @@ describe('migrations', () => {
         migrateJournal(pool, { schema: 'mig_more', migrations: [...JOURNAL_MIGRATIONS, good, bad] }),
       );
       expect(failed.code).toBe(ErrorCode.JournalMigrationFailed);
-      expect(failed.version).toBe(3);
+      expect(failed.version).toBe(next + 1);
       const cols = await pool.query(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = 'mig_more' AND table_name = 'runs'",
       );
@@ -90,7 +97,7 @@ describe('migrations', () => {
       expect(names).not.toContain('other');
 
       const ok = await migrateJournal(pool, { schema: 'mig_more', migrations: [...JOURNAL_MIGRATIONS, good] });
-      expect(ok).toEqual({ applied: [2], current: 2 });
+      expect(ok).toEqual({ applied: [next], current: next });
     } finally {
       await pool.end();
     }

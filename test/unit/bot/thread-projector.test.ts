@@ -17,10 +17,14 @@ function setup(events: RunEvent[], onRunFinished?: (runId: string) => void) {
     return async () => undefined;
   });
   const published: Array<{ runId: string; message: OutboxMessage }> = [];
+  // As the outbox counts them: each key's content version, 1 for its first.
+  const versions = new Map<string, number>();
   const outbox = {
     publish: vi.fn(async (runId: string, message: OutboxMessage) => {
       published.push({ runId, message });
-      return { outcome: 'changed' as const, version: 1 };
+      const version = (versions.get(`${runId}/${message.key}`) ?? 0) + 1;
+      versions.set(`${runId}/${message.key}`, version);
+      return { outcome: 'changed' as const, version };
     }),
   };
   const projector = createThreadProjector({
@@ -31,7 +35,16 @@ function setup(events: RunEvent[], onRunFinished?: (runId: string) => void) {
     retryBaseMs: 5,
     ...(onRunFinished ? { onRunFinished } : {}),
   });
-  return { service, setEvents, outbox, published, projector, emit: (e: RunEvent) => listener?.(e) };
+  return {
+    service,
+    setEvents,
+    outbox,
+    published,
+    projector,
+    emit: (e: RunEvent) => listener?.(e),
+    /** The outbox loses every key, as when Redis restarts empty. */
+    forget: () => versions.clear(),
+  };
 }
 
 describe('thread projector', () => {
@@ -67,6 +80,22 @@ describe('thread projector', () => {
     const changed = t.published.slice(before).map((p) => p.message.key);
     expect(changed).toContain('header');
     expect(changed).not.toContain('step-check_healthz');
+  });
+
+  it('publishes the whole thread again once the outbox has forgotten it (Redis lost)', async () => {
+    const t = setup(run.events.slice(0, 5));
+    await t.projector.project(run.state.runId);
+    const keys = t.published.map((p) => p.message.key);
+    t.forget();
+    const before = t.published.length;
+    t.setEvents(run.events.slice(0, 6));
+    await t.projector.project(run.state.runId);
+    // The header changed and came back as new: every message went again, not only the header and the new step.
+    const again = t.published.slice(before).map((p) => p.message.key);
+    expect(again).toEqual(expect.arrayContaining(keys));
+    expect(again.filter((k) => k === 'step-check_healthz')).toHaveLength(1);
+    await t.projector.project(run.state.runId);
+    expect(t.published.length).toBe(before + again.length);
   });
 
   it('coalesces a burst of events into few renders, never two at once for one run', async () => {
