@@ -316,6 +316,15 @@ export interface CursorAheadRow {
   readonly tail: number | string;
 }
 
+/** `sql.cursor_ahead`: the tenant's projection cursors past its event-log tail (contract §5.4). */
+export interface SqlCursorAheadMeasurement {
+  readonly rows: readonly CursorAheadRow[];
+  readonly sql: string;
+  readonly latencyMs: number;
+  /** The query did not complete (unreachable, timed out, query refused). */
+  readonly error?: SqlFailure;
+}
+
 /**
  * `gate.checklist`: everything the recovery checklist (contract §4.1, §6) needs, measured in one go: healthz, the
  * tenant's projection health, the SQL checks, the known trace, and the known workflow when `params.workflowId`
@@ -352,6 +361,7 @@ export interface ExecutorMeasurements {
   'sql.integrity': SqlIntegrityMeasurement;
   'sql.parity': SqlParityMeasurement;
   'sql.projection_failures': SqlProjectionFailuresMeasurement;
+  'sql.cursor_ahead': SqlCursorAheadMeasurement;
   'host.restart_runtime': HostActionMeasurement;
   'host.stop_runtime': HostActionMeasurement;
   'host.start_runtime': HostActionMeasurement;
@@ -400,6 +410,7 @@ export const EXECUTOR_NAMES = [
   'sql.integrity',
   'sql.parity',
   'sql.projection_failures',
+  'sql.cursor_ahead',
   ...HOST_ACTION_EXECUTORS,
   'smoke.checks',
   'gate.checklist',

@@ -425,6 +425,17 @@ export class World {
           sql: 'SELECT projection_name, error_code, event_id, log_seq, COUNT(*) FROM dg_projection_failures …',
           latencyMs: 12,
         };
+      case 'sql.cursor_ahead':
+        return {
+          rows: PROJECTIONS.filter((p) => this.cursors[p] > this.tail).map((p) => ({
+            tenant_id: 'default',
+            projection_name: p,
+            last_log_seq: this.cursors[p],
+            tail: this.tail,
+          })),
+          sql: 'SELECT c.tenant_id, c.projection_name, c.last_log_seq, tail FROM dg_projection_cursors c …',
+          latencyMs: 4,
+        };
       case 'host.list_backups': {
         this.listBackupsCalls++;
         const m = this.hostAction(e, call);

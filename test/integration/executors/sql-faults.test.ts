@@ -61,6 +61,8 @@ describe('SQL probes as measurements', () => {
       expect(check(m, 'trace_seq_range').rowCount + check(m, 'trace_seq_step').rowCount).toBeGreaterThan(0);
       expect(check(m, 'cursor_ahead').rowCount).toBeGreaterThan(0);
       expect(judge('sql.integrity', m)).toMatchObject({ outputs: { hasCursorAhead: true, damage: 'found' } });
+      const cursors = await step(h, 'sql.cursor_ahead');
+      expect(cursors.verdict).toMatchObject({ result: 'passed', outputs: { hasCursorAhead: true, cursorAhead: 3 } });
 
       const gate = await step(h, 'gate.checklist');
       expect((gate.measurement as ChecklistMeasurement).sql?.cursorAhead?.[0]).toMatchObject({
@@ -145,7 +147,7 @@ describe('SQL probes as measurements', () => {
       const gate = (await executeStep('gate.checklist', {}, ctx)) as ChecklistMeasurement;
       expect(gate.sql).toEqual({ error: expect.objectContaining({ code: 'DG_ERR_SQL_UNREACHABLE', transient: true }) });
       expect(judge('gate.checklist', gate)).toMatchObject({ result: 'failed', transient: true });
-      for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures'] as const) {
+      for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures', 'sql.cursor_ahead'] as const) {
         const outcome = await measureStep(executor, {}, ctx);
         expect(outcome).toMatchObject({
           kind: 'measured',

@@ -319,6 +319,36 @@ describe('SQL judges', () => {
     ).toMatchObject({ outputs: { rebuildTarget: 'all' } });
   });
 
+  it('reports projection cursors ahead of the tail with what they mean, and fails when SQL could not say', () => {
+    const m = (rows: { projection_name: string; last_log_seq: string; tail: string }[]) => ({
+      rows: rows.map((r) => ({ tenant_id: 'default', ...r })),
+      sql: 'SELECT …',
+      latencyMs: 2,
+    });
+    expect(judge('cursors.ahead', m([]), { executor: 'sql.cursor_ahead' })).toMatchObject({
+      result: 'passed',
+      outputs: { hasCursorAhead: false, cursorAhead: 0 },
+      evidence: [{ ok: true }],
+    });
+    const ahead = judge(
+      'cursors.ahead',
+      m([{ projection_name: 'trace_summary', last_log_seq: '2178', tail: '2168' }]),
+      {
+        executor: 'sql.cursor_ahead',
+      },
+    );
+    expect(ahead).toMatchObject({
+      result: 'passed',
+      outputs: { hasCursorAhead: true, cursorAhead: 1, projectionsAhead: ['trace_summary'] },
+      evidence: [{ measured: ['trace_summary at 2178 > tail 2168'], ok: false }],
+    });
+    expect(ahead.evidence[0]?.detail).toContain('newer than the event log');
+    const down = { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true };
+    expect(
+      judge('cursors.ahead', { rows: [], sql: 'SELECT', latencyMs: 1, error: down }, { executor: 'sql.cursor_ahead' }),
+    ).toMatchObject({ result: 'failed', transient: true, error: { code: 'DG_ERR_SQL_UNREACHABLE' } });
+  });
+
   it('gathers integrity evidence, fails a restored log that still drifts, and reports cursors ahead', () => {
     const m = (counts: Record<string, number>) => ({
       checks: INTEGRITY_CHECKS.map((name) => ({
