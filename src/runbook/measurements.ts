@@ -144,12 +144,17 @@ export interface ReplayPollMeasurement {
 }
 
 /**
- * `dg.replay_inventory`: healthz (for `projector.active_replay_jobs`) and the tenant's projection health (for
- * `open_runs`). A run `queued`/`running` while DecisionGraph has no live replay job is an orphan (contract §4.4).
+ * `dg.replay_inventory`: healthz (for `projector.active_replay_jobs`, node-wide), the tenant's projection health
+ * (for `open_runs`), and every tenant's open `dg_projection_runs` rows by SQL, so that live jobs can be told from
+ * orphans per tenant (contract §4.4).
  */
 export interface ReplayInventoryMeasurement {
   readonly healthz: CallResult<HealthzBody>;
   readonly projectionHealth: CallResult<ProjectionHealthBody>;
+  /** Queued or running rows of all tenants, newest first; `error` when the query could not run. */
+  readonly sql?: { readonly openRuns: readonly OpenRunBody[] } | { readonly error: SqlFailure };
+  /** `active_replay_jobs` read again after the SQL snapshot: a job admitted in between counts as live. */
+  readonly activeAfter?: number;
 }
 
 // ---- DecisionGraph Postgres (read-only role) ----

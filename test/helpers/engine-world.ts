@@ -385,7 +385,11 @@ export class World {
       case 'dg.replay_poll':
         return this.replayPoll(String(call.params.jobId));
       case 'dg.replay_inventory':
-        return { healthz: this.healthz(), projectionHealth: this.projectionHealth() };
+        return {
+          healthz: this.healthz(),
+          projectionHealth: this.projectionHealth(),
+          sql: { openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })) },
+        };
       case 'sql.reach':
         return this.postgresUp
           ? { reachable: true, latencyMs: 3, serverVersion: '16.4' }

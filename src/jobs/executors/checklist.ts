@@ -14,7 +14,8 @@ const STUCK_AFTER_MS = 30 * 60_000;
 
 type ChecklistSql = NonNullable<ChecklistMeasurement['sql']>;
 
-function openRunBody(r: OpenRunRow): OpenRunBody {
+/** A `dg_projection_runs` row as projection health's `open_runs` shows it, with its tenant. */
+export function openRunBody(r: OpenRunRow): OpenRunBody {
   return {
     job_id: r.jobId,
     tenant_id: r.tenantId,

@@ -13,7 +13,6 @@ import {
   dgGraphRead,
   dgHealthz,
   dgProjectionHealth,
-  dgReplayInventory,
   dgReplayPoll,
   dgReplayStart,
   dgTraceRead,
@@ -23,6 +22,7 @@ import {
 import { ExecutorUnknownError } from './errors.js';
 import { hostExecutor, hostListBackups } from './host-executors.js';
 import type { StepParams } from './params.js';
+import { dgReplayInventory } from './replay-inventory.js';
 import { smokeChecks } from './smoke-checks.js';
 import { sqlCursorAhead, sqlIntegrity, sqlParity, sqlProjectionFailures, sqlReach } from './sql-executors.js';
 

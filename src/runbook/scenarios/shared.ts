@@ -75,9 +75,9 @@ export function orphanRunsDecision(rebuildOption: 'switch' | 'rebuild'): StepInp
       acknowledgesRuns: true,
     },
     prompt:
-      'Replay run {job_id} ({mode} of {projection_name}) is marked {status}, but DecisionGraph has no live replay ' +
-      'job: a crash or restart cut it off after {processed_events} events and it will never finish. It cannot be ' +
-      'cancelled and does not block new runs.',
+      'Replay run {job_id} ({mode} of {projection_name}) is marked {status}, but no live replay job of ' +
+      'DecisionGraph owns it: a crash or restart cut it off after {processed_events} events and it will never ' +
+      'finish. It cannot be cancelled and does not block new runs.',
     evidenceFrom: ['inspect_runs'],
     options: [
       {

@@ -142,6 +142,7 @@ describe('the probe role guard', () => {
       'sql.parity',
       'sql.projection_failures',
       'sql.cursor_ahead',
+      'dg.replay_inventory',
       'gate.checklist',
     ]) {
       const outcome = await measureStep(executor, {}, ctx);

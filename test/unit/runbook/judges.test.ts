@@ -9,6 +9,7 @@ import {
   MAX_ARTIFACT_LABEL,
   type Measurement,
   type ProjectionHealthBody,
+  type ReplayInventoryMeasurement,
   RunEventSchema,
   runJudge,
   type Verdict,
@@ -283,6 +284,42 @@ describe('replay judges', () => {
     });
     const live = judge('replay.orphans', m(1), { executor: 'dg.replay_inventory' });
     expect(live).toMatchObject({ result: 'passed', outputs: { hasOrphans: false, openRuns: 2 } });
+  });
+
+  it("finds a tenant's orphan while another tenant's replay is live, by matching live jobs to the newest rows", () => {
+    // The tenant's run was cut off by the 09:41 restart; tenant t2's catch_up was admitted after it and is live.
+    const orphan = openRun({ job_id: 'replay-17', requested_at: '2026-03-07T09:30:00Z', tenant_id: 'default' });
+    const otherLive = openRun({ job_id: 'replay-40', requested_at: '2026-03-07T11:58:00Z', tenant_id: 't2' });
+    const m = (sql: ReplayInventoryMeasurement['sql'], activeAfter?: number): ReplayInventoryMeasurement => ({
+      healthz: healthz({ activeReplayJobs: 1 }),
+      projectionHealth: ok(projectionHealth({ openRuns: [orphan] })),
+      ...(sql ? { sql } : {}),
+      ...(activeAfter !== undefined ? { activeAfter } : {}),
+    });
+    const found = judge('replay.orphans', m({ openRuns: [otherLive, orphan] }), { executor: 'dg.replay_inventory' });
+    expect(found).toMatchObject({
+      result: 'passed',
+      outputs: { hasOrphans: true, orphans: [{ job_id: 'replay-17' }], activeReplayJobs: 1 },
+    });
+    expect(found.evidence[0]?.detail).toContain('1 of them in other tenants');
+    // Its own tenant's newest row is the live one: not an orphan.
+    const ownLive = openRun({ job_id: 'replay-41', requested_at: '2026-03-07T11:59:00Z', tenant_id: 'default' });
+    const tenantLive = {
+      ...m({ openRuns: [ownLive, otherLive] }),
+      projectionHealth: ok(projectionHealth({ openRuns: [ownLive] })),
+    };
+    expect(judge('replay.orphans', tenantLive, { executor: 'dg.replay_inventory' })).toMatchObject({
+      outputs: { hasOrphans: false },
+    });
+    // A job admitted between the healthz readings counts as live, so two live jobs leave no row to call an orphan.
+    expect(
+      judge('replay.orphans', m({ openRuns: [otherLive, orphan] }, 2), { executor: 'dg.replay_inventory' }),
+    ).toMatchObject({ outputs: { hasOrphans: false, activeReplayJobs: 2 } });
+    // Without the SQL rows the live job cannot be attributed: no row is called an orphan.
+    const unreachable = { error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true } };
+    const blind = judge('replay.orphans', m(unreachable), { executor: 'dg.replay_inventory' });
+    expect(blind).toMatchObject({ outputs: { hasOrphans: false } });
+    expect(blind.evidence[0]?.detail).toContain('cannot be attributed');
   });
 });
 
