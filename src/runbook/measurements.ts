@@ -331,6 +331,35 @@ export interface SqlCursorAheadMeasurement {
 }
 
 /**
+ * The runtime's recent behaviour and every tenant's projections, as the checklist reads them by SQL: failure rows
+ * recorded since the run started (a terminal failure adds one on every append), replay runs failed since then, and
+ * each tenant's lowest cursor against its tail.
+ */
+export interface RuntimeBehaviour {
+  readonly since: string;
+  readonly repeatedFailures: ReadonlyArray<{
+    readonly projection: string;
+    readonly errorCode: string;
+    readonly eventId: string | null;
+    readonly rows: number;
+    readonly maxRetryCount: number;
+    readonly stillOpen: boolean;
+  }>;
+  readonly failedRuns: ReadonlyArray<{
+    readonly jobId: string;
+    readonly projection: string;
+    readonly mode: string;
+    readonly errorCode: string | null;
+  }>;
+  readonly tenants: ReadonlyArray<{
+    readonly tenantId: string;
+    readonly tail: number;
+    readonly lowestCursor: number;
+    readonly openFailures: number;
+  }>;
+}
+
+/**
  * `gate.checklist`: everything the recovery checklist (contract §4.1, §6) needs, measured in one go: healthz, the
  * tenant's projection health, the SQL checks, the known trace, and the known workflow when `params.workflowId`
  * is set.
@@ -343,6 +372,8 @@ export interface ChecklistMeasurement {
     readonly cursorAhead?: readonly CursorAheadRow[];
     /** `dg_projection_runs` rows with status queued or running. */
     readonly openRuns?: readonly OpenRunBody[];
+    /** Read when the gate has `params.since` (the run's start). */
+    readonly runtime?: RuntimeBehaviour;
     readonly error?: SqlFailure;
   };
   readonly trace: CallResult<TraceBody>;

@@ -11,6 +11,7 @@ import type {
   OpenRunBody,
   ProjectionHealthBody,
   ReplayRunBody,
+  RuntimeBehaviour,
   SmokeMeasurement,
   StepOutcome,
   TraceBody,
@@ -588,6 +589,27 @@ export class World {
     };
   }
 
+  /** Failure rows and failed replays recorded since the run started: the world keeps none by default. */
+  repeatedFailures: RuntimeBehaviour['repeatedFailures'] = [];
+  failedRunsSince: RuntimeBehaviour['failedRuns'] = [];
+
+  private runtimeSince(since: string): RuntimeBehaviour {
+    const lowest = Math.min(...PROJECTIONS.map((p) => this.cursors[p]));
+    return {
+      since,
+      repeatedFailures: this.repeatedFailures,
+      failedRuns: this.failedRunsSince,
+      tenants: [
+        {
+          tenantId: 'default',
+          tail: this.tail,
+          lowestCursor: lowest,
+          openFailures: PROJECTIONS.reduce((n, p) => n + this.failures[p], 0),
+        },
+      ],
+    };
+  }
+
   private checklist(call: ExecutorCall): ChecklistMeasurement {
     const ahead = PROJECTIONS.filter((p) => this.cursors[p] > this.tail).map((p) => ({
       tenant_id: 'default',
@@ -599,7 +621,11 @@ export class World {
       healthz: this.healthz(),
       projectionHealth: this.projectionHealth(),
       sql: this.postgresUp
-        ? { cursorAhead: ahead, openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })) }
+        ? {
+            cursorAhead: ahead,
+            openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })),
+            ...(typeof call.params.since === 'string' ? { runtime: this.runtimeSince(call.params.since) } : {}),
+          }
         : { error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true } },
       trace: this.trace(),
       ...(call.params.workflowId !== undefined

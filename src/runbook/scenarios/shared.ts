@@ -144,7 +144,11 @@ export function checklistGate(): StepInput {
     title: 'Recovery checklist',
     risk: 'safe_write',
     executor: 'gate.checklist',
-    params: { traceId: traceIdParam, workflowId: workflowIdParam },
+    params: {
+      traceId: traceIdParam,
+      workflowId: workflowIdParam,
+      since: { $ref: { from: 'run', field: 'startedAt' } },
+    },
     poll: { initialMs: 5_000, maxMs: 30_000, factor: 2 },
     deadlineMs: 600_000,
     why:

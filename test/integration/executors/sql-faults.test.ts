@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectOpenFailures } from '../../../sim/db/faults.js';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
 import { createExecutorContext, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
 import {
@@ -74,6 +76,33 @@ describe('SQL probes as measurements', () => {
     } finally {
       await h.sim.clear('cursor-ahead');
       await h.sim.clear('broken-ordering');
+    }
+  });
+
+  it('the checklist reads the runtime since the run started: a failure recorded again and again is a retry storm', async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const calm = await step(h, 'gate.checklist', { since });
+    const runtime = (calm.measurement as ChecklistMeasurement).sql?.runtime;
+    expect(runtime).toMatchObject({ since, repeatedFailures: [], failedRuns: [] });
+    expect(runtime?.tenants.map((t) => t.tenantId)).toEqual(['default']);
+    expect(failingConditions(calm.verdict)).not.toContain('retry_storm');
+
+    // Four rows on one event, as a stopped worker adds one on every append: context_graph's failure twice.
+    const pool = new pg.Pool({ connectionString: h.sim.databaseUrl, max: 1 });
+    try {
+      const injected = await injectOpenFailures(pool, { count: 4 });
+      const stormy = await step(h, 'gate.checklist', { since });
+      expect(failingConditions(stormy.verdict)).toEqual(expect.arrayContaining(['open_failures', 'retry_storm']));
+      expect((stormy.measurement as ChecklistMeasurement).sql?.runtime?.repeatedFailures[0]).toMatchObject({
+        projection: 'context_graph',
+        rows: 2,
+        stillOpen: true,
+      });
+      await pool.query(`UPDATE dg_projection_failures SET status = 'resolved' WHERE id = ANY($1::uuid[])`, [
+        injected.detail?.failureIds,
+      ]);
+    } finally {
+      await pool.end();
     }
   });
 

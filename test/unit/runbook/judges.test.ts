@@ -11,6 +11,7 @@ import {
   type ProjectionHealthBody,
   type ReplayInventoryMeasurement,
   RunEventSchema,
+  type RuntimeBehaviour,
   runJudge,
   type Verdict,
 } from '../../../src/runbook/index.js';
@@ -745,6 +746,57 @@ describe('smoke and checklist gate', () => {
       },
     });
     expect(conditions(ahead)).toEqual(['cursor_ahead']);
+  });
+
+  it('fails on a retry storm since the run started, lists other tenants left behind, and names what stays manual', () => {
+    const since = '2026-03-07T11:40:00.000Z';
+    const calm: RuntimeBehaviour = {
+      since,
+      repeatedFailures: [
+        {
+          projection: 'trace_summary',
+          errorCode: 'storage',
+          eventId: 'ev-1',
+          rows: 1,
+          maxRetryCount: 2,
+          stillOpen: false,
+        },
+      ],
+      failedRuns: [{ jobId: 'replay-9', projection: 'all', mode: 'rebuild', errorCode: 'conflict' }],
+      tenants: [
+        { tenantId: 'default', tail: 2168, lowestCursor: 2168, openFailures: 0 },
+        { tenantId: 'acme', tail: 2170, lowestCursor: 2101, openFailures: 0 },
+        { tenantId: 'globex', tail: 2169, lowestCursor: 2169, openFailures: 0 },
+      ],
+    };
+    const withRuntime = (runtime: RuntimeBehaviour): ChecklistMeasurement => ({
+      ...healthy(),
+      sql: { cursorAhead: [], openRuns: [], runtime },
+    });
+    const passed = gate(withRuntime(calm));
+    expect(passed).toMatchObject({
+      result: 'passed',
+      outputs: { otherTenants: ['acme'], manualChecks: expect.arrayContaining([expect.stringContaining('logs')]) },
+    });
+    const others = passed.evidence.find((e) => e.label.startsWith('checklist: other tenants'));
+    expect(others).toMatchObject({ ok: false, measured: ['acme: cursor 2101, tail 2170, 0 open failures'] });
+
+    // The same failure recorded again and again, and replays failing repeatedly: a storm, whatever health says.
+    const storm = gate(
+      withRuntime({
+        ...calm,
+        repeatedFailures: [{ ...(calm.repeatedFailures[0] as RuntimeBehaviour['repeatedFailures'][number]), rows: 7 }],
+        failedRuns: [
+          ...calm.failedRuns,
+          { jobId: 'replay-10', projection: 'all', mode: 'catch_up', errorCode: 'storage' },
+        ],
+      }),
+    );
+    expect(conditions(storm)).toEqual(['retry_storm']);
+    expect(storm.result === 'failed' && storm.error.message).toContain(
+      'trace_summary storage on ev-1 recorded 7 times',
+    );
+    expect(storm.result === 'failed' && storm.error.message).toContain('2 replay runs failed');
   });
 
   it('waits while projections catch up (cursors moving) and fails once they stop', () => {
