@@ -378,6 +378,8 @@ export interface ChecklistMeasurement {
   };
   readonly trace: CallResult<TraceBody>;
   readonly workflow?: CallResult<WorkflowDetailBody>;
+  /** The event-log integrity scan of every tenant, when `params.integrity` (a scenario that restores a backup). */
+  readonly integrity?: SqlIntegrityMeasurement;
 }
 
 // ---- the executor catalogue ----

@@ -13,6 +13,7 @@ import type {
   ReplayRunBody,
   RuntimeBehaviour,
   SmokeMeasurement,
+  SqlIntegrityMeasurement,
   StepOutcome,
   TraceBody,
 } from '../../src/runbook/index.js';
@@ -628,6 +629,9 @@ export class World {
           }
         : { error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true } },
       trace: this.trace(),
+      ...(call.params.integrity === true
+        ? { integrity: this.measure({ ...call, executor: 'sql.integrity' }) as SqlIntegrityMeasurement }
+        : {}),
       ...(call.params.workflowId !== undefined
         ? {
             workflow: this.ok(

@@ -10,6 +10,7 @@ import type { ExecutorContext } from './context.js';
 import { dgHealthz, dgProjectionHealth, dgTraceRead, dgWorkflowRead } from './dg-executors.js';
 import { ParamReader, type StepParams } from './params.js';
 import { throwIfUnsafeRole } from './role-guard.js';
+import { sqlIntegrity } from './sql-executors.js';
 
 /** Rows kept of either SQL check; far more than a healthy deployment ever shows. */
 const SQL_CAP = 50;
@@ -105,12 +106,22 @@ export async function gateChecklist(params: StepParams, ctx: ExecutorContext): P
   const workflowId = p.optionalString('workflowId', 500);
   // The run's start: failure rows and failed replays since then tell a retry storm from the incident itself.
   const since = p.optionalString('since', 40);
-  const [healthz, projectionHealth, sql, trace, workflow] = await Promise.all([
+  // After a restore the log itself is re-checked: a backup can hold the same damage.
+  const integrity = p.optionalBoolean('integrity') === true;
+  const [healthz, projectionHealth, sql, trace, workflow, scan] = await Promise.all([
     dgHealthz({}, ctx),
     dgProjectionHealth({}, ctx),
     checklistSql(ctx, since),
     dgTraceRead({ traceId }, ctx),
     workflowId !== undefined ? dgWorkflowRead({ workflowId }, ctx) : Promise.resolve(undefined),
+    integrity ? sqlIntegrity({ scope: 'all' }, ctx) : Promise.resolve(undefined),
   ]);
-  return { healthz, projectionHealth, sql, trace, ...(workflow !== undefined ? { workflow } : {}) };
+  return {
+    healthz,
+    projectionHealth,
+    sql,
+    trace,
+    ...(workflow !== undefined ? { workflow } : {}),
+    ...(scan !== undefined ? { integrity: scan } : {}),
+  };
 }

@@ -4,9 +4,15 @@ import { type FailingCondition, type HealthVerdictInput, healthVerdict } from '.
 import { isJsonObject, type Json, type JsonObject, toJson } from '../json.js';
 import type { CallResult, ChecklistMeasurement, OpenRunBody, RuntimeBehaviour } from '../measurements.js';
 import { callEvidence, evidence, httpSource, toCount } from './evidence.js';
+import { judgeIntegrityClean } from './sql.js';
 import type { JudgeContext, Verdict } from './types.js';
 
-type GateCondition = FailingCondition['condition'] | 'trace_unreadable' | 'workflow_unreadable' | 'retry_storm';
+type GateCondition =
+  | FailingCondition['condition']
+  | 'trace_unreadable'
+  | 'workflow_unreadable'
+  | 'retry_storm'
+  | 'event_log_damaged';
 
 interface GateFailing {
   readonly condition: GateCondition;
@@ -230,6 +236,19 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
       expected: { status: 200 },
     });
   }
+  const scan = m.integrity !== undefined ? judgeIntegrityClean(m.integrity, ctx) : undefined;
+  if (scan?.result === 'failed' && scan.error.code !== 'event_log_damaged') {
+    // The scan did not complete: the log cannot be called clean, so the checklist measured nothing yet.
+    return { ...scan, error: { ...scan.error, message: `the checklist's integrity scan: ${scan.error.message}` } };
+  }
+  if (scan?.result === 'failed') {
+    failing.push({
+      condition: 'event_log_damaged',
+      detail: `after the restore, ${scan.error.message}`,
+      measured: scan.outputs?.damagedRows ?? null,
+      expected: 0,
+    });
+  }
   const storm = m.sql?.runtime !== undefined ? retryStorm(m.sql.runtime) : undefined;
   if (storm !== undefined) failing.push(storm);
   if (ctx.workflowExpected && (m.workflow === undefined || !m.workflow.ok)) {
@@ -243,7 +262,7 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
       expected: { status: 200 },
     });
   }
-  const items = checklistEvidence(m, ctx, failing, verdict.unchecked);
+  const items = [...checklistEvidence(m, ctx, failing, verdict.unchecked), ...(scan?.evidence ?? [])];
   const outputs: JsonObject = {
     healthy: failing.length === 0,
     failing: failing.map((f) => ({ ...f })),

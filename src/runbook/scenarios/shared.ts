@@ -137,7 +137,8 @@ export function readTrace(id: string, title: string): StepInput {
   };
 }
 
-export function checklistGate(): StepInput {
+/** `integrity`: the scenario restores a backup, so the checklist scans the event log again. */
+export function checklistGate(opts: { integrity?: true } = {}): StepInput {
   return {
     id: 'gate',
     kind: 'gate',
@@ -148,6 +149,7 @@ export function checklistGate(): StepInput {
       traceId: traceIdParam,
       workflowId: workflowIdParam,
       since: { $ref: { from: 'run', field: 'startedAt' } },
+      ...(opts.integrity ? { integrity: true } : {}),
     },
     poll: { initialMs: 5_000, maxMs: 30_000, factor: 2 },
     deadlineMs: 600_000,

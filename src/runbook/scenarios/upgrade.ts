@@ -154,6 +154,6 @@ export const upgradeScenario: ScenarioInput = {
       judge: 'smoke.pass',
       timeoutMs: 120_000,
     },
-    checklistGate(),
+    checklistGate({ integrity: true }),
   ],
 };

@@ -49,10 +49,16 @@ describe('SQL probes as measurements', () => {
         transient: false,
         error: { code: 'event_log_damaged' },
       });
+      // A checklist that re-checks the log after a restore fails on the same drift.
+      const gate = await step(h, 'gate.checklist', { integrity: true });
+      expect(failingConditions(gate.verdict)).toContain('event_log_damaged');
     } finally {
       await h.sim.clear('hash-drift');
     }
     expect((await step(h, 'sql.integrity', {}, { judge: 'integrity.clean' })).verdict.result).toBe('passed');
+    expect(failingConditions((await step(h, 'gate.checklist', { integrity: true })).verdict)).not.toContain(
+      'event_log_damaged',
+    );
   });
 
   it('broken ordering and a cursor ahead of the tail are counted by their own checks', async () => {

@@ -799,6 +799,28 @@ describe('smoke and checklist gate', () => {
     expect(storm.result === 'failed' && storm.error.message).toContain('2 replay runs failed');
   });
 
+  it('re-checks the event log after a restore: damage fails the checklist, a scan that did not run measures nothing', () => {
+    const scan = (counts: Partial<Record<(typeof INTEGRITY_CHECKS)[number], number>>) => ({
+      checks: INTEGRITY_CHECKS.map((name) => ({
+        name,
+        rowCount: counts[name] ?? 0,
+        sample: [],
+        sql: `-- ${name}`,
+        latencyMs: 5,
+      })),
+    });
+    expect(gate({ ...healthy(), integrity: scan({}) })).toMatchObject({ result: 'passed' });
+    const damaged = gate({ ...healthy(), integrity: scan({ payload_hash_drift: 2 }) });
+    expect(conditions(damaged)).toEqual(['event_log_damaged']);
+    expect(damaged.evidence.map((e) => e.label)).toContain('payload hash drift');
+    const down = { code: 'DG_ERR_SQL_TIMEOUT', message: 'statement timeout', transient: true };
+    expect(gate({ ...healthy(), integrity: { checks: [], error: down } })).toMatchObject({
+      result: 'failed',
+      transient: true,
+      error: { code: 'DG_ERR_SQL_TIMEOUT' },
+    });
+  });
+
   it('waits while projections catch up (cursors moving) and fails once they stop', () => {
     const behind = (cursor: number): ChecklistMeasurement => ({
       ...healthy(),
