@@ -174,6 +174,25 @@ export function isSettled(step: Step, s: StepState): boolean {
   return (step.continueOnFailure ?? []).includes(s.error?.code ?? '');
 }
 
+/**
+ * The end of a run that a failure leaves nowhere to go (`endRunOn`): `failed`, with the step's error and what
+ * people must do next as the reason, instead of a pause that Retry cannot get out of.
+ */
+function stoppingFailure(state: RunState, scenario: Scenario): RunEventBody | undefined {
+  for (const step of scenario.steps) {
+    if (!isExecutorStep(step) || step.endRunOn === undefined) continue;
+    const s = stepState(state, step.id);
+    if (s.status !== 'failed' || s.nextAttemptAt !== null) continue;
+    const rule = step.endRunOn.find(
+      (r) => r.error.includes(s.error?.code ?? '') && (r.when === undefined || evaluateCondition(r.when, state)),
+    );
+    if (rule === undefined) continue;
+    const reason = `${step.title}: ${s.error?.message ?? 'failed'}. Needs manual action: ${rule.next}`;
+    return { ...finishBody(state, scenario), outcome: 'failed', reason: reason.slice(0, 2000) };
+  }
+  return undefined;
+}
+
 function cursorStep(state: RunState, scenario: Scenario): Step | undefined {
   return scenario.steps.find((step) => !isSettled(step, stepState(state, step.id)));
 }
@@ -213,7 +232,7 @@ function skipReason(state: RunState, scenario: Scenario, step: Step): SkipReason
  * `recovered` only when every checklist gate passed and no failed step was skipped on the way (that is
  * `recovered_with_exceptions`); the last gate's findings go with the outcome.
  */
-function finishBody(state: RunState, scenario: Scenario): RunEventBody {
+function finishBody(state: RunState, scenario: Scenario): Extract<RunEventBody, { type: 'run_finished' }> {
   const gates = scenario.steps.filter((s) => s.kind === 'gate');
   const passed = gates.length > 0 && gates.every((g) => stepState(state, g.id).status === 'passed');
   const last = gates[gates.length - 1];
@@ -421,6 +440,11 @@ export function decideNext(state: RunState, scenario: Scenario, now: Date, optio
     }
     if (s.pendingManual !== null) {
       return done({ type: 'await_manual', stepId: s.pendingManual.stepId, instructions: s.pendingManual.instructions });
+    }
+    const stop = stoppingFailure(s, scenario);
+    if (stop !== undefined) {
+      batch.emit(stop);
+      continue;
     }
     const step = cursorStep(s, scenario);
     if (step === undefined) {

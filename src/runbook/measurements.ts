@@ -161,12 +161,17 @@ export interface ReplayPollMeasurement {
 }
 
 /**
- * `dg.replay_inventory`: healthz (for `projector.active_replay_jobs`) and the tenant's projection health (for
- * `open_runs`). A run `queued`/`running` while DecisionGraph has no live replay job is an orphan (contract §4.4).
+ * `dg.replay_inventory`: healthz (for `projector.active_replay_jobs`, node-wide), the tenant's projection health
+ * (for `open_runs`), and every tenant's open `dg_projection_runs` rows by SQL, so that live jobs can be told from
+ * orphans per tenant (contract §4.4).
  */
 export interface ReplayInventoryMeasurement {
   readonly healthz: CallResult<HealthzBody>;
   readonly projectionHealth: CallResult<ProjectionHealthBody>;
+  /** Queued or running rows of all tenants, newest first; `error` when the query could not run. */
+  readonly sql?: { readonly openRuns: readonly OpenRunBody[] } | { readonly error: SqlFailure };
+  /** `active_replay_jobs` read again after the SQL snapshot: a job admitted in between counts as live. */
+  readonly activeAfter?: number;
 }
 
 // ---- DecisionGraph Postgres (read-only role) ----
@@ -344,6 +349,44 @@ export interface CursorAheadRow {
   readonly tail: number | string;
 }
 
+/** `sql.cursor_ahead`: the tenant's projection cursors past its event-log tail (contract §5.4). */
+export interface SqlCursorAheadMeasurement {
+  readonly rows: readonly CursorAheadRow[];
+  readonly sql: string;
+  readonly latencyMs: number;
+  /** The query did not complete (unreachable, timed out, query refused). */
+  readonly error?: SqlFailure;
+}
+
+/**
+ * The runtime's recent behaviour and every tenant's projections, as the checklist reads them by SQL: failure rows
+ * recorded since the run started (a terminal failure adds one on every append), replay runs failed since then, and
+ * each tenant's lowest cursor against its tail.
+ */
+export interface RuntimeBehaviour {
+  readonly since: string;
+  readonly repeatedFailures: ReadonlyArray<{
+    readonly projection: string;
+    readonly errorCode: string;
+    readonly eventId: string | null;
+    readonly rows: number;
+    readonly maxRetryCount: number;
+    readonly stillOpen: boolean;
+  }>;
+  readonly failedRuns: ReadonlyArray<{
+    readonly jobId: string;
+    readonly projection: string;
+    readonly mode: string;
+    readonly errorCode: string | null;
+  }>;
+  readonly tenants: ReadonlyArray<{
+    readonly tenantId: string;
+    readonly tail: number;
+    readonly lowestCursor: number;
+    readonly openFailures: number;
+  }>;
+}
+
 /**
  * `gate.checklist`: everything the recovery checklist (contract §4.1, §6) needs, measured in one go: healthz, the
  * tenant's projection health, the SQL checks, the known trace, and the known workflow when `params.workflowId`
@@ -357,10 +400,14 @@ export interface ChecklistMeasurement {
     readonly cursorAhead?: readonly CursorAheadRow[];
     /** `dg_projection_runs` rows with status queued or running. */
     readonly openRuns?: readonly OpenRunBody[];
+    /** Read when the gate has `params.since` (the run's start). */
+    readonly runtime?: RuntimeBehaviour;
     readonly error?: SqlFailure;
   };
   readonly trace: CallResult<TraceBody>;
   readonly workflow?: CallResult<WorkflowDetailBody>;
+  /** The event-log integrity scan of every tenant, when `params.integrity` (a scenario that restores a backup). */
+  readonly integrity?: SqlIntegrityMeasurement;
 }
 
 // ---- the executor catalogue ----
@@ -380,6 +427,7 @@ export interface ExecutorMeasurements {
   'sql.integrity': SqlIntegrityMeasurement;
   'sql.parity': SqlParityMeasurement;
   'sql.projection_failures': SqlProjectionFailuresMeasurement;
+  'sql.cursor_ahead': SqlCursorAheadMeasurement;
   'host.restart_runtime': HostActionMeasurement;
   'host.stop_runtime': HostActionMeasurement;
   'host.start_runtime': HostActionMeasurement;
@@ -428,6 +476,7 @@ export const EXECUTOR_NAMES = [
   'sql.integrity',
   'sql.parity',
   'sql.projection_failures',
+  'sql.cursor_ahead',
   ...HOST_ACTION_EXECUTORS,
   'smoke.checks',
   'gate.checklist',

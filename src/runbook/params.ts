@@ -9,7 +9,7 @@ import { type RunState, stepState } from './state.js';
  */
 export type ParamRef =
   | { readonly from: 'param'; readonly name: string }
-  | { readonly from: 'run'; readonly field: 'runId' | 'tenantId' | 'scenario' }
+  | { readonly from: 'run'; readonly field: 'runId' | 'tenantId' | 'scenario' | 'startedAt' }
   | { readonly from: 'decision'; readonly step: string; readonly field: 'option' | 'choice' | 'reason' }
   | { readonly from: 'step'; readonly step: string | readonly string[]; readonly output: string };
 
@@ -23,7 +23,7 @@ const id = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
 
 export const ParamRefSchema: z.ZodType<ParamRef> = z.union([
   z.strictObject({ from: z.literal('param'), name: z.string().min(1) }),
-  z.strictObject({ from: z.literal('run'), field: z.enum(['runId', 'tenantId', 'scenario']) }),
+  z.strictObject({ from: z.literal('run'), field: z.enum(['runId', 'tenantId', 'scenario', 'startedAt']) }),
   z.strictObject({ from: z.literal('decision'), step: id, field: z.enum(['option', 'choice', 'reason']) }),
   z.strictObject({ from: z.literal('step'), step: z.union([id, z.array(id).min(1)]), output: z.string().min(1) }),
 ]);
@@ -92,7 +92,13 @@ function lookup(ref: ParamRef, state: RunState): Json | undefined {
     case 'param':
       return state.params[ref.name];
     case 'run':
-      return ref.field === 'runId' ? state.runId : ref.field === 'tenantId' ? state.tenantId : state.scenario;
+      return ref.field === 'startedAt'
+        ? state.startedAt
+        : ref.field === 'runId'
+          ? state.runId
+          : ref.field === 'tenantId'
+            ? state.tenantId
+            : state.scenario;
     case 'decision': {
       const d = latestDecision(state, ref.step);
       if (d === undefined) return undefined;

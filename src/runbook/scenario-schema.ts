@@ -101,6 +101,13 @@ const executorFields = {
    * it after a failure needs a second person, as an approval does. @defaultValue none
    */
   safetyCheckFor: z.array(stepId).min(1).optional(),
+  /**
+   * Failures no Retry can fix (the deployment forbids what the run needs): the run ends `failed` instead of
+   * pausing, its reason naming what people must do next. Checked before `continueOnFailure`.
+   */
+  endRunOn: z
+    .array(z.strictObject({ error: z.array(text(100)).min(1), when: ConditionSchema.optional(), next: text(1000) }))
+    .optional(),
   /** What a polled step does at its deadline. @defaultValue 'fail' */
   onDeadline: z.enum(['fail', 'pass']).optional(),
   /** For the `manual` executor: what the person is asked to do. */
@@ -283,6 +290,7 @@ export function crossCheck(scenario: Scenario): string[] {
       checkParams(i, step.params, `${where}.params`);
       if (step.recheck) checkParams(i, step.recheck.params, `${where}.recheck.params`);
       checkSafetyCheck(step, i, byId, index, problems);
+      for (const rule of step.endRunOn ?? []) if (rule.when) checkCondition(i, rule.when, `${where}.endRunOn.when`);
       if (step.risk === 'destructive') {
         const guard = scenario.steps[i - 1];
         if (guard?.kind !== 'approval' || guard.guards !== step.id) {

@@ -186,6 +186,7 @@ function healthLines(s: IncidentSummary): string[] {
   const lines = [rich(h.note, 300)];
   for (const f of h.failing) lines.push(`✗ ${c(f.condition, 40)} ${t(f.detail, 240)}`);
   if (h.unchecked.length > 0) lines.push(`Not checked: ${h.unchecked.map((u) => c(u, 40)).join(', ')}`);
+  if (h.manualChecks.length > 0) lines.push(`Left to people: ${h.manualChecks.map((u) => t(u, 100)).join('; ')}`);
   if (h.acknowledgedRuns.length > 0) {
     lines.push(`Orphaned runs decided by a person: ${h.acknowledgedRuns.map((u) => c(u, 60)).join(', ')}`);
   }

@@ -41,6 +41,8 @@ function finalHealth(ctx: SummaryContext): FinalHealth {
     failing: [],
     unchecked: [],
     acknowledgedRuns: [],
+    manualChecks: [],
+    otherTenants: [],
     evidence: [],
     note: ['The scenario has no recovery checklist step.'],
   };
@@ -85,6 +87,8 @@ function finalHealth(ctx: SummaryContext): FinalHealth {
     failing,
     unchecked: strings(s.outputs.unchecked),
     acknowledgedRuns: strings(s.outputs.acknowledgedRuns),
+    manualChecks: strings(s.outputs.manualChecks),
+    otherTenants: strings(s.outputs.otherTenants),
     evidence: s.evidence,
     note,
   };

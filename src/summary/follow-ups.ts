@@ -229,6 +229,17 @@ export function followUps(
       text: [`"${s.title}" failed: `, { code: s.error?.code ?? 'unknown' }, ` ${s.error?.message ?? ''}`.trimEnd()],
     });
   }
+  if (health.otherTenants.length > 0) {
+    out.push({
+      id: 'other_tenants',
+      text: [
+        `Other tenants still had projections behind or failing at the last checklist reading (${health.otherTenants.join(', ')}): ` +
+          'run ',
+        { code: 'projections tenant=<id>' },
+        ' for each.',
+      ],
+    });
+  }
   if (health.passed === false) {
     for (const f of health.failing) {
       out.push({ id: 'checklist_failing', text: ['Checklist not met: ', { code: f.condition }, ` ${f.detail}`] });

@@ -353,6 +353,9 @@ export function renderSummaryMarkdown(s: IncidentSummary): string {
     out.push(...evidenceList(h.evidence, '', 30));
   }
   if (h.unchecked.length > 0) out.push('', `Not checked (no input): ${h.unchecked.map((u) => mdCode(u)).join(', ')}`);
+  if (h.manualChecks.length > 0) {
+    out.push('', `Left to people (no API or table shows them): ${h.manualChecks.map((u) => mdText(u)).join('; ')}`);
+  }
   out.push('');
 
   out.push('## Follow-ups', '');

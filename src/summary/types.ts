@@ -199,6 +199,10 @@ export interface FinalHealth {
   readonly unchecked: readonly string[];
   /** Orphaned runs a person decided about: listed, not held against the gate. */
   readonly acknowledgedRuns: readonly string[];
+  /** Checklist items no API or table shows, left to people. */
+  readonly manualChecks: readonly string[];
+  /** Other tenants whose projections were behind or failing at the last reading: each needs its own run. */
+  readonly otherTenants: readonly string[];
   readonly evidence: readonly Evidence[];
   readonly note: RichText;
 }
@@ -219,7 +223,8 @@ export type FollowUpId =
   | 'checklist_failing'
   | 'aborted'
   | 'switched'
-  | 'release_rolled_back';
+  | 'release_rolled_back'
+  | 'other_tenants';
 
 export interface FollowUp {
   readonly id: FollowUpId;

@@ -13,6 +13,7 @@ import {
 } from '../../sim/index.js';
 import { assertWithinLimits } from '../../src/bot/blocks/validate.js';
 import { type RunningBot, type StartBotOptions, startBot } from '../../src/bot/bot.js';
+import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
 import { type Config, loadConfig } from '../../src/config/env.js';
 import { parseRecoveryConfig, type RecoveryConfig } from '../../src/config/recovery-config.js';
 import { STEP_QUEUE } from '../../src/jobs/queues.js';
@@ -229,6 +230,39 @@ export class E2E {
       view: view.view,
     });
     return postSignedForm(this.url, SIGNING_SECRET, interactionFields(payload));
+  }
+
+  /** The thread message showing the buttons of the run's latest request of `type` (an older copy is refused). */
+  private async latestRequest(runId: string, type: 'decision_requested' | 'approval_requested', what: string) {
+    await expect
+      .poll(async () => (await this.bot.runtime.service.get(runId))?.state.status, { timeout: 15_000 })
+      .toMatch(type === 'decision_requested' ? 'waiting_decision' : 'waiting_approval');
+    const events = (await this.bot.runtime.service.get(runId))?.events ?? [];
+    const seq = events.filter((e) => e.type === type).at(-1)?.seq;
+    return this.until(
+      () => this.thread(runId).find((m) => buttons(m).some((b) => b.value?.endsWith(`|v${seq}`))),
+      what,
+    );
+  }
+
+  /** Clicks the recommended option of the open decision (typing `reason` when it asks for one); returns its id. */
+  async decideRecommended(who: Person, runId: string, reason = 'as the evidence recommends'): Promise<string> {
+    const message = await this.latestRequest(runId, 'decision_requested', `a decision of ${runId}`);
+    const option = buttons(message).find((b) => b.text.startsWith('★')) ?? buttons(message)[0];
+    if (!option) throw new Error(`no option to click in ${textOf(message)}`);
+    const trigger = newTriggerId();
+    await this.click(who, message, option.actionId, option.value, trigger);
+    if (option.actionId.startsWith(ACTION.decideWithReason)) {
+      await this.until(() => this.fake.views().find((v) => v.trigger_id === trigger), 'the reason dialog');
+      await this.submit(who, trigger, { [REASON_INPUT.block]: reason });
+    }
+    return option.value?.split('|')[2] ?? '';
+  }
+
+  /** Clicks Approve on the open approval request. */
+  async approve(who: Person, runId: string): Promise<void> {
+    const message = await this.latestRequest(runId, 'approval_requested', `an approval of ${runId}`);
+    await this.click(who, message, ACTION.approve);
   }
 
   /** Resolves with the run's state once it has finished, read from the run log (not from Slack). */

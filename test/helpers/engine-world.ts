@@ -11,7 +11,9 @@ import type {
   OpenRunBody,
   ProjectionHealthBody,
   ReplayRunBody,
+  RuntimeBehaviour,
   SmokeMeasurement,
+  SqlIntegrityMeasurement,
   StepOutcome,
   TraceBody,
 } from '../../src/runbook/index.js';
@@ -389,7 +391,11 @@ export class World {
       case 'dg.replay_poll':
         return this.replayPoll(String(call.params.jobId));
       case 'dg.replay_inventory':
-        return { healthz: this.healthz(), projectionHealth: this.projectionHealth() };
+        return {
+          healthz: this.healthz(),
+          projectionHealth: this.projectionHealth(),
+          sql: { openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })) },
+        };
       case 'sql.reach':
         return this.postgresUp
           ? { reachable: true, latencyMs: 3, serverVersion: '16.4' }
@@ -428,6 +434,17 @@ export class World {
           rows: this.failureRows,
           sql: 'SELECT projection_name, error_code, event_id, log_seq, COUNT(*) FROM dg_projection_failures …',
           latencyMs: 12,
+        };
+      case 'sql.cursor_ahead':
+        return {
+          rows: PROJECTIONS.filter((p) => this.cursors[p] > this.tail).map((p) => ({
+            tenant_id: 'default',
+            projection_name: p,
+            last_log_seq: this.cursors[p],
+            tail: this.tail,
+          })),
+          sql: 'SELECT c.tenant_id, c.projection_name, c.last_log_seq, tail FROM dg_projection_cursors c …',
+          latencyMs: 4,
         };
       case 'host.list_backups': {
         this.listBackupsCalls++;
@@ -577,6 +594,27 @@ export class World {
     };
   }
 
+  /** Failure rows and failed replays recorded since the run started: the world keeps none by default. */
+  repeatedFailures: RuntimeBehaviour['repeatedFailures'] = [];
+  failedRunsSince: RuntimeBehaviour['failedRuns'] = [];
+
+  private runtimeSince(since: string): RuntimeBehaviour {
+    const lowest = Math.min(...PROJECTIONS.map((p) => this.cursors[p]));
+    return {
+      since,
+      repeatedFailures: this.repeatedFailures,
+      failedRuns: this.failedRunsSince,
+      tenants: [
+        {
+          tenantId: 'default',
+          tail: this.tail,
+          lowestCursor: lowest,
+          openFailures: PROJECTIONS.reduce((n, p) => n + this.failures[p], 0),
+        },
+      ],
+    };
+  }
+
   private checklist(call: ExecutorCall): ChecklistMeasurement {
     const ahead = PROJECTIONS.filter((p) => this.cursors[p] > this.tail).map((p) => ({
       tenant_id: 'default',
@@ -588,9 +626,16 @@ export class World {
       healthz: this.healthz(),
       projectionHealth: this.projectionHealth(),
       sql: this.postgresUp
-        ? { cursorAhead: ahead, openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })) }
+        ? {
+            cursorAhead: ahead,
+            openRuns: this.openRuns.map((r) => ({ ...r, tenant_id: 'default' })),
+            ...(typeof call.params.since === 'string' ? { runtime: this.runtimeSince(call.params.since) } : {}),
+          }
         : { error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true } },
       trace: this.trace(),
+      ...(call.params.integrity === true
+        ? { integrity: this.measure({ ...call, executor: 'sql.integrity' }) as SqlIntegrityMeasurement }
+        : {}),
       ...(call.params.workflowId !== undefined
         ? {
             workflow: this.ok(

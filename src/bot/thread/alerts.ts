@@ -11,9 +11,32 @@ import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
 
 export const RESULT_KEY = 'result';
 
-/** `alert-<step>-<seq>`: one per pause, so a step that fails twice alerts twice. */
+/** `alert-<step>-<seq>`, keyed by the first pause of a stretch, so a step that keeps failing alerts once. */
 export function alertKey(stepId: string | undefined, pauseSeq: number): string {
   return `alert-${stepId ?? 'run'}-${pauseSeq}`;
+}
+
+type Pause = ThreadModel['pauses'][number];
+
+/**
+ * Pauses grouped into what people see as one pause: a Retry of the paused step that fails again continues the
+ * same pause, so the channel gets one alert, updated, instead of one message per attempt.
+ */
+export function pauseStretches(model: ThreadModel): Pause[][] {
+  const stretches: Pause[][] = [];
+  for (const pause of model.pauses) {
+    const current = stretches.at(-1);
+    const previous = current?.at(-1);
+    const end = previous ? pauseEnd(model, previous.seq) : undefined;
+    const retriedAgain =
+      previous?.stepId !== undefined &&
+      previous.stepId === pause.stepId &&
+      end?.kind === 'resumed' &&
+      end.event.action === 'retry';
+    if (current && retriedAgain) current.push(pause);
+    else stretches.push([pause]);
+  }
+  return stretches;
 }
 
 /** What people may do about a pause, in the words of its own options: `Retry or abort in the thread.` */
@@ -25,10 +48,22 @@ function offeredLine(options: readonly string[]): string {
   return `${list.charAt(0).toUpperCase()}${list.slice(1)} in the thread.`;
 }
 
+/** `3 Retries failed, the last by @bo at 12:04.` for a stretch of more than one pause. */
+function retriesLine(model: ThreadModel, stretch: readonly Pause[]): string {
+  const retries = stretch.length - 1;
+  if (retries === 0) return '';
+  const lastRetry = pauseEnd(model, (stretch.at(-2) as Pause).seq);
+  const by =
+    lastRetry?.kind === 'resumed' ? `, the last by ${who(lastRetry.event.by)} at ${clock(lastRetry.event.at)}` : '';
+  return `${retries} ${retries === 1 ? 'Retry' : 'Retries'} failed${by}.\n`;
+}
+
 /** The channel is told when the run stops for people after a failure; the alert says later how it ended. */
 export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
   const { state } = model;
-  return model.pauses.map((pause): MessageDraft => {
+  return pauseStretches(model).map((stretch): MessageDraft => {
+    const first = stretch[0] as Pause;
+    const pause = stretch.at(-1) as Pause;
     const step = pause.stepId ? model.scenario.steps.find((s) => s.id === pause.stepId) : undefined;
     const where = step ? `*${esc(step.title, 150)}*` : 'the run';
     const end = pauseEnd(model, pause.seq);
@@ -45,17 +80,17 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
       outcome = `${who(state.skipRequest.by)} asks to skip it: a second person who may approve must confirm in the thread.`;
     }
     return {
-      key: alertKey(pause.stepId, pause.seq),
-      anchor: pause.seq,
+      key: alertKey(first.stepId, first.seq),
+      anchor: first.seq,
       broadcast: true,
       text: esc(`Recovery run ${state.runId} is paused: ${step?.title ?? 'run'} ${what}`, 400),
       blocks: [
         {
           type: 'section',
-          block_id: `alert-${pause.seq}`,
+          block_id: `alert-${first.seq}`,
           text: mrkdwnText(
             `:warning: Recovery run ${code(state.runId, 80)} (${code(state.scenario, 40)}) is *paused*: ${where} ${what}.\n` +
-              `${esc(pause.reason, 800)}\n${outcome}`,
+              `${retriesLine(model, stretch)}${esc(pause.reason, 800)}\n${outcome}`,
           ),
         },
       ],

@@ -6,5 +6,6 @@ export * from './pool.js';
 export * from './probes.js';
 export * from './read-only.js';
 export * from './role-check.js';
+export * from './runtime-checks.js';
 export * from './sql-errors.js';
 export * from './tables.js';

@@ -11,7 +11,6 @@ import type {
   GraphReadMeasurement,
   HealthzMeasurement,
   ProjectionHealthMeasurement,
-  ReplayInventoryMeasurement,
   ReplayPollMeasurement,
   ReplayStartMeasurement,
   TraceReadMeasurement,
@@ -150,17 +149,4 @@ export async function dgReplayPoll(params: StepParams, ctx: ExecutorContext): Pr
   const run = callResultOf(polled, (r) => ({ run: r }));
   if (!polled.ok || polled.data.status !== 'completed') return { run };
   return { run, health: callResultOf(await ctx.dg.projectionHealth({ signal: ctx.signal }), same) };
-}
-
-/**
- * Healthz (for `projector.active_replay_jobs`) and the tenant's projection health (for `open_runs`), read back to
- * back so the two describe the same moment as nearly as two calls can.
- */
-export async function dgReplayInventory(
-  _params: StepParams,
-  ctx: ExecutorContext,
-): Promise<ReplayInventoryMeasurement> {
-  const healthz = callResultOf(await ctx.dg.healthz({ signal: ctx.signal }), same);
-  const projectionHealth = callResultOf(await ctx.dg.projectionHealth({ signal: ctx.signal }), same);
-  return { healthz, projectionHealth };
 }

@@ -13,7 +13,6 @@ import {
   dgGraphRead,
   dgHealthz,
   dgProjectionHealth,
-  dgReplayInventory,
   dgReplayPoll,
   dgReplayStart,
   dgTraceRead,
@@ -23,8 +22,9 @@ import {
 import { ExecutorUnknownError } from './errors.js';
 import { hostExecutor, hostListBackups, hostPreserveDatabase } from './host-executors.js';
 import type { StepParams } from './params.js';
+import { dgReplayInventory } from './replay-inventory.js';
 import { smokeChecks } from './smoke-checks.js';
-import { sqlIntegrity, sqlParity, sqlProjectionFailures, sqlReach } from './sql-executors.js';
+import { sqlCursorAhead, sqlIntegrity, sqlParity, sqlProjectionFailures, sqlReach } from './sql-executors.js';
 
 export type Executor<K extends JobExecutorName> = (
   params: StepParams,
@@ -49,6 +49,7 @@ export const EXECUTORS: { readonly [K in JobExecutorName]: Executor<K> } = Objec
   'sql.integrity': sqlIntegrity,
   'sql.parity': sqlParity,
   'sql.projection_failures': sqlProjectionFailures,
+  'sql.cursor_ahead': sqlCursorAhead,
   'host.restart_runtime': hostExecutor('restart_runtime'),
   'host.stop_runtime': hostExecutor('stop_runtime'),
   'host.start_runtime': hostExecutor('start_runtime'),

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   type CheckEvidence,
+  checkCursorAheadOfTail,
   checkOpenFailures,
   type IntegrityChecks,
   probeConnectivity,
@@ -10,6 +11,7 @@ import {
 } from '../../executors/dg-sql/index.js';
 import type {
   IntegrityCheckName,
+  SqlCursorAheadMeasurement,
   SqlFailure,
   SqlIntegrityMeasurement,
   SqlParityMeasurement,
@@ -159,5 +161,25 @@ export async function sqlProjectionFailures(
       };
     },
     (error, latencyMs) => ({ rows: [], sql: SQL.openFailures, latencyMs, error }),
+  );
+}
+
+/** The run tenant's projection cursors past its event-log tail (contract §5.4). */
+export async function sqlCursorAhead(_params: StepParams, ctx: ExecutorContext): Promise<SqlCursorAheadMeasurement> {
+  return measured(
+    async () => {
+      const found = await checkCursorAheadOfTail(ctx.sql, { tenantId: ctx.tenantId, cap: FAILURE_GROUPS });
+      return {
+        rows: found.rows.map((r) => ({
+          tenant_id: r.tenantId,
+          projection_name: r.projectionName,
+          last_log_seq: r.lastLogSeq,
+          tail: r.tailLogSeq,
+        })),
+        sql: SQL.cursorAheadOfTail,
+        latencyMs: found.durationMs,
+      };
+    },
+    (error, latencyMs) => ({ rows: [], sql: SQL.cursorAheadOfTail, latencyMs, error }),
   );
 }

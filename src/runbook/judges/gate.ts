@@ -2,11 +2,17 @@ import type { Evidence, EvidenceSource } from '../events.js';
 // The only import of the health verdict: the checklist gate is where it meets the engine.
 import { type FailingCondition, type HealthVerdictInput, healthVerdict } from '../health-verdict.js';
 import { isJsonObject, type Json, type JsonObject, toJson } from '../json.js';
-import type { CallResult, ChecklistMeasurement, OpenRunBody } from '../measurements.js';
+import type { CallResult, ChecklistMeasurement, OpenRunBody, RuntimeBehaviour } from '../measurements.js';
 import { callEvidence, evidence, httpSource, toCount } from './evidence.js';
+import { judgeIntegrityClean } from './sql.js';
 import type { JudgeContext, Verdict } from './types.js';
 
-type GateCondition = FailingCondition['condition'] | 'trace_unreadable' | 'workflow_unreadable';
+type GateCondition =
+  | FailingCondition['condition']
+  | 'trace_unreadable'
+  | 'workflow_unreadable'
+  | 'retry_storm'
+  | 'event_log_damaged';
 
 interface GateFailing {
   readonly condition: GateCondition;
@@ -79,6 +85,43 @@ export function checklistInput(m: ChecklistMeasurement, ctx: JudgeContext): Heal
   };
 }
 
+/** Checklist items (contract §6) that neither DecisionGraph's API nor its tables can show: left to people. */
+export const MANUAL_CHECKS = [
+  'the operator console shows the same tenant state',
+  "DecisionGraph's logs carry request ids and show no retry storm",
+] as const;
+
+/** The same failure recorded this often since the run started means workers keep failing on it. */
+const STORM_ROWS = 2;
+/** Replay runs failed since the run started, from this many on, are failing repeatedly. */
+const STORM_RUNS = 2;
+
+/** A retry storm in what the tables show: a failure recorded again and again, or replays failing repeatedly. */
+function retryStorm(r: RuntimeBehaviour): GateFailing | undefined {
+  const repeated = r.repeatedFailures.filter((f) => f.rows >= STORM_ROWS);
+  const runsFailing = r.failedRuns.length >= STORM_RUNS;
+  if (repeated.length === 0 && !runsFailing) return undefined;
+  const parts = [
+    ...repeated.map((f) => `${f.projection} ${f.errorCode} on ${f.eventId ?? '?'} recorded ${f.rows} times`),
+    ...(runsFailing
+      ? [
+          `${r.failedRuns.length} replay runs failed (${r.failedRuns.map((x) => `${x.jobId} ${x.errorCode ?? '?'}`).join(', ')})`,
+        ]
+      : []),
+  ];
+  return {
+    condition: 'retry_storm',
+    detail: `retry storm since ${r.since}: ${parts.join('; ')}`.slice(0, 2000),
+    measured: { repeatedFailures: repeated.length, failedRuns: r.failedRuns.length },
+    expected: { repeatedFailures: 0, failedRuns: `< ${STORM_RUNS}` },
+  };
+}
+
+/** Other tenants whose projections are behind their tail or hold open failures: each needs its own run. */
+function tenantsNeedingRepair(r: RuntimeBehaviour, tenantId: string | undefined) {
+  return r.tenants.filter((t) => t.tenantId !== tenantId && (t.lowestCursor !== t.tail || t.openFailures > 0));
+}
+
 function cursorsOf(m: ChecklistMeasurement): Record<string, number> | undefined {
   if (!m.projectionHealth.ok) return undefined;
   return Object.fromEntries(m.projectionHealth.data.projections.map((p) => [p.projection_name, p.last_log_seq]));
@@ -136,6 +179,35 @@ function checklistEvidence(
   const sqlSource: EvidenceSource = { kind: 'sql' };
   const cursorAhead = m.sql?.cursorAhead?.length ?? 0;
   item('cursor_ahead', 'projection cursors ahead of the event tail', cursorAhead, 0, sqlSource);
+  const runtime = m.sql?.runtime;
+  if (runtime !== undefined) {
+    item('retry_storm', `failures recorded again, replays failed (since ${runtime.since})`, 0, 0, sqlSource);
+    const others = tenantsNeedingRepair(runtime, m.projectionHealth.ok ? m.projectionHealth.data.tenant_id : undefined);
+    items.push(
+      evidence(
+        'checklist: other tenants (projections behind or failing)',
+        others.map((t) => `${t.tenantId}: cursor ${t.lowestCursor}, tail ${t.tail}, ${t.openFailures} open failures`),
+        sqlSource,
+        {
+          expected: [],
+          ok: others.length === 0,
+          ...(others.length > 0
+            ? { detail: 'each tenant is repaired by its own run (projections tenant=<id>); not held against this one' }
+            : {}),
+        },
+      ),
+    );
+  }
+  items.push(
+    evidence(
+      'checklist: left to people',
+      [...MANUAL_CHECKS],
+      { kind: 'engine' },
+      {
+        detail: "neither DecisionGraph's API nor its tables show these",
+      },
+    ),
+  );
   items.push(
     callEvidence(
       'checklist: known trace reads',
@@ -191,6 +263,21 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
       expected: { status: 200 },
     });
   }
+  const scan = m.integrity !== undefined ? judgeIntegrityClean(m.integrity, ctx) : undefined;
+  if (scan?.result === 'failed' && scan.error.code !== 'event_log_damaged') {
+    // The scan did not complete: the log cannot be called clean, so the checklist measured nothing yet.
+    return { ...scan, error: { ...scan.error, message: `the checklist's integrity scan: ${scan.error.message}` } };
+  }
+  if (scan?.result === 'failed') {
+    failing.push({
+      condition: 'event_log_damaged',
+      detail: `after the restore, ${scan.error.message}`,
+      measured: scan.outputs?.damagedRows ?? null,
+      expected: 0,
+    });
+  }
+  const storm = m.sql?.runtime !== undefined ? retryStorm(m.sql.runtime) : undefined;
+  if (storm !== undefined) failing.push(storm);
   if (ctx.workflowExpected && (m.workflow === undefined || !m.workflow.ok)) {
     failing.push({
       condition: 'workflow_unreadable',
@@ -202,12 +289,21 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
       expected: { status: 200 },
     });
   }
-  const items = checklistEvidence(m, ctx, failing, verdict.unchecked);
+  const items = [...checklistEvidence(m, ctx, failing, verdict.unchecked), ...(scan?.evidence ?? [])];
   const outputs: JsonObject = {
     healthy: failing.length === 0,
     failing: failing.map((f) => ({ ...f })),
     unchecked: [...verdict.unchecked],
     acknowledgedRuns: [...ctx.acknowledgedRunIds],
+    manualChecks: [...MANUAL_CHECKS],
+    ...(m.sql?.runtime !== undefined
+      ? {
+          otherTenants: tenantsNeedingRepair(
+            m.sql.runtime,
+            m.projectionHealth.ok ? m.projectionHealth.data.tenant_id : undefined,
+          ).map((t) => t.tenantId),
+        }
+      : {}),
   };
   const cursors = cursorsOf(m);
   const ownLive = ownRunsToAwait(m, ctx);

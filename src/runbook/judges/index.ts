@@ -13,6 +13,7 @@ import {
 import { judgeReplayAdmitted, judgeReplayFinished, judgeReplayOrphans } from './replay.js';
 import { judgeSmokePass, judgeSmokeRecord } from './smoke.js';
 import {
+  judgeCursorAhead,
   judgeIntegrityClean,
   judgeIntegrityEvidence,
   judgeParityCompare,
@@ -53,6 +54,7 @@ export const JUDGES = {
   'sql.symptoms': { executors: ['sql.reach'], judge: judgeSqlSymptoms },
   'sql.reachable': { executors: ['sql.reach'], judge: judgeSqlReachable },
   'failures.classify': { executors: ['sql.projection_failures'], judge: judgeProjectionFailures },
+  'cursors.ahead': { executors: ['sql.cursor_ahead'], judge: judgeCursorAhead },
   'integrity.evidence': { executors: ['sql.integrity'], judge: judgeIntegrityEvidence },
   'integrity.clean': { executors: ['sql.integrity'], judge: judgeIntegrityClean },
   'parity.record': { executors: ['sql.parity'], judge: judgeParityRecord },
@@ -83,6 +85,7 @@ export const DEFAULT_JUDGE: Readonly<Record<JobExecutorName, JudgeName>> = {
   'sql.integrity': 'integrity.evidence',
   'sql.parity': 'parity.record',
   'sql.projection_failures': 'failures.classify',
+  'sql.cursor_ahead': 'cursors.ahead',
   'host.restart_runtime': 'host.completed',
   'host.stop_runtime': 'host.completed',
   'host.start_runtime': 'host.completed',

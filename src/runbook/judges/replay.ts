@@ -206,10 +206,61 @@ export const judgeReplayFinished: Judge<ReplayPollMeasurement> = (m): Verdict =>
     : { result: 'waiting', outputs: { ...outputs, pendingTotal }, evidence: items };
 };
 
+/** Newest first, as the coordinator admits them; the job id breaks a tie. */
+function newestFirst(a: OpenRunBody, b: OpenRunBody): number {
+  const at = (a.requested_at ?? '').localeCompare(b.requested_at ?? '');
+  return at !== 0 ? -at : -a.job_id.localeCompare(b.job_id);
+}
+
+interface Attribution {
+  /** The tenant's open rows that no live job can own. */
+  readonly orphans: readonly OpenRunBody[];
+  /** How the live jobs were matched to rows, for the evidence. */
+  readonly detail: string;
+}
+
 /**
- * Orphaned replay runs: rows `queued`/`running` while DecisionGraph holds no live replay job (healthz
- * `active_replay_jobs` 0). They never finish, cannot be cancelled (404) and do not block new runs (contract §4.4).
- * With live jobs present the rows cannot be told apart, so none is called an orphan.
+ * Which of the tenant's open rows are orphans. DecisionGraph's coordinator starts empty at boot, so every live job
+ * was admitted after the last restart and every orphan before it: of the open rows of all tenants, the newest
+ * `active_replay_jobs` are the live ones and the rest are orphans, whichever tenant holds the live ones. Without the
+ * SQL rows, only a node with no live job at all tells (any row is then an orphan).
+ */
+function attributeOrphans(
+  tenantOpen: readonly OpenRunBody[],
+  tenantId: string,
+  active: number,
+  sql: ReplayInventoryMeasurement['sql'],
+): Attribution {
+  if (sql === undefined || 'error' in sql) {
+    return {
+      orphans: active === 0 ? tenantOpen : [],
+      detail:
+        active === 0
+          ? 'no replay job is live on the node'
+          : `the open rows of all tenants could not be read by SQL${sql ? ` (${sql.error.code})` : ''}, so the ` +
+            `${active} live job(s) cannot be attributed and no row is called an orphan`,
+    };
+  }
+  if (active === 0) return { orphans: tenantOpen, detail: 'no replay job is live on the node' };
+  const all = sql.openRuns.filter((r) => OPEN_STATUSES.has(r.status)).sort(newestFirst);
+  const live = new Set(all.slice(0, active).map((r) => r.job_id));
+  const ids = new Set(tenantOpen.map((r) => r.job_id));
+  const orphans = all.filter((r) => (r.tenant_id ?? tenantId) === tenantId && ids.has(r.job_id) && !live.has(r.job_id));
+  const others = all.filter((r) => live.has(r.job_id) && (r.tenant_id ?? tenantId) !== tenantId).length;
+  return {
+    orphans,
+    detail:
+      `${active} live job(s) on the node, ${all.length} open row(s) in all tenants: the newest ${active} are the ` +
+      `live ones (${others} of them in other tenants), since a job admitted after a restart is newer than every row ` +
+      'the restart cut off',
+  };
+}
+
+/**
+ * Orphaned replay runs of the run's tenant: rows `queued`/`running` that no live replay job owns. They never
+ * finish, cannot be cancelled (404) and do not block new runs (contract §4.4). Live jobs are counted node-wide
+ * (healthz `active_replay_jobs`), so they are matched to rows of every tenant (see {@link attributeOrphans}): a
+ * replay live in another tenant does not hide this tenant's orphans.
  */
 export const judgeReplayOrphans: Judge<ReplayInventoryMeasurement> = (m, ctx): Verdict => {
   if (!m.healthz.ok) {
@@ -231,10 +282,12 @@ export const judgeReplayOrphans: Judge<ReplayInventoryMeasurement> = (m, ctx): V
       evidence: [callEvidence('GET /api/v1/projections/health', m.projectionHealth, 200)],
     };
   }
-  const active = m.healthz.data.projector.active_replay_jobs;
+  // A job admitted between the two readings counts as live: a live run is never called an orphan.
+  const active = Math.max(m.healthz.data.projector.active_replay_jobs, m.activeAfter ?? 0);
   const own = new Set(ctx.ownReplayJobIds);
-  const open = m.projectionHealth.data.open_runs.filter((r) => OPEN_STATUSES.has(r.status) && !own.has(r.job_id));
-  const orphans = active === 0 ? open : [];
+  const data = m.projectionHealth.data;
+  const open = data.open_runs.filter((r) => OPEN_STATUSES.has(r.status) && !own.has(r.job_id));
+  const { orphans, detail } = attributeOrphans(open, data.tenant_id, active, m.sql);
   const source = httpSource(m.projectionHealth.evidence);
   return {
     result: 'passed',
@@ -253,7 +306,9 @@ export const judgeReplayOrphans: Judge<ReplayInventoryMeasurement> = (m, ctx): V
       openRuns: open.length,
     },
     evidence: [
-      evidence('healthz projector.active_replay_jobs', active, httpSource(m.healthz.evidence)),
+      evidence('healthz projector.active_replay_jobs (all tenants)', active, httpSource(m.healthz.evidence), {
+        detail,
+      }),
       evidence(
         'open replay runs (queued or running)',
         open.map((r) => `${r.job_id} ${r.mode} ${r.projection_name} ${r.status}`),
@@ -262,9 +317,13 @@ export const judgeReplayOrphans: Judge<ReplayInventoryMeasurement> = (m, ctx): V
           expected: [],
           ok: open.length === 0,
           ...(orphans.length > 0
-            ? { detail: 'marked open while no replay job is live: cut off by a crash or restart, they never finish' }
+            ? {
+                detail:
+                  `no live replay job owns ${orphans.map((r) => r.job_id).join(', ')}: cut off by a crash or ` +
+                  'restart, they never finish',
+              }
             : open.length > 0
-              ? { detail: 'replay jobs are live, so these may still be running' }
+              ? { detail: 'replay jobs are live for these, so they may still be running' }
               : {}),
         },
       ),

@@ -3,6 +3,7 @@ import type { JsonObject } from '../json.js';
 import {
   INTEGRITY_CHECKS,
   type IntegrityCheckName,
+  type SqlCursorAheadMeasurement,
   type SqlFailure,
   type SqlIntegrityMeasurement,
   type SqlParityMeasurement,
@@ -111,6 +112,42 @@ export const judgeProjectionFailures: Judge<SqlProjectionFailuresMeasurement> = 
       signature,
     },
     evidence: items,
+  };
+};
+
+/** What a cursor ahead of the tail means, said wherever the bot finds one. */
+export const CURSOR_AHEAD_MEANING =
+  'the projection tables are newer than the event log (a log restored under projections that were not): health ' +
+  'looks clean (pending 0, not stale) but is not, and events appended now get log_seqs the cursors have already ' +
+  'passed, so they are never projected. A catch_up starts at the cursor and cannot fix it; only a rebuild can';
+
+/**
+ * Projection cursors past the tenant's event-log tail (contract §5.4), which projection health cannot show. Passes
+ * with the facts either way (a later decision acts on them); fails only when the query could not run.
+ */
+export const judgeCursorAhead: Judge<SqlCursorAheadMeasurement> = (m): Verdict => {
+  const source = sqlSource(m.sql, m.latencyMs);
+  if (m.error) return notMeasured('projection cursors against the event-log tail', m.error, source);
+  const rows = m.rows.map((r) => ({
+    projection: r.projection_name,
+    cursor: toCount(r.last_log_seq),
+    tail: toCount(r.tail),
+  }));
+  return {
+    result: 'passed',
+    outputs: {
+      hasCursorAhead: rows.length > 0,
+      cursorAhead: rows.length,
+      projectionsAhead: rows.map((r) => r.projection),
+    },
+    evidence: [
+      evidence(
+        'projection cursors ahead of the event-log tail',
+        rows.map((r) => `${r.projection} at ${r.cursor} > tail ${r.tail}`),
+        source,
+        { expected: [], ok: rows.length === 0, ...(rows.length > 0 ? { detail: CURSOR_AHEAD_MEANING } : {}) },
+      ),
+    ],
   };
 };
 

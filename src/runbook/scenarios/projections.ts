@@ -10,17 +10,21 @@ import {
   traceIdParam,
 } from './shared.js';
 
+/** Cursors past the tail: the projection tables are newer than the event log, and only a rebuild repairs that. */
+const cursorAhead = { step: 'inspect_cursors', output: 'hasCursorAhead', in: [true] } as const;
+
 const rebuildIndicated = {
   any: [
     { step: 'inspect_failures', output: 'suggested', in: ['rebuild'] },
     { decision: 'orphan_runs', is: 'rebuild' },
+    cursorAhead,
   ],
 } as const;
 
 /** Scenario 3: projection corruption or stale reads, for one tenant. */
 export const projectionsScenario: ScenarioInput = {
   name: 'projections',
-  version: 1,
+  version: 2,
   title: 'Projection corruption or stale reads',
   summary:
     'Projection health shows stale projections or open failures, or trace reads return 409: inspect health, ' +
@@ -31,6 +35,16 @@ export const projectionsScenario: ScenarioInput = {
   requires: ['traceId'],
   steps: [
     projectionProgress('inspect_health', 'Inspect projection health (two readings)', 5_000),
+    {
+      id: 'inspect_cursors',
+      kind: 'probe',
+      title: 'Look for projection cursors ahead of the event log',
+      risk: 'read_only',
+      executor: 'sql.cursor_ahead',
+      why:
+        'A cursor past the tail (projection tables newer than a restored event log) shows as pending 0 and not ' +
+        'stale in projection health: only the SQL check of contract §5.4 sees it',
+    },
     {
       id: 'inspect_failures',
       kind: 'probe',
@@ -53,6 +67,7 @@ export const projectionsScenario: ScenarioInput = {
           { step: 'inspect_health', output: 'state', in: ['current', 'catching_up'] },
           { step: 'inspect_failures', output: 'kinds', in: ['none'] },
           { step: 'inspect_runs', output: 'hasOrphans', in: [false] },
+          { step: 'inspect_cursors', output: 'hasCursorAhead', in: [false] },
         ],
       },
       prompt:
@@ -73,14 +88,16 @@ export const projectionsScenario: ScenarioInput = {
       prompt:
         'Catch_up when the projection tables are trusted but behind (a transient fault: storage, a restart). ' +
         'Rebuild when derived state is untrusted or a projector bug needs recomputing (a semantic fault: hash ' +
-        'mismatch, trace_seq gap, schema violation). A rebuild deletes the projection rows first and needs an ' +
+        'mismatch, trace_seq gap, schema violation), and when cursors are ahead of the event log (a catch_up ' +
+        'starts at the cursor and cannot bring it back). A rebuild deletes the projection rows first and needs an ' +
         'approval. Either runs with the reason you give.',
-      evidenceFrom: ['inspect_health', 'inspect_failures', 'inspect_runs'],
+      evidenceFrom: ['inspect_health', 'inspect_cursors', 'inspect_failures', 'inspect_runs'],
       options: [
         {
           id: 'catch_up',
           label: 'catch_up (transient)',
           needsReason: true,
+          when: { not: cursorAhead },
           recommendedWhen: { not: rebuildIndicated },
         },
         { id: 'rebuild', label: 'rebuild (semantic)', needsReason: true, recommendedWhen: rebuildIndicated },
@@ -96,6 +113,13 @@ export const projectionsScenario: ScenarioInput = {
       rebuildProjection: { $ref: { from: 'step', step: 'inspect_failures', output: 'rebuildTarget' }, fallback: 'all' },
       rebuildWhy: 'A second request while it runs gets 409 and attaches to the running job',
       catchUpFallbackReason: 'dg-recovery run {run_id}: catch_up of stale projections',
+      rebuildRefusedEnds: {
+        when: cursorAhead,
+        next:
+          "enable rebuilds (admin_controls allow_rebuild) in DecisionGraph's config and restart DecisionGraph, " +
+          'which reads its config only at boot; then run `projections` again. Until then projection reads may miss ' +
+          'events appended since the restore.',
+      },
     }),
     readTrace('reread_trace', 'Re-read the affected trace'),
     {

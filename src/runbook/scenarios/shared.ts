@@ -75,9 +75,9 @@ export function orphanRunsDecision(rebuildOption: 'switch' | 'rebuild'): StepInp
       acknowledgesRuns: true,
     },
     prompt:
-      'Replay run {job_id} ({mode} of {projection_name}) is marked {status}, but DecisionGraph has no live replay ' +
-      'job: a crash or restart cut it off after {processed_events} events and it will never finish. It cannot be ' +
-      'cancelled and does not block new runs.',
+      'Replay run {job_id} ({mode} of {projection_name}) is marked {status}, but no live replay job of ' +
+      'DecisionGraph owns it: a crash or restart cut it off after {processed_events} events and it will never ' +
+      'finish. It cannot be cancelled and does not block new runs.',
     evidenceFrom: ['inspect_runs'],
     options: [
       {
@@ -137,14 +137,20 @@ export function readTrace(id: string, title: string): StepInput {
   };
 }
 
-export function checklistGate(): StepInput {
+/** `integrity`: the scenario restores a backup, so the checklist scans the event log again. */
+export function checklistGate(opts: { integrity?: true } = {}): StepInput {
   return {
     id: 'gate',
     kind: 'gate',
     title: 'Recovery checklist',
     risk: 'safe_write',
     executor: 'gate.checklist',
-    params: { traceId: traceIdParam, workflowId: workflowIdParam },
+    params: {
+      traceId: traceIdParam,
+      workflowId: workflowIdParam,
+      since: { $ref: { from: 'run', field: 'startedAt' } },
+      ...(opts.integrity ? { integrity: true } : {}),
+    },
     poll: { initialMs: 5_000, maxMs: 30_000, factor: 2 },
     deadlineMs: 600_000,
     why:
@@ -154,13 +160,15 @@ export function checklistGate(): StepInput {
   };
 }
 
-function rebuildRefusedDecision(): StepInput {
+const REBUILD_REFUSED: Condition = { step: 'start_rebuild', error: ['rebuild_forbidden'] };
+
+function rebuildRefusedDecision(endsRun: RebuildRefusedEnds | undefined): StepInput {
   return {
     id: 'rebuild_refused',
     kind: 'decision',
     title: 'Rebuild forbidden by the deployment',
     risk: 'read_only',
-    when: { step: 'start_rebuild', error: ['rebuild_forbidden'] },
+    when: endsRun === undefined ? REBUILD_REFUSED : { all: [REBUILD_REFUSED, { not: endsRun.when }] },
     prompt:
       'DecisionGraph refused the rebuild with 403: this deployment forbids rebuilds (admin_controls allow_rebuild is ' +
       'off, the default outside dev, and no environment variable turns it on). A catch_up replay is allowed: it ' +
@@ -206,8 +214,16 @@ function startCatchUp(spec: CatchUpReplay): StepInput {
   };
 }
 
-/** The rebuild the `rebuild` option of `decision` asks for; a deployment that forbids it leads to a decision. */
-function startRebuild(decision: string, projection: ParamValue, why?: string): StepInput {
+/**
+ * The rebuild the `rebuild` option of `decision` asks for; a deployment that forbids it leads to a decision, or
+ * ends the run when nothing but a rebuild can help (`endsRun`).
+ */
+function startRebuild(
+  decision: string,
+  projection: ParamValue,
+  why: string | undefined,
+  endsRun: RebuildRefusedEnds | undefined,
+): StepInput {
   return {
     id: 'start_rebuild',
     kind: 'action',
@@ -217,6 +233,9 @@ function startRebuild(decision: string, projection: ParamValue, why?: string): S
     idempotent: true,
     when: { decision, is: 'rebuild' },
     continueOnFailure: ['rebuild_forbidden'],
+    ...(endsRun !== undefined
+      ? { endRunOn: [{ error: ['rebuild_forbidden'], when: endsRun.when, next: endsRun.next }] }
+      : {}),
     params: {
       mode: 'rebuild',
       projection,
@@ -367,6 +386,15 @@ export interface RebuildOrCatchUp {
   readonly rebuildProjection: ParamValue;
   readonly rebuildWhy?: string;
   readonly catchUpFallbackReason: string;
+  /** When a refused rebuild leaves nothing to try: the run ends, naming the manual next step. */
+  readonly rebuildRefusedEnds?: RebuildRefusedEnds;
+}
+
+export interface RebuildRefusedEnds {
+  /** Holds when only a rebuild can repair what was found (a catch_up would not help). */
+  readonly when: Condition;
+  /** What people must do, e.g. enable rebuilds and run the scenario again. */
+  readonly next: string;
 }
 
 /**
@@ -389,8 +417,8 @@ export function rebuildOrCatchUp(spec: RebuildOrCatchUp): StepInput[] {
         decisions: [spec.decision],
       },
     },
-    startRebuild(spec.decision, spec.rebuildProjection, spec.rebuildWhy),
-    rebuildRefusedDecision(),
+    startRebuild(spec.decision, spec.rebuildProjection, spec.rebuildWhy, spec.rebuildRefusedEnds),
+    rebuildRefusedDecision(spec.rebuildRefusedEnds),
     startCatchUp({
       id: 'start_catch_up',
       title: 'Request the catch_up replay',

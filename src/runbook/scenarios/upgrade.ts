@@ -175,6 +175,6 @@ export const upgradeScenario: ScenarioInput = {
       judge: 'smoke.pass',
       timeoutMs: 120_000,
     },
-    checklistGate(),
+    checklistGate({ integrity: true }),
   ],
 };

@@ -67,6 +67,7 @@ describe('each executor on a healthy DecisionGraph', () => {
     ['sql.integrity', {}, (o) => expect(o).toMatchObject({ damage: 'none', hasCursorAhead: false })],
     ['sql.parity', {}, (o) => expect(o.eventCount).toBeGreaterThan(0)],
     ['sql.projection_failures', {}, (o) => expect(o).toMatchObject({ openFailures: 0, kinds: 'none' })],
+    ['sql.cursor_ahead', {}, (o) => expect(o).toMatchObject({ hasCursorAhead: false, cursorAhead: 0 })],
     [
       'smoke.checks',
       {},

@@ -137,7 +137,14 @@ describe('the probe role guard', () => {
       role: roles.writer,
       writableTables: ['dg_event_log'],
     });
-    for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures', 'gate.checklist']) {
+    for (const executor of [
+      'sql.integrity',
+      'sql.parity',
+      'sql.projection_failures',
+      'sql.cursor_ahead',
+      'dg.replay_inventory',
+      'gate.checklist',
+    ]) {
       const outcome = await measureStep(executor, {}, ctx);
       expect(outcome, executor).toMatchObject({
         kind: 'error',

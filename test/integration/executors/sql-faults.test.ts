@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectOpenFailures } from '../../../sim/db/faults.js';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
 import { createExecutorContext, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
 import {
@@ -47,10 +49,16 @@ describe('SQL probes as measurements', () => {
         transient: false,
         error: { code: 'event_log_damaged' },
       });
+      // A checklist that re-checks the log after a restore fails on the same drift.
+      const gate = await step(h, 'gate.checklist', { integrity: true });
+      expect(failingConditions(gate.verdict)).toContain('event_log_damaged');
     } finally {
       await h.sim.clear('hash-drift');
     }
     expect((await step(h, 'sql.integrity', {}, { judge: 'integrity.clean' })).verdict.result).toBe('passed');
+    expect(failingConditions((await step(h, 'gate.checklist', { integrity: true })).verdict)).not.toContain(
+      'event_log_damaged',
+    );
   });
 
   it('broken ordering and a cursor ahead of the tail are counted by their own checks', async () => {
@@ -61,6 +69,8 @@ describe('SQL probes as measurements', () => {
       expect(check(m, 'trace_seq_range').rowCount + check(m, 'trace_seq_step').rowCount).toBeGreaterThan(0);
       expect(check(m, 'cursor_ahead').rowCount).toBeGreaterThan(0);
       expect(judge('sql.integrity', m)).toMatchObject({ outputs: { hasCursorAhead: true, damage: 'found' } });
+      const cursors = await step(h, 'sql.cursor_ahead');
+      expect(cursors.verdict).toMatchObject({ result: 'passed', outputs: { hasCursorAhead: true, cursorAhead: 3 } });
 
       const gate = await step(h, 'gate.checklist');
       expect((gate.measurement as ChecklistMeasurement).sql?.cursorAhead?.[0]).toMatchObject({
@@ -72,6 +82,33 @@ describe('SQL probes as measurements', () => {
     } finally {
       await h.sim.clear('cursor-ahead');
       await h.sim.clear('broken-ordering');
+    }
+  });
+
+  it('the checklist reads the runtime since the run started: a failure recorded again and again is a retry storm', async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const calm = await step(h, 'gate.checklist', { since });
+    const runtime = (calm.measurement as ChecklistMeasurement).sql?.runtime;
+    expect(runtime).toMatchObject({ since, repeatedFailures: [], failedRuns: [] });
+    expect(runtime?.tenants.map((t) => t.tenantId)).toEqual(['default']);
+    expect(failingConditions(calm.verdict)).not.toContain('retry_storm');
+
+    // Four rows on one event, as a stopped worker adds one on every append: context_graph's failure twice.
+    const pool = new pg.Pool({ connectionString: h.sim.databaseUrl, max: 1 });
+    try {
+      const injected = await injectOpenFailures(pool, { count: 4 });
+      const stormy = await step(h, 'gate.checklist', { since });
+      expect(failingConditions(stormy.verdict)).toEqual(expect.arrayContaining(['open_failures', 'retry_storm']));
+      expect((stormy.measurement as ChecklistMeasurement).sql?.runtime?.repeatedFailures[0]).toMatchObject({
+        projection: 'context_graph',
+        rows: 2,
+        stillOpen: true,
+      });
+      await pool.query(`UPDATE dg_projection_failures SET status = 'resolved' WHERE id = ANY($1::uuid[])`, [
+        injected.detail?.failureIds,
+      ]);
+    } finally {
+      await pool.end();
     }
   });
 
@@ -145,7 +182,7 @@ describe('SQL probes as measurements', () => {
       const gate = (await executeStep('gate.checklist', {}, ctx)) as ChecklistMeasurement;
       expect(gate.sql).toEqual({ error: expect.objectContaining({ code: 'DG_ERR_SQL_UNREACHABLE', transient: true }) });
       expect(judge('gate.checklist', gate)).toMatchObject({ result: 'failed', transient: true });
-      for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures'] as const) {
+      for (const executor of ['sql.integrity', 'sql.parity', 'sql.projection_failures', 'sql.cursor_ahead'] as const) {
         const outcome = await measureStep(executor, {}, ctx);
         expect(outcome).toMatchObject({
           kind: 'measured',

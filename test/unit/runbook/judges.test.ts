@@ -9,7 +9,9 @@ import {
   MAX_ARTIFACT_LABEL,
   type Measurement,
   type ProjectionHealthBody,
+  type ReplayInventoryMeasurement,
   RunEventSchema,
+  type RuntimeBehaviour,
   runJudge,
   type Verdict,
 } from '../../../src/runbook/index.js';
@@ -284,6 +286,42 @@ describe('replay judges', () => {
     const live = judge('replay.orphans', m(1), { executor: 'dg.replay_inventory' });
     expect(live).toMatchObject({ result: 'passed', outputs: { hasOrphans: false, openRuns: 2 } });
   });
+
+  it("finds a tenant's orphan while another tenant's replay is live, by matching live jobs to the newest rows", () => {
+    // The tenant's run was cut off by the 09:41 restart; tenant t2's catch_up was admitted after it and is live.
+    const orphan = openRun({ job_id: 'replay-17', requested_at: '2026-03-07T09:30:00Z', tenant_id: 'default' });
+    const otherLive = openRun({ job_id: 'replay-40', requested_at: '2026-03-07T11:58:00Z', tenant_id: 't2' });
+    const m = (sql: ReplayInventoryMeasurement['sql'], activeAfter?: number): ReplayInventoryMeasurement => ({
+      healthz: healthz({ activeReplayJobs: 1 }),
+      projectionHealth: ok(projectionHealth({ openRuns: [orphan] })),
+      ...(sql ? { sql } : {}),
+      ...(activeAfter !== undefined ? { activeAfter } : {}),
+    });
+    const found = judge('replay.orphans', m({ openRuns: [otherLive, orphan] }), { executor: 'dg.replay_inventory' });
+    expect(found).toMatchObject({
+      result: 'passed',
+      outputs: { hasOrphans: true, orphans: [{ job_id: 'replay-17' }], activeReplayJobs: 1 },
+    });
+    expect(found.evidence[0]?.detail).toContain('1 of them in other tenants');
+    // Its own tenant's newest row is the live one: not an orphan.
+    const ownLive = openRun({ job_id: 'replay-41', requested_at: '2026-03-07T11:59:00Z', tenant_id: 'default' });
+    const tenantLive = {
+      ...m({ openRuns: [ownLive, otherLive] }),
+      projectionHealth: ok(projectionHealth({ openRuns: [ownLive] })),
+    };
+    expect(judge('replay.orphans', tenantLive, { executor: 'dg.replay_inventory' })).toMatchObject({
+      outputs: { hasOrphans: false },
+    });
+    // A job admitted between the healthz readings counts as live, so two live jobs leave no row to call an orphan.
+    expect(
+      judge('replay.orphans', m({ openRuns: [otherLive, orphan] }, 2), { executor: 'dg.replay_inventory' }),
+    ).toMatchObject({ outputs: { hasOrphans: false, activeReplayJobs: 2 } });
+    // Without the SQL rows the live job cannot be attributed: no row is called an orphan.
+    const unreachable = { error: { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true } };
+    const blind = judge('replay.orphans', m(unreachable), { executor: 'dg.replay_inventory' });
+    expect(blind).toMatchObject({ outputs: { hasOrphans: false } });
+    expect(blind.evidence[0]?.detail).toContain('cannot be attributed');
+  });
 });
 
 describe('SQL judges', () => {
@@ -317,6 +355,36 @@ describe('SQL judges', () => {
     expect(
       judge('failures.classify', rows(['conflict', 'event_sequence_invalid']), { executor: 'sql.projection_failures' }),
     ).toMatchObject({ outputs: { rebuildTarget: 'all' } });
+  });
+
+  it('reports projection cursors ahead of the tail with what they mean, and fails when SQL could not say', () => {
+    const m = (rows: { projection_name: string; last_log_seq: string; tail: string }[]) => ({
+      rows: rows.map((r) => ({ tenant_id: 'default', ...r })),
+      sql: 'SELECT …',
+      latencyMs: 2,
+    });
+    expect(judge('cursors.ahead', m([]), { executor: 'sql.cursor_ahead' })).toMatchObject({
+      result: 'passed',
+      outputs: { hasCursorAhead: false, cursorAhead: 0 },
+      evidence: [{ ok: true }],
+    });
+    const ahead = judge(
+      'cursors.ahead',
+      m([{ projection_name: 'trace_summary', last_log_seq: '2178', tail: '2168' }]),
+      {
+        executor: 'sql.cursor_ahead',
+      },
+    );
+    expect(ahead).toMatchObject({
+      result: 'passed',
+      outputs: { hasCursorAhead: true, cursorAhead: 1, projectionsAhead: ['trace_summary'] },
+      evidence: [{ measured: ['trace_summary at 2178 > tail 2168'], ok: false }],
+    });
+    expect(ahead.evidence[0]?.detail).toContain('newer than the event log');
+    const down = { code: 'DG_ERR_SQL_UNREACHABLE', message: 'connect ECONNREFUSED', transient: true };
+    expect(
+      judge('cursors.ahead', { rows: [], sql: 'SELECT', latencyMs: 1, error: down }, { executor: 'sql.cursor_ahead' }),
+    ).toMatchObject({ result: 'failed', transient: true, error: { code: 'DG_ERR_SQL_UNREACHABLE' } });
   });
 
   it('gathers integrity evidence, fails a restored log that still drifts, and reports cursors ahead', () => {
@@ -710,6 +778,79 @@ describe('smoke and checklist gate', () => {
       },
     });
     expect(conditions(ahead)).toEqual(['cursor_ahead']);
+  });
+
+  it('fails on a retry storm since the run started, lists other tenants left behind, and names what stays manual', () => {
+    const since = '2026-03-07T11:40:00.000Z';
+    const calm: RuntimeBehaviour = {
+      since,
+      repeatedFailures: [
+        {
+          projection: 'trace_summary',
+          errorCode: 'storage',
+          eventId: 'ev-1',
+          rows: 1,
+          maxRetryCount: 2,
+          stillOpen: false,
+        },
+      ],
+      failedRuns: [{ jobId: 'replay-9', projection: 'all', mode: 'rebuild', errorCode: 'conflict' }],
+      tenants: [
+        { tenantId: 'default', tail: 2168, lowestCursor: 2168, openFailures: 0 },
+        { tenantId: 'acme', tail: 2170, lowestCursor: 2101, openFailures: 0 },
+        { tenantId: 'globex', tail: 2169, lowestCursor: 2169, openFailures: 0 },
+      ],
+    };
+    const withRuntime = (runtime: RuntimeBehaviour): ChecklistMeasurement => ({
+      ...healthy(),
+      sql: { cursorAhead: [], openRuns: [], runtime },
+    });
+    const passed = gate(withRuntime(calm));
+    expect(passed).toMatchObject({
+      result: 'passed',
+      outputs: { otherTenants: ['acme'], manualChecks: expect.arrayContaining([expect.stringContaining('logs')]) },
+    });
+    const others = passed.evidence.find((e) => e.label.startsWith('checklist: other tenants'));
+    expect(others).toMatchObject({ ok: false, measured: ['acme: cursor 2101, tail 2170, 0 open failures'] });
+
+    // The same failure recorded again and again, and replays failing repeatedly: a storm, whatever health says.
+    const storm = gate(
+      withRuntime({
+        ...calm,
+        repeatedFailures: [{ ...(calm.repeatedFailures[0] as RuntimeBehaviour['repeatedFailures'][number]), rows: 7 }],
+        failedRuns: [
+          ...calm.failedRuns,
+          { jobId: 'replay-10', projection: 'all', mode: 'catch_up', errorCode: 'storage' },
+        ],
+      }),
+    );
+    expect(conditions(storm)).toEqual(['retry_storm']);
+    expect(storm.result === 'failed' && storm.error.message).toContain(
+      'trace_summary storage on ev-1 recorded 7 times',
+    );
+    expect(storm.result === 'failed' && storm.error.message).toContain('2 replay runs failed');
+  });
+
+  it('re-checks the event log after a restore: damage fails the checklist, a scan that did not run measures nothing', () => {
+    const scan = (counts: Partial<Record<(typeof INTEGRITY_CHECKS)[number], number>>) => ({
+      checks: INTEGRITY_CHECKS.map((name) => ({
+        name,
+        rowCount: counts[name] ?? 0,
+        sample: [],
+        sql: `-- ${name}`,
+        latencyMs: 5,
+      })),
+    });
+    expect(gate({ ...healthy(), integrity: scan({}) })).toMatchObject({ result: 'passed' });
+    const damaged = gate({ ...healthy(), integrity: scan({ payload_hash_drift: 2 }) });
+    expect(conditions(damaged)).toEqual(['event_log_damaged']);
+    expect(damaged.evidence.map((e) => e.label)).toContain('payload hash drift');
+    const down = { code: 'DG_ERR_SQL_TIMEOUT', message: 'statement timeout', transient: true };
+    expect(gate({ ...healthy(), integrity: { checks: [], error: down } })).toMatchObject({
+      result: 'failed',
+      transient: true,
+      error: { code: 'DG_ERR_SQL_TIMEOUT' },
+    });
   });
 
   it('waits while projections catch up (cursors moving) and fails once they stop', () => {

@@ -222,6 +222,41 @@ describe('projections scenario', () => {
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
 
+  const cursorsAhead = () => {
+    const w = new World();
+    for (const p of ['context_graph', 'trace_summary', 'precedent_index'] as const) w.cursors[p] = w.tail + 10;
+    return w;
+  };
+  const recommendedWithReason = {
+    decide: (cmd: { options: readonly { id: string; recommended?: boolean }[] }) => {
+      const rec = cmd.options.find((o) => o.recommended);
+      return rec ? { optionId: rec.id, reason: 'cursors past the restored tail' } : undefined;
+    },
+  };
+
+  it('finds cursors ahead of the tail at the start, offers only a rebuild, and recovers with it', () => {
+    const w = cursorsAhead();
+    const d = run(start(w, 'projections'), recommendedWithReason);
+    expect(d.state.steps.inspect_cursors?.outputs).toMatchObject({ hasCursorAhead: true, cursorAhead: 3 });
+    expect(statuses(d)).toMatchObject({ nothing_to_repair: 'skipped', start_rebuild: 'passed', poll_replay: 'passed' });
+    const asked = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'replay_decision');
+    expect(asked?.options.map((o) => o.id)).toEqual(['rebuild', 'abort']);
+    expect(w.replay).toMatchObject({ mode: 'rebuild', projection_name: 'all', status: 'completed' });
+    expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+
+  it('ends the run failed, naming the manual steps, when cursors are ahead and rebuilds are forbidden', () => {
+    const w = cursorsAhead();
+    w.allowRebuild = false;
+    const d = run(start(w, 'projections'), recommendedWithReason);
+    expect(d.state.steps.start_rebuild).toMatchObject({ status: 'failed', error: { code: 'rebuild_forbidden' } });
+    expect(eventsOf(d, 'run_paused')).toEqual([]);
+    expect(statuses(d)).toMatchObject({ rebuild_refused: 'pending', start_catch_up: 'pending', gate: 'pending' });
+    expect(d.state.outcome?.outcome).toBe('failed');
+    expect(d.state.outcome?.reason).toMatch(/^Request the rebuild: .*Needs manual action: enable rebuilds/);
+    expect(d.state.outcome?.reason).toContain('then run `projections` again');
+  });
+
   it('attaches to a replay that is already running instead of starting a second one', () => {
     const w = new World();
     w.cursors.trace_summary = 2150;

@@ -20,7 +20,8 @@ import {
   type Scenario,
   startRun,
 } from '../../../../src/runbook/index.js';
-import { ACCESS, ANA, type Driven } from '../../summary/drive.js';
+import { World } from '../../../helpers/engine-world.js';
+import { ACCESS, ANA, type Driven, drive } from '../../summary/drive.js';
 import { RUNS, type RunKind } from '../../summary/runs.js';
 
 const KINDS: RunKind[] = ['recovered', 'failed', 'aborted'];
@@ -153,6 +154,38 @@ describe('renderThread over whole runs of every scenario', () => {
       'Resolved: skipped by <@U04ANA>',
     );
     expect(buttonsOf(after.find((m) => m.key === step.key) as OutboxMessage)).toEqual([]);
+  });
+
+  it('a step that fails again after each Retry keeps one channel alert, updated with the count of failed Retries', () => {
+    const w = new World();
+    w.runtimeUp = false;
+    w.traceMissing = true;
+    let retries = 0;
+    const run = drive(w, 'restart', {
+      pause: (cmd) => {
+        if (cmd.stepId === 'read_trace' && retries < 3) {
+          retries += 1;
+          return { retry: true };
+        }
+        return { skip: 'the known trace is gone; the checklist will tell' };
+      },
+    });
+    const pauses = run.events.filter((e) => e.type === 'run_paused' && e.stepId === 'read_trace');
+    expect(pauses).toHaveLength(4);
+    const alertsAfter = (n: number) =>
+      renderThread(run.events.slice(0, n), run.scenario).filter((m) => m.key.startsWith('alert-read_trace-'));
+    // Every render while the step keeps failing holds one alert for it, under the key of the first pause.
+    const firstKey = `alert-read_trace-${pauses[0]?.seq}`;
+    for (const pause of pauses) {
+      const alerts = alertsAfter(run.events.indexOf(pause) + 1);
+      expect(alerts.map((m) => m.key)).toEqual([firstKey]);
+      expect(alerts[0]?.broadcast).toBe(true);
+    }
+    const last = alertsAfter(run.events.indexOf(pauses[3] as RunEvent) + 1)[0] as OutboxMessage;
+    expect(allText(last)).toContain('3 Retries failed, the last by <@U07BO>');
+    expect(allText(last)).toContain('Retry, skip or abort in the thread.');
+    const resolved = alertsAfter(run.events.length)[0] as OutboxMessage;
+    expect(allText(resolved)).toContain('Resolved: skipped by <@U04ANA>');
   });
 
   it('shows the evidence of a step: the call, its HTTP status, request_id, latency, measured against expected', () => {
