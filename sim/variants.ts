@@ -10,6 +10,7 @@ export const VARIANT_NAMES = [
   'orphaned-runs',
   'drifted-backup',
   'unlabelled-backups',
+  'cursors-ahead',
 ] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
@@ -51,6 +52,13 @@ export const VARIANTS: { readonly [K in VariantName]: Variant } = {
       'only the time of the upgrade tells which backup to restore',
     options: { faults: ['failed-upgrade-unlabelled'] },
     replaces: ['failed-upgrade'],
+  },
+  'cursors-ahead': {
+    story:
+      'projection tables are newer than the event log (restored from another time): health looks clean while the ' +
+      'cursors stand past the tail',
+    options: { faults: ['cursor-ahead'] },
+    replaces: ['projections-behind'],
   },
 };
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isVariantName, unknownVariantMessage, VARIANT_NAMES, variantOptions } from '../../../sim/index.js';
+import {
+  faultsWithVariants,
+  isVariantName,
+  unknownVariantMessage,
+  VARIANT_NAMES,
+  variantOptions,
+} from '../../../sim/index.js';
 
 describe('simulator variants', () => {
   it('names every valid variant when a name is unknown', () => {
@@ -15,5 +21,15 @@ describe('simulator variants', () => {
       faultsInBackups: ['projections-behind', 'orphaned-run'],
     });
     expect(variantOptions([])).toEqual({});
+  });
+
+  it("adds a variant's faults to the scenario's, leaving out the textbook fault it stands in for", () => {
+    expect(faultsWithVariants(['hash-drift'], ['drifted-backup'])).toEqual(['hash-drift', 'drifted-backup']);
+    expect(faultsWithVariants(['failed-upgrade'], ['unlabelled-backups'])).toEqual(['failed-upgrade-unlabelled']);
+    expect(faultsWithVariants(['projections-behind', 'orphaned-run'], ['cursors-ahead'])).toEqual([
+      'orphaned-run',
+      'cursor-ahead',
+    ]);
+    expect(faultsWithVariants(['node-down'], [])).toEqual(['node-down']);
   });
 });
