@@ -19,14 +19,22 @@ export function hasSideEffects(step: ExecutorStep): boolean {
 
 /**
  * What is done about an interrupted attempt. A probe of the effect decides when the step has one. Otherwise a
- * webhook is sent again under the same Idempotency-Key (the receiver answers a repeat from memory), a manual action
- * is shown again (the bot did nothing yet), a DecisionGraph request is repeated (the runbook marks those safe to
- * repeat). A command, or an action whose configuration was not recorded, may have half run: a person decides.
+ * webhook that is not destructive is sent again under the same Idempotency-Key (the receiver answers a repeat from
+ * memory), a manual action is shown again (the bot did nothing yet), a DecisionGraph request is repeated (the
+ * runbook marks those safe to repeat). A command, a destructive webhook (it may have run, and a receiver that
+ * ignores the key would run it twice) or an action whose configuration was not recorded: a person decides.
  */
 export function interruptionHandling(step: ExecutorStep, mode: HostActionMode | null): 'recheck' | 'repeat' | 'ask' {
   if (step.recheck !== undefined) return 'recheck';
   if (hostActionOf(step.executor) === undefined) return 'repeat';
-  return mode === 'http' || mode === 'manual' ? 'repeat' : 'ask';
+  if (mode === 'manual') return 'repeat';
+  return mode === 'http' && step.risk !== 'destructive' ? 'repeat' : 'ask';
+}
+
+function whyAsked(mode: HostActionMode | null): string {
+  if (mode === 'command') return 'It ran as a command on the host';
+  if (mode === 'http') return 'It is a destructive webhook, never sent again without people choosing it';
+  return 'How it was configured is not recorded';
 }
 
 /** A destructive action, or one that waits for an approval: never sent again without people choosing it. */
@@ -103,7 +111,7 @@ export function interruptionDetail(step: ExecutorStep, st: StepState, attempt: n
       return `${head} It is sent again: the runbook marks it safe to repeat.`;
     case 'ask':
       return (
-        `${head} ${st.actionMode === 'command' ? 'It ran as a command on the host' : 'How it was configured is not recorded'}: ` +
+        `${head} ${whyAsked(st.actionMode)}: ` +
         'the bot cannot tell whether it finished, so a person decides.'
       );
   }

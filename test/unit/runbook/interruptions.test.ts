@@ -279,19 +279,33 @@ describe('an interrupted action the bot cannot probe', () => {
     );
   });
 
-  it('sends a webhook again under the same Idempotency-Key', () => {
-    const { w, d, cmd } = interrupted('preserve_database', 'http');
-    const first = d.events.filter((e) => e.type === 'step_started' && e.stepId === 'preserve_database');
+  it('sends a webhook that is not destructive again under the same Idempotency-Key', () => {
+    const { w, d, cmd } = interrupted('restart_runtime', 'http');
+    const first = d.events.filter((e) => e.type === 'step_started' && e.stepId === 'restart_runtime');
     expect(first).toMatchObject([{ actionMode: 'http' }]);
     const again = redeliver(d, cmd);
     if (again.kind !== 'execute') throw new Error(again.kind);
     expect(again.call).toMatchObject({
-      executor: 'host.preserve_database',
-      idempotencyKey: 'run-1-preserve_database-a1',
+      executor: 'host.restart_runtime',
+      idempotencyKey: 'run-1-restart_runtime-a1',
       actionMode: 'http',
     });
     expect(eventsOf(d, 'step_interrupted')).toMatchObject([{ next: 'repeat', actionMode: 'http' }]);
     expect(eventsOf(d, 'step_interrupted')[0]?.detail).toContain('sent again under the same Idempotency-Key');
+    expect(w.hostCalls.restart_runtime).toBe(1);
+  });
+
+  it('puts an interrupted destructive webhook to people instead of sending it again', () => {
+    const { w, d, cmd } = interrupted('preserve_database', 'http');
+    const again = redeliver(d, cmd);
+    expect(again).toMatchObject({ kind: 'ask', stepId: 'preserve_database', attempt: 1 });
+    expect(eventsOf(d, 'step_interrupted')).toMatchObject([{ next: 'ask', actionMode: 'http' }]);
+    expect(eventsOf(d, 'step_interrupted')[0]?.detail).toContain('destructive webhook');
+    expect(eventsOf(d, 'decision_requested').at(-1)?.options.map((o) => o.id)).toEqual([
+      INTERRUPTION_OPTIONS.done,
+      INTERRUPTION_OPTIONS.runAgain,
+      INTERRUPTION_OPTIONS.abort,
+    ]);
     expect(w.hostCalls.preserve_database).toBe(1);
   });
 
@@ -310,7 +324,7 @@ describe('an interrupted action the bot cannot probe', () => {
   });
 
   it('records an interruption once per attempt, however often the job is taken over', () => {
-    const { d, cmd } = interrupted('preserve_database', 'http');
+    const { d, cmd } = interrupted('restart_runtime', 'http');
     redeliver(d, cmd);
     redeliver(d, cmd);
     expect(eventsOf(d, 'step_interrupted')).toHaveLength(1);
