@@ -314,8 +314,8 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
       result: 'waiting',
       outputs: { ...outputs, waitingForOwnReplays: ids },
       progress: { ...(cursors !== undefined ? { cursors } : {}), ...(idle ? { ownIdle: ids } : {}) },
+      // What the step waits for comes first: a thread message that runs out of room cuts from the end.
       evidence: [
-        ...items,
         evidence(
           "checklist: this run's own replays",
           ownLive.map((r) => `${r.job_id} ${r.mode} ${r.projection_name} ${r.status}`),
@@ -325,6 +325,7 @@ export function judgeChecklist(m: ChecklistMeasurement, ctx: JudgeContext): Verd
             detail: 'started by this run and still running: the checklist is judged once they end; checking again',
           },
         ),
+        ...items,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INTERRUPTION_OPTIONS } from '../../../src/runbook/index.js';
 import { CRASH_SETTLE_MS, type CrashRig, startCrashRig } from './crash-support.js';
 import { APPROVER, driveRun, type RunWatcher, startRun } from './fixtures.js';
 
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('upgrade run with a worker killed in the middle of each http host action', () => {
-  it('stop, restore, switch and start each run once; a Retry is a new attempt with a new key', async () => {
+  it('stop, restore, switch and start each run once; a cut-off destructive webhook is put to people', async () => {
     const before = rig.world.sim.hostActionCounts();
     const { proxy } = rig;
     proxy.holdOnce('/host/stop', '/host/restore-backup', '/host/start');
@@ -27,6 +28,11 @@ describe('upgrade run with a worker killed in the middle of each http host actio
     const end = await driveRun(
       w,
       {
+        // The host did act on the request the crash cut off: the person who looked says so.
+        decide: (p) =>
+          p.item?.id?.startsWith('a')
+            ? { optionId: INTERRUPTION_OPTIONS.done, reason: 'seen done on the host' }
+            : undefined,
         onPause: (s) => {
           if (s.pause?.stepId !== 'switch_release') return undefined;
           // The attempt the person asked for is the one killed mid-request.
@@ -40,16 +46,17 @@ describe('upgrade run with a worker killed in the middle of each http host actio
     expect(end.outcome?.outcome).toBe('recovered');
     expect(await Promise.all(rig.kills)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL', 'SIGKILL']);
     expect(rig.hostActionsSince(before)).toEqual({ stop: 1, restore_backup: 1, switch_release: 1, start: 1 });
-    // Every attempt has its own key; the job taken over repeats its attempt's key and is answered from memory.
+    // Every attempt has its own key; a destructive request the crash cut off is not sent again on its own.
     expect(rig.callsTo('/host/switch-release')).toEqual([
       ['a1', false, false],
       ['a2', false, false],
       ['a3', true, false],
-      ['a3', false, true],
     ]);
-    expect(rig.callsTo('/host/restore-backup')).toEqual([
-      ['a1', true, false],
-      ['a1', false, true],
+    expect(rig.callsTo('/host/restore-backup')).toEqual([['a1', true, false]]);
+    const asked = w.ofType('decision_requested').filter((e) => e.item?.id?.startsWith('a'));
+    expect(asked.map((e) => [e.stepId, e.item?.id])).toEqual([
+      ['restore_backup', 'a1'],
+      ['switch_release', 'a3'],
     ]);
     // Stopping and starting are re-checked on the node instead: no second request was needed.
     expect(rig.callsTo('/host/stop')).toEqual([['a1', true, false]]);
