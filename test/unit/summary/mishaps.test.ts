@@ -118,15 +118,26 @@ describe('an interrupted action in the incident summary', () => {
     );
   });
 
-  it('says a webhook was sent again under the same Idempotency-Key', () => {
-    const d = startWith(damagedLog(), 'event-log', { ...EVENT_LOG_COMMANDS, preserve_database: 'http' });
-    d.world.modes.preserve_database = 'http';
-    dieInside(d, 'preserve_database');
+  it('says a webhook that is not destructive was sent again under the same Idempotency-Key', () => {
+    const d = startWith(damagedLog(), 'event-log', { ...EVENT_LOG_COMMANDS, restart_runtime: 'http' });
+    d.world.modes.restart_runtime = 'http';
+    dieInside(d, 'restart_runtime');
     run(d);
     const md = renderSummaryMarkdown(summarize(d.events));
     expect(md).toContain(
       '(attempt 1, sent as a webhook): the bot stopped while it ran; the webhook was sent again under the same ' +
         'Idempotency-Key.',
+    );
+  });
+
+  it('says a destructive webhook was put to people, and who answered', () => {
+    const d = startWith(damagedLog(), 'event-log', { ...EVENT_LOG_COMMANDS, preserve_database: 'http' });
+    d.world.modes.preserve_database = 'http';
+    dieInside(d, 'preserve_database');
+    run(d);
+    const md = renderSummaryMarkdown(summarize(d.events));
+    expect(md).toMatch(
+      /\(attempt 1, sent as a webhook\): the bot stopped while it ran and could not tell whether it finished; .+ answered "It finished: mark it done"/,
     );
   });
 });
