@@ -301,11 +301,11 @@ describe('an interrupted action the bot cannot probe', () => {
     expect(again).toMatchObject({ kind: 'ask', stepId: 'preserve_database', attempt: 1 });
     expect(eventsOf(d, 'step_interrupted')).toMatchObject([{ next: 'ask', actionMode: 'http' }]);
     expect(eventsOf(d, 'step_interrupted')[0]?.detail).toContain('destructive webhook');
-    expect(eventsOf(d, 'decision_requested').at(-1)?.options.map((o) => o.id)).toEqual([
-      INTERRUPTION_OPTIONS.done,
-      INTERRUPTION_OPTIONS.runAgain,
-      INTERRUPTION_OPTIONS.abort,
-    ]);
+    expect(
+      eventsOf(d, 'decision_requested')
+        .at(-1)
+        ?.options.map((o) => o.id),
+    ).toEqual([INTERRUPTION_OPTIONS.done, INTERRUPTION_OPTIONS.runAgain, INTERRUPTION_OPTIONS.abort]);
     expect(w.hostCalls.preserve_database).toBe(1);
   });
 
