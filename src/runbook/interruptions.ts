@@ -110,7 +110,7 @@ export function interruptionDetail(step: ExecutorStep, st: StepState, attempt: n
       if (st.actionMode === 'manual') return `${head} It is done by a person: the instructions are shown again.`;
       return `${head} It is sent again: the runbook marks it safe to repeat.`;
     case 'ask':
-      return `${head} ${whyAsked(st.actionMode)}: ` + 'the bot cannot tell whether it finished, so a person decides.';
+      return `${head} ${whyAsked(st.actionMode)}: the bot cannot tell whether it finished, so a person decides.`;
   }
 }
 
