@@ -517,6 +517,9 @@ function awaitEffect(
   now: Date,
   byPeople: boolean,
 ): RunEventBody[] | undefined {
+  // A webhook a crash cut off may never have left: sent at once under the same key, the receiver answers from
+  // memory if it acted, so nobody waits out the boot deadline for a request that never arrived.
+  if (!st.rechecking && !st.noAnswer && st.actionMode === 'http' && !byPeople) return undefined;
   const recheck = step.recheck as NonNullable<ExecutorStep['recheck']>;
   const waitMs = recheck.waitMs as number;
   const until = Date.parse(st.startedAt ?? now.toISOString()) + waitMs;

@@ -123,6 +123,35 @@ describe('a restart interrupted before the node booted', () => {
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
 
+  it('sends a restart webhook a crash may have cut off before it left at once, under the same key', () => {
+    const w = new World();
+    w.runtimeUp = false;
+    w.modes.restart_runtime = 'http';
+    const d = start(w, 'restart');
+    d.engine = { hostActionModes: { restart_runtime: 'http' } };
+    const cmd = untilStep(d, 'restart_runtime');
+    // The worker recorded the start and died before the request left: the host never heard of it.
+    const begun = beginStep(d.state, d.scenario, { jobId: cmd.jobId }, d.now, { ...d.engine, access: ACCESS });
+    append(d, begun.events);
+    const startedAt = d.now.getTime();
+    const keys: string[] = [];
+    const policy: Policy = {
+      intercept: (call) => {
+        if (call.executor === 'host.restart_runtime') keys.push(call.idempotencyKey);
+        return call.executor === 'dg.healthz' && !w.hostCalls.restart_runtime ? unreachable : undefined;
+      },
+    };
+    for (let i = 0; i < 30 && d.state.steps.restart_runtime?.status !== 'passed'; i++) step(d, policy);
+    expect(w.hostCalls.restart_runtime).toBe(1);
+    expect(keys).toEqual(['run-1-restart_runtime-a1']);
+    expect(eventsOf(d, 'step_waiting').filter((e) => e.recheck)).toEqual([]);
+    expect(d.now.getTime() - startedAt).toBeLessThan(60_000);
+    expect(d.state.steps.restart_runtime).toMatchObject({ status: 'passed', attempt: 1 });
+    run(d, policy);
+    expect(d.state.outcome?.outcome).toBe('recovered');
+    expect(w.hostCalls.restart_runtime).toBe(1);
+  });
+
   it('decides on one reading when the bot was down longer than a boot takes', () => {
     const { w, d } = slowBoot(Number.POSITIVE_INFINITY);
     d.now = new Date(d.now.getTime() + 600_000);
