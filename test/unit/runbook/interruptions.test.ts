@@ -132,6 +132,7 @@ describe('a restart interrupted before the node booted', () => {
     const cmd = untilStep(d, 'restart_runtime');
     // The worker recorded the start and died before the request left: the host never heard of it.
     const begun = beginStep(d.state, d.scenario, { jobId: cmd.jobId }, d.now, { ...d.engine, access: ACCESS });
+    if (begun.kind === 'stale') throw new Error(begun.reason);
     append(d, begun.events);
     const startedAt = d.now.getTime();
     const keys: string[] = [];
