@@ -199,8 +199,9 @@ describe('two runs, one of them in a long step', () => {
     try {
       await waitUntil(() => rig.held.includes('/host/restart'), 'the held restart', 10_000);
       const before = outcomes(projectionsWatch);
-      // The projections run goes on by at least two more steps; the restart is still unanswered meanwhile.
-      await waitUntil(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 5_000);
+      // The projections run goes on by at least two more steps; the restart is still unanswered meanwhile (it is
+      // held until the test ends, so the bound only caps a loaded machine's pace).
+      await waitUntil(() => outcomes(projectionsWatch) >= before + 2, 'the projections run to go on', 30_000);
       expect(restartWatch.state?.steps.restart_runtime?.status).toBe('running');
       expect(rig.proxy.callsTo('/host/restart').at(-1)?.status).toBeNull();
     } finally {
@@ -239,5 +240,5 @@ describe('a run started while a job of an aborted run is still running', () => {
       await rig.world.service.abort(next.runId, { actor: STARTER, reason: 'test over' });
       await rig.world.sim.clear();
     }
-  });
+  }, 60_000);
 });
