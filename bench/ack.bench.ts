@@ -5,7 +5,7 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { Agent, request } from 'undici';
 import { SLACK_EVENTS_PATH } from '../src/bot/app.js';
 import { type RunningBot, startBot } from '../src/bot/bot.js';
-import { DECIDE_ACTION_PATTERN } from '../src/bot/thread/action-values.js';
+import { DECIDE_ACTION_PATTERN } from '../src/slack/action-values.js';
 import type { StoredMessage } from '../test/helpers/fake-slack.js';
 import {
   clickButtonPayload,

@@ -1,40 +1,40 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
-import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
+import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
+import type { Logger } from '../logger.js';
+import { createRunHistory } from '../projections/run-history.js';
+import {
+  createSummaryFilePublisher,
+  type SummaryFilePublisher,
+  type SummaryFilePublisherOptions,
+  summaryFilePoster,
+} from '../projections/summary-file/index.js';
+import { createThreadProjector, type ThreadProjector } from '../projections/thread-projector.js';
+import { findScenario, type Scenario } from '../runbook/index.js';
 import {
   createOutboxSlackClient,
   createSlackOutbox,
   type SlackOutbox,
   type SlackOutboxOptions,
-} from '../jobs/slack-outbox/index.js';
+} from '../slack/outbox/index.js';
+import { createUserGroupDirectory, type UserGroupDirectoryOptions } from '../slack/user-groups.js';
+import { createJournal, DeliveryRecords, type Journal } from '../store/index.js';
+import { createHealthProbe } from '../triage/health-probe.js';
 import {
   createDiagnoser,
   readRedisPersistence,
   redisPersistenceWarning,
   stateLocation,
   stateLocationNote,
-} from '../jobs/triage/index.js';
-import type { Logger } from '../logger.js';
-import { findScenario, type Scenario } from '../runbook/index.js';
-import { createJournal, DeliveryRecords, type Journal } from '../store/index.js';
+} from '../triage/index.js';
 import { type BotApp, createBotApp } from './app.js';
-import { createHealthProbe } from './health-probe.js';
-import { createRunHistory } from './run-history.js';
 import { createSeenRequests } from './seen-requests.js';
 import { checkSlackToken } from './slack-auth-check.js';
 import { requireSlackCredentials } from './slack-config.js';
-import {
-  createSummaryFilePublisher,
-  type SummaryFilePublisher,
-  type SummaryFilePublisherOptions,
-  summaryFilePoster,
-} from './summary-file/index.js';
-import { createThreadProjector, type ThreadProjector } from './thread-projector.js';
-import { createUserGroupDirectory, type UserGroupDirectoryOptions } from './user-groups.js';
 
 /** Which parts run in this process. Several processes may share one Redis. */
 export type BotRole =

@@ -1,6 +1,6 @@
 import { loadStartupConfig } from '../config/startup-config.js';
 import { isDgError } from '../errors.js';
-import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
+import { checkDatabaseRoleAtStart } from '../executors/registry/index.js';
 import { createLogger, scrubSecrets } from '../logger.js';
 import { type BotRole, type RunningBot, startBot } from './bot.js';
 

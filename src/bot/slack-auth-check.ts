@@ -1,6 +1,6 @@
 import { DgError, ErrorCode } from '../errors.js';
-import { classifySlackFailure } from '../jobs/slack-outbox/slack-failures.js';
 import type { Logger } from '../logger.js';
+import { classifySlackFailure } from '../slack/outbox/slack-failures.js';
 
 /** Slack refused the bot token at start-up; `slackCode` is Slack's own error (`invalid_auth`, `token_revoked`…). */
 export class SlackAuthFailedError extends DgError {

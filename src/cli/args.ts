@@ -1,4 +1,4 @@
-import { closestWord } from '../handlers/did-you-mean.js';
+import { closestWord } from '../runbook/did-you-mean.js';
 import {
   findScenario,
   INSTANT_HINT,

@@ -3,12 +3,12 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
 import { loadStartupConfig } from '../config/startup-config.js';
-import { createExecutorContext, type ExecutorContextFactory } from '../jobs/executors/index.js';
+import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime } from '../jobs/index.js';
 import { RunLogUnavailableError } from '../jobs/run-log/index.js';
-import { serverOf } from '../jobs/triage/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createJournal, type Journal } from '../store/index.js';
+import { serverOf } from '../triage/index.js';
 import { createLogGate, type LogGate } from './log-gate.js';
 
 /** How the terminal front end reaches its state; the demo sets these, a shell leaves them to the defaults. */

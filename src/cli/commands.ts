@@ -1,4 +1,15 @@
 import { userInfo } from 'node:os';
+import { renderLog } from '../projections/terminal/render.js';
+import type { Style } from '../projections/terminal/style.js';
+import { summaryMarkdown, writeSummaryFile } from '../projections/terminal/summary-file.js';
+import {
+  historyRowOf,
+  renderActiveRuns,
+  renderDiagnosis,
+  renderHealthVerdict,
+  renderHistory,
+} from '../projections/terminal/views.js';
+import { findScenario } from '../runbook/index.js';
 import {
   createDiagnoser,
   describeStateLocation,
@@ -7,19 +18,14 @@ import {
   redisPersistenceWarning,
   serverOf,
   stateLocation,
-} from '../jobs/triage/index.js';
-import { findScenario } from '../runbook/index.js';
+} from '../triage/index.js';
 import type { CliCommand } from './args.js';
 import type { CliContext } from './cli-context.js';
 import type { Prompter } from './prompter.js';
 import { type FollowOptions, type RecoverResult, recover, resume } from './recover.js';
 import { rideOutRedisOutages } from './redis-outage.js';
-import { renderLog } from './render.js';
 import { createAutoResponder, createInteractiveResponder, type Responder } from './responder.js';
 import type { CliActor } from './service.js';
-import type { Style } from './style.js';
-import { summaryMarkdown, writeSummaryFile } from './summary-file.js';
-import { historyRowOf, renderActiveRuns, renderDiagnosis, renderHealthVerdict, renderHistory } from './views.js';
 
 export interface CommandIo {
   readonly print: (line: string) => void;

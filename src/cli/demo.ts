@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { faultsWithVariants, startSimulator, VARIANTS, variantOptions } from '../../sim/index.js';
+import { colourWanted, createStyle } from '../projections/terminal/style.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo-args.js';
 import {
   CONTROL_TOKEN_VARIABLE,
@@ -19,7 +20,6 @@ import {
 import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
 import { EXIT_FAILED, EXIT_USAGE, runCli } from './main.js';
 import type { Responder } from './responder.js';
-import { colourWanted, createStyle } from './style.js';
 
 /** Who approves in the demo's `--auto` runs: a second operator, distinct from the one who starts the run. */
 export const DEMO_APPROVER = 'demo-approver';

@@ -1,5 +1,6 @@
 import { isDgError } from '../errors.js';
-import { checkDatabaseRoleAtStart } from '../jobs/executors/index.js';
+import { checkDatabaseRoleAtStart } from '../executors/registry/index.js';
+import { colourWanted, createStyle } from '../projections/terminal/style.js';
 import { type CommandName, parseCliArgs } from './args.js';
 import { type CliContext, type CliRuntimeOptions, openCliContext } from './cli-context.js';
 import {
@@ -15,7 +16,6 @@ import {
 } from './commands.js';
 import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
 import { createReadlinePrompter, type Prompter } from './prompter.js';
-import { colourWanted, createStyle } from './style.js';
 import { usageHint, usageText } from './usage.js';
 
 /** Exit status: the run recovered (or the command worked). */

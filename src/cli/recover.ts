@@ -1,13 +1,13 @@
 import { switchedRunId } from '../jobs/run-driver.js';
+import { renderEvent } from '../projections/terminal/render.js';
+import type { Style } from '../projections/terminal/style.js';
+import { summaryMarkdown, writeSummaryFile } from '../projections/terminal/summary-file.js';
 import { findScenario, type RunEvent, type RunOutcome, type RunState, reduce } from '../runbook/index.js';
 import { waitingOutOutages } from './redis-outage.js';
 import type { RedisWatch } from './redis-watch.js';
-import { renderEvent } from './render.js';
 import { isStop, type Responder, type Stop } from './responder.js';
 import { RunFollower } from './run-follower.js';
 import type { CliActor, CliCommandOutcome, CliRunService } from './service.js';
-import type { Style } from './style.js';
-import { summaryMarkdown, writeSummaryFile } from './summary-file.js';
 
 export interface RecoverRequest {
   readonly scenario: string;

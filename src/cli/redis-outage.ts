@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import type { Style } from '../projections/terminal/style.js';
 import type { LogGate } from './log-gate.js';
 import { type RedisWatch, watchRedis } from './redis-watch.js';
 import type { CliCommandOutcome, CliRunService } from './service.js';
-import type { Style } from './style.js';
 
 /**
  * Logs stay held this long after Redis is back: the job layer then reports what the outage cut off (a step job

@@ -1,3 +1,4 @@
+import type { Style } from '../projections/terminal/style.js';
 import {
   type DecisionOption,
   findScenario,
@@ -10,7 +11,6 @@ import {
   type RunState,
 } from '../runbook/index.js';
 import type { Prompter } from './prompter.js';
-import type { Style } from './style.js';
 
 // Who answers what the run asks of people. The interactive responder asks at the prompt; the automatic one takes
 // the recommended option at decisions and stops the run where a person is needed. It never approves: an approval

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { ACTION } from '../bot/thread/action-values.js';
+import { ACTION } from '../slack/action-values.js';
 import { acceptClick, type ButtonArgs, refuseAccess } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { openReasonDialog } from './open-reason-dialog.js';

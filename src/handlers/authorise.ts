@@ -1,7 +1,7 @@
-import { codeSpan } from '../bot/slack-text.js';
-import { isUserGroupId } from '../bot/user-groups.js';
 import { type Access, channelAllowed } from '../config/recovery-config.js';
 import type { RunActor } from '../jobs/run-service.js';
+import { codeSpan } from '../slack/slack-text.js';
+import { isUserGroupId } from '../slack/user-groups.js';
 import type { CommandAccessFlags } from './command-help.js';
 import { type HandlerDeps, slackActor } from './handler-deps.js';
 import { refusalText } from './refusals.js';

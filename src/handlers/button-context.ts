@@ -1,7 +1,7 @@
-import type { ModalView } from '../bot/blocks/validate.js';
-import { type ActionValue, parseActionValue } from '../bot/thread/action-values.js';
 import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
 import type { RunEvent, RunState } from '../runbook/index.js';
+import { type ActionValue, parseActionValue } from '../slack/action-values.js';
+import type { ModalView } from '../slack/blocks/validate.js';
 import { type AfterAckTaskOptions, afterAck } from './after-ack-queue.js';
 import { type Authorisation, accessRefusal, authorise, channelRefusal } from './authorise.js';
 import type { HandlerDeps } from './handler-deps.js';

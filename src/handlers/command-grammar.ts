@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { codeSpan, escapeMrkdwn } from '../bot/slack-text.js';
+import { closestWord } from '../runbook/did-you-mean.js';
 import { INSTANT_HINT, InstantSchema } from '../runbook/index.js';
-import { closestWord } from './did-you-mean.js';
+import { codeSpan, escapeMrkdwn } from '../slack/slack-text.js';
 
 /**
  * The grammar of `/dg ...`. Pure: text in, a typed command or a typed error out; it never throws.

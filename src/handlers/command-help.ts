@@ -1,4 +1,4 @@
-import { escapeMrkdwn } from '../bot/slack-text.js';
+import { escapeMrkdwn } from '../slack/slack-text.js';
 import {
   COMMAND_NAMES,
   COMMAND_SPECS,

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import { DECIDE_ACTION_PATTERN, decideKindOf } from '../bot/thread/action-values.js';
-import { reasonModal } from '../bot/views/reason-modal.js';
+import { DECIDE_ACTION_PATTERN, decideKindOf } from '../slack/action-values.js';
+import { reasonModal } from '../slack/views/reason-modal.js';
 import { handleButtonCommand } from './button-command.js';
 import { askingEvent, type ButtonArgs, type Click, tell } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';

@@ -1,9 +1,9 @@
 import type { App, RespondArguments } from '@slack/bolt';
-import { codeSpan, decodeSlackEntities } from '../bot/slack-text.js';
-import { SummaryUploadFailedError } from '../bot/summary-file/index.js';
-import { duration } from '../bot/thread/format.js';
-import { incidentFileName, incidentSummaryMessage } from '../bot/thread/summary-message.js';
+import { SummaryUploadFailedError } from '../projections/summary-file/index.js';
+import { duration } from '../projections/thread/format.js';
+import { incidentFileName, incidentSummaryMessage } from '../projections/thread/summary-message.js';
 import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
+import { codeSpan, decodeSlackEntities } from '../slack/slack-text.js';
 import { afterAck } from './after-ack-queue.js';
 import {
   type Authorisation,

@@ -1,10 +1,10 @@
 import type { RespondArguments } from '@slack/bolt';
-import { mrkdwnText } from '../bot/blocks/limits.js';
-import type { MessageBlock } from '../bot/blocks/validate.js';
-import { codeSpan, userText } from '../bot/slack-text.js';
-import { ACTION } from '../bot/thread/action-values.js';
-import { actionsBlocks, button } from '../bot/thread/buttons.js';
 import type { Diagnosis } from '../runbook/diagnose.js';
+import { ACTION } from '../slack/action-values.js';
+import { actionsBlocks, button } from '../slack/blocks/buttons.js';
+import { mrkdwnText } from '../slack/blocks/limits.js';
+import type { MessageBlock } from '../slack/blocks/validate.js';
+import { codeSpan, userText } from '../slack/slack-text.js';
 
 const MAX_RULES = 12;
 

@@ -1,26 +1,13 @@
-import type { PostSummaryFile } from '../bot/summary-file/index.js';
-import type { UserGroupDirectory } from '../bot/user-groups.js';
 import type { Access } from '../config/recovery-config.js';
 import type { RunActor, RunService } from '../jobs/run-service.js';
-import type { HealthReading } from '../jobs/triage/index.js';
 import type { Logger } from '../logger.js';
+import type { HistoryEntry } from '../projections/run-history.js';
+import type { PostSummaryFile } from '../projections/summary-file/index.js';
 import type { Diagnosis } from '../runbook/diagnose.js';
 import type { Scenario } from '../runbook/index.js';
-import type { RunGist } from '../summary/index.js';
+import type { UserGroupDirectory } from '../slack/user-groups.js';
+import type { HealthReading } from '../triage/index.js';
 import type { AfterAckQueue } from './after-ack-queue.js';
-
-/** One finished or running run, as `/dg history` lists it. */
-export interface HistoryEntry {
-  readonly runId: string;
-  readonly scenario: string | null;
-  readonly tenantId: string | null;
-  readonly status: string;
-  readonly outcome: string | null;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  /** The gist of the run's incident summary. @defaultValue the run is listed without one */
-  readonly gist?: RunGist;
-}
 
 /** What the listeners need; every optional part turns its command into "not available yet" when missing. */
 export interface HandlerDeps {

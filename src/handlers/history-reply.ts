@@ -1,9 +1,9 @@
-import { BLOCK_LIMITS } from '../bot/blocks/limits.js';
-import type { MessageBlock } from '../bot/blocks/validate.js';
-import { codeSpan, userText } from '../bot/slack-text.js';
-import { duration, when } from '../bot/thread/format.js';
-import type { RichText } from '../summary/index.js';
-import type { HistoryEntry } from './handler-deps.js';
+import type { HistoryEntry } from '../projections/run-history.js';
+import type { RichText } from '../projections/summary/index.js';
+import { duration, when } from '../projections/thread/format.js';
+import { BLOCK_LIMITS } from '../slack/blocks/limits.js';
+import type { MessageBlock } from '../slack/blocks/validate.js';
+import { codeSpan, userText } from '../slack/slack-text.js';
 import { context, fallbackText, type Reply, section } from './reply-blocks.js';
 
 const OUTCOME_EMOJI: Readonly<Record<string, string>> = {

@@ -11,8 +11,9 @@ import { register as retryButton } from './retry-button.js';
 import { register as skipButton } from './skip-button.js';
 import { register as startRecoveryButton } from './start-recovery-button.js';
 
+export type { HistoryEntry } from '../projections/run-history.js';
 export { type AfterAckQueue, type AfterAckQueueOptions, createAfterAckQueue } from './after-ack-queue.js';
-export type { HandlerDeps, HistoryEntry } from './handler-deps.js';
+export type { HandlerDeps } from './handler-deps.js';
 
 /**
  * Every listener of the bot on one Bolt app; the same for the HTTP receiver and Socket Mode. They share one queue

@@ -1,5 +1,5 @@
-import type { ReasonPurpose } from '../bot/thread/action-values.js';
-import { reasonModal } from '../bot/views/reason-modal.js';
+import type { ReasonPurpose } from '../slack/action-values.js';
+import { reasonModal } from '../slack/views/reason-modal.js';
 import { type ButtonArgs, type Click, tell } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 

@@ -1,14 +1,14 @@
 import type { App, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
+import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
+import { checkPersonText } from '../runbook/index.js';
 import {
   parseReasonMetadata,
   REASON_INPUT,
   REASON_MODAL,
   type ReasonModalMetadata,
   VALUE_INPUT,
-} from '../bot/thread/action-values.js';
-import { REASON_MAX } from '../bot/views/reason-modal.js';
-import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
-import { checkPersonText } from '../runbook/index.js';
+} from '../slack/action-values.js';
+import { REASON_MAX } from '../slack/views/reason-modal.js';
 import { afterAck } from './after-ack-queue.js';
 import { accessRefusal, authorise, authoriseNow, channelRefusal, runChannelRefusal } from './authorise.js';
 import {

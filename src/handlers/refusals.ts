@@ -1,5 +1,5 @@
-import { codeSpan, userText } from '../bot/slack-text.js';
 import type { Logger } from '../logger.js';
+import { codeSpan, userText } from '../slack/slack-text.js';
 
 /** A refusal as it is recorded: who tried what, on which run, and the code that says why. */
 export interface RefusalRecord {

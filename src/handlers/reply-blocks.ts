@@ -1,5 +1,5 @@
-import { BLOCK_LIMITS, fitMrkdwn, mrkdwnText } from '../bot/blocks/limits.js';
-import type { MessageBlock } from '../bot/blocks/validate.js';
+import { BLOCK_LIMITS, fitMrkdwn, mrkdwnText } from '../slack/blocks/limits.js';
+import type { MessageBlock } from '../slack/blocks/validate.js';
 
 /** An answer to a person: the notification fallback and the blocks Slack shows. */
 export interface Reply {

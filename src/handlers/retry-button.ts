@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { ACTION } from '../bot/thread/action-values.js';
+import { ACTION } from '../slack/action-values.js';
 import { handleButtonCommand, OutdatedClick } from './button-command.js';
 import { type ButtonArgs, stalePause } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
-import { codeSpan } from '../bot/slack-text.js';
-import { ACTION } from '../bot/thread/action-values.js';
 import { findScenario } from '../runbook/index.js';
+import { ACTION } from '../slack/action-values.js';
+import { codeSpan } from '../slack/slack-text.js';
 import { afterAck } from './after-ack-queue.js';
 import { accessRefusal, authorise, isChannelAllowed } from './authorise.js';
 import { type ButtonArgs, clickPlace, STALE_BUTTON, tell } from './button-context.js';

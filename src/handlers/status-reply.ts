@@ -1,12 +1,12 @@
-import type { MessageBlock } from '../bot/blocks/validate.js';
-import { codeSpan, userText } from '../bot/slack-text.js';
-import { progressText, renderHeader, statusText } from '../bot/thread/header.js';
-import { buildThreadModel } from '../bot/thread/model.js';
 import type { ActiveRun } from '../jobs/run-service.js';
-import type { HealthReading } from '../jobs/triage/index.js';
+import { formatJson } from '../projections/summary/format.js';
+import { progressText, renderHeader, statusText } from '../projections/thread/header.js';
+import { buildThreadModel } from '../projections/thread/model.js';
 import type { FailingCondition, HealthVerdict } from '../runbook/health-verdict.js';
 import type { Json, RunEvent, Scenario } from '../runbook/index.js';
-import { formatJson } from '../summary/format.js';
+import type { MessageBlock } from '../slack/blocks/validate.js';
+import { codeSpan, userText } from '../slack/slack-text.js';
+import type { HealthReading } from '../triage/index.js';
 import { context, fallbackText, fitLines, type Reply, section } from './reply-blocks.js';
 
 /** What the health probe of `/dg status` gave: the checklist's reading, or why there is none. */

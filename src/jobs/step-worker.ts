@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { DelayedError, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ExecutorContextFactory } from '../executors/registry/index.js';
+import { measureStep } from '../executors/registry/index.js';
 import { type Logger, lazyChild } from '../logger.js';
 import {
   actsOnWorld,
@@ -15,8 +17,6 @@ import {
   type StepOutcome,
   stepState,
 } from '../runbook/index.js';
-import type { ExecutorContextFactory } from './executors/index.js';
-import { measureStep } from './executors/index.js';
 import { RunBusyError, StepInterruptedError } from './job-errors.js';
 import { JOURNAL_HOLD_REASON, type JournalGateOptions, untilJournaled } from './journal-gate.js';
 import { OverflowLane, OverflowWorker } from './overflow-lane.js';

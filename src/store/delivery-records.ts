@@ -1,14 +1,5 @@
+import type { SlackMessageRecord } from '../slack/outbox/types.js';
 import type { Journal } from './journal.js';
-
-/** What Slack shows for one message of a run: enough to update it instead of posting it again. */
-export interface SlackMessageRecord {
-  readonly ts: string;
-  readonly channel: string;
-  /** For a reply: the ts of the top-level message whose thread it is in. */
-  readonly threadTs?: string;
-  /** Hash of the content Slack shows, to skip an update that would change nothing. */
-  readonly hash: string;
-}
 
 /**
  * The journal's copy of what the bot delivered to Slack: each message's ts per (run, key), and each run's summary

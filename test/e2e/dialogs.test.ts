@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
+import { ACTION, REASON_INPUT } from '../../src/projections/thread/index.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
 import { ANA, BO, buttons, E2E, textOf, withButton } from './harness.js';
 

@@ -11,15 +11,15 @@ import {
   simHostActions,
   startSimulator,
 } from '../../sim/index.js';
-import { assertWithinLimits } from '../../src/bot/blocks/validate.js';
 import { type RunningBot, type StartBotOptions, startBot } from '../../src/bot/bot.js';
-import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
 import { type Config, loadConfig } from '../../src/config/env.js';
 import { parseRecoveryConfig, type RecoveryConfig } from '../../src/config/recovery-config.js';
 import { STEP_QUEUE } from '../../src/jobs/queues.js';
-import { SLACK_OUTBOX_QUEUE } from '../../src/jobs/slack-outbox/index.js';
 import { createLogger } from '../../src/logger.js';
+import { ACTION, REASON_INPUT } from '../../src/projections/thread/index.js';
 import type { RunState } from '../../src/runbook/index.js';
+import { assertWithinLimits } from '../../src/slack/blocks/validate.js';
+import { SLACK_OUTBOX_QUEUE } from '../../src/slack/outbox/index.js';
 import { FakeSlack, RESPONSE_URL, type StoredMessage } from '../helpers/fake-slack.js';
 import { createTempDatabase, type TempDatabase } from '../helpers/pg.js';
 import {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION, REASON_INPUT } from '../../src/bot/thread/index.js';
+import { ACTION, REASON_INPUT } from '../../src/projections/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
 import { ANA, BO, buttons, E2E, type E2EOptions, type Person, textOf } from './harness.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION, parseActionValue } from '../../src/bot/thread/index.js';
+import { ACTION, parseActionValue } from '../../src/projections/thread/index.js';
 import { ANA, BO, buttons, CHANNEL, E2E, textOf, withButton } from './harness.js';
 
 // Someone who keeps clicking Retry on a step that keeps failing: the channel gets one alert for that pause, updated

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatorOptions } from '../../sim/index.js';
-import { incidentSummaryMessage, renderThread } from '../../src/bot/thread/index.js';
 import { scaleScenarioTiming } from '../../src/jobs/scenario-timing.js';
+import { incidentSummaryMessage, renderThread } from '../../src/projections/thread/index.js';
 import { getScenario, type RunEvent, type ScenarioName } from '../../src/runbook/index.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
 import { APPROVER, driveRun, RunWatcher, STARTER } from '../integration/jobs/fixtures.js';

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../src/bot/thread/index.js';
+import { ACTION } from '../../src/projections/thread/index.js';
 import { formBody, postSignedForm, slackSignature, slashCommandFields } from '../helpers/slack-requests.js';
 import { ANA, BO, buttons, E2E, EVE, OTHER_CHANNEL, SIGNING_SECRET, textOf, withButton } from './harness.js';
 

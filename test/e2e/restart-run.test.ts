@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION, incidentSummaryMarkdown } from '../../src/bot/thread/index.js';
 import { scaleScenarioTiming } from '../../src/jobs/scenario-timing.js';
+import { ACTION, incidentSummaryMarkdown } from '../../src/projections/thread/index.js';
 import { getScenario } from '../../src/runbook/index.js';
 import { ANA, BO, buttons, CHANNEL, E2E, EVE, TIME_SCALE, textOf, withButton } from './harness.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { REASON_INPUT } from '../../src/bot/thread/index.js';
+import { REASON_INPUT } from '../../src/projections/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
 import { buttons, type E2E, type Person } from './harness.js';

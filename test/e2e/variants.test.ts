@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type SimulatorOptions, type VariantName, variantOptions } from '../../sim/index.js';
-import { ACTION } from '../../src/bot/thread/index.js';
+import { ACTION } from '../../src/projections/thread/index.js';
 import type { RunState } from '../../src/runbook/index.js';
 import { ANA, E2E, textOf } from './harness.js';
 import { type Walk, walkThread } from './walk-thread.js';

@@ -1,4 +1,4 @@
-import { ACTION, REASON_INPUT, VALUE_INPUT } from '../../src/bot/thread/index.js';
+import { ACTION, REASON_INPUT, VALUE_INPUT } from '../../src/projections/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
 import { BO, buttons, type E2E } from './harness.js';

@@ -2,8 +2,8 @@ import { EventEmitter, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { App, type BlockButtonAction, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertWithinLimits } from '../../src/bot/blocks/validate.js';
-import { userText } from '../../src/bot/slack-text.js';
+import { assertWithinLimits } from '../../src/slack/blocks/validate.js';
+import { userText } from '../../src/slack/slack-text.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import {
   clickButtonPayload,

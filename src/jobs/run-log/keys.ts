@@ -1,5 +1,4 @@
-/** Default prefix of every key the run log and the journal queue use. */
-export const DEFAULT_PREFIX = 'dgr:';
+export { bullPrefix, DEFAULT_PREFIX } from '../../key-prefix.js';
 
 const PREFIX = /^[A-Za-z0-9_.:{}-]{1,64}$/;
 
@@ -44,8 +43,3 @@ export function runEventChannels(prefix: string) {
 }
 
 export type RunLogKeys = ReturnType<typeof runLogKeys>;
-
-/** BullMQ joins its prefix and the queue name with `:` itself. */
-export function bullPrefix(prefix: string): string {
-  return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
-}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.js';
-import { EXECUTORS, ExecutorUnknownError, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
+import { EXECUTORS, ExecutorUnknownError, executeStep, measureStep } from '../../../src/executors/registry/index.js';
 import type { JsonObject } from '../../../src/runbook/json.js';
 import { EXECUTOR_NAMES, type JobExecutorName } from '../../../src/runbook/measurements.js';
 import { type Harness, pollUntilSettled, startHarness, step } from './fixtures.js';

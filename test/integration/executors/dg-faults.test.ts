@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createExecutorContext, executeStep } from '../../../src/jobs/executors/index.js';
+import { createExecutorContext, executeStep } from '../../../src/executors/registry/index.js';
 import type { Verdict } from '../../../src/runbook/judges/index.js';
 import type {
   ChecklistMeasurement,

@@ -13,7 +13,7 @@ import {
   type ExecutorContext,
   type ExecutorContextFactory,
   executeStep,
-} from '../../../src/jobs/executors/index.js';
+} from '../../../src/executors/registry/index.js';
 import { createLogger } from '../../../src/logger.js';
 import { type Json, type JsonObject, toJson } from '../../../src/runbook/json.js';
 import { DEFAULT_JUDGE, type JudgeName, runJudge, type Verdict } from '../../../src/runbook/judges/index.js';

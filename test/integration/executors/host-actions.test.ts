@@ -2,7 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostActionAbortedError } from '../../../src/executors/host-actions/index.js';
-import { createExecutorContext, executeStep, executorFailureOf } from '../../../src/jobs/executors/index.js';
+import { createExecutorContext, executeStep, executorFailureOf } from '../../../src/executors/registry/index.js';
 import type {
   HostActionMeasurement,
   ListBackupsMeasurement,

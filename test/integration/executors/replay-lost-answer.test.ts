@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeStep } from '../../../src/jobs/executors/index.js';
-import { findRequestedRun } from '../../../src/jobs/executors/replay-lookup.js';
+import { executeStep } from '../../../src/executors/registry/index.js';
+import { findRequestedRun } from '../../../src/executors/registry/replay-lookup.js';
 import type { ReplayStartMeasurement } from '../../../src/runbook/measurements.js';
 import { type Harness, judge, pollUntilSettled, startHarness } from './fixtures.js';
 

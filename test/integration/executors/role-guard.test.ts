@@ -11,7 +11,7 @@ import {
   type ExecutorDeps,
   executeStep,
   measureStep,
-} from '../../../src/jobs/executors/index.js';
+} from '../../../src/executors/registry/index.js';
 import { createLogger } from '../../../src/logger.js';
 import type { SqlParityMeasurement, SqlReachMeasurement } from '../../../src/runbook/measurements.js';
 import { freePort } from '../../helpers/own-postgres.js';

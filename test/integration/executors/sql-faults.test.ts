@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { injectOpenFailures } from '../../../sim/db/faults.js';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createExecutorContext, executeStep, measureStep } from '../../../src/jobs/executors/index.js';
+import { createExecutorContext, executeStep, measureStep } from '../../../src/executors/registry/index.js';
 import {
   type ChecklistMeasurement,
   INTEGRITY_CHECKS,

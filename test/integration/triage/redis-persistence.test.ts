@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRedisPersistence, redisPersistenceWarning } from '../../../src/jobs/triage/index.js';
+import { readRedisPersistence, redisPersistenceWarning } from '../../../src/triage/index.js';
 import { freePort } from '../../helpers/own-postgres.js';
 import { type OwnRedis, startOwnRedis } from '../../helpers/own-redis.js';
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRecoveryConfig } from '../../../src/config/recovery-config.js';
+import type { Diagnosis } from '../../../src/runbook/diagnose.js';
 import {
   createDiagnoser,
   DiagnoseCutOffError,
@@ -9,8 +10,7 @@ import {
   readHealth,
   stateLocation,
   sweepProbes,
-} from '../../../src/jobs/triage/index.js';
-import type { Diagnosis } from '../../../src/runbook/diagnose.js';
+} from '../../../src/triage/index.js';
 import { configFor, type Harness, silentLogger, startHarness } from '../executors/fixtures.js';
 
 // The triage module against the simulator, one fault at a time, as `status` and `diagnose` see it from the

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createBotApp, SLACK_EVENTS_PATH } from '../../../src/bot/app.js';
 import { requireSlackCredentials } from '../../../src/bot/slack-config.js';
-import { stateLocation, stateLocationNote } from '../../../src/jobs/triage/index.js';
+import { stateLocation, stateLocationNote } from '../../../src/triage/index.js';
 
 const stateNote = (config: Parameters<typeof stateLocation>[0]) => stateLocationNote(stateLocation(config));
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Prompter } from '../../../src/cli/prompter.js';
 import { recover } from '../../../src/cli/recover.js';
 import { createAutoResponder, createInteractiveResponder } from '../../../src/cli/responder.js';
-import { createStyle } from '../../../src/cli/style.js';
+import { createStyle } from '../../../src/projections/terminal/style.js';
 import { World } from '../../helpers/engine-world.js';
 import { ALICE, EngineService } from './engine-service.js';
 

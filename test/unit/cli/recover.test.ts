@@ -6,8 +6,8 @@ import type { Prompter } from '../../../src/cli/prompter.js';
 import { recover } from '../../../src/cli/recover.js';
 import { createAutoResponder, createInteractiveResponder } from '../../../src/cli/responder.js';
 import type { CliActor, CliCommandOutcome, CliRunService } from '../../../src/cli/service.js';
-import { createStyle } from '../../../src/cli/style.js';
 import { switchedRunId } from '../../../src/jobs/run-driver.js';
+import { createStyle } from '../../../src/projections/terminal/style.js';
 import { foldRun, type RunEvent } from '../../../src/runbook/index.js';
 
 // The terminal's loop against a scripted run service: what it sends for each question, and how it ends.

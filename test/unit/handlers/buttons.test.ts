@@ -1,14 +1,5 @@
 import type { ViewResponseAction } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import { assertModalWithinLimits, type ModalView } from '../../../src/bot/blocks/validate.js';
-import {
-  ACTION,
-  encodeActionValue,
-  encodeReasonMetadata,
-  REASON_INPUT,
-  REASON_MODAL,
-  VALUE_INPUT,
-} from '../../../src/bot/thread/action-values.js';
 import { handleAbortButton } from '../../../src/handlers/abort-button.js';
 import { handleApproveButton } from '../../../src/handlers/approve-button.js';
 import type { ButtonArgs, InteractionClient } from '../../../src/handlers/button-context.js';
@@ -17,6 +8,15 @@ import { handleManualDoneButton } from '../../../src/handlers/manual-done-button
 import { handleReasonSubmission, type SubmissionArgs } from '../../../src/handlers/reason-submission.js';
 import { handleRetryButton } from '../../../src/handlers/retry-button.js';
 import { foldRun, type RunEvent } from '../../../src/runbook/index.js';
+import {
+  ACTION,
+  encodeActionValue,
+  encodeReasonMetadata,
+  REASON_INPUT,
+  REASON_MODAL,
+  VALUE_INPUT,
+} from '../../../src/slack/action-values.js';
+import { assertModalWithinLimits, type ModalView } from '../../../src/slack/blocks/validate.js';
 import { APPROVER, CHANNEL, depsWith, fakeService, OPERATOR, OUTSIDER, Timeline } from './fakes.js';
 
 const RUN = 'run-0a1b2c3d4e';

@@ -9,7 +9,7 @@ import {
   SCENARIO_ALIASES,
   SCENARIOS,
 } from '../../../src/handlers/command-grammar.js';
-import { closestWord, editDistance } from '../../../src/handlers/did-you-mean.js';
+import { closestWord, editDistance } from '../../../src/runbook/did-you-mean.js';
 
 function ok(text: string): DgCommand {
   const result = parseCommand(text);

@@ -1,10 +1,10 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import { assertWithinLimits } from '../../../src/bot/blocks/validate.js';
-import { type SummaryFileRequest, SummaryUploadFailedError } from '../../../src/bot/summary-file/index.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
+import { type SummaryFileRequest, SummaryUploadFailedError } from '../../../src/projections/summary-file/index.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
-import { RUNS } from '../summary/runs.js';
+import { assertWithinLimits } from '../../../src/slack/blocks/validate.js';
+import { RUNS } from '../projections/summary/runs.js';
 import { APPROVER, CHANNEL, depsWith, fakeService, OPERATOR, OUTSIDER, Timeline } from './fakes.js';
 
 const RUN_ID = 'run-0a1b2c3d4e';

@@ -1,16 +1,16 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import { assertWithinLimits } from '../../../src/bot/blocks/validate.js';
-import { incidentGist } from '../../../src/bot/thread/summary-message.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
-import type { HistoryEntry } from '../../../src/handlers/handler-deps.js';
 import { historyReply } from '../../../src/handlers/history-reply.js';
 import { runStatusReply, statusReply } from '../../../src/handlers/status-reply.js';
-import type { HealthReading } from '../../../src/jobs/triage/index.js';
+import type { HistoryEntry } from '../../../src/projections/run-history.js';
+import { incidentGist } from '../../../src/projections/thread/summary-message.js';
 import { healthVerdict } from '../../../src/runbook/health-verdict.js';
 import type { ChecklistMeasurement } from '../../../src/runbook/measurements.js';
+import { assertWithinLimits } from '../../../src/slack/blocks/validate.js';
+import type { HealthReading } from '../../../src/triage/index.js';
+import { RUNS } from '../projections/summary/runs.js';
 import { healthz, projectionHealth, unreachable } from '../runbook/fixtures.js';
-import { RUNS } from '../summary/runs.js';
 import { CHANNEL, depsWith, fakeService, OPERATOR } from './fakes.js';
 
 const RUN_ID = 'run-0a1b2c3d4e';

@@ -2,7 +2,7 @@ import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
-import { RUNS } from '../summary/runs.js';
+import { RUNS } from '../projections/summary/runs.js';
 import { ACCESS, depsWith, fakeService, OPERATOR } from './fakes.js';
 
 // `/dg summary <run>` posts the incident for the whole channel to read: only in the run's own channel, or in one

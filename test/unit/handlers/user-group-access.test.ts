@@ -1,19 +1,19 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  ACTION,
-  encodeActionValue,
-  encodeReasonMetadata,
-  REASON_INPUT,
-  REASON_MODAL,
-} from '../../../src/bot/thread/action-values.js';
-import type { GroupMembership, UserGroupDirectory } from '../../../src/bot/user-groups.js';
 import type { Access } from '../../../src/config/recovery-config.js';
 import { handleApproveButton } from '../../../src/handlers/approve-button.js';
 import type { ButtonArgs } from '../../../src/handlers/button-context.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
 import { handleReasonSubmission } from '../../../src/handlers/reason-submission.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
+import {
+  ACTION,
+  encodeActionValue,
+  encodeReasonMetadata,
+  REASON_INPUT,
+  REASON_MODAL,
+} from '../../../src/slack/action-values.js';
+import type { GroupMembership, UserGroupDirectory } from '../../../src/slack/user-groups.js';
 import { CHANNEL, depsWith, fakeService, OPERATOR } from './fakes.js';
 
 // Access lists that name user groups: the person's groups are read through the directory, they decide what the
