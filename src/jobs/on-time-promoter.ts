@@ -6,13 +6,8 @@ import { STEP_JOB } from './queues.js';
 const DEFAULT_MAX_DELAY_MS = 60_000;
 
 /**
- * Starts short delayed jobs on time.
- *
- * A BullMQ worker waits for the next delayed job with a blocking Redis command that times out when the job is due,
- * but Redis looks at blocked clients' timeouts on its periodic tick (10 times a second unless `hz` is raised). On
- * an otherwise quiet Redis every poll of a step therefore started up to 100 ms late. The process that scheduled
- * the job also sets a timer of its own and promotes the job when it is due. Nothing depends on that timer: if the
- * process dies first, BullMQ still starts the job, a tick late.
+ * Starts short delayed jobs on time: Redis checks a blocked worker's timeout only on its tick, so BullMQ alone
+ * starts them up to 100 ms late. Best effort, see docs/internals.md#on-time-promoter.
  */
 export class OnTimePromoter {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -50,11 +45,8 @@ export class OnTimePromoter {
 
   private async promoteIfDue(jobId: string): Promise<void> {
     if (this.closed) return;
-    // The timer fires when the job is due, so promoting needs no read first: a job that is no longer delayed
-    // (started by BullMQ, finished, removed) makes the promote fail, which changes nothing. A step job added again
-    // under the same id is due at the same time, since its due time comes from the run log. One that BullMQ
-    // started on its own and put back for an infrastructure retry is started again sooner than its backoff says;
-    // that costs one of its delivery attempts early, nothing else.
+    // Due by now, so no read first: promoting a job no longer delayed fails and changes nothing (the other cases
+    // are in docs/internals.md#on-time-promoter).
     await new Job(this.queue, STEP_JOB, {}, {}, jobId).promote();
   }
 }

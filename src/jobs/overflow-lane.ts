@@ -35,20 +35,9 @@ export interface OverflowLaneOptions {
 }
 
 /**
- * Step jobs run in two lanes. The chain lane takes one job at a time and always runs; the overflow lane takes the
- * rest of the worker's concurrency and runs only while it may be needed: while more than one run is active, or
- * while the chain lane has been on one job for over a second (a restore, a slow DecisionGraph, or the step of a run
- * aborted meanwhile, whose call goes on until its timeout).
- *
- * Why: a run is a chain of step jobs, each enqueued by the one before it, and the job that finishes fetches the
- * next one in the same call to Redis. An idle BullMQ worker blocks on the queue and wakes for every job added; with
- * a single run it only finds that job already taken by the finishing one, and its wake-up (a blocking read and a
- * fetch that comes back empty) lands in the middle of the run's next step. Measured on a `restart` run against a
- * zero-latency simulator, that is about a tenth of the run's time.
- *
- * Nothing depends on the lane being open in time: a job waits in the queue until a lane takes it. Opening it
- * waits at most one check after it is needed. With several worker processes each has its own chain lane, and the
- * idle ones still wake for every job added: the saving is for the usual single process.
+ * Step jobs run in two lanes: the chain lane takes one job at a time and always runs; the overflow lane takes the
+ * rest of the worker's concurrency, open only while more than one run is active or the chain lane has been on one
+ * job for over a second. Why, and why being late to open is harmless: docs/internals.md#overflow-lane.
  */
 export class OverflowLane {
   private open = false;

@@ -111,9 +111,8 @@ async function addOnce(
   options: JobsOptions,
 ): Promise<EnqueueResult> {
   const add = () => queue.add(name, data, { ...options, jobId, delay: Math.max(0, delayMs) });
-  // The look and the add go out together, one round trip on the step path. Either order in which Redis runs them
-  // reads right: a finished job stays finished (the add cannot touch it), a job unknown to the look was created by
-  // the add, and a live one is live whoever added it.
+  // Look and add in one round trip (the step path). Either order reads right: the add cannot touch a finished job,
+  // a job unknown to the look was created by the add, and a live one is live whoever added it.
   const [state] = await Promise.all([queue.getJobState(jobId), add()]);
   if (state === 'unknown') return { enqueued: true, replaced: false };
   if (isLiveJobState(state)) return { enqueued: false, state };

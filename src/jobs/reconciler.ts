@@ -31,11 +31,8 @@ export interface Reconciler {
 }
 
 /**
- * Start-up and periodic repair. A marker key tells whether Redis lost its data since the last sweep; if so, every
- * unfinished run is reloaded from the journal. Then every active run is advanced: the engine says which job it
- * needs, and a run whose job vanished (a flushed Redis, a job that ran out of attempts, a worker that died between
- * two writes) gets it again. A step whose side effect may have happened is re-probed by the engine before it is
- * repeated. Last, the journal is brought up to date with whatever its write-behind missed.
+ * Start-up and periodic repair: reloads unfinished runs from the journal after a Redis loss, gives every active run
+ * the job the engine says it needs, then journals what the write-behind missed (docs/internals.md#reconciler).
  */
 export function startReconciler(options: ReconcilerOptions): Reconciler {
   const { driver, recovery } = options;

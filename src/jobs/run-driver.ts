@@ -194,11 +194,9 @@ export class RunDriver {
   }
 
   /**
-   * The run as this process last read or appended it, without asking Redis; read like {@link load} when this
-   * process has not seen it. It may be behind the log (another process appended since). That is safe for a
-   * writer, and only for one: an append from it is a compare-and-append on its seq and on the last event it was
-   * folded from, so a decision made on an old state (or on a history Redis lost and got back differently) is
-   * refused before it has any effect, and the writer reads afresh. Nothing else may rely on it.
+   * The run as this process last read or appended it, without asking Redis ({@link load} when it has not seen it);
+   * it may be behind the log. For writers only, whose compare-and-append refuses a decision made on an old state
+   * (docs/internals.md#run-driver).
    */
   async loadRecent(runId: string): Promise<LoadedRun | undefined> {
     return this.recent.get(runId) ?? (await this.load(runId));
@@ -275,11 +273,8 @@ export class RunDriver {
   /**
    * Lets the engine take the run as far as it can without the world: appends its bookkeeping events and acts on
    * its command (enqueue the step job, start the run a `switched` finish names). Idempotent: a job already
-   * waiting is not added again, so a reconciler may call it for any run at any time.
-   *
-   * `known` is the run as the caller's own last append left it, which saves reading it back. Deciding from it is
-   * as safe as from a fresh read: the bookkeeping is a compare-and-append on its seq, and a job enqueued from a
-   * state someone has since moved past finds itself stale when it runs.
+   * waiting is not added again, so a reconciler may call it for any run at any time. `known`: the run as the
+   * caller's own last append left it, saving a read back (as safe as a fresh read: docs/internals.md#run-driver).
    */
   async advance(runId: string, selfJobId?: string, known?: LoadedRun): Promise<AdvanceResult> {
     for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
@@ -318,10 +313,8 @@ export class RunDriver {
   }
 
   /**
-   * Appends `decided.events` and carries out its command. The next step job is not waited for: it is sent right
-   * behind the append on the same connection, so Redis runs the append first and no worker can see the job before
-   * the events it follows from. Should the append lose its race, the job is one a lost race left behind, and it
-   * finds itself stale when it runs, like any job enqueued from a state someone has since moved past.
+   * Appends `decided.events` and carries out its command, sending the next step job right behind the append on the
+   * same connection instead of after its answer (docs/internals.md#run-driver).
    */
   private async appendDecided(state: RunState, decided: Decided, carryOut = true): Promise<AdvancedAppend> {
     // Recorded before the switch itself, so a crash right after it leaves the successor to the reconciler.

@@ -160,9 +160,8 @@ export function createRunService(options: RunServiceOptions): RunService {
     if (!isValidRunId(runId)) return refused('invalid_run_id', 'that is not a run id');
     try {
       for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-        // First from the state this process last saw: a command that appends events is a compare-and-append on
-        // that state, so an old one is refused by Redis. A refusal, and a command found already done (which appends
-        // nothing, so Redis checks nothing), are only answered from the log itself.
+        // First from the state last seen here: an append from an old one is refused by Redis. A refusal, or a
+        // command found already done (it appends nothing, so Redis checks nothing), is answered only from the log.
         const remembered = round === 0;
         const run = remembered ? await driver.loadRecent(runId) : await driver.load(runId);
         if (!run) return refused('unknown_run', `no run ${runId}`);

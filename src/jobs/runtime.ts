@@ -127,8 +127,7 @@ export async function createRecoveryRuntime(
 
   const store = new RunLogStore({ redis, prefix, logger });
   const runRecovery = createRunRecovery({ store, journal, logger });
-  // On the run log's connection: a step job is sent right behind the append it follows from, and Redis runs the
-  // commands of one connection in order (see RunDriver.appendAndAdvance).
+  // The run log's connection: a step job goes right behind its append, and Redis runs one connection in order.
   // No version check: it is one INFO at start-up, and a connection blip during it would fail every later add.
   const queue = new Queue<StepJobData>(STEP_QUEUE, {
     connection: redis,

@@ -183,11 +183,8 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   };
 
   /**
-   * Compare-and-append of the outcome. After an execution, and after a re-check that settles the attempt, the
-   * bookkeeping that follows goes into the same append and the engine's next command is carried out; a re-check
-   * that lets the action run appends only its outcome. `unstarted`: the attempt's start is not in the log yet (a
-   * repeatable step) and goes into the same append; after a lost race it is begun again on the fresh log, and the
-   * outcome counts as stale once the run wants something else.
+   * Compare-and-append of the outcome, with the start of an `unstarted` (repeatable) attempt and, when the outcome
+   * settles the attempt, the bookkeeping after it and the engine's next command (docs/internals.md#step-worker).
    */
   const record = async (
     first: LoadedRun,
@@ -234,12 +231,9 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   };
 
   /**
-   * A step the engine simply runs again when interrupted (a probe, a gate, a read): its start is appended together
-   * with its outcome and what follows, in one append, since calling twice is harmless and the outcome's
-   * compare-and-append decides which delivery counts. A call still running after `announceStartAfterMs` has its
-   * start appended then, so people see the step running. A lost append is tried again on the log as it is now,
-   * with the measurement already taken, while the run still wants this job: one delivery makes the call once.
-   * `retry`: the run wants something else now; the caller decides afresh.
+   * A step the engine simply runs again when interrupted (a probe, a gate, a read): its start goes into the append
+   * of its outcome, or on its own after `announceStartAfterMs` (docs/internals.md#step-worker). `retry`: the run
+   * wants something else now; the caller decides afresh.
    */
   const runRepeatable = async (
     first: LoadedRun,
@@ -308,10 +302,8 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       // a side effect was recorded) has no compare-and-append to refuse an old state: it decides from the log.
       if (remembered && isUnguardedSideEffect(begin)) continue;
       if (begin.kind === 'stale') {
-        // Wanted, but behind bookkeeping the engine has not recorded yet (a crash between two appends): record it
-        // and go on with this delivery.
-        // Otherwise the run wants something else; making sure that is queued costs little and heals a run whose
-        // writer died between recording an outcome and enqueueing what comes next.
+        // Wanted, but behind bookkeeping not yet recorded (a crash between two appends): record it and go on. Else
+        // make sure what the run wants is queued: cheap, and it heals a writer that died before enqueueing it.
         const advanced = await driver.advance(runId, jobId);
         if (advanced.kind === 'self') continue;
         return 'stale';
@@ -426,9 +418,8 @@ export function startStepWorker(options: StartStepWorkerOptions): StepWorker {
       ? new OverflowWorker<StepJobData, StepJobResult>(STEP_QUEUE, processor, settings)
       : new Worker<StepJobData, StepJobResult>(STEP_QUEUE, chainProcessor, settings);
     worker.on('error', (err) => logger.warn({ err }, 'step worker error'));
-    // A job that found itself stale may have been wanted again a moment later, by an append that landed while it
-    // was finishing; the add that came with that append saw it still active and left it. Looking once more, now
-    // that it is completed, enqueues it again if so (an add replaces a completed job of the same id).
+    // A stale job may be wanted again by an append that landed as it finished, whose add saw it active and left
+    // it; one more look now that it is completed re-adds it (an add replaces a completed job of the same id).
     worker.on('completed', (job, result) => {
       if (result !== 'stale' || job.name === APPROVAL_TIMEOUT_JOB) return;
       options.driver.advance(job.data.runId).catch((err: unknown) => {

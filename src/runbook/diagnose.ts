@@ -15,9 +15,8 @@ import type {
 } from './measurements.js';
 import type { ScenarioName } from './scenario-schema.js';
 
-// `/dg diagnose`: which runbook scenario the symptoms of a read-only probe sweep fit. Every rule is evaluated and
-// returned with the facts it read, so a person sees why a scenario was suggested and what else was seen. The
-// result is advice: a person starts (or does not start) the recovery.
+// `/dg diagnose`: which scenario a read-only probe sweep's symptoms fit. Every rule comes back with the facts it
+// read, so a person sees why and what else was seen. It is advice: a person starts (or does not) the recovery.
 
 /** The event log size recorded earlier (after a drill, before an upgrade), to compare the current one with. */
 export interface ParityReference {

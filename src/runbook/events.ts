@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { Json, JsonObject } from './json.js';
 
-// The run log: every fact about a run is one of these events, appended with a per-run, 1-based, contiguous `seq`.
-// The Slack thread, the terminal view and the incident summary are all folds of this log, so every event carries
-// what a person needs to understand it later (who, what was measured, what was expected).
+// Every fact about a run is one of these events, with a per-run, 1-based, contiguous `seq`. The thread, terminal
+// and summary are folds of them, so each carries what a person needs later: who, what was measured and expected.
 
 const json = z.json() as z.ZodType<Json>;
 const jsonObject = z.record(z.string(), json) as z.ZodType<JsonObject>;

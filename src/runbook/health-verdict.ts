@@ -1,6 +1,5 @@
-// The "healthy again" predicate of DecisionGraph's recovery checklist, computed from facts the executors
-// gathered. Pure: no I/O, no clock. Input shapes are structural so the executors' results fit without this module
-// depending on them.
+// The "healthy again" predicate of DecisionGraph's recovery checklist, from facts the executors gathered. Pure (no
+// I/O, no clock); input shapes are structural, so executors' results fit without this module depending on them.
 
 import type { CursorAheadRow } from './measurements.js';
 

@@ -1,18 +1,5 @@
-// The recovery engine: runbook scenarios as data, the run log and its fold, the pure engine that decides what
-// happens next, the judges that read executor measurements, and the commands people send. No I/O anywhere:
-// time comes in as an argument.
-//
-// How the job layer drives a run (every append is one compare-and-append batch on the run log):
-//   start:    startRun(...) → append → decideNext(...) → append events → act on command
-//   step job: beginStep(...) → stale? drop : append events → call executor(s) → recordOutcome(...) → append
-//             → decideNext(...) → append events → act on command
-//   person:   applyDecision/applyApproval/applyManualResult/applyRetry/applySkip/applyAbort(...) → append
-//             → decideNext(...) → append events → act on command
-// Commands: run_step / check_again → enqueue the job with `jobId` and `delayMs`; await_* → nothing (the person's
-// command continues the run), except await_approval → enqueue the delayed expiry check `expiryJobId`, which calls
-// expireApproval(...) → append (the approval expired, the run paused) → decideNext; paused → offer the options it lists (only Abort when `scenarioChanged` is set: the
-// run was started on a scenario version this bot cannot continue); finished → release the run (and start the
-// scenario named by `switchTo` when the outcome is `switched`).
+// The recovery engine: scenarios as data, the run log and its fold, the pure engine, the judges and the commands
+// people send. No I/O anywhere, time comes in as an argument; how the job layer drives it: docs/internals.md#runbook.
 
 export type { AccessPolicy, CommandActor } from './access.js';
 export { checkPersonText, isListed, OPEN_ACCESS } from './access.js';

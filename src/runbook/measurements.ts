@@ -1,6 +1,5 @@
-// What each executor hands back to the engine: the contract between the job layer and the judges. Bodies keep
-// DecisionGraph's own field names (contract §3) so a validated response passes through unchanged; every type is
-// structural and lists only the fields the judges read, so the executors' richer types fit.
+// What executors hand the judges. Bodies keep DecisionGraph's field names (contract §3), so a validated response
+// passes unchanged; types are structural, listing only what judges read, so the executors' richer types fit.
 
 // ---- DecisionGraph HTTP calls ----
 

@@ -1,6 +1,5 @@
-// Text the bot did not write (backup labels and paths a host action printed, run rows DecisionGraph returned)
-// ends up in option labels, item labels and prompts. The engine bounds its length and keeps it on one line;
-// escaping for Slack is the Slack layer's business.
+// Outside text (backup labels and paths a host action printed, DecisionGraph's run rows) ends up in labels and
+// prompts: the engine bounds its length and keeps it on one line; escaping for Slack is the Slack layer's business.
 
 /** Longest outside value placed into an option or item label. */
 export const MAX_LABEL_VALUE = 120;

@@ -3,9 +3,8 @@ import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario, type Step } from './scenario-schema.js';
 import { type RunState, type StepState, stepState } from './state.js';
 
-// Safety checks are the steps a scenario marks `safetyCheckFor` (stop the runtime, wait until it stopped, stop
-// writes, preserve the database): a destructive step never runs past one that failed, and skipping one needs a
-// second person. The checklist gate is held to the same rule, since skipping it is skipping every check at once.
+// No destructive step runs past a failed safety check (`safetyCheckFor`), and skipping one needs a second person; so
+// does skipping the checklist gate, which skips every check at once (docs/operations.md, the table of checks).
 
 /**
  * Whether skipping `step` after it failed needs a second person: a safety check, the approval whose skip would

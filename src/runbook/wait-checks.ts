@@ -3,9 +3,8 @@ import type { Evidence } from './events.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import type { Verdict } from './judges/index.js';
 
-// One policy for the checks of a wait (a `wait_until` step) that got no usable reading (docs/operations.md, "Waits
-// and broken answers"). Every such check counts as one more unsatisfied check and the deadline holds; a server
-// that answers, but only with 5xx or malformed answers, ends the wait after a few checks in a row instead.
+// A wait's check with no usable reading is one more unsatisfied check and the deadline holds; only 5xx or malformed
+// answers a few times in a row end the wait early (docs/operations.md, "Waits and broken answers").
 
 /** A wait ends after this many checks in a row answered with a 5xx or a malformed answer. */
 export const MAX_BAD_ANSWERS_IN_A_ROW = 5;

@@ -4,9 +4,8 @@ import { hasSideEffects } from './interruptions.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
 import type { RunState } from './state.js';
 
-// The start and the outcome of an action with side effects go to the journal before the run goes on (write-through),
-// so a live log lost with Redis can lead only to a re-probe of the action, never to a blind repeat. The rest of the
-// log is written behind.
+// Side effects' starts and outcomes reach the journal before the run goes on (write-through), so losing Redis leads
+// only to a re-probe of the action, never to a blind repeat. The rest of the log is written behind.
 
 const SIDE_EFFECT_RECORDS: ReadonlySet<RunEvent['type']> = new Set([
   'step_started',

@@ -1,11 +1,6 @@
 /**
- * What a button or a dialog carries back to the bot: ids only, never state. A click names the run, the step, the
- * thing chosen (an option id, or the kind of action) and the sequence number of the request it answers; the
- * handler reads everything else from the run log, so a forged or stale value can at worst ask for something the
- * engine then refuses.
- *
- * Button value: `runId|stepId|choice|v<seq>`. Run and step ids never contain `|`; a choice may (option ids built
- * from a backup list are free text), so it is everything between the second `|` and the last one.
+ * What a button or a dialog carries back: ids only, never state (docs/internals.md#action-values). Button value:
+ * `runId|stepId|choice|v<seq>`; a choice may contain `|`, so it is everything between the second `|` and the last.
  */
 
 /**

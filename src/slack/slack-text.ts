@@ -1,17 +1,12 @@
 /**
- * Making text that people typed safe to show in Slack.
- *
- * Slack gives `&`, `<` and `>` a meaning in `mrkdwn` (`<!channel>`, `<@U123>`, `<https://x|label>`), so text from a
- * user must have those three turned into entities before it reaches a message; everything else in mrkdwn (`*`, `_`,
- * `~`, backticks) only changes how text looks, never who is notified or where a link goes. Lengths are counted in
- * UTF-16 code units, as Slack's own limits and `string.length` are, and text is always cut between code points.
+ * Making text that people typed safe to show in Slack: `&`, `<` and `>` become entities; lengths are UTF-16 code
+ * units, as Slack's limits count them; text is cut between code points (docs/internals.md#slack-text).
  */
 
 /** The ellipsis appended to text that was cut. */
 export const ELLIPSIS = '…';
 
-// C0 controls except tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate characters that can
-// make a reason render in an order other than the one it was typed in.
+// C0 controls but tab and newline, DEL, C1 controls, and bidi embedding/override/isolate (they can reorder a reason).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern

@@ -84,11 +84,9 @@ function isSchemaLost(error: unknown): boolean {
 }
 
 /**
- * The durable journal of every run in the bot's own Postgres. Start-up does not depend on it: the schema is
- * migrated on first use (or by `migrate()`), and a failed attempt is retried by the next call, so the bot starts
- * and runs while its Postgres is down and the journal catches up afterwards. A schema that disappears later (the
- * database restored from a backup older than the journal, the schema dropped) is migrated again by the first
- * call that misses it.
+ * The durable journal of every run in the bot's own Postgres. The schema is migrated on first use (or by
+ * `migrate()`) and again by the first call that finds it gone, so start-up does not depend on it
+ * (docs/internals.md#journal).
  */
 export class Journal {
   readonly schema: string;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 
-// Every object is loose: DecisionGraph may add keys and JSON key order means nothing. Required keys stay
-// required; a field is nullable only where the contract shows or implies null (no row yet, not finished, optional
-// column).
+// Objects are loose: DecisionGraph may add keys, and key order means nothing. Required keys stay required; a field
+// is nullable only where the contract shows or implies null (no row yet, not finished, optional column).
 
 const count = z.int().nonnegative();
 const logSeq = z.int().nonnegative();

@@ -22,33 +22,8 @@ import {
 import { type ParitySnapshot, paritySnapshotIn, type TenantParity } from './parity.js';
 import { type ReadOnlySession, withReadOnly } from './read-only.js';
 
-/*
- * How the chunked scan stays exact with bounded memory.
- *
- * The log is read in keyset chunks (`log_seq > last ORDER BY log_seq LIMIT chunk`) inside one REPEATABLE READ
- * READ ONLY transaction, so every chunk sees the same snapshot. Postgres hashes every payload (the byte-level
- * check of contract §5.4) and sends one narrow row per event: log_seq, tenant, trace, trace_seq and three flag
- * bits (TraceStarted, TraceFinished, hash drift). The client walks the chunk in log_seq order with a map of the
- * traces in that chunk only, then drops it: memory is O(chunk), never O(log).
- *
- * - Hash drift and "trace_seq 0 ⇔ TraceStarted" look at one row at a time.
- * - Ordering needs each event's previous event of the same trace. Inside the chunk that is the previous row of
- *   the trace; for a trace's first row in the chunk it is the trace's newest event before the chunk, found by
- *   one backward index lookup on (tenant_id, trace_id, log_seq). A chunk is a contiguous log_seq range, so this
- *   equals the LAG of the single-query check.
- * - A fixed-size Bloom filter of the traces already scanned skips that lookup for traces it has never seen
- *   (a Bloom filter has no false negatives, so "never seen" is certain and the skipped lookup would have found
- *   nothing). A false positive only costs one lookup. Without it, every chunk would look up every new trace.
- * - "After TraceFinished" needs the trace's first TraceFinished before the event: tracked in the chunk map, and
- *   looked up for earlier chunks together with the previous event.
- * - Continuity (0..n-1 per trace) is a whole-trace aggregate. A trace that breaks it always has an "anomaly":
- *   an event without predecessor whose trace_seq is not 0, or one that is not predecessor + 1 (if there were
- *   none, the values would be exactly 0..n-1). Such traces are candidates; each is re-aggregated over its own
- *   events through the index and counted only in the chunk holding its first anomaly, so exactly once.
- * - Restore parity (count and tail per tenant) is summed per chunk: state per tenant, not per trace.
- *
- * Measured against `psql \copy` of the same columns, the scan costs about twice the export (see the bench).
- */
+// Keyset chunks read in one REPEATABLE READ snapshot, keeping per-chunk state only: memory is O(chunk), never
+// O(log). How each check stays exact across chunks: docs/internals.md#integrity-scan.
 
 export interface ScanProgress {
   /** Events read so far. */

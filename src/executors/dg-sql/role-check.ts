@@ -102,10 +102,8 @@ export async function inspectRole(pool: pg.Pool, opts: { timeoutMs?: number } = 
 }
 
 /**
- * Refuses to go on with a role that could change DecisionGraph's data. Policy: a superuser, or INSERT, UPDATE,
- * DELETE or TRUNCATE on any DecisionGraph table (held directly or through a role the login can become), is
- * unsafe. Read-only transactions would stop the probes' own writes anyway; the check is there so that a bug,
- * or a later step that forgets `READ ONLY`, cannot damage the event log during a recovery.
+ * Refuses to go on with a role that could change DecisionGraph's data: a superuser, or INSERT, UPDATE, DELETE or
+ * TRUNCATE on any DecisionGraph table, held directly or through a role the login can become (docs/operations.md).
  * @throws UnsafeDatabaseRoleError naming the writable tables (`dg_event_log` first)
  */
 export async function assertReadOnlyRole(pool: pg.Pool, opts: { timeoutMs?: number } = {}): Promise<RoleReport> {

@@ -1,6 +1,5 @@
-// Small mappings from the executors' own result types to the measurements the judges read. The evidence objects
-// of the client and the probes are reused as they are; only thrown-error instances become plain JSON (an Error's
-// message does not survive JSON), and DecisionGraph's business payloads are left out of what a run stores.
+// Executor results to the measurements the judges read: evidence objects pass as they are, thrown errors become
+// plain JSON (an Error's message does not survive JSON), DecisionGraph's business payloads are left out.
 
 import { ErrorCode } from '../../errors.js';
 import type { CallFailure, CallResult, SqlFailure } from '../../runbook/measurements.js';

@@ -4,9 +4,8 @@ import type { Logger } from '../../logger.js';
 import { assertReadOnlyRole, createProbePool } from '../dg-sql/index.js';
 import { isDgSqlError } from './adapters.js';
 
-// Safety rule 1: the bot never writes to DecisionGraph's tables, so it refuses a database role that could. The
-// entry points check before anything touches DecisionGraph; when Postgres is down at start-up (scenario 2) the
-// check waits for the first probe that reaches it, and the probes refuse from then on if the role can write.
+// Safety rule 1: never write to DecisionGraph's tables, so refuse a role that could: at start-up, or when Postgres is
+// down then (scenario 2), at the first probe that reaches it, and at every probe after (docs/operations.md).
 
 const PLACEHOLDER = { host: '<host>', port: '5432', database: '<database>' };
 

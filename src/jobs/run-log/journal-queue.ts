@@ -11,10 +11,8 @@ export interface JournalJobData {
 }
 
 /**
- * One pending job per run (deduplicated by run id): while it waits or backs off, further appends need no job of
- * their own because it will copy them too; while it runs, `keepLastIfActive` queues exactly one follow-up so an
- * event appended mid-copy is not left behind. Retries outlast a short Postgres outage; a longer one ends in a
- * failed job, and the writer's periodic sweep (and the next append) start a fresh one.
+ * One pending job per run (deduplicated by run id) and, while it runs, exactly one follow-up; after its retries the
+ * sweep or the next append starts a fresh one (docs/internals.md#run-log).
  */
 export function journalJobOptions(runId: string, attempts: number): JobsOptions {
   return {

@@ -110,12 +110,8 @@ export class RunLogStore {
    * `expectedSeq, expectedSeq+1, …` and this `runId`. A lost race is a result, not an exception: `{ok: false,
    * currentSeq}`. Throws `RunEventInvalidError` for a malformed batch and `RunLogUnavailableError` when Redis fails.
    * The events are announced on {@link runEventChannels}' channel of the run in the same call. `expectedLast`, the
-   * JSON of the event the caller last saw, makes the append also require that the log still ends in it.
-   *
-   * `ordered`: the append is sent in one command that Redis cannot refuse for a missing script, so a command sent
-   * on this connection after the call (before its answer) runs after the append. By default the script is called
-   * by its hash, and a Redis that lost its scripts gets it again in a second command, behind anything sent
-   * meanwhile.
+   * JSON of the event the caller last saw, makes the append also require that the log still ends in it. `ordered`:
+   * a command sent on this connection after the call runs after the append (docs/internals.md#run-log).
    */
   async append<E extends RunEventEnvelope>(
     runId: string,

@@ -1,15 +1,10 @@
 import { LuaScript } from './lua-script.js';
 
 /**
- * Compare-and-append. KEYS: events, active, unjournaled, held. ARGV: expectedSeq, runId, mode ('end' when the
- * batch ends the run), announce channel ('' for none), expected last event JSON ('' for no check), event JSON….
- * The list length is the last seq, so "last seq = expectedSeq − 1" is one LLEN inside the script: two workers
- * racing for the same seq cannot both win. With an expected last event, the log must also end in exactly that
- * event: a history that was lost and rebuilt to the same length differently is not mistaken for the one the
- * caller decided from. The
- * appended events are announced on the channel as one JSON array in the same call, so a listener never hears of
- * an event the log does not hold, and announcing costs no round trip of its own. Returns {1, newLastSeq} or
- * {0, currentLastSeq}. Ending a run drops it from the active index and frees every slot it still holds.
+ * Compare-and-append (docs/internals.md#run-log). KEYS: events, active, unjournaled, held. ARGV: expectedSeq, runId,
+ * mode ('end' when the batch ends the run), announce channel ('' for none), expected last event JSON ('' for no
+ * check), event JSON…. Returns {1, newLastSeq} or {0, currentLastSeq}. Ending a run drops it from the active index
+ * and frees every slot it still holds.
  */
 export const APPEND = new LuaScript(`
 local len = redis.call('LLEN', KEYS[1])

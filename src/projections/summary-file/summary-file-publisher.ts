@@ -130,19 +130,9 @@ async function sharedInThread(
 }
 
 /**
- * Shares each finished run's incident summary as `incident-<runId>.md` into the run's thread, once.
- *
- * Once per run, across retries, restarts and processes: a record in Redis says `done` after Slack shared the file,
- * a per-run lock keeps two processes from uploading at the same time, and just before the share a record
- * `inflight` names the uploaded file. An attempt that finds `inflight` (the process died, or the answer was lost,
- * around the share) reads the thread and adopts the file it finds there instead of sharing another. What remains is
- * a narrow window: Slack shares a file and shows it in the thread a moment later, so an attempt that reads the
- * thread in between (a crash right after the share, then a restart within that moment) shares the file again.
- *
- * The upload waits for the thread: until its header has a `ts` and the summary message is delivered, so the file
- * comes right after the summary. Slack down, 5xx, timeouts and an undelivered thread are retried with capped
- * backoff, a 429 after its `Retry-After`; a permanent refusal (`not_in_channel`, `missing_scope`…) is recorded and
- * logged, and `/dg summary` can post the file later.
+ * Shares each finished run's incident summary as `incident-<runId>.md` into the run's thread, right after the
+ * summary message, once across retries, restarts and processes. How, the retries, and the one window in which it
+ * may be shared twice: docs/internals.md#summary-file.
  */
 export function createSummaryFilePublisher(options: SummaryFilePublisherOptions): SummaryFilePublisher {
   const logger = options.logger.child({ component: 'summary-file' });

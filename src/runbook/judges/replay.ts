@@ -220,10 +220,8 @@ interface Attribution {
 }
 
 /**
- * Which of the tenant's open rows are orphans. DecisionGraph's coordinator starts empty at boot, so every live job
- * was admitted after the last restart and every orphan before it: of the open rows of all tenants, the newest
- * `active_replay_jobs` are the live ones and the rest are orphans, whichever tenant holds the live ones. Without the
- * SQL rows, only a node with no live job at all tells (any row is then an orphan).
+ * Which of the tenant's open rows are orphans: of the open rows of all tenants, the newest `active_replay_jobs` are
+ * live and the rest orphans (docs/internals.md#replay-judges).
  */
 function attributeOrphans(
   tenantOpen: readonly OpenRunBody[],

@@ -1,13 +1,6 @@
 /**
  * Key layout of the outbox, under `<prefix>outbox:` so that BullMQ queues sharing the prefix
- * (`<prefix>slack-outbox:…`) cannot collide with it. Per run:
- * - `content`: hash key → the desired message as JSON (opaque to Lua, which would mangle empty arrays);
- * - `meta`: hash of plain numbers per key (`v:` desired version, `h:` content hash, `p:` place in the thread,
- *   `s:` first-publish sequence to break ties, `o:` last accepted order), plus `seq`;
- * - `state`: hash key → what Slack shows (ts, channel, delivered version and hash, last error) as JSON;
- * - `settled`: hash key → the highest version delivered or refused for good;
- * - `inflight`: hash key → the version being posted, set before `chat.postMessage` and cleared with the ts;
- * - `lock`: the token of the delivery that owns the run.
+ * (`<prefix>slack-outbox:…`) cannot collide with it.
  */
 export function outboxKeys(prefix: string) {
   const base = `${prefix}outbox:`;
@@ -17,11 +10,20 @@ export function outboxKeys(prefix: string) {
     run(runId: string) {
       const run = `${base}run:${runId}:`;
       return {
+        /** Hash key → the desired message as JSON (opaque to Lua, which would mangle empty arrays). */
         content: `${run}content`,
+        /**
+         * Hash of plain numbers per key (`v:` desired version, `h:` content hash, `p:` place in the thread,
+         * `s:` first-publish sequence to break ties, `o:` last accepted order), plus `seq`.
+         */
         meta: `${run}meta`,
+        /** Hash key → what Slack shows (ts, channel, delivered version and hash, last error) as JSON. */
         state: `${run}state`,
+        /** Hash key → the highest version delivered or refused for good. */
         settled: `${run}settled`,
+        /** Hash key → the version being posted, set before `chat.postMessage` and cleared with the ts. */
         inflight: `${run}inflight`,
+        /** The token of the delivery that owns the run. */
         lock: `${run}lock`,
       };
     },

@@ -10,10 +10,8 @@ export interface OutboxSlackClientOptions {
 }
 
 /**
- * A `WebClient` for the outbox. Its retries are off and a 429 is thrown at once (`rejectRateLimitedCalls`), because
- * the client's own retrying would pause every call of the process for the whole `Retry-After` and stack under the
- * outbox's retries; the outbox reads `retryAfter` from the error and reschedules the run's delivery instead. Its
- * timeout is finite, because the library's default (none) would hold a delivery forever on a hung connection.
+ * A `WebClient` for the outbox: no retries and a 429 thrown at once, since the outbox reschedules the run itself;
+ * a finite timeout, since none would let a hung connection hold a delivery forever (docs/internals.md#slack-outbox).
  */
 export function createOutboxSlackClient(options: OutboxSlackClientOptions): webApi.WebClient {
   return new webApi.WebClient(options.token, {

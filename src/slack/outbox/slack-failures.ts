@@ -1,19 +1,18 @@
 import { webApi } from '@slack/bolt';
 
 /**
- * What a failed Web API call means for the outbox, decided from the web-api error's `code` (never its message):
- * - `rate_limited`: wait `retryAfterMs`, then go on; nothing is dropped.
- * - `transient`: Slack is down, slow, or answering 5xx; retry with backoff for as long as it takes.
- * - `content`: Slack refused the blocks or the length; try once more as text only.
- * - `permanent`: retrying the same content cannot succeed (wrong channel, bad token…); record it and move on.
- *
- * `maybeSent` marks failures after which Slack may have acted on the call although we never saw its answer (a
- * timeout or a dropped connection), so a post must be looked for before it is posted again.
+ * What a failed Web API call means for the outbox, decided from the web-api error's `code` (never its message).
+ * `maybeSent`: Slack may have acted on the call though its answer never came (a timeout, a dropped connection), so
+ * a post must be looked for before it is posted again.
  */
 export type SlackFailure =
+  /** Wait `retryAfterMs`, then go on; nothing is dropped. */
   | { readonly kind: 'rate_limited'; readonly code: string; readonly retryAfterMs: number; readonly maybeSent: false }
+  /** Slack is down, slow, or answering 5xx; retry with backoff for as long as it takes. */
   | { readonly kind: 'transient'; readonly code: string; readonly maybeSent: boolean }
+  /** Slack refused the blocks or the length; try once more as text only. */
   | { readonly kind: 'content'; readonly code: string; readonly maybeSent: false }
+  /** Retrying the same content cannot succeed (wrong channel, bad token…); record it and move on. */
   | { readonly kind: 'permanent'; readonly code: string; readonly maybeSent: false };
 
 /** `ok:false` errors that mean "too long or malformed blocks": the text-only fallback may get through. */

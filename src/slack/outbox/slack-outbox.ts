@@ -117,22 +117,9 @@ function toStatus(m: SnapshotMessage): OutboxMessageStatus {
 }
 
 /**
- * The only way the bot posts run messages to Slack. `publish` writes the desired content to Redis; a BullMQ job per
- * run (deduplicated by run id, and guarded by a per-run lock) walks the run's messages in thread order and posts,
- * updates or skips each one. Slack's `ts` is recorded in Redis right after Slack answers, so a retried or duplicated
- * job updates instead of posting twice.
- *
- * Delivery is exactly-once except in one window: if the process dies (or the connection drops) after Slack accepted
- * a `chat.postMessage` and before its `ts` is recorded, the next attempt cannot know the post happened. The window
- * is one Redis write wide, and every post carries metadata (`dg_outbox_message`, run id, key) that is looked for
- * before a reply is posted again: a mark set before each post tells the next attempt to read the thread
- * (`conversations.replies`, which needs the history scopes) and adopt the reply it finds. A top-level message (the
- * header) cannot be looked for that way and may, in that window only, be posted twice.
- *
- * A 429 reschedules the run's delivery after `Retry-After`; 5xx, network errors and timeouts retry with capped
- * exponential backoff for as long as messages are pending; either way the walk stops at the message that failed,
- * so the thread catches up in order. Permanent refusals are recorded per message (`status`), and `invalid_blocks`
- * / `msg_too_long` get one more try as text only.
+ * The only way the bot posts run messages to Slack: `publish` stores the desired content in Redis, and one BullMQ
+ * job per run walks its messages in thread order, posting, updating or skipping each. Delivery, retries, and the
+ * one window in which a header may be posted twice: docs/internals.md#slack-outbox.
  */
 export function createSlackOutbox(options: SlackOutboxOptions): SlackOutbox {
   const prefix = options.prefix ?? 'dgr:';
