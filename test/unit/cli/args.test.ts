@@ -248,6 +248,35 @@ describe('npm run demo arguments', () => {
     expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
   });
 
+  it('reads --opt=value, the -- terminator and the last of --auto and --no-auto', () => {
+    expect(parseDemoArgs(['--time-scale=0.5', '--', 'upgrade'], true, {})).toMatchObject({
+      ok: true,
+      options: { scenario: 'upgrade', timeScale: 0.5, auto: false },
+    });
+    expect(parseDemoArgs(['--auto', '--no-auto'], false, {})).toMatchObject({ options: { auto: false } });
+    expect(parseDemoArgs(['--no-auto', '--auto'], true, {})).toMatchObject({ options: { auto: true } });
+    expect(
+      parseDemoArgs(['--redis-url', 'redis://x', '--summary-dir=out'], true, { REDIS_URL: 'redis://env' }),
+    ).toMatchObject({
+      options: { redisUrl: 'redis://x', summaryDir: 'out' },
+    });
+  });
+
+  it('refuses unknown options, missing values and a second scenario in its own words', () => {
+    expect(parseDemoArgs(['--bogus'], false, {})).toEqual({ ok: false, message: 'unknown option --bogus' });
+    expect(parseDemoArgs(['--time-scale'], false, {})).toEqual({ ok: false, message: '--time-scale needs a value' });
+    expect(parseDemoArgs(['--variant', '--auto'], false, {})).toEqual({
+      ok: false,
+      message: '--variant needs a value',
+    });
+    expect(parseDemoArgs(['--auto=1'], false, {})).toEqual({ ok: false, message: '--auto takes no value' });
+    expect(parseDemoArgs(['restart', 'upgrade'], false, {})).toEqual({
+      ok: false,
+      message: 'unexpected argument "upgrade"',
+    });
+    expect(parseDemoArgs(['-h'], false, {})).toEqual({ ok: 'help' });
+  });
+
   it('takes simulator variants by name and refuses an unknown one, listing the valid ones', () => {
     expect(
       parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}),
