@@ -7,6 +7,7 @@ import {
   loadScenarios,
   type ScenarioName,
 } from '../runbook/index.js';
+import { type OptionToken, parseStrict, refusalMessage } from './strict-args.js';
 
 /** What the person asked the terminal front end to do, parsed and checked, before anything connects. */
 export type CliCommand =
@@ -53,17 +54,6 @@ export type CliCommand =
 
 export type CommandName = CliCommand['kind'];
 
-export const COMMAND_NAMES: readonly CommandName[] = [
-  'recover',
-  'resume',
-  'status',
-  'history',
-  'summary',
-  'diagnose',
-  'abort',
-  'help',
-];
-
 export type ParseResult =
   | { readonly ok: true; readonly command: CliCommand; readonly colour: 'auto' | 'never' }
   | { readonly ok: false; readonly message: string; readonly topic?: CommandName };
@@ -76,118 +66,106 @@ const MAX_TEXT = 200;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-interface OptionSpec {
-  /** Takes a value (`--trace ID` or `--trace=ID`); otherwise a flag. */
-  readonly value: boolean;
-  readonly key: string;
-}
+/** Every option a command may take, with the field of `CliCommand` it fills. */
+const OPTIONS = {
+  trace: { type: 'string', field: 'traceId' },
+  tenant: { type: 'string', field: 'tenantId' },
+  workflow: { type: 'string', field: 'workflowId' },
+  release: { type: 'string', field: 'release' },
+  'upgraded-at': { type: 'string', field: 'upgradedAt' },
+  auto: { type: 'boolean', field: 'auto' },
+  as: { type: 'string', field: 'as' },
+  approver: { type: 'string', field: 'approver' },
+  'summary-dir': { type: 'string', field: 'summaryDir' },
+  'current-release': { type: 'string', field: 'currentRelease' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+type TextField = Exclude<(typeof OPTIONS)[OptionName]['field'], 'auto'>;
+/** The options given: text trimmed and checked; `auto` only when given. */
+type Given = { readonly auto?: true } & { readonly [F in TextField]?: string };
 
-const RECOVER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  trace: { value: true, key: 'traceId' },
-  tenant: { value: true, key: 'tenantId' },
-  workflow: { value: true, key: 'workflowId' },
-  release: { value: true, key: 'release' },
-  'upgraded-at': { value: true, key: 'upgradedAt' },
-  auto: { value: false, key: 'auto' },
-  as: { value: true, key: 'as' },
-  approver: { value: true, key: 'approver' },
-  'summary-dir': { value: true, key: 'summaryDir' },
-};
-
-/** Resuming follows a run as it was started: only who answers and where the summary goes are chosen anew. */
-const RESUME_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  auto: RECOVER_OPTIONS.auto as OptionSpec,
-  as: RECOVER_OPTIONS.as as OptionSpec,
-  approver: RECOVER_OPTIONS.approver as OptionSpec,
-  'summary-dir': RECOVER_OPTIONS['summary-dir'] as OptionSpec,
-};
-
-const OPTIONS: Readonly<Record<CommandName, Readonly<Record<string, OptionSpec>>>> = {
-  recover: RECOVER_OPTIONS,
-  resume: RESUME_OPTIONS,
-  status: {},
-  history: {},
-  summary: { 'summary-dir': { value: true, key: 'summaryDir' } },
-  diagnose: {
-    tenant: { value: true, key: 'tenantId' },
-    'current-release': { value: true, key: 'currentRelease' },
-  },
-  abort: { as: { value: true, key: 'as' } },
-  help: {},
-};
-
+const FLAG = { type: 'boolean' } as const;
 /** Options every command takes. */
-const GLOBAL_FLAGS = ['help', 'no-color'];
+const GLOBAL_OPTIONS = { help: { ...FLAG, short: 'h' }, 'no-color': FLAG, 'no-colour': FLAG } as const;
 
-interface Split {
-  readonly positionals: string[];
-  readonly values: Record<string, string | true>;
-  readonly help: boolean;
-  readonly noColour: boolean;
+interface CommandSpec {
+  /** Its options, in the order "did you mean" prefers them. @defaultValue none */
+  readonly options?: readonly OptionName[];
+  /** How many words it takes after its name. */
+  readonly words: number;
+  /** The command from its words and options, or what is wrong with them. */
+  readonly build: (words: readonly string[], given: Given) => CliCommand | string;
 }
+type Builds<K extends CommandName> = (
+  words: readonly string[],
+  given: Given,
+) => Extract<CliCommand, { kind: K }> | string;
 
-type SplitResult = { ok: true; split: Split } | { ok: false; message: string };
-
-function splitArgs(command: CommandName, args: readonly string[]): SplitResult {
-  const specs = OPTIONS[command];
-  const positionals: string[] = [];
-  const values: Record<string, string | true> = {};
-  let help = false;
-  let noColour = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg === '-h') {
-      help = true;
-      continue;
-    }
-    if (!arg.startsWith('--') || arg === '--') {
-      if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
-        return { ok: false, message: `unknown option ${arg.slice(0, 40)}` };
+const COMMANDS: { readonly [K in CommandName]: CommandSpec & { readonly build: Builds<K> } } = {
+  recover: {
+    options: ['trace', 'tenant', 'workflow', 'release', 'upgraded-at', 'auto', 'as', 'approver', 'summary-dir'],
+    words: 1,
+    build: ([typed], { auto, ...text }) => {
+      if (typed === undefined) return 'recover needs a scenario: restart, postgres, projections, event-log or upgrade';
+      const scenario = findScenario(typed);
+      if (scenario === undefined) return unknownScenarioMessage(typed);
+      if (text.as !== undefined && text.as === text.approver) {
+        return '--approver must be a different person from the one who starts the run (two-person rule)';
       }
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (name === 'help') {
-      help = true;
-      continue;
-    }
-    if (name === 'no-color' || name === 'no-colour') {
-      noColour = true;
-      continue;
-    }
-    const spec = specs[name];
-    if (spec === undefined) {
-      const known = [...Object.keys(specs), ...GLOBAL_FLAGS];
-      const near = closestWord(name, known);
-      const hint = near ? `; did you mean --${near}?` : '';
-      return { ok: false, message: `${command} does not take --${name.slice(0, 40)}${hint}` };
-    }
-    if (!spec.value) {
-      if (eq !== -1) return { ok: false, message: `--${name} takes no value` };
-      values[spec.key] = true;
-      continue;
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = args[i + 1];
-      if (value?.startsWith('--')) value = undefined;
-      else i++;
-    }
-    if (value === undefined || value.trim() === '') return { ok: false, message: `--${name} needs a value` };
-    if (value.length > MAX_TEXT || CONTROL.test(value)) {
-      return { ok: false, message: `--${name} must be at most ${MAX_TEXT} printable characters` };
-    }
-    if (values[spec.key] !== undefined) return { ok: false, message: `--${name} given twice` };
-    values[spec.key] = value.trim();
-  }
-  return { ok: true, split: { positionals, values, help, noColour } };
+      if (text.upgradedAt !== undefined && !isInstant(text.upgradedAt)) return `--upgraded-at needs ${INSTANT_HINT}`;
+      return { kind: 'recover', scenario: scenario.name, auto: auto === true, ...text };
+    },
+  },
+  // Resuming follows a run as it was started: only who answers and where the summary goes are chosen anew.
+  resume: {
+    options: ['auto', 'as', 'approver', 'summary-dir'],
+    words: 1,
+    build: ([runId], { auto, ...text }) =>
+      withRunId('resume', runId, (id) => ({ kind: 'resume', runId: id, auto: auto === true, ...text })),
+  },
+  status: {
+    words: 1,
+    build: ([runId]) =>
+      runId === undefined ? { kind: 'status' } : withRunId('status', runId, (id) => ({ kind: 'status', runId: id })),
+  },
+  history: {
+    words: 1,
+    build: ([n = String(DEFAULT_HISTORY)]) =>
+      /^\d{1,4}$/.test(n) && Number(n) >= 1 && Number(n) <= MAX_HISTORY
+        ? { kind: 'history', limit: Number(n) }
+        : `history takes a number of runs from 1 to ${MAX_HISTORY}, not "${n.slice(0, 20)}"`,
+  },
+  summary: {
+    options: ['summary-dir'],
+    words: 1,
+    build: ([runId], text) => withRunId('summary', runId, (id) => ({ kind: 'summary', runId: id, ...text })),
+  },
+  diagnose: { options: ['tenant', 'current-release'], words: 0, build: (_, text) => ({ kind: 'diagnose', ...text }) },
+  abort: {
+    options: ['as'],
+    words: Number.POSITIVE_INFINITY,
+    build: ([runId, ...words], text) =>
+      withRunId('abort', runId, (id) => {
+        const reason = words.join(' ').trim();
+        if (reason === '') return 'abort needs a reason: dg-recovery abort <run> <reason>';
+        if (reason.length > 500 || CONTROL.test(reason)) return 'the reason must be at most 500 printable characters';
+        return { kind: 'abort', runId: id, reason, ...text };
+      }),
+  },
+  help: {
+    words: 1,
+    build: ([topic]) => {
+      if (topic === undefined || isCommandName(topic)) return { kind: 'help', topic };
+      const near = closestWord(topic, COMMAND_NAMES);
+      return `no help for "${topic.slice(0, 40)}"${near ? `; did you mean "${near}"?` : ''}`;
+    },
+  },
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS) as readonly CommandName[];
+
+function isCommandName(word: string): word is CommandName {
+  return Object.hasOwn(COMMANDS, word);
 }
 
 /** Every scenario name and alias, for suggestions. */
@@ -204,22 +182,30 @@ export function unknownScenarioMessage(typed: string): string {
   return `unknown scenario "${shown}"${hint} Scenarios: ${[...loadScenarios().keys()].join(', ')}`;
 }
 
-function runIdProblem(runId: string | undefined, command: CommandName): string | undefined {
+/** The command made with a run id, or why `runId` is not one. */
+function withRunId<C>(command: CommandName, runId: string | undefined, make: (id: string) => C | string) {
   if (runId === undefined) return `${command} needs a run id (see \`dg-recovery status\` or \`history\`)`;
   if (!isValidRunId(runId)) return `"${runId.slice(0, 40)}" is not a run id (letters, digits, - and _)`;
-  return undefined;
+  return make(runId);
 }
 
-function tooMany(command: CommandName, extra: readonly string[]): string {
-  return `${command}: unexpected argument "${(extra[0] ?? '').slice(0, 40)}"`;
-}
-
-/** The one run id a command takes, or what is wrong with the words given. */
-function soleRunId(command: CommandName, positionals: readonly string[]): { runId: string } | { problem: string } {
-  const [runId, ...extra] = positionals;
-  if (extra.length > 0) return { problem: tooMany(command, extra) };
-  const problem = runIdProblem(runId, command);
-  return problem !== undefined || runId === undefined ? { problem: problem ?? '' } : { runId };
+/** The command's options from the tokens, in order, or what is wrong with a value. */
+function readGiven(tokens: readonly OptionToken[]): Given | string {
+  const given: { auto?: true } & { [F in TextField]?: string } = {};
+  for (const { name, value = '' } of tokens) {
+    if (!Object.hasOwn(OPTIONS, name)) continue; // a global flag
+    const { field } = OPTIONS[name as OptionName];
+    if (field === 'auto') {
+      given.auto = true;
+      continue;
+    }
+    if (value.trim() === '') return `--${name} needs a value`;
+    if (value.length > MAX_TEXT || CONTROL.test(value))
+      return `--${name} must be at most ${MAX_TEXT} printable characters`;
+    if (given[field] !== undefined) return `--${name} given twice`;
+    given[field] = value.trim();
+  }
+  return given;
 }
 
 /**
@@ -231,131 +217,35 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
   if (first === undefined || first === '--help' || first === '-h') {
     return { ok: true, command: { kind: 'help' }, colour: 'auto' };
   }
-  const name = first.toLowerCase();
-  if (!(COMMAND_NAMES as readonly string[]).includes(name)) {
-    const near = closestWord(name, COMMAND_NAMES);
+  const command = first.toLowerCase();
+  if (!isCommandName(command)) {
+    const near = closestWord(command, COMMAND_NAMES);
     const hint = near ? `; did you mean "${near}"?` : '.';
     return {
       ok: false,
       message: `unknown command "${first.slice(0, 40)}"${hint} Commands: ${COMMAND_NAMES.join(', ')}`,
     };
   }
-  const command = name as CommandName;
-  const parsed = splitArgs(command, rest);
-  if (!parsed.ok) return { ok: false, message: parsed.message, topic: command };
-  const { positionals, values, help, noColour } = parsed.split;
-  const colour = noColour ? 'never' : 'auto';
-  const ok = (c: CliCommand): ParseResult => ({ ok: true, command: c, colour });
+  const spec: CommandSpec = COMMANDS[command];
   const fail = (message: string): ParseResult => ({ ok: false, message, topic: command });
-  if (help) return ok({ kind: 'help', topic: command === 'help' ? undefined : command });
-  const str = (key: string): string | undefined => {
-    const v = values[key];
-    return typeof v === 'string' ? v : undefined;
-  };
-
-  switch (command) {
-    case 'help': {
-      const [topic, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      if (topic === undefined) return ok({ kind: 'help' });
-      if (!(COMMAND_NAMES as readonly string[]).includes(topic)) {
-        const near = closestWord(topic, COMMAND_NAMES);
-        return fail(`no help for "${topic.slice(0, 40)}"${near ? `; did you mean "${near}"?` : ''}`);
-      }
-      return ok({ kind: 'help', topic: topic as CommandName });
-    }
-    case 'recover': {
-      const [typed, ...extra] = positionals;
-      if (typed === undefined)
-        return fail('recover needs a scenario: restart, postgres, projections, event-log or upgrade');
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      const scenario = findScenario(typed);
-      if (scenario === undefined) return fail(unknownScenarioMessage(typed));
-      const as = str('as');
-      const approver = str('approver');
-      if (as !== undefined && approver !== undefined && as === approver) {
-        return fail('--approver must be a different person from the one who starts the run (two-person rule)');
-      }
-      const upgradedAt = str('upgradedAt');
-      if (upgradedAt !== undefined && !isInstant(upgradedAt)) return fail(`--upgraded-at needs ${INSTANT_HINT}`);
-      const optional = (key: string, field: string) => {
-        const v = str(key);
-        return v === undefined ? {} : { [field]: v };
-      };
-      return ok({
-        kind: 'recover',
-        scenario: scenario.name,
-        auto: values.auto === true,
-        ...optional('traceId', 'traceId'),
-        ...optional('tenantId', 'tenantId'),
-        ...optional('workflowId', 'workflowId'),
-        ...optional('release', 'release'),
-        ...optional('upgradedAt', 'upgradedAt'),
-        ...optional('as', 'as'),
-        ...optional('approver', 'approver'),
-        ...optional('summaryDir', 'summaryDir'),
-      });
-    }
-    case 'resume': {
-      const sole = soleRunId(command, positionals);
-      if ('problem' in sole) return fail(sole.problem);
-      const { runId } = sole;
-      const as = str('as');
-      const approver = str('approver');
-      const dir = str('summaryDir');
-      return ok({
-        kind: 'resume',
-        runId,
-        auto: values.auto === true,
-        ...(as !== undefined ? { as } : {}),
-        ...(approver !== undefined ? { approver } : {}),
-        ...(dir !== undefined ? { summaryDir: dir } : {}),
-      });
-    }
-    case 'status': {
-      const [runId, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      if (runId === undefined) return ok({ kind: 'status' });
-      const problem = runIdProblem(runId, command);
-      return problem ? fail(problem) : ok({ kind: 'status', runId });
-    }
-    case 'history': {
-      const [n, ...extra] = positionals;
-      if (extra.length > 0) return fail(tooMany(command, extra));
-      if (n === undefined) return ok({ kind: 'history', limit: DEFAULT_HISTORY });
-      if (!/^\d{1,4}$/.test(n) || Number(n) < 1 || Number(n) > MAX_HISTORY) {
-        return fail(`history takes a number of runs from 1 to ${MAX_HISTORY}, not "${n.slice(0, 20)}"`);
-      }
-      return ok({ kind: 'history', limit: Number(n) });
-    }
-    case 'summary': {
-      const sole = soleRunId(command, positionals);
-      if ('problem' in sole) return fail(sole.problem);
-      const { runId } = sole;
-      const dir = str('summaryDir');
-      return ok({ kind: 'summary', runId, ...(dir !== undefined ? { summaryDir: dir } : {}) });
-    }
-    case 'diagnose': {
-      if (positionals.length > 0) return fail(tooMany(command, positionals));
-      const tenantId = str('tenantId');
-      const currentRelease = str('currentRelease');
-      return ok({
-        kind: 'diagnose',
-        ...(tenantId !== undefined ? { tenantId } : {}),
-        ...(currentRelease !== undefined ? { currentRelease } : {}),
-      });
-    }
-    case 'abort': {
-      const [runId, ...words] = positionals;
-      const problem = runIdProblem(runId, command);
-      if (problem || runId === undefined) return fail(problem ?? '');
-      const reason = words.join(' ').trim();
-      if (reason === '') return fail('abort needs a reason: dg-recovery abort <run> <reason>');
-      if (reason.length > 500 || CONTROL.test(reason)) {
-        return fail('the reason must be at most 500 printable characters');
-      }
-      const as = str('as');
-      return ok({ kind: 'abort', runId, reason, ...(as !== undefined ? { as } : {}) });
-    }
+  const own = Object.fromEntries((spec.options ?? []).map((o) => [o, { type: OPTIONS[o].type }]));
+  const read = parseStrict(rest, { ...GLOBAL_OPTIONS, ...own });
+  if (!read.ok) {
+    const { problem, option, before } = read.refusal;
+    const earlier = readGiven(before);
+    if (typeof earlier === 'string') return fail(earlier);
+    if (problem !== 'unknown' || !option.rawName.startsWith('--')) return fail(refusalMessage(read.refusal));
+    const near = closestWord(option.name, [...(spec.options ?? []), 'help', 'no-color']);
+    return fail(`${command} does not take --${option.name.slice(0, 40)}${near ? `; did you mean --${near}?` : ''}`);
   }
+  const given = readGiven(read.options);
+  if (typeof given === 'string') return fail(given);
+  const { values, positionals } = read;
+  const colour = values['no-color'] || values['no-colour'] ? 'never' : 'auto';
+  const ok = (c: CliCommand): ParseResult => ({ ok: true, command: c, colour });
+  if (values.help) return ok({ kind: 'help', topic: command === 'help' ? undefined : command });
+  const [extra] = positionals.slice(spec.words);
+  if (extra !== undefined) return fail(`${command}: unexpected argument "${extra.slice(0, 40)}"`);
+  const built = spec.build(positionals, given);
+  return typeof built === 'string' ? fail(built) : ok(built);
 }

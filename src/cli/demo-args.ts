@@ -1,6 +1,7 @@
 import { isVariantName, unknownVariantMessage, VARIANT_NAMES, type VariantName } from '../../sim/index.js';
 import { findScenario, type ScenarioName } from '../runbook/index.js';
 import { unknownScenarioMessage } from './args.js';
+import { parseStrict, refusalMessage } from './strict-args.js';
 
 /** The demo's help text. */
 export const DEMO_USAGE = `usage: npm run demo [-- <scenario>] [--auto | --no-auto] [--time-scale F] [--summary-dir DIR]
@@ -35,61 +36,54 @@ export type DemoArgs = { ok: true; options: DemoOptions } | { ok: false; message
 const DEFAULT_POSTGRES = 'postgres://root@127.0.0.1:5432/postgres';
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
+const TEXT = { type: 'string' } as const;
+const FLAG = { type: 'boolean' } as const;
+const DEMO_OPTIONS = {
+  help: { ...FLAG, short: 'h' },
+  auto: FLAG,
+  'no-auto': FLAG,
+  'time-scale': TEXT,
+  'summary-dir': TEXT,
+  variant: { ...TEXT, multiple: true },
+  'postgres-url': TEXT,
+  'redis-url': TEXT,
+} as const;
+
 /** Parses the demo's own arguments; `stdinIsTty` decides the default of `--auto`. */
 export function parseDemoArgs(
   argv: readonly string[],
   stdinIsTty: boolean,
   env: Readonly<Record<string, string | undefined>>,
 ): DemoArgs {
-  let scenario: string | undefined;
-  let auto: boolean | undefined;
-  let timeScale = 0.1;
-  let summaryDir: string | undefined;
+  const read = parseStrict(argv, DEMO_OPTIONS);
+  if (!read.ok) return { ok: false, message: refusalMessage(read.refusal) };
+  const { values, positionals, options } = read;
+  if (values.help) return { ok: 'help' };
+  const [scenario = 'restart', extra] = positionals;
+  if (extra !== undefined) return { ok: false, message: `unexpected argument "${extra.slice(0, 40)}"` };
+  const timeScale = Number(values['time-scale'] ?? 0.1);
+  if (!(timeScale > 0 && timeScale <= 10))
+    return { ok: false, message: '--time-scale must be a number above 0, at most 10' };
   const variants: VariantName[] = [];
-  let postgresUrl = env.DEMO_POSTGRES_URL || DEFAULT_POSTGRES;
-  let redisUrl = env.REDIS_URL || DEFAULT_REDIS;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    try {
-      if (arg === '--help' || arg === '-h') return { ok: 'help' };
-      else if (arg === '--auto') auto = true;
-      else if (arg === '--no-auto') auto = false;
-      else if (arg === '--time-scale') {
-        const v = value();
-        timeScale = Number(v);
-        if (!(timeScale > 0 && timeScale <= 10))
-          return { ok: false, message: '--time-scale must be a number above 0, at most 10' };
-      } else if (arg === '--summary-dir') summaryDir = value();
-      else if (arg === '--variant') {
-        const v = value();
-        if (!isVariantName(v)) return { ok: false, message: unknownVariantMessage(v) };
-        if (!variants.includes(v)) variants.push(v);
-      } else if (arg === '--postgres-url') postgresUrl = value();
-      else if (arg === '--redis-url') redisUrl = value();
-      else if (arg.startsWith('-')) return { ok: false, message: `unknown option ${arg.slice(0, 40)}` };
-      else if (scenario === undefined) scenario = arg;
-      else return { ok: false, message: `unexpected argument "${arg.slice(0, 40)}"` };
-    } catch (err) {
-      return { ok: false, message: (err as Error).message };
-    }
+  for (const v of values.variant ?? []) {
+    if (!isVariantName(v)) return { ok: false, message: unknownVariantMessage(v) };
+    if (!variants.includes(v)) variants.push(v);
   }
-  const found = findScenario(scenario ?? 'restart');
-  if (found === undefined) return { ok: false, message: unknownScenarioMessage(scenario ?? '') };
+  const found = findScenario(scenario);
+  if (found === undefined) return { ok: false, message: unknownScenarioMessage(scenario) };
+  // The last of --auto and --no-auto wins.
+  const auto = options.findLast((o) => o.name === 'auto' || o.name === 'no-auto');
+  const summaryDir = values['summary-dir'];
   return {
     ok: true,
     options: {
       scenario: found.name,
-      auto: auto ?? !stdinIsTty,
+      auto: auto === undefined ? !stdinIsTty : auto.name === 'auto',
       timeScale,
       ...(summaryDir !== undefined ? { summaryDir } : {}),
       variants,
-      postgresUrl,
-      redisUrl,
+      postgresUrl: values['postgres-url'] ?? (env.DEMO_POSTGRES_URL || DEFAULT_POSTGRES),
+      redisUrl: values['redis-url'] ?? (env.REDIS_URL || DEFAULT_REDIS),
     },
   };
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../../src/cli/args.js';
 import { parseDemoArgs } from '../../../src/cli/demo-args.js';
@@ -152,6 +153,85 @@ describe('dg-recovery arguments', () => {
   });
 });
 
+describe('dg-recovery arguments at the edges of the option grammar', () => {
+  it('reads --opt=value and --opt value alike, options before or after the words', () => {
+    const expected = ok(['recover', 'restart', '--tenant', 'acme', '--as', 'ana']);
+    expect(ok(['recover', '--tenant=acme', 'restart', '--as=ana'])).toEqual(expected);
+    expect(ok(['recover', '--as', 'ana', '--tenant=acme', 'restart'])).toEqual(expected);
+    expect(ok(['recover', 'restart', '--as=-ana'])).toMatchObject({ as: '-ana' });
+    expect(ok(['recover', 'restart', '--as', '-'])).toMatchObject({ as: '-' });
+  });
+
+  it('takes every word after -- as a word, options and --help included', () => {
+    expect(ok(['abort', 'run-1a2b', '--', '--as', 'was', 'a', 'typo'])).toEqual({
+      kind: 'abort',
+      runId: 'run-1a2b',
+      reason: '--as was a typo',
+    });
+    expect(ok(['recover', '--auto', '--', 'restart'])).toMatchObject({ scenario: 'restart', auto: true });
+    expect(ok(['status', '--'])).toEqual({ kind: 'status' });
+    expect(refused(['status', '--', '--help'])).toContain('"--help" is not a run id');
+  });
+
+  it('refuses a text option given twice in either form, and lets a flag repeat', () => {
+    expect(refused(['recover', 'restart', '--as', 'a', '--as=b'])).toBe('--as given twice');
+    expect(refused(['diagnose', '--tenant=a', '--tenant=a'])).toBe('--tenant given twice');
+    expect(ok(['recover', 'restart', '--auto', '--auto'])).toMatchObject({ auto: true });
+  });
+
+  it('names an unknown option in our words, long, with a value, short or in a group of flags', () => {
+    expect(refused(['recover', 'restart', '--trce=x'])).toBe('recover does not take --trce; did you mean --trace?');
+    expect(refused(['status', '--verbose'])).toBe('status does not take --verbose');
+    expect(refused(['diagnose', '--helpp'])).toBe('diagnose does not take --helpp; did you mean --help?');
+    expect(refused(['status', '-x'])).toBe('unknown option -x');
+    expect(refused(['status', '-hx'])).toBe('unknown option -hx');
+    expect(refused(['history', '-5'])).toBe(
+      'unknown option -5 (a word that starts with - goes after --, as in `-- -5`)',
+    );
+    expect(refused(['history', '--', '-5'])).toContain('from 1 to 100, not "-5"');
+  });
+
+  it('says which option lacks its value: at the end, before another option, empty, or one that starts with -', () => {
+    expect(refused(['diagnose', '--tenant'])).toBe('--tenant needs a value');
+    expect(refused(['diagnose', '--tenant', '--current-release', 'v2'])).toBe('--tenant needs a value');
+    expect(refused(['diagnose', '--tenant='])).toBe('--tenant needs a value');
+    expect(refused(['diagnose', '--tenant', ' '])).toBe('--tenant needs a value');
+    expect(refused(['recover', 'restart', '--as', '-ana'])).toBe(
+      '--as needs a value; a value that starts with - goes as --as=-ana',
+    );
+  });
+
+  it('refuses a value given to a flag', () => {
+    expect(refused(['resume', 'run-1a2b', '--auto=true'])).toBe('--auto takes no value');
+    expect(refused(['status', '--no-color=1'])).toBe('--no-color takes no value');
+  });
+
+  it('reports the first problem in the order the words were typed', () => {
+    expect(refused(['recover', 'restart', '--trace=', '--trce'])).toBe('--trace needs a value');
+    expect(refused(['recover', 'restart', '--trce', '--trace='])).toContain('does not take --trce');
+    expect(refused(['diagnose', '--tenant=a', '--tenant=b', '--auto'])).toBe('--tenant given twice');
+    expect(refused(['diagnose', '--auto', '--tenant=a', '--tenant=b'])).toBe('diagnose does not take --auto');
+  });
+
+  it('never throws and never answers in Node parser words, whatever is typed', () => {
+    const word = fc.oneof(
+      fc.constantFrom('restart', 'run-1a2b', '--', '-', '-h', '--help', '--auto', '--as', '--trace=t', '-5', '-hx'),
+      fc.string({ maxLength: 12 }).map((w) => `-${w}`),
+      fc.string({ maxLength: 12 }).map((w) => `--${w}`),
+      fc.string({ maxLength: 12 }),
+    );
+    const command = fc.constantFrom('recover', 'resume', 'status', 'history', 'summary', 'diagnose', 'abort', 'help');
+    fc.assert(
+      fc.property(command, fc.array(word, { maxLength: 6 }), (name, words) => {
+        const r = parseCliArgs([name, ...words]);
+        if (!r.ok)
+          expect(r.message).not.toMatch(/Unknown option '|ambiguous|argument missing|does not take an argument/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('npm run demo arguments', () => {
   it('defaults to restart, answering automatically only when stdin is not a terminal', () => {
     expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: true } });
@@ -166,6 +246,35 @@ describe('npm run demo arguments', () => {
   it('refuses an unknown scenario or a bad time scale', () => {
     expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
     expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
+  });
+
+  it('reads --opt=value, the -- terminator and the last of --auto and --no-auto', () => {
+    expect(parseDemoArgs(['--time-scale=0.5', '--', 'upgrade'], true, {})).toMatchObject({
+      ok: true,
+      options: { scenario: 'upgrade', timeScale: 0.5, auto: false },
+    });
+    expect(parseDemoArgs(['--auto', '--no-auto'], false, {})).toMatchObject({ options: { auto: false } });
+    expect(parseDemoArgs(['--no-auto', '--auto'], true, {})).toMatchObject({ options: { auto: true } });
+    expect(
+      parseDemoArgs(['--redis-url', 'redis://x', '--summary-dir=out'], true, { REDIS_URL: 'redis://env' }),
+    ).toMatchObject({
+      options: { redisUrl: 'redis://x', summaryDir: 'out' },
+    });
+  });
+
+  it('refuses unknown options, missing values and a second scenario in its own words', () => {
+    expect(parseDemoArgs(['--bogus'], false, {})).toEqual({ ok: false, message: 'unknown option --bogus' });
+    expect(parseDemoArgs(['--time-scale'], false, {})).toEqual({ ok: false, message: '--time-scale needs a value' });
+    expect(parseDemoArgs(['--variant', '--auto'], false, {})).toEqual({
+      ok: false,
+      message: '--variant needs a value',
+    });
+    expect(parseDemoArgs(['--auto=1'], false, {})).toEqual({ ok: false, message: '--auto takes no value' });
+    expect(parseDemoArgs(['restart', 'upgrade'], false, {})).toEqual({
+      ok: false,
+      message: 'unexpected argument "upgrade"',
+    });
+    expect(parseDemoArgs(['-h'], false, {})).toEqual({ ok: 'help' });
   });
 
   it('takes simulator variants by name and refuses an unknown one, listing the valid ones', () => {
