@@ -1,4 +1,4 @@
-import type { CommandOutcome, RunService } from '../jobs/run-service.js';
+import type { CommandOutcome, RunService } from '../jobs/run-service-port.js';
 import { runChannelRefusal } from './authorise.js';
 import {
   acceptClick,
