@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import type { RunActor } from '../jobs/run-service-port.js';
 import { renderLog } from '../projections/terminal/render.js';
 import type { Style } from '../projections/terminal/style.js';
 import { summaryMarkdown, writeSummaryFile } from '../projections/terminal/summary-file.js';
@@ -25,7 +26,6 @@ import type { Prompter } from './prompter.js';
 import { type FollowOptions, type RecoverResult, recover, resume } from './recover.js';
 import { rideOutRedisOutages } from './redis-outage.js';
 import { createAutoResponder, createInteractiveResponder, type Responder } from './responder.js';
-import type { CliActor } from './service.js';
 
 export interface CommandIo {
   readonly print: (line: string) => void;
@@ -41,7 +41,7 @@ export interface CommandIo {
 export type ResponderFactory = (auto: Responder) => Responder;
 
 /** The person at the terminal: `--as`, else the operating-system user. */
-export function terminalActor(as: string | undefined): CliActor {
+export function terminalActor(as: string | undefined): RunActor {
   const name = as ?? safeUserName();
   return { id: name, name, via: 'cli' };
 }

@@ -1,4 +1,5 @@
 import { switchedRunId } from '../jobs/run-driver.js';
+import type { CommandOutcome, RunActor, RunService } from '../jobs/run-service-port.js';
 import { renderEvent } from '../projections/terminal/render.js';
 import type { Style } from '../projections/terminal/style.js';
 import { summaryMarkdown, writeSummaryFile } from '../projections/terminal/summary-file.js';
@@ -7,7 +8,6 @@ import { waitingOutOutages } from './redis-outage.js';
 import type { RedisWatch } from './redis-watch.js';
 import { isStop, type Responder, type Stop } from './responder.js';
 import { RunFollower } from './run-follower.js';
-import type { CliActor, CliCommandOutcome, CliRunService } from './service.js';
 
 export interface RecoverRequest {
   readonly scenario: string;
@@ -17,9 +17,9 @@ export interface RecoverRequest {
 
 /** How a run is followed at the terminal, whether this terminal started it or resumes it. */
 export interface FollowOptions {
-  readonly service: CliRunService;
+  readonly service: RunService;
   /** Who answers the run's decisions (and started it, for `recover`). */
-  readonly starter: CliActor;
+  readonly starter: RunActor;
   readonly responder: Responder;
   readonly style: Style;
   /** Writes one line to the terminal. */
@@ -60,7 +60,7 @@ export interface RecoverResult {
 }
 
 /** A person named at the prompt (an approver, a second person), as the terminal sends them. */
-function cliActor(name: string): CliActor {
+function cliActor(name: string): RunActor {
   return { id: name, name, via: 'cli' };
 }
 
@@ -192,7 +192,7 @@ async function follow(o: FollowOptions, runId: string, firstEventTimeoutMs: numb
 
   /** Asks whatever the run waits for; `true` when the person left. */
   async function answer(s: RunState): Promise<boolean> {
-    const send = async (key: string, ask: (refusal?: string) => Promise<CliCommandOutcome | Stop>) => {
+    const send = async (key: string, ask: (refusal?: string) => Promise<CommandOutcome | Stop>) => {
       if (handled.has(key)) return false;
       let refusal: string | undefined;
       for (;;) {

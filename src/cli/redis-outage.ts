@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import type { CommandOutcome, RunService } from '../jobs/run-service-port.js';
 import type { Style } from '../projections/terminal/style.js';
 import type { LogGate } from './log-gate.js';
 import { type RedisWatch, watchRedis } from './redis-watch.js';
-import type { CliCommandOutcome, CliRunService } from './service.js';
 
 /**
  * Logs stay held this long after Redis is back: the job layer then reports what the outage cut off (a step job
@@ -58,14 +58,10 @@ export function rideOutRedisOutages(o: RedisOutageOptions): RedisWatch {
  * given, and the person should not have to give it again. A command that did reach Redis before it went is
  * refused the second time as already done, and the run's log says what happened.
  */
-export function waitingOutOutages(
-  service: CliRunService,
-  redis: RedisWatch,
-  signal: AbortSignal | undefined,
-): CliRunService {
+export function waitingOutOutages(service: RunService, redis: RedisWatch, signal: AbortSignal | undefined): RunService {
   const again =
-    <A extends unknown[]>(command: (...args: A) => Promise<CliCommandOutcome>) =>
-    async (...args: A): Promise<CliCommandOutcome> => {
+    <A extends unknown[]>(command: (...args: A) => Promise<CommandOutcome>) =>
+    async (...args: A): Promise<CommandOutcome> => {
       for (;;) {
         const outcome = await command(...args);
         if (outcome.ok || outcome.code !== 'unavailable' || redis.available || signal?.aborted) return outcome;
@@ -82,6 +78,6 @@ export function waitingOutOutages(
     abort: again((runId, cmd) => service.abort(runId, cmd)),
     get: (runId) => service.get(runId),
     listActive: () => service.listActive(),
-    subscribe: (runId, onEvent) => service.subscribe(runId, onEvent),
+    subscribe: (runId, onEvent, options) => service.subscribe(runId, onEvent, options),
   };
 }

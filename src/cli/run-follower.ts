@@ -1,6 +1,6 @@
 import { ErrorCode } from '../errors.js';
+import type { RunService } from '../jobs/run-service-port.js';
 import type { RunEvent } from '../runbook/index.js';
-import type { CliRunService } from './service.js';
 
 /** How long the follower waits for a live event before it reads the log itself. @defaultValue 2000 */
 export const DEFAULT_RESYNC_MS = 2000;
@@ -22,7 +22,7 @@ export class RunFollower {
    * until it answers; without it, the read's error ends following.
    */
   constructor(
-    private readonly service: Pick<CliRunService, 'get' | 'subscribe'>,
+    private readonly service: Pick<RunService, 'get' | 'subscribe'>,
     readonly runId: string,
     private readonly resyncMs = DEFAULT_RESYNC_MS,
     private readonly onUnavailable?: () => void,
@@ -90,7 +90,7 @@ export class RunFollower {
   }
 
   private async resync(): Promise<void> {
-    let run: Awaited<ReturnType<CliRunService['get']>>;
+    let run: Awaited<ReturnType<RunService['get']>>;
     try {
       run = await this.service.get(this.runId);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { type Access, channelAllowed } from '../config/recovery-config.js';
-import type { RunActor } from '../jobs/run-service.js';
+import type { RunActor } from '../jobs/run-service-port.js';
 import { codeSpan } from '../slack/slack-text.js';
 import { isUserGroupId } from '../slack/user-groups.js';
 import type { CommandAccessFlags } from './command-help.js';

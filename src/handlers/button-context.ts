@@ -1,4 +1,4 @@
-import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
+import type { CommandOutcome, RunActor } from '../jobs/run-service-port.js';
 import type { RunEvent, RunState } from '../runbook/index.js';
 import { type ActionValue, parseActionValue } from '../slack/action-values.js';
 import type { ModalView } from '../slack/blocks/validate.js';

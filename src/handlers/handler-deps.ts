@@ -1,5 +1,5 @@
 import type { Access } from '../config/recovery-config.js';
-import type { RunActor, RunService } from '../jobs/run-service.js';
+import type { RunActor, RunService } from '../jobs/run-service-port.js';
 import type { Logger } from '../logger.js';
 import type { HistoryEntry } from '../projections/run-history.js';
 import type { PostSummaryFile } from '../projections/summary-file/index.js';

@@ -1,14 +1,9 @@
 import type { App } from '@slack/bolt';
-import { register as abortButton } from './abort-button.js';
 import { createAfterAckQueue } from './after-ack-queue.js';
-import { register as approveButton } from './approve-button.js';
-import { register as decisionButton } from './decision-button.js';
 import { register as dgCommand } from './dg-command.js';
 import type { HandlerDeps } from './handler-deps.js';
-import { register as manualDoneButton } from './manual-done-button.js';
 import { register as reasonSubmission } from './reason-submission.js';
-import { register as retryButton } from './retry-button.js';
-import { register as skipButton } from './skip-button.js';
+import { register as runButtons } from './run-buttons.js';
 import { register as startRecoveryButton } from './start-recovery-button.js';
 
 export type { HistoryEntry } from '../projections/run-history.js';
@@ -22,12 +17,7 @@ export type { HandlerDeps } from './handler-deps.js';
 export function registerListeners(app: App, given: HandlerDeps): void {
   const deps: HandlerDeps = given.afterAck ? given : { ...given, afterAck: createAfterAckQueue() };
   dgCommand(app, deps);
-  decisionButton(app, deps);
-  approveButton(app, deps);
-  manualDoneButton(app, deps);
-  retryButton(app, deps);
-  skipButton(app, deps);
-  abortButton(app, deps);
+  runButtons(app, deps);
   startRecoveryButton(app, deps);
   reasonSubmission(app, deps);
 }

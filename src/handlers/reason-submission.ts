@@ -1,5 +1,5 @@
 import type { App, ViewResponseAction, ViewSubmitAction } from '@slack/bolt';
-import type { CommandOutcome, RunActor } from '../jobs/run-service.js';
+import type { CommandOutcome, RunActor } from '../jobs/run-service-port.js';
 import { checkPersonText } from '../runbook/index.js';
 import {
   parseReasonMetadata,

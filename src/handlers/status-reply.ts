@@ -1,4 +1,4 @@
-import type { ActiveRun } from '../jobs/run-service.js';
+import type { ActiveRun } from '../jobs/run-service-port.js';
 import { formatJson } from '../projections/summary/format.js';
 import { progressText, renderHeader, statusText } from '../projections/thread/header.js';
 import { buildThreadModel } from '../projections/thread/model.js';

@@ -15,6 +15,7 @@ export { startReconciler } from './reconciler.js';
 export { type AdvanceResult, type LaunchResult, RunDriver, slotOf, switchedRunId } from './run-driver.js';
 export type { RunEventsBus, SubscribeOptions, Unsubscribe } from './run-events-bus.js';
 export { createRunEventsBus } from './run-events-bus.js';
+export { accessPolicyOf, createRunService, newRunId } from './run-service.js';
 export type {
   ActiveRun,
   CommandOutcome,
@@ -23,8 +24,7 @@ export type {
   RunService,
   StartOutcome,
   StartRequest,
-} from './run-service.js';
-export { accessPolicyOf, createRunService, newRunId } from './run-service.js';
+} from './run-service-port.js';
 export { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from './runtime.js';
 export { scaleScenarioTiming } from './scenario-timing.js';
 export {

@@ -20,7 +20,8 @@ import {
   startJournalWriter,
 } from './run-log/index.js';
 import { bullPrefix } from './run-log/keys.js';
-import { accessPolicyOf, createRunService, type RunService } from './run-service.js';
+import { accessPolicyOf, createRunService } from './run-service.js';
+import type { RunService } from './run-service-port.js';
 import { scaleScenarioTiming } from './scenario-timing.js';
 import { type StepWorker, type StepWorkerOptions, startStepWorker } from './step-worker.js';
 

@@ -1,4 +1,4 @@
-import type { RunService } from '../jobs/run-service.js';
+import type { RunService } from '../jobs/run-service-port.js';
 import type { Logger } from '../logger.js';
 import type { Scenario } from '../runbook/index.js';
 import type { Journal } from '../store/index.js';

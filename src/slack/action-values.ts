@@ -25,6 +25,13 @@ export const DECIDE_ACTION_PATTERN = /^dg\.decide(?:_reason|_value)?\.\d+$/;
 
 export type DecideKind = 'direct' | 'reason' | 'value';
 
+/** Decision buttons of one kind, each kind taken by a listener of its own. */
+export const DECIDE_ACTION_PATTERNS: { readonly [K in DecideKind]: RegExp } = Object.freeze({
+  direct: /^dg\.decide\.\d+$/,
+  reason: /^dg\.decide_reason\.\d+$/,
+  value: /^dg\.decide_value\.\d+$/,
+});
+
 export function decideActionId(index: number, kind: DecideKind = 'direct'): string {
   const base = kind === 'reason' ? ACTION.decideWithReason : kind === 'value' ? ACTION.decideWithValue : ACTION.decide;
   return `${base}.${index}`;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { webApi } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import { ErrorCode } from '../../errors.js';
-import type { RunService } from '../../jobs/run-service.js';
+import type { RunService } from '../../jobs/run-service-port.js';
 import type { Logger } from '../../logger.js';
 import type { RunEvent, Scenario } from '../../runbook/index.js';
 import type { OutboxMessageStatus, SlackOutbox } from '../../slack/outbox/index.js';

@@ -1,4 +1,4 @@
-import type { CliActiveRun } from '../../cli/service.js';
+import type { ActiveRun } from '../../jobs/run-service-port.js';
 import type { Diagnosis } from '../../runbook/diagnose.js';
 import type { HealthVerdict } from '../../runbook/health-verdict.js';
 import type { Json } from '../../runbook/index.js';
@@ -29,7 +29,7 @@ export function renderHealthVerdict(verdict: HealthVerdict, style: Style): strin
   return lines;
 }
 
-export function renderActiveRuns(runs: readonly CliActiveRun[], style: Style): string[] {
+export function renderActiveRuns(runs: readonly ActiveRun[], style: Style): string[] {
   if (runs.length === 0) return ['No active runs.'];
   return [
     `${runs.length} active run(s):`,

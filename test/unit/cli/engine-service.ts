@@ -1,4 +1,4 @@
-import type { CliActor, CliCommandOutcome, CliRunService } from '../../../src/cli/service.js';
+import type { CommandOutcome, DecideInput, RunActor, RunService } from '../../../src/jobs/run-service-port.js';
 import {
   type AccessPolicy,
   type Actor,
@@ -24,7 +24,7 @@ import type { World } from '../../helpers/engine-world.js';
 // and the refusals it really gives (two-person rule included), with no Redis or workers. Jobs run at once; a
 // worker can be made to die inside a host action, and an approval nobody gives can be let expire.
 
-export const ALICE: CliActor = { id: 'alice', name: 'alice', via: 'cli' };
+export const ALICE: RunActor = { id: 'alice', name: 'alice', via: 'cli' };
 const STARTER: Actor = { id: 'alice', name: 'alice', via: 'cli' };
 /** Anyone may operate and approve; a destructive step still needs a second person. */
 export const TERMINAL_ACCESS: AccessPolicy = { operators: null, approvers: null, twoPersonRule: true };
@@ -44,7 +44,7 @@ export interface EngineServiceOptions {
   readonly expire?: readonly string[];
 }
 
-export class EngineService implements CliRunService {
+export class EngineService implements RunService {
   readonly calls: { method: string; input: Record<string, unknown> }[] = [];
   readonly runId = 'run-cli-1';
   private d: Drive | undefined;
@@ -73,10 +73,7 @@ export class EngineService implements CliRunService {
     return { ok: true as const, runId: this.runId };
   }
 
-  decide(
-    _runId: string,
-    cmd: { stepId: string; itemId?: string; optionId: string; reason?: string; value?: string; actor: CliActor },
-  ) {
+  decide(_runId: string, cmd: DecideInput) {
     return this.command('decide', cmd, (d) =>
       applyDecision(
         d.state,
@@ -94,7 +91,7 @@ export class EngineService implements CliRunService {
       ),
     );
   }
-  approve(_runId: string, cmd: { stepId: string; actor: CliActor; fingerprint?: string }) {
+  approve(_runId: string, cmd: Parameters<RunService['approve']>[1]) {
     return this.command('approve', cmd, (d) =>
       applyApproval(
         d.state,
@@ -109,28 +106,33 @@ export class EngineService implements CliRunService {
       ),
     );
   }
-  manualDone(_runId: string, cmd: { stepId: string; actor: CliActor; note?: string }) {
+  manualDone(_runId: string, cmd: Parameters<RunService['manualDone']>[1]) {
     return this.command('manualDone', cmd, (d) =>
       applyManualResult(
         d.state,
         d.scenario,
-        { stepId: cmd.stepId, by: cmd.actor, outcome: 'done', ...(cmd.note !== undefined ? { note: cmd.note } : {}) },
+        {
+          stepId: cmd.stepId,
+          by: cmd.actor,
+          outcome: cmd.failed ? 'failed' : 'done',
+          ...(cmd.note !== undefined ? { note: cmd.note } : {}),
+        },
         TERMINAL_ACCESS,
         d.now,
       ),
     );
   }
-  retry(_runId: string, cmd: { actor: CliActor }) {
+  retry(_runId: string, cmd: Parameters<RunService['retry']>[1]) {
     return this.command('retry', cmd, (d) =>
       applyRetry(d.state, d.scenario, { by: cmd.actor }, TERMINAL_ACCESS, d.now),
     );
   }
-  skip(_runId: string, cmd: { actor: CliActor; reason: string }) {
+  skip(_runId: string, cmd: Parameters<RunService['skip']>[1]) {
     return this.command('skip', cmd, (d) =>
       applySkip(d.state, d.scenario, { by: cmd.actor, reason: cmd.reason }, TERMINAL_ACCESS, d.now),
     );
   }
-  abort(_runId: string, cmd: { actor: CliActor; reason: string }) {
+  abort(_runId: string, cmd: Parameters<RunService['abort']>[1]) {
     return this.command('abort', cmd, (d) =>
       applyAbort(d.state, { by: cmd.actor, reason: cmd.reason }, TERMINAL_ACCESS, d.now),
     );
@@ -149,7 +151,7 @@ export class EngineService implements CliRunService {
     };
   }
 
-  private async command(method: string, input: object, apply: (d: Drive) => CommandResult): Promise<CliCommandOutcome> {
+  private async command(method: string, input: object, apply: (d: Drive) => CommandResult): Promise<CommandOutcome> {
     this.calls.push({ method, input: { ...input } });
     const d = this.drive;
     const from = d.events.length;

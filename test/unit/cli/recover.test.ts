@@ -5,22 +5,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Prompter } from '../../../src/cli/prompter.js';
 import { recover } from '../../../src/cli/recover.js';
 import { createAutoResponder, createInteractiveResponder } from '../../../src/cli/responder.js';
-import type { CliActor, CliCommandOutcome, CliRunService } from '../../../src/cli/service.js';
 import { switchedRunId } from '../../../src/jobs/run-driver.js';
+import type { CommandOutcome, RunActor, RunService } from '../../../src/jobs/run-service-port.js';
 import { createStyle } from '../../../src/projections/terminal/style.js';
 import { foldRun, type RunEvent } from '../../../src/runbook/index.js';
 
 // The terminal's loop against a scripted run service: what it sends for each question, and how it ends.
 
 const style = createStyle(false);
-const alice: CliActor = { id: 'alice', name: 'alice', via: 'cli' };
+const alice: RunActor = { id: 'alice', name: 'alice', via: 'cli' };
 // biome-ignore lint/suspicious/noExplicitAny: scripted event bodies; the fold validates their order
 type Body = any;
 
 type Call = { method: string; runId: string; input: Record<string, unknown> };
 
 /** A run service whose runs follow a script: each command appends what the script says. */
-class ScriptedService implements CliRunService {
+class ScriptedService implements RunService {
   readonly calls: Call[] = [];
   readonly logs = new Map<string, RunEvent[]>();
   private readonly listeners = new Map<string, Set<(e: RunEvent) => void>>();
@@ -28,10 +28,8 @@ class ScriptedService implements CliRunService {
 
   constructor(
     private readonly script: {
-      start?: (
-        service: ScriptedService,
-      ) => ReturnType<CliRunService['start']> | Awaited<ReturnType<CliRunService['start']>>;
-      on?: (call: Call, service: ScriptedService) => CliCommandOutcome;
+      start?: (service: ScriptedService) => ReturnType<RunService['start']> | Awaited<ReturnType<RunService['start']>>;
+      on?: (call: Call, service: ScriptedService) => CommandOutcome;
     },
   ) {}
 
@@ -48,7 +46,7 @@ class ScriptedService implements CliRunService {
     return events;
   }
 
-  private command(method: string, runId: string, input: Record<string, unknown>): Promise<CliCommandOutcome> {
+  private command(method: string, runId: string, input: Record<string, unknown>): Promise<CommandOutcome> {
     const call = { method, runId, input };
     this.calls.push(call);
     return Promise.resolve(this.script.on?.(call, this) ?? { ok: false, code: 'unexpected', message: method });
@@ -166,7 +164,7 @@ describe('following a run at the terminal', () => {
           };
         }
         if (call.method === 'approve') {
-          const by = call.input.actor as CliActor;
+          const by = call.input.actor as RunActor;
           return {
             ok: true,
             events: s.append('run-a1', [
@@ -257,7 +255,7 @@ describe('following a run at the terminal', () => {
         return { ok: true, runId: 'run-k1' };
       },
       on: (call, s) => {
-        const by = call.input.actor as CliActor;
+        const by = call.input.actor as RunActor;
         const reason = String(call.input.reason);
         if (by.id === alice.id) {
           return { ok: true, events: s.append('run-k1', [{ type: 'skip_requested', stepId: 'gate', by, reason }]) };
@@ -275,7 +273,7 @@ describe('following a run at the terminal', () => {
     const responder = createInteractiveResponder({ prompter, style, print });
     const result = await recover({ ...base, service, responder, summaryDir: dir });
     expect(result).toMatchObject({ exitCode: 1, end: 'failed' });
-    expect(service.calls.map((c) => [c.method, (c.input.actor as CliActor).id, c.input.reason])).toEqual([
+    expect(service.calls.map((c) => [c.method, (c.input.actor as RunActor).id, c.input.reason])).toEqual([
       ['skip', 'alice', 'known gap, handed over'],
       ['skip', 'bob', 'checked with the DG team'],
     ]);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { waitingOutOutages } from '../../../src/cli/redis-outage.js';
 import type { RedisWatch } from '../../../src/cli/redis-watch.js';
 import { RunFollower } from '../../../src/cli/run-follower.js';
-import type { CliCommandOutcome, CliRunService } from '../../../src/cli/service.js';
 import { RunLogUnavailableError } from '../../../src/jobs/run-log/index.js';
+import type { CommandOutcome, RunService } from '../../../src/jobs/run-service-port.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 
 // What the terminal does while Redis does not answer: the follower keeps reading instead of ending, and a command
@@ -47,7 +47,7 @@ describe('the run follower during a Redis outage', () => {
   it('keeps reading the log after a read finds Redis away, and says so each time', async () => {
     let failures = 2;
     let reported = 0;
-    const service: Pick<CliRunService, 'get' | 'subscribe'> = {
+    const service: Pick<RunService, 'get' | 'subscribe'> = {
       async get() {
         if (failures-- > 0) throw new RunLogUnavailableError('Connection is closed.');
         return { events: [started], state: {} as never };
@@ -62,7 +62,7 @@ describe('the run follower during a Redis outage', () => {
   });
 
   it('without anyone to tell, ends on the first such read, as before', async () => {
-    const service: Pick<CliRunService, 'get' | 'subscribe'> = {
+    const service: Pick<RunService, 'get' | 'subscribe'> = {
       get: async () => Promise.reject(new RunLogUnavailableError('Connection is closed.')),
       subscribe: async () => async () => undefined,
     };
@@ -76,13 +76,13 @@ describe('commands during a Redis outage', () => {
   it('sends an answer again once Redis is back, instead of refusing it', async () => {
     const redis = manualWatch();
     const sent: string[] = [];
-    const decided: CliCommandOutcome = { ok: true, events: [] };
+    const decided: CommandOutcome = { ok: true, events: [] };
     const service = {
       async decide(runId: string) {
         sent.push(runId);
         return redis.available ? decided : { ok: false as const, code: 'unavailable', message: 'run log unavailable' };
       },
-    } as unknown as CliRunService;
+    } as unknown as RunService;
     const waiting = waitingOutOutages(service, redis, undefined);
     const answer = waiting.decide('run-1', { stepId: 's', optionId: 'o', actor: { id: 'a', via: 'cli' } });
     await expect.poll(() => sent.length).toBe(1);
@@ -93,8 +93,8 @@ describe('commands during a Redis outage', () => {
 
   it('gives other refusals back at once, and stops waiting when the person leaves', async () => {
     const redis = manualWatch();
-    const refusal: CliCommandOutcome = { ok: false, code: 'not_pending', message: 'already decided' };
-    const unavailable: CliCommandOutcome = { ok: false, code: 'unavailable', message: 'run log unavailable' };
+    const refusal: CommandOutcome = { ok: false, code: 'not_pending', message: 'already decided' };
+    const unavailable: CommandOutcome = { ok: false, code: 'unavailable', message: 'run log unavailable' };
     let calls = 0;
     const service = {
       approve: async () => refusal,
@@ -102,7 +102,7 @@ describe('commands during a Redis outage', () => {
         calls++;
         return unavailable;
       },
-    } as unknown as CliRunService;
+    } as unknown as RunService;
     const leave = new AbortController();
     const waiting = waitingOutOutages(service, redis, leave.signal);
     expect(await waiting.approve('run-1', { stepId: 's', actor: { id: 'a', via: 'cli' } })).toBe(refusal);

@@ -1,12 +1,14 @@
 import type { ViewResponseAction } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
-import { handleAbortButton } from '../../../src/handlers/abort-button.js';
-import { handleApproveButton } from '../../../src/handlers/approve-button.js';
 import type { ButtonArgs, InteractionClient } from '../../../src/handlers/button-context.js';
-import { handleDecisionButton } from '../../../src/handlers/decision-button.js';
-import { handleManualDoneButton } from '../../../src/handlers/manual-done-button.js';
 import { handleReasonSubmission, type SubmissionArgs } from '../../../src/handlers/reason-submission.js';
-import { handleRetryButton } from '../../../src/handlers/retry-button.js';
+import {
+  handleAbortButton,
+  handleApproveButton,
+  handleDecisionButton,
+  handleManualDoneButton,
+  handleRetryButton,
+} from '../../../src/handlers/run-buttons.js';
 import { foldRun, type RunEvent } from '../../../src/runbook/index.js';
 import {
   ACTION,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { vi } from 'vitest';
 import type { Access } from '../../../src/config/recovery-config.js';
 import type { HandlerDeps } from '../../../src/handlers/handler-deps.js';
-import type { CommandOutcome, RunService } from '../../../src/jobs/run-service.js';
+import type { CommandOutcome, RunService } from '../../../src/jobs/run-service-port.js';
 import { createLogger } from '../../../src/logger.js';
 import { foldRun, type RunEvent } from '../../../src/runbook/index.js';
 

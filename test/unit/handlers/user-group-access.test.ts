@@ -1,10 +1,10 @@
 import type { RespondArguments } from '@slack/bolt';
 import { describe, expect, it, vi } from 'vitest';
 import type { Access } from '../../../src/config/recovery-config.js';
-import { handleApproveButton } from '../../../src/handlers/approve-button.js';
 import type { ButtonArgs } from '../../../src/handlers/button-context.js';
 import { type DgCommandArgs, handleDgCommand } from '../../../src/handlers/dg-command.js';
 import { handleReasonSubmission } from '../../../src/handlers/reason-submission.js';
+import { handleApproveButton } from '../../../src/handlers/run-buttons.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import {
   ACTION,

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DECIDE_ACTION_PATTERNS,
+  type DecideKind,
   decideActionId,
   decideKindOf,
   encodeActionValue,
@@ -48,5 +50,15 @@ describe('button values and dialog metadata', () => {
     expect(decideKindOf(decideActionId(3, 'reason'))).toBe('reason');
     expect(decideKindOf(decideActionId(12, 'value'))).toBe('value');
     expect(decideKindOf('dg.approve')).toBeUndefined();
+  });
+
+  it('match each decision button with the listener of its kind only', () => {
+    const kinds: DecideKind[] = ['direct', 'reason', 'value'];
+    for (const kind of kinds) {
+      for (const other of kinds) {
+        expect(DECIDE_ACTION_PATTERNS[other].test(decideActionId(7, kind))).toBe(other === kind);
+      }
+    }
+    expect(Object.values(DECIDE_ACTION_PATTERNS).some((p) => p.test('dg.approve'))).toBe(false);
   });
 });

@@ -1,41 +1,40 @@
-import type { App } from '@slack/bolt';
-import { DECIDE_ACTION_PATTERN, decideKindOf } from '../slack/action-values.js';
+import type { DecideKind, ReasonPurpose } from '../slack/action-values.js';
 import { reasonModal } from '../slack/views/reason-modal.js';
-import { handleButtonCommand } from './button-command.js';
 import { askingEvent, type ButtonArgs, type Click, tell } from './button-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 
-export const NOT_OPERATOR_DECIDE = ':no_entry: Only recovery operators can decide. Ask one of them in this thread.';
+// The dialogs a click opens, first thing after the acknowledgement (a trigger lives 3 s, once). The command is
+// sent on the dialog's submission (`reason-submission.ts`).
 
-/**
- * A click on a decision option. Options that need a reason or a typed value open a dialog first (before anything
- * is read, while the click's trigger is fresh) and are decided on submission; the others are decided at once.
- * Two people clicking together: the run log's compare-and-append lets one decision in, and the other person is
- * told who was first.
- */
-export async function handleDecisionButton(args: ButtonArgs, deps: HandlerDeps): Promise<void> {
-  const kind = decideKindOf(args.body.actions[0]?.action_id ?? '') ?? 'direct';
-  await handleButtonCommand(args, deps, {
-    action: 'decide',
-    allowed: 'operator',
-    notAllowed: NOT_OPERATOR_DECIDE,
-    ...(kind !== 'direct' ? { dialog: (click: Click) => openDecisionDialog(args, deps, click, kind) } : {}),
-    find: (run, click) => askingEvent(run.events, click.value.seq, ['decision_requested'], click.value.stepId),
-    send: (click, request) =>
-      deps.service.decide(click.value.runId, {
-        stepId: click.value.stepId,
-        optionId: click.value.choice,
-        actor: click.actor,
-        ...(request.item ? { itemId: request.item.id } : {}),
-      }),
-  });
-}
+const NOT_OPENED = ':warning: The dialog could not be opened; click again.';
 
-async function openDecisionDialog(
+/** The reason dialog of Skip and Abort. */
+export async function openReasonDialog(
   args: ButtonArgs,
   deps: HandlerDeps,
   click: Click,
-  kind: 'reason' | 'value',
+  purpose: Exclude<ReasonPurpose, 'decide'>,
+): Promise<void> {
+  try {
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: reasonModal({
+        meta: { purpose, target: click.value, channelId: click.place.channelId, threadTs: click.place.threadTs },
+        what: purpose === 'skip' ? 'Skip this step' : 'Abort the run',
+      }),
+    });
+  } catch (err) {
+    deps.logger.warn({ err, runId: click.value.runId, purpose }, 'could not open the reason dialog');
+    await tell(args.client, deps, click.actor.id, click.place, NOT_OPENED);
+  }
+}
+
+/** The dialog of a decision option that needs a reason, or a typed value and a reason. */
+export async function openDecisionDialog(
+  args: ButtonArgs,
+  deps: HandlerDeps,
+  click: Click,
+  kind: Exclude<DecideKind, 'direct'>,
 ): Promise<void> {
   const meta = {
     purpose: 'decide' as const,
@@ -56,13 +55,7 @@ async function openDecisionDialog(
     });
   } catch (err) {
     deps.logger.warn({ err, runId: click.value.runId }, 'could not open the decision dialog');
-    await tell(
-      args.client,
-      deps,
-      click.actor.id,
-      click.place,
-      ':warning: The dialog could not be opened; click again.',
-    );
+    await tell(args.client, deps, click.actor.id, click.place, NOT_OPENED);
     return;
   }
   if (kind !== 'value' || !opened.view?.id) return;
@@ -85,10 +78,4 @@ async function openDecisionDialog(
       }),
     })
     .catch((err: unknown) => deps.logger.warn({ err }, 'could not update the decision dialog'));
-}
-
-export function register(app: App, deps: HandlerDeps): void {
-  app.action(DECIDE_ACTION_PATTERN, async ({ body, ack, client }) => {
-    await handleDecisionButton({ body: body as unknown as ButtonArgs['body'], ack, client }, deps);
-  });
 }
