@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { DECISIONGRAPH_TABLES } from '../../src/executors/dg-sql/tables.js';
 import { inTransaction, quoteIdent } from '../db/database.js';
+import { SIM_TABLES } from '../db/tables.js';
 import { rfc3339 } from '../util/time.js';
 
 /** One line of `GET /host/backups`. */
@@ -61,7 +61,7 @@ export class BackupStore {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
       // Every DecisionGraph table: a backup is the whole database, as `pg_dump` of it would be.
-      for (const table of DECISIONGRAPH_TABLES) {
+      for (const table of SIM_TABLES) {
         await client.query(`CREATE TABLE ${quoteIdent(schema)}.${table} AS TABLE public.${table}`);
       }
       const s = await client.query<{ last_value: number; is_called: boolean }>(
@@ -98,8 +98,8 @@ export class BackupStore {
     if (!backup) return null;
     await inTransaction(this.pool, async (client) => {
       await client.query('SET LOCAL session_replication_role = replica');
-      await client.query(`TRUNCATE ${DECISIONGRAPH_TABLES.map((t) => `public.${t}`).join(', ')}`);
-      for (const table of DECISIONGRAPH_TABLES) {
+      await client.query(`TRUNCATE ${SIM_TABLES.map((t) => `public.${t}`).join(', ')}`);
+      for (const table of SIM_TABLES) {
         await client.query(`INSERT INTO public.${table} SELECT * FROM ${quoteIdent(backup.schema)}.${table}`);
       }
       await client.query('SELECT setval($1::regclass, $2, $3)', [
