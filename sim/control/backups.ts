@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { inTransaction, quoteIdent } from '../db/database.js';
 import { SIM_TABLES } from '../db/tables.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 
 /** One line of `GET /host/backups`. */
@@ -30,6 +31,7 @@ export class BackupStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly databaseName: string,
+    private readonly clock: SimClock,
   ) {}
 
   list(): BackupRecord[] {
@@ -51,10 +53,11 @@ export class BackupStore {
     return this.find(artifact)?.schema;
   }
 
-  async create(label: string): Promise<BackupRecord> {
+  /** Takes a backup stamped `at` (epoch ms). @defaultValue the clock's now */
+  async create(label: string, at: number = this.clock.now()): Promise<BackupRecord> {
     this.seq += 1;
     const schema = `dgsim_bk_${this.seq}`;
-    const createdAt = rfc3339();
+    const createdAt = rfc3339(at);
     const stamp = createdAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('Z', '');
     const id = `decisiongraph-${stamp}-${this.seq}`;
     const sequence = await inTransaction(this.pool, async (client) => {
