@@ -152,28 +152,37 @@ describe('dg-recovery arguments', () => {
   });
 });
 
+/** The names a backend offers, as the simulator's first three variants. */
+const VARIANTS = ['slow-replays', 'lagging-restore', 'orphaned-runs'];
+
 describe('npm run demo arguments', () => {
   it('defaults to restart, answering automatically only when stdin is not a terminal', () => {
-    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: true } });
-    expect(parseDemoArgs([], true, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: false } });
-    expect(parseDemoArgs(['projections', '--auto'], true, {})).toMatchObject({
+    expect(parseDemoArgs([], false, {}, VARIANTS)).toMatchObject({
+      ok: true,
+      options: { scenario: 'restart', auto: true },
+    });
+    expect(parseDemoArgs([], true, {}, VARIANTS)).toMatchObject({
+      ok: true,
+      options: { scenario: 'restart', auto: false },
+    });
+    expect(parseDemoArgs(['projections', '--auto'], true, {}, VARIANTS)).toMatchObject({
       ok: true,
       options: { scenario: 'projections', auto: true },
     });
-    expect(parseDemoArgs(['--no-auto'], false, {})).toMatchObject({ ok: true, options: { auto: false } });
+    expect(parseDemoArgs(['--no-auto'], false, {}, VARIANTS)).toMatchObject({ ok: true, options: { auto: false } });
   });
 
   it('refuses an unknown scenario or a bad time scale', () => {
-    expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
-    expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
+    expect(parseDemoArgs(['postgress'], false, {}, VARIANTS)).toMatchObject({ ok: false });
+    expect(parseDemoArgs(['--time-scale', '0'], false, {}, VARIANTS)).toMatchObject({ ok: false });
   });
 
   it('takes simulator variants by name and refuses an unknown one, listing the valid ones', () => {
     expect(
-      parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}),
+      parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}, VARIANTS),
     ).toMatchObject({ ok: true, options: { scenario: 'upgrade', variants: ['slow-replays', 'orphaned-runs'] } });
-    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { variants: [] } });
-    const refused = parseDemoArgs(['upgrade', '--variant', 'slow'], false, {});
+    expect(parseDemoArgs([], false, {}, VARIANTS)).toMatchObject({ ok: true, options: { variants: [] } });
+    const refused = parseDemoArgs(['upgrade', '--variant', 'slow'], false, {}, VARIANTS);
     expect(refused).toMatchObject({ ok: false, message: expect.stringContaining('unknown variant "slow"; valid') });
     for (const name of ['slow-replays', 'lagging-restore', 'orphaned-runs']) {
       expect(refused).toMatchObject({ message: expect.stringContaining(name) });
