@@ -8,6 +8,7 @@ import {
   isVariantName,
   simHostActions,
   startSimulator,
+  unknownVariantMessage,
   VARIANT_NAMES,
   VARIANTS,
   type VariantName,
@@ -68,7 +69,10 @@ function devToken(role: string): string {
 
 async function start(request: DemoBackendRequest): Promise<DemoDecisionGraph> {
   const plan = PLANS[request.scenario];
-  const variants = request.variants.filter((v): v is VariantName => isVariantName(v));
+  const variants = request.variants.map((v): VariantName => {
+    if (!isVariantName(v)) throw new RangeError(unknownVariantMessage(v));
+    return v;
+  });
   const sim = await startSimulator({
     ...variantOptions(variants, request.timeScale),
     faults: faultsWithVariants(plan.faults, variants),
