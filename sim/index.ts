@@ -5,9 +5,16 @@ import { Simulator } from './simulator.js';
 import type { SimulatorHandle, SimulatorOptions } from './types.js';
 
 export type { BackupRecord } from './control/backups.js';
-export { SIM_HOST_ENDPOINTS, type SimHostActionsOptions, simHostActions } from './control/recovery-actions.js';
+export {
+  RUNBOOK_HOST_ACTIONS,
+  type RunbookHostAction,
+  SIM_HOST_ENDPOINTS,
+  type SimHostActionsOptions,
+  simHostActions,
+} from './control/recovery-actions.js';
 export { createReaderRole, type ReaderRole, readerRoleGrants } from './db/reader-role.js';
 export type { SeedOptions, SeedResult } from './db/seed.js';
+export { ServiceAccountsInvalidError, SimError, SimErrorCode } from './errors.js';
 export {
   DEV_SERVICE_ACCOUNTS,
   PERMISSIONS,

@@ -33,8 +33,8 @@ import {
   type SimulatorOptions,
   TENANT_FAULTS,
 } from './types.js';
-import { REAL_CLOCK } from './util/clock.js';
-import { rfc3339, sleep } from './util/time.js';
+import { REAL_CLOCK, type SimClock } from './util/clock.js';
+import { rfc3339 } from './util/time.js';
 import { refreshWorkflows } from './workflows/refresh.js';
 
 export type NodeState = 'up' | 'down' | 'booting';
@@ -101,6 +101,7 @@ export class Simulator implements FaultHost {
   readonly databaseName: string;
   readonly host: HostState;
   readonly backups: BackupStore;
+  readonly clock: SimClock;
   initialBackupId = '';
   known: { traceId: string; workflowId: string | null; tenantId: string } = {
     traceId: '',
@@ -125,6 +126,7 @@ export class Simulator implements FaultHost {
     readonly ownsDatabase: boolean,
   ) {
     this.databaseName = databaseName(databaseUrl);
+    this.clock = opts.clock ?? REAL_CLOCK;
     this.apiPort = opts.port ?? 0;
     this.host = {
       release: GOOD_RELEASE,
@@ -136,7 +138,7 @@ export class Simulator implements FaultHost {
       faults: new Set(),
       lostAnswers: new Map(),
     };
-    this.backups = new BackupStore(pool, this.databaseName);
+    this.backups = new BackupStore(pool, this.databaseName, this.clock);
     const accounts = opts.serviceAccounts ?? DEV_SERVICE_ACCOUNTS;
     this.ctx = {
       pool,
@@ -145,6 +147,7 @@ export class Simulator implements FaultHost {
       deploymentEnv: opts.deploymentEnv ?? 'prod',
       host: this.host,
       node: this.newNode(),
+      clock: this.clock,
     };
     this.api = http.createServer(createApiHandler(ROUTES, () => this.ctx));
     this.api.keepAliveTimeout = 5000;
@@ -194,7 +197,7 @@ export class Simulator implements FaultHost {
       readOnly: () => this.host.writesStopped,
       replayBatchDelayMs: this.opts.replayBatchDelayMs ?? 0,
       replayDurationMs: this.opts.replayDurationMs ?? 0,
-      clock: this.opts.clock ?? REAL_CLOCK,
+      clock: this.clock,
       pollIntervalMs: this.opts.pollIntervalMs ?? 1000,
     });
   }
@@ -221,13 +224,14 @@ export class Simulator implements FaultHost {
     for (const { tenant_id } of tenants.rows) {
       for (const projection of PROJECTIONS) {
         await catchUp(this.pool, {
+          clock: this.clock,
           tenantId: tenant_id,
           projection,
           batchSize: BOOT_BATCH_SIZE,
           digestsEachBatch: false,
         });
       }
-      await refreshWorkflows(this.pool, tenant_id, false);
+      await refreshWorkflows(this.pool, this.clock, tenant_id, false);
     }
     const wf = await this.pool.query<{ workflow_id: string }>(
       `SELECT workflow_id FROM dg_workflow_items WHERE tenant_id = $1 AND ($2::text IS NULL OR trace_id = $2)
@@ -257,7 +261,7 @@ export class Simulator implements FaultHost {
     // A fresh process: no write block survives it.
     this.host.writesStopped = false;
     this.nodeState = 'booting';
-    await sleep(this.opts.bootDelayMs ?? 0);
+    await this.clock.sleep(this.opts.bootDelayMs ?? 0);
     this.apiPort = await listen(this.api, this.apiPort, this.opts.host ?? '127.0.0.1');
     this.nodeState = 'up';
     this.host.faults.delete('node-down');
@@ -355,7 +359,7 @@ export class Simulator implements FaultHost {
   /** Installs a release; the broken one is the failed-upgrade fault, the good one ends it. */
   switchRelease(release: string): void {
     this.host.release = release;
-    this.host.releaseInstalledAt = rfc3339();
+    this.host.releaseInstalledAt = rfc3339(this.clock.now());
     if (release === BROKEN_RELEASE) {
       this.host.faults.add('failed-upgrade');
       const key = faultKey('failed-upgrade', null);

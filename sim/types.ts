@@ -164,7 +164,12 @@ export interface SimulatorOptions {
    * catch_up with nothing to do takes seconds. @defaultValue 0
    */
   replayDurationMs?: number;
-  /** The clock replay durations and batch pauses are measured on; tests pass a `ManualClock`. @defaultValue real time */
+  /**
+   * The clock behind every timestamp the simulator writes (events' `recorded_at`, run rows, cursors, digests,
+   * failures, workflows, backups, release installs) and every duration it serves (boot delay, latency, replay
+   * durations and batch pauses, rate-limit windows); tests pass a `ManualClock`. Projector polls and retries stay
+   * on real timers. @defaultValue the real clock
+   */
   clock?: SimClock;
   /** Live projector poll interval (`projection_poll_interval_ms`). @defaultValue 1000 */
   pollIntervalMs?: number;

@@ -8,7 +8,7 @@ import { validateEvent } from '../store/validate-event.js';
 export async function postEvent(req: ApiRequest, ctx: SimContext): Promise<Reply> {
   const tenantId = req.principal.tenantId;
   const event = validateEvent(req.body, req.rawBody, tenantId);
-  const result = await appendEvent(ctx.pool, event, ctx.host.writesStopped);
+  const result = await appendEvent(ctx.pool, ctx.clock, event, ctx.host.writesStopped);
   const triggered = ctx.node.workers.poke(tenantId);
   return { status: 201, data: { event: toApiEvent(result.row), projection_sync_triggered: triggered } };
 }

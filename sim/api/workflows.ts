@@ -20,16 +20,16 @@ export async function getWorkflows(req: ApiRequest, ctx: SimContext): Promise<Re
     limit: Math.min(intParam(q, 'limit', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 12 }), 50),
   };
   const tenantId = req.principal.tenantId;
-  await refreshWorkflows(ctx.pool, tenantId, ctx.host.writesStopped);
-  return { status: 200, data: await listWorkflows(ctx.pool, tenantId, filters) };
+  await refreshWorkflows(ctx.pool, ctx.clock, tenantId, ctx.host.writesStopped);
+  return { status: 200, data: await listWorkflows(ctx.pool, ctx.clock, tenantId, filters) };
 }
 
 /** `GET /api/v1/workflows/:workflow_id`: refreshes first; the review context is null when the trace read fails. */
 export async function getWorkflowById(req: ApiRequest, ctx: SimContext): Promise<Reply> {
   const workflowId = req.params.workflow_id as string;
   const tenantId = req.principal.tenantId;
-  await refreshWorkflows(ctx.pool, tenantId, ctx.host.writesStopped);
-  const found = await getWorkflow(ctx.pool, tenantId, workflowId);
+  await refreshWorkflows(ctx.pool, ctx.clock, tenantId, ctx.host.writesStopped);
+  const found = await getWorkflow(ctx.pool, ctx.clock, tenantId, workflowId);
   if (!found) throw new ApiError('not_found', `Workflow not found: ${workflowId}`);
   const traceId = String(found.workflow.trace_id);
   let reviewContext: Record<string, unknown> | null = null;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { DECISIONGRAPH_TABLES } from '../../src/executors/dg-sql/tables.js';
 import { inTransaction, quoteIdent } from '../db/database.js';
+import { SIM_TABLES } from '../db/tables.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 
 /** One line of `GET /host/backups`. */
@@ -30,6 +31,7 @@ export class BackupStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly databaseName: string,
+    private readonly clock: SimClock,
   ) {}
 
   list(): BackupRecord[] {
@@ -51,17 +53,18 @@ export class BackupStore {
     return this.find(artifact)?.schema;
   }
 
-  async create(label: string): Promise<BackupRecord> {
+  /** Takes a backup stamped `at` (epoch ms). @defaultValue the clock's now */
+  async create(label: string, at: number = this.clock.now()): Promise<BackupRecord> {
     this.seq += 1;
     const schema = `dgsim_bk_${this.seq}`;
-    const createdAt = rfc3339();
+    const createdAt = rfc3339(at);
     const stamp = createdAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('Z', '');
     const id = `decisiongraph-${stamp}-${this.seq}`;
     const sequence = await inTransaction(this.pool, async (client) => {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
       // Every DecisionGraph table: a backup is the whole database, as `pg_dump` of it would be.
-      for (const table of DECISIONGRAPH_TABLES) {
+      for (const table of SIM_TABLES) {
         await client.query(`CREATE TABLE ${quoteIdent(schema)}.${table} AS TABLE public.${table}`);
       }
       const s = await client.query<{ last_value: number; is_called: boolean }>(
@@ -98,8 +101,8 @@ export class BackupStore {
     if (!backup) return null;
     await inTransaction(this.pool, async (client) => {
       await client.query('SET LOCAL session_replication_role = replica');
-      await client.query(`TRUNCATE ${DECISIONGRAPH_TABLES.map((t) => `public.${t}`).join(', ')}`);
-      for (const table of DECISIONGRAPH_TABLES) {
+      await client.query(`TRUNCATE ${SIM_TABLES.map((t) => `public.${t}`).join(', ')}`);
+      for (const table of SIM_TABLES) {
         await client.query(`INSERT INTO public.${table} SELECT * FROM ${quoteIdent(backup.schema)}.${table}`);
       }
       await client.query('SELECT setval($1::regclass, $2, $3)', [

@@ -1,4 +1,20 @@
-import type { HostActionName } from '../../src/config/recovery-config.js';
+/**
+ * The host actions of DecisionGraph's disaster-recovery runbook that no API offers, by the names a recovery tool's
+ * configuration gives them; the simulator serves each on its control API.
+ */
+export const RUNBOOK_HOST_ACTIONS = [
+  'restart_runtime',
+  'stop_runtime',
+  'start_runtime',
+  'restore_postgres',
+  'stop_writes',
+  'preserve_database',
+  'list_backups',
+  'restore_backup',
+  'switch_release',
+] as const;
+
+export type RunbookHostAction = (typeof RUNBOOK_HOST_ACTIONS)[number];
 
 interface Endpoint {
   readonly method: 'GET' | 'POST';
@@ -7,7 +23,7 @@ interface Endpoint {
 }
 
 /** The control-API endpoint that performs each host action of the runbook on the simulator. */
-export const SIM_HOST_ENDPOINTS: Readonly<Record<HostActionName, Endpoint>> = {
+export const SIM_HOST_ENDPOINTS: { readonly [K in RunbookHostAction]: Endpoint } = {
   restart_runtime: { method: 'POST', path: '/host/restart' },
   stop_runtime: { method: 'POST', path: '/host/stop' },
   start_runtime: { method: 'POST', path: '/host/start' },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { reportConnectionErrors } from '../../src/pg-connection-errors.js';
+import { surviveConnectionLoss } from './connection-loss.js';
 
 export const DEFAULT_ADMIN_URL = 'postgres://root@127.0.0.1:5432/postgres';
 
@@ -24,7 +24,7 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   });
   // A terminated backend (the postgres-down fault) surfaces as an error on its client, idle or mid-transaction; the
   // pool drops that client, and the next query fails or reconnects as Postgres allows.
-  reportConnectionErrors(pool);
+  surviveConnectionLoss(pool);
   return pool;
 }
 

@@ -1,5 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { REAL_CLOCK, type SimClock } from '../util/clock.js';
+import { rfc3339 } from '../util/time.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 /**
@@ -31,8 +33,14 @@ interface EventRef {
 const EVENT_COLUMNS =
   'log_seq::float8 AS log_seq, trace_id, event_id, trace_seq, event_type, payload_json, payload_hash, recorded_at';
 
-function nowText(): string {
-  return new Date().toISOString().replace(/\.?0+Z$/, 'Z');
+/** Injectors that write a timestamp read it from `clock`. */
+interface Timed {
+  /** @defaultValue the real clock */
+  clock?: SimClock;
+}
+
+function nowText(opts: Timed): string {
+  return rfc3339((opts.clock ?? REAL_CLOCK).now());
 }
 
 async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -217,7 +225,7 @@ export async function injectMisplacedTraceStart(
  */
 export async function injectEventAfterFinish(
   pool: pg.Pool,
-  opts: { tenantId?: string; traceId?: string } = {},
+  opts: Timed & { tenantId?: string; traceId?: string } = {},
 ): Promise<InjectedFault> {
   const tenantId = opts.tenantId ?? 'default';
   return inTransaction(pool, async (client) => {
@@ -232,7 +240,7 @@ export async function injectEventAfterFinish(
     const payload = { action_id: `act-late-${traceId}`, status: 'succeeded', external_ref: 'late-write' };
     const payloadJson = canonicalJson(payload);
     const eventId = `${tenantId}.${traceId}.${traceSeq}.action_committed`;
-    const now = nowText();
+    const now = nowText(opts);
     await client.query('SET LOCAL session_replication_role = replica');
     const inserted = await client.query<{ log_seq: number }>(
       `INSERT INTO dg_event_log (tenant_id, trace_id, event_id, trace_seq, event_type, occurred_at, recorded_at,
@@ -269,7 +277,7 @@ async function tenantTail(client: pg.PoolClient, tenantId: string): Promise<{ ta
  */
 export async function injectCursorAhead(
   pool: pg.Pool,
-  opts: { tenantId?: string; by?: number; projections?: readonly string[] } = {},
+  opts: Timed & { tenantId?: string; by?: number; projections?: readonly string[] } = {},
 ): Promise<InjectedFault> {
   const tenantId = opts.tenantId ?? 'default';
   const by = opts.by ?? 10;
@@ -284,7 +292,7 @@ export async function injectCursorAhead(
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, projection_name) DO UPDATE SET last_log_seq = EXCLUDED.last_log_seq,
            updated_at = EXCLUDED.updated_at`,
-        [tenantId, projection, cursor, nowText()],
+        [tenantId, projection, cursor, nowText(opts)],
       );
     }
     return {
@@ -305,7 +313,7 @@ export async function injectCursorAhead(
  */
 export async function injectOpenFailures(
   pool: pg.Pool,
-  opts: { tenantId?: string; count?: number; logSeq?: number } = {},
+  opts: Timed & { tenantId?: string; count?: number; logSeq?: number } = {},
 ): Promise<InjectedFault> {
   const tenantId = opts.tenantId ?? 'default';
   const count = opts.count ?? 2;
@@ -336,7 +344,7 @@ export async function injectOpenFailures(
           event.event_id,
           message,
           canonicalJson({ processed_events: i, recoverable: false }),
-          nowText(),
+          nowText(opts),
         ],
       );
     }
@@ -366,15 +374,15 @@ export async function injectOpenFailures(
  */
 export async function injectOrphanRun(
   pool: pg.Pool,
-  opts: { tenantId?: string; mode?: 'catch_up' | 'rebuild'; status?: 'queued' | 'running' } = {},
+  opts: Timed & { tenantId?: string; mode?: 'catch_up' | 'rebuild'; status?: 'queued' | 'running' } = {},
 ): Promise<InjectedFault> {
   const tenantId = opts.tenantId ?? 'default';
   const mode = opts.mode ?? 'catch_up';
   const status = opts.status ?? 'running';
   return inTransaction(pool, async (client) => {
     const { tail } = await tenantTail(client, tenantId);
-    const requestedAt = new Date(Date.now() - 15 * 60_000);
-    const startedAt = new Date(requestedAt.getTime() + 1500);
+    const requestedAt = (opts.clock ?? REAL_CLOCK).now() - 15 * 60_000;
+    const startedAt = requestedAt + 1500;
     const metadata = canonicalJson({
       reason: 'catch up after node restart',
       request_id: `req-${randomInt(1_000_000, 9_999_999)}`,
@@ -392,8 +400,8 @@ export async function injectOrphanRun(
           tenantId,
           mode,
           status,
-          requestedAt.toISOString(),
-          status === 'running' ? startedAt.toISOString() : null,
+          rfc3339(requestedAt),
+          status === 'running' ? rfc3339(startedAt) : null,
           status === 'running' ? Math.floor(tail / 2) : 0,
           status === 'running' ? Math.floor(tail / 2) : 0,
           metadata,

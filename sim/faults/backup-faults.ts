@@ -1,7 +1,7 @@
 import { injectHashDrift } from '../db/faults.js';
 import { BROKEN_RELEASE, GOOD_RELEASE } from '../runtime/context.js';
 import { DEFAULT_FAULT_TENANT } from '../types.js';
-import { rfc3339, sleep } from '../util/time.js';
+import { rfc3339 } from '../util/time.js';
 import type { FaultHost, FaultSwitch } from './fault-host.js';
 
 /**
@@ -29,14 +29,14 @@ export const driftedBackup: FaultSwitch = {
  */
 export const failedUpgradeUnlabelled: FaultSwitch = {
   async inject(h: FaultHost) {
+    const installedAt = h.clock.now();
     h.host.release = BROKEN_RELEASE;
-    h.host.releaseInstalledAt = rfc3339();
+    h.host.releaseInstalledAt = rfc3339(installedAt);
     // A later backup: its time differs from the install time even to a millisecond reader.
-    await sleep(5);
-    return (await h.backups.create('hourly')).id;
+    return (await h.backups.create('hourly', Math.max(h.clock.now(), installedAt + 5))).id;
   },
   async clear(h: FaultHost) {
     h.host.release = GOOD_RELEASE;
-    h.host.releaseInstalledAt = rfc3339();
+    h.host.releaseInstalledAt = rfc3339(h.clock.now());
   },
 };

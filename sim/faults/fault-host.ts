@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { BackupStore } from '../control/backups.js';
 import type { HostState } from '../runtime/context.js';
 import type { NodeProcess } from '../runtime/node-process.js';
+import type { SimClock } from '../util/clock.js';
 
 /** What fault switches may touch: the database, the host switches and the node's lifecycle. */
 export interface FaultHost {
@@ -10,6 +11,7 @@ export interface FaultHost {
   databaseName: string;
   host: HostState;
   backups: BackupStore;
+  clock: SimClock;
   /** The backup taken right after start (the last known-good state). */
   initialBackupId: string;
   node(): NodeProcess;

@@ -7,8 +7,7 @@ import { rfc3339 } from '../util/time.js';
 import type { FaultHost, FaultSwitch } from './fault-host.js';
 
 /** Events that reach the log while no worker runs, e.g. written just before a crash. */
-function behindEvents(tenantId: string, traceId: string): NewEvent[] {
-  const now = rfc3339();
+function behindEvents(tenantId: string, traceId: string, now: string): NewEvent[] {
   const base = {
     tenantId,
     traceId,
@@ -55,10 +54,11 @@ export const projectionsBehind: FaultSwitch = {
   async inject(h: FaultHost, tenantId: string) {
     h.node().workers.stopTenant(tenantId);
     const traceId = `trace-behind-${randomBytes(3).toString('hex')}`;
-    for (const event of behindEvents(tenantId, traceId)) await appendEvent(h.pool, event, false);
+    const now = rfc3339(h.clock.now());
+    for (const event of behindEvents(tenantId, traceId, now)) await appendEvent(h.pool, h.clock, event, false);
     return traceId;
   },
   async clear(h: FaultHost, _injected: unknown, tenantId: string) {
-    for (const projection of PROJECTIONS) await catchUp(h.pool, { tenantId, projection });
+    for (const projection of PROJECTIONS) await catchUp(h.pool, { clock: h.clock, tenantId, projection });
   },
 };

@@ -31,7 +31,7 @@ export const FAULTS: Record<FaultName, FaultSwitch> = {
     async inject(h: FaultHost) {
       const backup = await h.backups.create('pre-upgrade');
       h.host.release = BROKEN_RELEASE;
-      h.host.releaseInstalledAt = rfc3339();
+      h.host.releaseInstalledAt = rfc3339(h.clock.now());
       return backup.id;
     },
     async clear(h: FaultHost) {

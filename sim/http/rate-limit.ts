@@ -12,7 +12,8 @@ export class RateLimiter {
 
   constructor(
     private readonly limits: Record<RateScope, number>,
-    private readonly now: () => number = Date.now,
+    /** Epoch milliseconds: the simulator's clock. */
+    private readonly now: () => number,
   ) {}
 
   hit(scope: RateScope, accountId: string, tenantId: string): void {

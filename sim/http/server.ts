@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from '../runtime/context.js';
-import { sleep } from '../util/time.js';
 import { ApiError, FrameworkError } from './api-error.js';
 import { authenticate, type Principal } from './auth.js';
 import { errorEnvelope, frameworkBody, resolveRequestId, sendJson, successEnvelope } from './envelope.js';
@@ -58,7 +57,7 @@ export function createApiHandler(routes: readonly Route[], getContext: () => Sim
     try {
       const latency = ctx.host.latencyMs + (ctx.host.faults.has('slow') ? ctx.host.slowLatencyMs : 0);
       const raw = await readBody(req);
-      if (latency > 0) await sleep(latency);
+      if (latency > 0) await ctx.clock.sleep(latency);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const body = parseBody(raw, req.headers['content-type']);
       const match = matchRoute(routes, head ? 'GET' : (req.method ?? 'GET'), url.pathname);

@@ -1,4 +1,4 @@
-import { ConfigInvalidError } from '../../src/errors.js';
+import { ServiceAccountsInvalidError } from '../errors.js';
 
 /** Permissions DecisionGraph checks inside its services (`API/admin.ex`, `API/workflows.ex`). */
 export const PERMISSIONS = [
@@ -59,8 +59,8 @@ export interface ServiceAccount {
 }
 
 /** A broken accounts document stops start-up, as DecisionGraph's boot refuses one. */
-function invalid(problem: string): ConfigInvalidError {
-  return new ConfigInvalidError([`service accounts: ${problem}`]);
+function invalid(problem: string): ServiceAccountsInvalidError {
+  return new ServiceAccountsInvalidError([problem]);
 }
 
 function stringList(value: unknown, where: string): string[] {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { inTransaction } from '../db/database.js';
 import { EVENT_COLUMNS, type EventRow } from '../store/event-row.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 import { applyBatch } from './apply.js';
 import { refreshDigests } from './digests.js';
@@ -18,6 +19,8 @@ export class RunStopped extends Error {
 }
 
 export interface CatchUpOptions {
+  /** Stamps the cursor, digest and resolved-failure rows. */
+  clock: SimClock;
   tenantId: string;
   projection: ProjectionName;
   /** Highest log_seq to project (`until_log_seq`); null = the tail. */
@@ -53,12 +56,18 @@ export async function readCursor(client: pg.ClientBase, tenantId: string, projec
   return r.rows[0]?.last_log_seq ?? 0;
 }
 
-export async function writeCursor(client: pg.ClientBase, tenantId: string, projection: string, seq: number) {
+export async function writeCursor(
+  client: pg.ClientBase,
+  clock: SimClock,
+  tenantId: string,
+  projection: string,
+  seq: number,
+) {
   await client.query(
     `INSERT INTO dg_projection_cursors (tenant_id, projection_name, last_log_seq, updated_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, projection_name) DO UPDATE SET last_log_seq = EXCLUDED.last_log_seq,
        updated_at = EXCLUDED.updated_at`,
-    [tenantId, projection, seq, rfc3339()],
+    [tenantId, projection, seq, rfc3339(clock.now())],
   );
 }
 
@@ -91,18 +100,18 @@ export async function catchUp(pool: pg.Pool, opts: CatchUpOptions): Promise<Catc
         );
         const last = rows.rows.at(-1);
         if (!last) {
-          if (applied && opts.digestsEachBatch === false) await refreshDigests(client, opts.tenantId);
+          if (applied && opts.digestsEachBatch === false) await refreshDigests(client, opts.clock, opts.tenantId);
           return { count: 0, end: cursor };
         }
         const verified = await verifyBatch(client, opts.tenantId, rows.rows);
         await applyBatch(client, opts.projection, opts.tenantId, verified);
-        await writeCursor(client, opts.tenantId, opts.projection, last.log_seq);
+        await writeCursor(client, opts.clock, opts.tenantId, opts.projection, last.log_seq);
         await client.query(
           `UPDATE dg_projection_failures SET status = 'resolved', resolved_at = $4
             WHERE tenant_id = $1 AND projection_name = $2 AND status = 'open' AND log_seq <= $3`,
-          [opts.tenantId, opts.projection, last.log_seq, rfc3339()],
+          [opts.tenantId, opts.projection, last.log_seq, rfc3339(opts.clock.now())],
         );
-        if (opts.digestsEachBatch !== false) await refreshDigests(client, opts.tenantId);
+        if (opts.digestsEachBatch !== false) await refreshDigests(client, opts.clock, opts.tenantId);
         return { count: rows.rows.length, end: last.log_seq };
       },
       { readOnly: opts.readOnly?.() ?? false },

@@ -75,6 +75,7 @@ export class ReplayCoordinator {
     try {
       row = await insertRun(
         this.deps.pool,
+        this.deps.clock,
         {
           jobId: job.jobId,
           tenantId: req.tenantId,
@@ -106,7 +107,7 @@ export class ReplayCoordinator {
       job.controller.abort();
       this.jobs.delete(jobId);
     }
-    return cancelRun(this.deps.pool, jobId);
+    return cancelRun(this.deps.pool, this.deps.clock, jobId);
   }
 
   /** The node is going away: stop every task without touching its row. */
@@ -119,7 +120,7 @@ export class ReplayCoordinator {
   }
 
   private async execute(job: ActiveJob, req: ReplayRequest): Promise<void> {
-    const { pool } = this.deps;
+    const { pool, clock } = this.deps;
     const signal = job.controller.signal;
     const projections: readonly ProjectionName[] = req.projection === 'all' ? PROJECTIONS : [req.projection];
     let processed = 0;
@@ -128,18 +129,19 @@ export class ReplayCoordinator {
     let inFlight = 0;
     try {
       if (signal.aborted) return;
-      await markRunning(pool, job.jobId);
-      await this.deps.clock.sleep(this.deps.durationMs, signal);
+      await markRunning(pool, clock, job.jobId);
+      await clock.sleep(this.deps.durationMs, signal);
       for (const projection of projections) {
         if (signal.aborted) throw new RunStopped();
-        if (req.mode === 'rebuild') await resetProjection(pool, req.tenantId, projection, this.deps.readOnly());
+        if (req.mode === 'rebuild') await resetProjection(pool, clock, req.tenantId, projection, this.deps.readOnly());
         const result = await catchUp(pool, {
+          clock,
           tenantId: req.tenantId,
           projection,
           untilLogSeq: req.untilLogSeq,
           signal,
           readOnly: this.deps.readOnly,
-          beforeBatch: () => this.deps.clock.sleep(this.deps.batchDelayMs, signal),
+          beforeBatch: () => clock.sleep(this.deps.batchDelayMs, signal),
           onBatch: (progress) => {
             inFlight = progress.processed;
             lastLogSeq = progress.lastLogSeq;
@@ -151,11 +153,11 @@ export class ReplayCoordinator {
         if (req.projection === 'all' && !signal.aborted) await recordProgress(pool, job.jobId, processed, lastLogSeq);
       }
       if (signal.aborted) return;
-      await finishRun(pool, job.jobId, { status: 'completed', processed, lastLogSeq });
+      await finishRun(pool, clock, job.jobId, { status: 'completed', processed, lastLogSeq });
     } catch (err) {
       if (err instanceof RunStopped || signal.aborted) return;
       const errorCode = err instanceof ProjectionError ? err.code : 'storage';
-      await finishRun(pool, job.jobId, {
+      await finishRun(pool, clock, job.jobId, {
         status: 'failed',
         processed: processed + inFlight,
         lastLogSeq,

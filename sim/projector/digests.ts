@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { sha256Hex } from '../db/canonical-json.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 import { PROJECTIONS, type ProjectionName } from './names.js';
 
@@ -34,14 +35,14 @@ function digestSql(projection: ProjectionName): string {
 }
 
 /** Recomputes every digest of the tenant (the three projections and `full_projection`) inside the caller's tx. */
-export async function refreshDigests(client: pg.PoolClient, tenantId: string): Promise<void> {
+export async function refreshDigests(client: pg.PoolClient, clock: SimClock, tenantId: string): Promise<void> {
   const cursors = await client.query<{ projection_name: string; last_log_seq: number }>(
     'SELECT projection_name, last_log_seq FROM dg_projection_cursors WHERE tenant_id = $1',
     [tenantId],
   );
   const cursorOf = (p: string) => cursors.rows.find((r) => r.projection_name === p)?.last_log_seq ?? 0;
   const digests: string[] = [];
-  const now = rfc3339();
+  const now = rfc3339(clock.now());
   for (const projection of PROJECTIONS) {
     const result = await client.query<{ digest: string }>(digestSql(projection), [tenantId]);
     const digest = result.rows[0]?.digest ?? sha256Hex('');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { canonicalJson } from '../db/canonical-json.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 
 export interface FailureInput {
@@ -17,7 +18,7 @@ export interface FailureInput {
 }
 
 /** One open `dg_projection_failures` row, shaped as DecisionGraph's live worker writes it (no dedupe). */
-export async function recordFailure(pool: pg.Pool, f: FailureInput): Promise<void> {
+export async function recordFailure(pool: pg.Pool, clock: SimClock, f: FailureInput): Promise<void> {
   await pool.query(
     `INSERT INTO dg_projection_failures (id, tenant_id, projection_name, log_seq, trace_id, event_id, error_code,
        error_message, recoverable, retry_count, status, metadata_json, recorded_at, resolved_at)
@@ -34,7 +35,7 @@ export async function recordFailure(pool: pg.Pool, f: FailureInput): Promise<voi
       f.recoverable,
       f.retryCount,
       canonicalJson({ processed_events: f.processedEvents, recoverable: f.recoverable }),
-      rfc3339(),
+      rfc3339(clock.now()),
     ],
   );
 }

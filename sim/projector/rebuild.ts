@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../db/database.js';
+import type { SimClock } from '../util/clock.js';
 import { PROJECTION_TABLES } from './apply.js';
 import { advisoryKey, writeCursor } from './catch-up.js';
 import { refreshDigests } from './digests.js';
@@ -11,6 +12,7 @@ import type { ProjectionName } from './names.js';
  */
 export async function resetProjection(
   pool: pg.Pool,
+  clock: SimClock,
   tenantId: string,
   projection: ProjectionName,
   readOnly = false,
@@ -22,12 +24,12 @@ export async function resetProjection(
       for (const table of PROJECTION_TABLES[projection]) {
         await client.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
       }
-      await writeCursor(client, tenantId, projection, 0);
+      await writeCursor(client, clock, tenantId, projection, 0);
       await client.query('DELETE FROM dg_projection_failures WHERE tenant_id = $1 AND projection_name = $2', [
         tenantId,
         projection,
       ]);
-      await refreshDigests(client, tenantId);
+      await refreshDigests(client, clock, tenantId);
     },
     { readOnly },
   );

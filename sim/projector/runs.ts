@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 
 /** A `dg_projection_runs` row, rendered as DecisionGraph's API does (metadata_json stays a string). */
@@ -34,7 +35,7 @@ export interface NewRun {
   metadataJson: string;
 }
 
-export async function insertRun(pool: pg.Pool, run: NewRun, readOnly: boolean): Promise<RunRow> {
+export async function insertRun(pool: pg.Pool, clock: SimClock, run: NewRun, readOnly: boolean): Promise<RunRow> {
   const client = await pool.connect();
   try {
     await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
@@ -47,7 +48,7 @@ export async function insertRun(pool: pg.Pool, run: NewRun, readOnly: boolean): 
         run.tenantId,
         run.projection,
         run.mode,
-        rfc3339(),
+        rfc3339(clock.now()),
         run.sinceLogSeq,
         run.untilLogSeq,
         run.metadataJson,
@@ -70,10 +71,10 @@ export async function getRun(pool: pg.Pool, jobId: string): Promise<RunRow | nul
   return r.rows[0] ?? null;
 }
 
-export async function markRunning(pool: pg.Pool, jobId: string): Promise<void> {
+export async function markRunning(pool: pg.Pool, clock: SimClock, jobId: string): Promise<void> {
   await pool.query(
     `UPDATE dg_projection_runs SET status = 'running', started_at = $2 WHERE job_id = $1 AND status = 'queued'`,
-    [jobId, rfc3339()],
+    [jobId, rfc3339(clock.now())],
   );
 }
 
@@ -86,6 +87,7 @@ export async function recordProgress(pool: pg.Pool, jobId: string, processed: nu
 
 export async function finishRun(
   pool: pg.Pool,
+  clock: SimClock,
   jobId: string,
   outcome: {
     status: 'completed' | 'failed';
@@ -101,7 +103,7 @@ export async function finishRun(
     [
       jobId,
       outcome.status,
-      rfc3339(),
+      rfc3339(clock.now()),
       outcome.processed,
       outcome.lastLogSeq,
       outcome.errorCode ?? null,
@@ -110,11 +112,11 @@ export async function finishRun(
   );
 }
 
-export async function cancelRun(pool: pg.Pool, jobId: string): Promise<RunRow | null> {
+export async function cancelRun(pool: pg.Pool, clock: SimClock, jobId: string): Promise<RunRow | null> {
   await pool.query(
     `UPDATE dg_projection_runs SET status = 'cancelled', finished_at = $2
       WHERE job_id = $1 AND status IN ('queued', 'running')`,
-    [jobId, rfc3339()],
+    [jobId, rfc3339(clock.now())],
   );
   return getRun(pool, jobId);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SimClock } from '../util/clock.js';
 import { catchUp } from './catch-up.js';
 import { recordFailure } from './failures.js';
 import { PROJECTIONS, ProjectionError, type ProjectionName } from './names.js';
@@ -11,6 +12,7 @@ export interface WorkerDeps {
   pool: pg.Pool;
   pollIntervalMs: number;
   readOnly: () => boolean;
+  clock: SimClock;
 }
 
 type WorkerStatus = 'idle' | 'running' | 'retrying' | 'failed';
@@ -63,6 +65,7 @@ class ProjectionWorker {
     this.rerun = false;
     try {
       const result = await catchUp(this.deps.pool, {
+        clock: this.deps.clock,
         tenantId: this.tenantId,
         projection: this.projection,
         readOnly: this.deps.readOnly,
@@ -87,7 +90,7 @@ class ProjectionWorker {
     this.status = 'failed';
     const at = err instanceof ProjectionError ? err.event : { log_seq: 0, trace_id: '', event_id: '' };
     // Under a database outage this write fails as well; the worker still stops.
-    await recordFailure(this.deps.pool, {
+    await recordFailure(this.deps.pool, this.deps.clock, {
       tenantId: this.tenantId,
       projection: this.projection,
       logSeq: at.log_seq,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { AccountRegistry } from '../http/service-accounts.js';
 import type { FaultName } from '../types.js';
+import type { SimClock } from '../util/clock.js';
 import type { NodeProcess } from './node-process.js';
 
 /** The release the host runs; `v2-broken` is the failed upgrade, `v1` the previous known-good one. */
@@ -39,6 +40,8 @@ export interface SimContext {
   deploymentEnv: string;
   host: HostState;
   node: NodeProcess;
+  /** Every timestamp written and every duration served. */
+  clock: SimClock;
 }
 
 export function rebuildAllowed(host: HostState): boolean {

@@ -30,8 +30,13 @@ export class NodeProcess {
       durationMs: deps.replayDurationMs,
       clock: deps.clock,
     });
-    this.workers = new LiveWorkers({ pool: deps.pool, pollIntervalMs: deps.pollIntervalMs, readOnly: deps.readOnly });
-    this.rateLimiter = new RateLimiter(deps.rateLimits);
+    this.workers = new LiveWorkers({
+      pool: deps.pool,
+      pollIntervalMs: deps.pollIntervalMs,
+      readOnly: deps.readOnly,
+      clock: deps.clock,
+    });
+    this.rateLimiter = new RateLimiter(deps.rateLimits, () => deps.clock.now());
   }
 
   /** The process dies: replay tasks stop where they are (their rows stay as they were), workers stop. */

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { canonicalJson, payloadHash } from '../db/canonical-json.js';
 import { inTransaction } from '../db/database.js';
 import { ApiError } from '../http/api-error.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 import { EVENT_COLUMNS, type EventRow } from './event-row.js';
 import type { NewEvent } from './validate-event.js';
@@ -64,7 +65,12 @@ function mapInsertError(err: unknown, e: NewEvent): unknown {
  * reused event_id or an out-of-order trace_seq is refused, and the row is written with the canonical payload.
  * `readOnly` opens the transaction READ ONLY, so with writes stopped Postgres itself refuses the insert.
  */
-export async function appendEvent(pool: pg.Pool, e: NewEvent, readOnly: boolean): Promise<AppendResult> {
+export async function appendEvent(
+  pool: pg.Pool,
+  clock: SimClock,
+  e: NewEvent,
+  readOnly: boolean,
+): Promise<AppendResult> {
   const payloadJson = canonicalJson(e.payload);
   const hash = payloadHash(e.payload);
   return inTransaction(
@@ -125,7 +131,7 @@ export async function appendEvent(pool: pg.Pool, e: NewEvent, readOnly: boolean)
             e.traceSeq,
             e.eventType,
             e.occurredAt,
-            rfc3339(),
+            rfc3339(clock.now()),
             e.producerId,
             e.sourceSystem,
             e.sourceSubsystem,

@@ -1,12 +1,11 @@
 /**
- * DecisionGraph's timestamp text: RFC3339 UTC with up to microseconds, trailing fraction zeros trimmed
- * (`2026-03-07T12:00:01.5Z`, `2026-03-07T12:00:01Z`). Microseconds come from the monotonic clock so that two
- * stamps taken within one millisecond still differ.
+ * DecisionGraph's timestamp text for `epochMs` (a clock reading): RFC3339 UTC with up to microseconds,
+ * trailing fraction zeros trimmed (`2026-03-07T12:00:01.5Z`, `2026-03-07T12:00:01Z`).
  */
-export function rfc3339(date: Date = new Date()): string {
-  const micros = Number((process.hrtime.bigint() / 1000n) % 1000n);
-  const base = date.toISOString().slice(0, 19);
-  const fraction = `${String(date.getUTCMilliseconds()).padStart(3, '0')}${String(micros).padStart(3, '0')}`;
+export function rfc3339(epochMs: number): string {
+  const micros = Math.round(epochMs * 1000);
+  const base = new Date(Math.floor(micros / 1000)).toISOString().slice(0, 19);
+  const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
   return formatFraction(base, fraction);
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 import { OPEN_STATUSES } from './refresh.js';
 
@@ -62,8 +63,8 @@ export function workflowJson(r: ItemRow, now: string): Record<string, unknown> {
   };
 }
 
-export async function listWorkflows(pool: pg.Pool, tenantId: string, f: WorkflowFilters) {
-  const now = rfc3339();
+export async function listWorkflows(pool: pg.Pool, clock: SimClock, tenantId: string, f: WorkflowFilters) {
+  const now = rfc3339(clock.now());
   const items = await pool.query<ItemRow>(
     `SELECT * FROM dg_workflow_items
       WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -107,8 +108,8 @@ export async function listWorkflows(pool: pg.Pool, tenantId: string, f: Workflow
   };
 }
 
-export async function getWorkflow(pool: pg.Pool, tenantId: string, workflowId: string) {
-  const now = rfc3339();
+export async function getWorkflow(pool: pg.Pool, clock: SimClock, tenantId: string, workflowId: string) {
+  const now = rfc3339(clock.now());
   const item = await pool.query<ItemRow>('SELECT * FROM dg_workflow_items WHERE tenant_id = $1 AND workflow_id = $2', [
     tenantId,
     workflowId,

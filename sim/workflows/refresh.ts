@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { canonicalJson } from '../db/canonical-json.js';
 import { inTransaction } from '../db/database.js';
+import type { SimClock } from '../util/clock.js';
 import { rfc3339 } from '../util/time.js';
 
 /** Hours an exception request may stay open before its SLA is due. */
@@ -49,7 +50,12 @@ export function workflowIdFor(traceId: string, subjectType: string, subjectId: s
  * ApprovalRecorded / WorkflowReviewRequested events into the workflow tables, advance `dg_workflow_runtime`,
  * add deadline-risk notifications and auto-escalate overdue open items.
  */
-export async function refreshWorkflows(pool: pg.Pool, tenantId: string, readOnly: boolean): Promise<void> {
+export async function refreshWorkflows(
+  pool: pg.Pool,
+  clock: SimClock,
+  tenantId: string,
+  readOnly: boolean,
+): Promise<void> {
   await inTransaction(
     pool,
     async (client) => {
@@ -72,7 +78,7 @@ export async function refreshWorkflows(pool: pg.Pool, tenantId: string, readOnly
           ORDER BY log_seq`,
         [tenantId, since, upTo],
       );
-      const now = rfc3339();
+      const now = rfc3339(clock.now());
       for (const ev of events.rows) await fold(client, tenantId, ev, now);
       await sweep(client, tenantId, now);
       await client.query(

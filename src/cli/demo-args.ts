@@ -1,10 +1,10 @@
-import { isVariantName, unknownVariantMessage, VARIANT_NAMES, type VariantName } from '../../sim/index.js';
 import { findScenario, type ScenarioName } from '../runbook/index.js';
 import { unknownScenarioMessage } from './args.js';
 import { parseStrict, refusalMessage } from './strict-args.js';
 
-/** The demo's help text. */
-export const DEMO_USAGE = `usage: npm run demo [-- <scenario>] [--auto | --no-auto] [--time-scale F] [--summary-dir DIR]
+/** The demo's help text, listing the backend's variants. */
+export function demoUsage(variants: readonly string[]): string {
+  return `usage: npm run demo [-- <scenario>] [--auto | --no-auto] [--time-scale F] [--summary-dir DIR]
                      [--variant NAME]... [--postgres-url URL] [--redis-url URL]
 
 Starts the DecisionGraph simulator with the scenario's fault injected (default scenario: restart), points every
@@ -15,18 +15,24 @@ summary. Exits 0 only when the run ends recovered.
                     (the default when stdin is not a terminal; --no-auto asks at the prompt instead)
   --time-scale F    multiply poll intervals, deadlines and backoffs by F (default 0.1; 1 for real timings)
   --summary-dir D   where dg-recovery-<run>.md is written (default: the current directory)
-  --variant NAME    add what a real incident brings to the scenario's fault (repeatable): ${VARIANT_NAMES.join(', ')}
+  --variant NAME    add what a real incident brings to the scenario's fault (repeatable): ${variants.join(', ')}
   --postgres-url U  the local Postgres server (default postgres://root@127.0.0.1:5432/postgres); the simulator's
                     database and the demo's journal database are created there and dropped at the end
   --redis-url U     Redis (default redis://127.0.0.1:6379); the demo uses a fresh key prefix and removes it`;
+}
+
+/** The error for a name that is not a variant, listing the valid ones. */
+export function unknownVariantMessage(name: string, variants: readonly string[]): string {
+  return `unknown variant "${name.slice(0, 40)}"; valid variants: ${variants.join(', ')}`;
+}
 
 export interface DemoOptions {
   readonly scenario: ScenarioName;
   readonly auto: boolean;
   readonly timeScale: number;
   readonly summaryDir?: string;
-  /** Simulator variants added to the scenario's fault. */
-  readonly variants: readonly VariantName[];
+  /** Variants of the backend added to the scenario's fault. */
+  readonly variants: readonly string[];
   readonly postgresUrl: string;
   readonly redisUrl: string;
 }
@@ -49,11 +55,15 @@ const DEMO_OPTIONS = {
   'redis-url': TEXT,
 } as const;
 
-/** Parses the demo's own arguments; `stdinIsTty` decides the default of `--auto`. */
+/**
+ * Parses the demo's own arguments; `stdinIsTty` decides the default of `--auto`, `knownVariants` are the names
+ * `--variant` accepts.
+ */
 export function parseDemoArgs(
   argv: readonly string[],
   stdinIsTty: boolean,
   env: Readonly<Record<string, string | undefined>>,
+  knownVariants: readonly string[],
 ): DemoArgs {
   const read = parseStrict(argv, DEMO_OPTIONS);
   if (!read.ok) return { ok: false, message: refusalMessage(read.refusal) };
@@ -64,9 +74,9 @@ export function parseDemoArgs(
   const timeScale = Number(values['time-scale'] ?? 0.1);
   if (!(timeScale > 0 && timeScale <= 10))
     return { ok: false, message: '--time-scale must be a number above 0, at most 10' };
-  const variants: VariantName[] = [];
+  const variants: string[] = [];
   for (const v of values.variant ?? []) {
-    if (!isVariantName(v)) return { ok: false, message: unknownVariantMessage(v) };
+    if (!knownVariants.includes(v)) return { ok: false, message: unknownVariantMessage(v, knownVariants) };
     if (!variants.includes(v)) variants.push(v);
   }
   const found = findScenario(scenario);

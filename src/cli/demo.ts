@@ -4,20 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { faultsWithVariants, startSimulator, VARIANTS, variantOptions } from '../../sim/index.js';
 import { colourWanted, createStyle } from '../projections/terminal/style.js';
-import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo-args.js';
+import { type DemoOptions, demoUsage, parseDemoArgs } from './demo-args.js';
+import type { DemoBackend, DemoDecisionGraph } from './demo-backend.js';
 import {
   CONTROL_TOKEN_VARIABLE,
-  DEMO_MANUAL_STEPS,
-  DEMO_PLANS,
   type DemoProbeRole,
   databaseUrlOf,
   demoEnvironment,
   demoRecoveryConfigYaml,
   probeRoleGrants,
 } from './demo-setup.js';
-import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
+import { type ProcessIo, runAsProcess } from './entry.js';
 import { EXIT_FAILED, EXIT_USAGE, runCli } from './main.js';
 import type { Responder } from './responder.js';
 
@@ -25,10 +23,10 @@ import type { Responder } from './responder.js';
 export const DEMO_APPROVER = 'demo-approver';
 
 /**
- * `--auto`, plus the demo's hands for the runbook steps only a person can do (done on the simulator instead) and a
+ * `--auto`, plus the demo's hands for the runbook steps only a person can do (done on the backend instead) and a
  * second operator's approvals. Only the demo approves by itself: its host actions act on its own simulator.
  */
-function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Responder) => Responder {
+function withBackendHands(dg: DemoDecisionGraph): (auto: Responder) => Responder {
   return (auto) => ({
     ...auto,
     async approve(_pending, _state, refusal) {
@@ -36,14 +34,16 @@ function withSimulatorHands(controlUrl: string, controlToken: string): (auto: Re
       return { approver: DEMO_APPROVER };
     },
     async manual(pending, state, refusal) {
-      const hands = DEMO_MANUAL_STEPS[pending.stepId];
+      const hands = dg.manualSteps[pending.stepId];
       if (hands === undefined || refusal !== undefined) return auto.manual(pending, state, refusal);
-      const answer = await fetch(`${controlUrl}${hands.path}`, {
+      const answer = await fetch(hands.url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${controlToken}` },
+        headers: { authorization: `Bearer ${dg.controlToken}` },
       });
       await answer.body?.cancel();
-      if (!answer.ok) return { stop: 'abort', reason: `demo: ${hands.path} answered ${answer.status}` };
+      if (!answer.ok) {
+        return { stop: 'abort', reason: `demo: ${new URL(hands.url).pathname} answered ${answer.status}` };
+      }
       return { done: true, note: hands.note };
     },
   });
@@ -81,11 +81,13 @@ async function removeRedisPrefix(redisUrl: string, base: string): Promise<void> 
 
 export type DemoIo = ProcessIo;
 
-/** Runs the demo end to end and returns the exit status: 0 only when the run ends recovered. */
-export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+/**
+ * Runs the demo end to end against `backend` and returns the exit status: 0 only when the run ends recovered.
+ */
+export async function runDemo(backend: DemoBackend, options: DemoOptions, io: DemoIo): Promise<number> {
   const style = createStyle(colourWanted(io.stdout.isTTY === true, io.env));
   const say = (line: string) => io.stdout.write(`${line}\n`);
-  const plan = DEMO_PLANS[options.scenario];
+  const incident = backend.incidents[options.scenario];
   const id = randomBytes(5).toString('hex');
   const journalDb = `dgrdemo_${id}`;
   const simDb = `dgrdemo_sim_${id}`;
@@ -94,8 +96,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   const cleanups: Array<() => Promise<void>> = [];
   try {
     say(style.bold(`dg-recovery demo: ${options.scenario}`));
-    say(`Simulated incident: ${plan.story}.`);
-    for (const v of options.variants) say(`Variant ${v}: ${VARIANTS[v].story}.`);
+    say(`Simulated incident: ${incident.story}.`);
+    for (const v of options.variants) say(`Variant ${v}: ${backend.variants.find((b) => b.name === v)?.story}.`);
     // The bot's probes read DecisionGraph's database with a SELECT-only role, as in a deployment (it refuses
     // any other): a role of the demo's own, granted before the simulator creates its tables. Cleanups run in
     // reverse, so the role goes last, once nothing refers to it.
@@ -105,18 +107,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     cleanups.push(() => adminQuery(options.postgresUrl, `DROP DATABASE IF EXISTS ${simDb} WITH (FORCE)`));
     await adminQuery(databaseUrlOf(options.postgresUrl, simDb), probeRoleGrants(probeRole, simDb));
 
-    say(style.dim(`Starting the DecisionGraph simulator with ${plan.faults.join(' + ')} injected…`));
-    const variant = variantOptions(options.variants, options.timeScale);
-    const sim = await startSimulator({
-      ...variant,
-      faults: faultsWithVariants(plan.faults, options.variants),
-      allowRebuild: plan.allowRebuild,
+    say(style.dim(`Starting the DecisionGraph simulator with ${incident.faults.join(' + ')} injected…`));
+    const dg = await backend.start({
+      scenario: options.scenario,
+      variants: options.variants,
+      timeScale: options.timeScale,
       databaseUrl: databaseUrlOf(options.postgresUrl, simDb),
       adminDatabaseUrl: options.postgresUrl,
-      seed: { tracesPerTenant: 120 },
+      controlTokenVariable: CONTROL_TOKEN_VARIABLE,
     });
-    cleanups.push(() => sim.close());
-    say(style.dim(`Simulator API ${sim.url}, control API ${sim.controlUrl}; known trace ${sim.known.traceId}`));
+    cleanups.push(() => dg.close());
+    say(style.dim(`Simulator API ${dg.baseUrl}, control API ${dg.controlUrl}; known trace ${dg.knownTraceId}`));
     say(style.dim(`The probes read the simulator's database as ${probeRole.name}, a SELECT-only role.`));
 
     await adminQuery(options.postgresUrl, `CREATE DATABASE ${journalDb}`);
@@ -126,10 +127,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     const dir = await mkdtemp(join(tmpdir(), 'dg-recovery-demo-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const recoveryConfig = join(dir, 'recovery.yaml');
-    await writeFile(recoveryConfig, demoRecoveryConfigYaml(sim.controlUrl), { mode: 0o600 });
-
     const env = demoEnvironment(
-      sim,
+      dg,
       {
         recoveryConfig,
         journalDatabaseUrl: databaseUrlOf(options.postgresUrl, journalDb),
@@ -138,6 +137,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       },
       io.env,
     );
+    await writeFile(recoveryConfig, demoRecoveryConfigYaml(dg.hostActions, env), { mode: 0o600 });
     say(
       style.dim(
         `Every host action is an http call to the simulator's control API; timings run at ${options.timeScale}× ` +
@@ -158,10 +158,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, env, ...(io.signal ? { signal: io.signal } : {}) },
       {
         runtime: { prefix: `${prefixBase}:`, timeScale: options.timeScale },
-        wrapAuto: withSimulatorHands(sim.controlUrl, env[CONTROL_TOKEN_VARIABLE] as string),
+        wrapAuto: withBackendHands(dg),
       },
     );
-    const counts = Object.entries(sim.hostActionCounts()).filter(([, n]) => n > 0);
+    const counts = Object.entries(dg.hostActionCounts()).filter(([, n]) => n > 0);
     say('');
     say(
       style.dim(
@@ -184,20 +184,19 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   }
 }
 
-/** The `npm run demo` entry. */
-export async function demoMain(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const args = parseDemoArgs(argv, process.stdin.isTTY === true, process.env);
+/** The `npm run demo` process, against the backend `demo/main.ts` hands over. */
+export async function demoMain(backend: DemoBackend, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const names = backend.variants.map((v) => v.name);
+  const args = parseDemoArgs(argv, process.stdin.isTTY === true, process.env, names);
   if (args.ok === 'help') {
-    process.stdout.write(`${DEMO_USAGE}\n`);
+    process.stdout.write(`${demoUsage(names)}\n`);
     return;
   }
   if (!args.ok) {
-    process.stderr.write(`demo: ${args.message}\n${DEMO_USAGE}\n`);
+    process.stderr.write(`demo: ${args.message}\n${demoUsage(names)}\n`);
     process.exitCode = EXIT_USAGE;
     return;
   }
   const options = args.options;
-  await runAsProcess((io) => runDemo(options, io));
+  await runAsProcess((io) => runDemo(backend, options, io));
 }
-
-if (isEntryModule(import.meta.url)) await demoMain();

@@ -15,7 +15,7 @@ function run(command: string, args: readonly string[]): Promise<Finished> {
   return runToEnd(command, args, { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' });
 }
 
-const demo = (...args: string[]) => run('npx', ['tsx', 'src/cli/demo.ts', ...args, '--summary-dir', outDir]);
+const demo = (...args: string[]) => run('npx', ['tsx', 'demo/main.ts', ...args, '--summary-dir', outDir]);
 
 /** Whether a role of that name still exists on the server. */
 async function roleExists(name: string): Promise<boolean> {
@@ -104,7 +104,7 @@ describe('npm run demo', () => {
   }, 60_000);
 
   it('refuses an unknown variant with the valid ones and exit status 2, before starting anything', async () => {
-    const r = await run('npx', ['tsx', 'src/cli/demo.ts', 'upgrade', '--variant', 'slow']);
+    const r = await run('npx', ['tsx', 'demo/main.ts', 'upgrade', '--variant', 'slow']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown variant "slow"; valid variants: slow-replays, lagging-restore');
     expect(r.stdout).not.toContain('Starting the DecisionGraph simulator');
@@ -112,7 +112,7 @@ describe('npm run demo', () => {
 
   it('refuses an unknown scenario with the closest one and exit status 2, before starting anything', async () => {
     const [viaDemo, viaBin] = await Promise.all([
-      run('npx', ['tsx', 'src/cli/demo.ts', 'projetcions']),
+      run('npx', ['tsx', 'demo/main.ts', 'projetcions']),
       run('node', ['bin/dg-recovery.js', 'recover', 'restrat']),
     ]);
     expect(viaDemo.code).toBe(2);

@@ -38,7 +38,7 @@ afterAll(async () => {
 function startTerminal(): WatchedChild {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/demo.ts', 'restart', '--auto', '--redis-url', redis.url, '--summary-dir', outDir],
+    ['--import', 'tsx', 'demo/main.ts', 'restart', '--auto', '--redis-url', redis.url, '--summary-dir', outDir],
     { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return watchChild(child);

@@ -232,57 +232,69 @@ describe('dg-recovery arguments at the edges of the option grammar', () => {
   });
 });
 
+/** The names a backend offers, as the simulator's first three variants. */
+const VARIANTS = ['slow-replays', 'lagging-restore', 'orphaned-runs'];
+
 describe('npm run demo arguments', () => {
   it('defaults to restart, answering automatically only when stdin is not a terminal', () => {
-    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: true } });
-    expect(parseDemoArgs([], true, {})).toMatchObject({ ok: true, options: { scenario: 'restart', auto: false } });
-    expect(parseDemoArgs(['projections', '--auto'], true, {})).toMatchObject({
+    expect(parseDemoArgs([], false, {}, VARIANTS)).toMatchObject({
+      ok: true,
+      options: { scenario: 'restart', auto: true },
+    });
+    expect(parseDemoArgs([], true, {}, VARIANTS)).toMatchObject({
+      ok: true,
+      options: { scenario: 'restart', auto: false },
+    });
+    expect(parseDemoArgs(['projections', '--auto'], true, {}, VARIANTS)).toMatchObject({
       ok: true,
       options: { scenario: 'projections', auto: true },
     });
-    expect(parseDemoArgs(['--no-auto'], false, {})).toMatchObject({ ok: true, options: { auto: false } });
+    expect(parseDemoArgs(['--no-auto'], false, {}, VARIANTS)).toMatchObject({ ok: true, options: { auto: false } });
   });
 
   it('refuses an unknown scenario or a bad time scale', () => {
-    expect(parseDemoArgs(['postgress'], false, {})).toMatchObject({ ok: false });
-    expect(parseDemoArgs(['--time-scale', '0'], false, {})).toMatchObject({ ok: false });
+    expect(parseDemoArgs(['postgress'], false, {}, VARIANTS)).toMatchObject({ ok: false });
+    expect(parseDemoArgs(['--time-scale', '0'], false, {}, VARIANTS)).toMatchObject({ ok: false });
   });
 
   it('reads --opt=value, the -- terminator and the last of --auto and --no-auto', () => {
-    expect(parseDemoArgs(['--time-scale=0.5', '--', 'upgrade'], true, {})).toMatchObject({
+    expect(parseDemoArgs(['--time-scale=0.5', '--', 'upgrade'], true, {}, VARIANTS)).toMatchObject({
       ok: true,
       options: { scenario: 'upgrade', timeScale: 0.5, auto: false },
     });
-    expect(parseDemoArgs(['--auto', '--no-auto'], false, {})).toMatchObject({ options: { auto: false } });
-    expect(parseDemoArgs(['--no-auto', '--auto'], true, {})).toMatchObject({ options: { auto: true } });
+    expect(parseDemoArgs(['--auto', '--no-auto'], false, {}, VARIANTS)).toMatchObject({ options: { auto: false } });
+    expect(parseDemoArgs(['--no-auto', '--auto'], true, {}, VARIANTS)).toMatchObject({ options: { auto: true } });
     expect(
-      parseDemoArgs(['--redis-url', 'redis://x', '--summary-dir=out'], true, { REDIS_URL: 'redis://env' }),
+      parseDemoArgs(['--redis-url', 'redis://x', '--summary-dir=out'], true, { REDIS_URL: 'redis://env' }, VARIANTS),
     ).toMatchObject({
       options: { redisUrl: 'redis://x', summaryDir: 'out' },
     });
   });
 
   it('refuses unknown options, missing values and a second scenario in its own words', () => {
-    expect(parseDemoArgs(['--bogus'], false, {})).toEqual({ ok: false, message: 'unknown option --bogus' });
-    expect(parseDemoArgs(['--time-scale'], false, {})).toEqual({ ok: false, message: '--time-scale needs a value' });
-    expect(parseDemoArgs(['--variant', '--auto'], false, {})).toEqual({
+    expect(parseDemoArgs(['--bogus'], false, {}, VARIANTS)).toEqual({ ok: false, message: 'unknown option --bogus' });
+    expect(parseDemoArgs(['--time-scale'], false, {}, VARIANTS)).toEqual({
+      ok: false,
+      message: '--time-scale needs a value',
+    });
+    expect(parseDemoArgs(['--variant', '--auto'], false, {}, VARIANTS)).toEqual({
       ok: false,
       message: '--variant needs a value',
     });
-    expect(parseDemoArgs(['--auto=1'], false, {})).toEqual({ ok: false, message: '--auto takes no value' });
-    expect(parseDemoArgs(['restart', 'upgrade'], false, {})).toEqual({
+    expect(parseDemoArgs(['--auto=1'], false, {}, VARIANTS)).toEqual({ ok: false, message: '--auto takes no value' });
+    expect(parseDemoArgs(['restart', 'upgrade'], false, {}, VARIANTS)).toEqual({
       ok: false,
       message: 'unexpected argument "upgrade"',
     });
-    expect(parseDemoArgs(['-h'], false, {})).toEqual({ ok: 'help' });
+    expect(parseDemoArgs(['-h'], false, {}, VARIANTS)).toEqual({ ok: 'help' });
   });
 
   it('takes simulator variants by name and refuses an unknown one, listing the valid ones', () => {
     expect(
-      parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}),
+      parseDemoArgs(['upgrade', '--variant', 'slow-replays', '--variant', 'orphaned-runs'], false, {}, VARIANTS),
     ).toMatchObject({ ok: true, options: { scenario: 'upgrade', variants: ['slow-replays', 'orphaned-runs'] } });
-    expect(parseDemoArgs([], false, {})).toMatchObject({ ok: true, options: { variants: [] } });
-    const refused = parseDemoArgs(['upgrade', '--variant', 'slow'], false, {});
+    expect(parseDemoArgs([], false, {}, VARIANTS)).toMatchObject({ ok: true, options: { variants: [] } });
+    const refused = parseDemoArgs(['upgrade', '--variant', 'slow'], false, {}, VARIANTS);
     expect(refused).toMatchObject({ ok: false, message: expect.stringContaining('unknown variant "slow"; valid') });
     for (const name of ['slow-replays', 'lagging-restore', 'orphaned-runs']) {
       expect(refused).toMatchObject({ message: expect.stringContaining(name) });
