@@ -133,6 +133,8 @@ export type {
 export { foldOnto, foldRun, pendingApprovalOf, reduce, stepState } from './state.js';
 export type { BeginStep, ExecutorCall, RecordResult, StepJob, StepOutcome, StepReport } from './step-runner.js';
 export { beginStep, DEFAULT_TIMEOUT_MS, recordOutcome, retryPolicy } from './step-runner.js';
+export type { Moment } from './time-format.js';
+export { formatDuration, formatInstant, formatOffset, msBetween } from './time-format.js';
 export type { RunView, StepView } from './view.js';
 export { viewRun } from './view.js';
 export { actsOnWorld, holdStep, isWriteThrough } from './write-through.js';

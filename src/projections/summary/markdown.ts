@@ -1,17 +1,8 @@
 import type { Evidence } from '../../runbook/events.js';
 import type { Json } from '../../runbook/json.js';
+import { formatDuration, formatInstant, formatOffset, msBetween } from '../../runbook/time-format.js';
 import { stripControlChars } from '../../slack/slack-text.js';
-import {
-  type actorText,
-  formatDuration,
-  formatInstant,
-  formatJson,
-  formatOffset,
-  msBetween,
-  OUTCOME_LABEL,
-  okMark,
-  viaText,
-} from './format.js';
+import { type actorText, formatJson, OUTCOME_LABEL, okMark, viaText } from './format.js';
 import type {
   ApprovalSummary,
   DecisionSummary,
