@@ -3,6 +3,7 @@ import {
   findScenario,
   INSTANT_HINT,
   isInstant,
+  isSafeText,
   isValidRunId,
   loadScenarios,
   type ScenarioName,
@@ -73,8 +74,6 @@ export const MAX_HISTORY = 100;
 export const DEFAULT_HISTORY = 10;
 
 const MAX_TEXT = 200;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 interface OptionSpec {
   /** Takes a value (`--trace ID` or `--trace=ID`); otherwise a flag. */
@@ -181,7 +180,7 @@ function splitArgs(command: CommandName, args: readonly string[]): SplitResult {
       else i++;
     }
     if (value === undefined || value.trim() === '') return { ok: false, message: `--${name} needs a value` };
-    if (value.length > MAX_TEXT || CONTROL.test(value)) {
+    if (value.length > MAX_TEXT || !isSafeText(value, 'one')) {
       return { ok: false, message: `--${name} must be at most ${MAX_TEXT} printable characters` };
     }
     if (values[spec.key] !== undefined) return { ok: false, message: `--${name} given twice` };
@@ -351,7 +350,7 @@ export function parseCliArgs(argv: readonly string[]): ParseResult {
       if (problem || runId === undefined) return fail(problem ?? '');
       const reason = words.join(' ').trim();
       if (reason === '') return fail('abort needs a reason: dg-recovery abort <run> <reason>');
-      if (reason.length > 500 || CONTROL.test(reason)) {
+      if (reason.length > 500 || !isSafeText(reason, 'one')) {
         return fail('the reason must be at most 500 printable characters');
       }
       const as = str('as');

@@ -1,37 +1,25 @@
+import { safeText } from '../runbook/outside-text.js';
+
 /**
  * Making text that people typed safe to show in Slack.
  *
- * Slack gives `&`, `<` and `>` a meaning in `mrkdwn` (`<!channel>`, `<@U123>`, `<https://x|label>`), so text from a
- * user must have those three turned into entities before it reaches a message; everything else in mrkdwn (`*`, `_`,
- * `~`, backticks) only changes how text looks, never who is notified or where a link goes. Lengths are counted in
- * UTF-16 code units, as Slack's own limits and `string.length` are, and text is always cut between code points.
+ * Which characters go is the one rule for outside text (`safeText`). On top of it, Slack gives `&`, `<` and `>` a
+ * meaning in `mrkdwn` (`<!channel>`, `<@U123>`, `<https://x|label>`), so text from a user must have those three
+ * turned into entities before it reaches a message; everything else in mrkdwn (`*`, `_`, `~`, backticks) only
+ * changes how text looks, never who is notified or where a link goes. Lengths are counted in UTF-16 code units, as
+ * Slack's own limits and `string.length` are, and text is always cut between code points.
  */
 
 /** The ellipsis appended to text that was cut. */
 export const ELLIPSIS = '…';
 
-// C0 controls except tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate characters that can
-// make a reason render in an order other than the one it was typed in.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
-const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
-const CONTROL_CHARS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Options for {@link stripControlChars}. */
-export interface StripOptions {
+/** Options for {@link userText}. */
+export interface UserTextOptions {
   /**
-   * Keep `\n` and `\t`; when false they are replaced by a space, for one-line places such as headers and buttons.
+   * Keep line breaks and tabs; when false they become a space, for one-line places such as headers and buttons.
    * @defaultValue true
    */
   keepNewlines?: boolean;
-}
-
-/** Removes control characters (and bidi overrides) that have no business in a chat message. */
-export function stripControlChars(text: string, options: StripOptions = {}): string {
-  if (options.keepNewlines === false) {
-    return text.replace(/[\t\n]/g, ' ').replace(CONTROL_CHARS_AND_NEWLINES, '');
-  }
-  return text.replace(CONTROL_CHARS, '');
 }
 
 /** Turns the three characters Slack parses in mrkdwn into entities, so the text is shown, never interpreted. */
@@ -68,11 +56,11 @@ export function truncate(text: string, max: number): string {
 }
 
 /**
- * Text a user typed, ready for a mrkdwn field of at most `max` units: control characters removed, `&<>` escaped,
+ * Text a user typed, ready for a mrkdwn field of at most `max` units: the outside-text rule applied, `&<>` escaped,
  * and cut with an ellipsis so that no entity is split (the limit applies to the escaped text, as Slack counts it).
  */
-export function userText(text: string, max: number, options: StripOptions = {}): string {
-  const clean = stripControlChars(text, options);
+export function userText(text: string, max: number, options: UserTextOptions = {}): string {
+  const clean = safeText(text, options.keepNewlines === false ? 'one' : 'many');
   const escaped = escapeMrkdwn(clean);
   if (escaped.length <= max) return escaped;
   const budget = max - ELLIPSIS.length;

@@ -19,6 +19,7 @@ import {
   stepState,
   whatToCheck,
 } from '../../runbook/index.js';
+import { cut, safeText } from '../../runbook/outside-text.js';
 import { formatDuration, formatOffset, msBetween } from '../../runbook/time-format.js';
 import type { Style } from './style.js';
 
@@ -37,19 +38,17 @@ export interface RenderOptions {
 const INDENT = '    ';
 const MAX_VALUE = 160;
 
-// C0 and C1 controls (escape sequences included) would let text from the world repaint or hide the terminal.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to remove them
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** Text from events (reasons, messages, measured values) with control characters replaced. */
+/**
+ * Text from events (reasons, messages, measured values) under the outside-text rule: escape sequences and carriage
+ * returns, which would let it repaint or hide the terminal, are gone. A terminal needs no other escaping.
+ */
 export function clean(text: string): string {
-  return text.replace(CONTROL, '?');
+  return safeText(text, 'many');
 }
 
-/** One line of text: line breaks become spaces, then cut to `max` characters. */
+/** One line of text: the outside-text rule on one line, then cut to `max` characters. */
 export function oneLine(text: string, max = MAX_VALUE): string {
-  const flat = clean(text.replace(/\r?\n/g, ' '));
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return cut(safeText(text, 'one'), max);
 }
 
 /** A measured or expected value, compact: strings bare, lists comma-separated, objects as `key: value`. */

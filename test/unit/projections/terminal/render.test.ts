@@ -209,7 +209,7 @@ describe('the terminal view of a run', () => {
     const text = renderLog(events, { style: plain }).join('\n');
     expect(text).not.toContain('\u001b');
     expect(text).not.toContain('\u0007');
-    expect(text).toContain('aborted by Alice Ops (alice): stop?[2J?]0;pwned? now');
+    expect(text).toContain('aborted by Alice Ops (alice): stop[2J]0;pwned now');
   });
 
   it('colours only when asked to', () => {
