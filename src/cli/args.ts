@@ -3,6 +3,7 @@ import {
   findScenario,
   INSTANT_HINT,
   isInstant,
+  isSafeText,
   isValidRunId,
   loadScenarios,
   type ScenarioName,
@@ -63,8 +64,6 @@ export const MAX_HISTORY = 100;
 export const DEFAULT_HISTORY = 10;
 
 const MAX_TEXT = 200;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Every option a command may take, with the field of `CliCommand` it fills. */
 const OPTIONS = {
@@ -148,7 +147,8 @@ const COMMANDS: { readonly [K in CommandName]: CommandSpec & { readonly build: B
       withRunId('abort', runId, (id) => {
         const reason = words.join(' ').trim();
         if (reason === '') return 'abort needs a reason: dg-recovery abort <run> <reason>';
-        if (reason.length > 500 || CONTROL.test(reason)) return 'the reason must be at most 500 printable characters';
+        if (reason.length > 500 || !isSafeText(reason, 'one'))
+          return 'the reason must be at most 500 printable characters';
         return { kind: 'abort', runId: id, reason, ...text };
       }),
   },
@@ -200,7 +200,7 @@ function readGiven(tokens: readonly OptionToken[]): Given | string {
       continue;
     }
     if (value.trim() === '') return `--${name} needs a value`;
-    if (value.length > MAX_TEXT || CONTROL.test(value))
+    if (value.length > MAX_TEXT || !isSafeText(value, 'one'))
       return `--${name} must be at most ${MAX_TEXT} printable characters`;
     if (given[field] !== undefined) return `--${name} given twice`;
     given[field] = value.trim();

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CommandOutcome, RunService } from '../jobs/run-service-port.js';
 import type { Style } from '../projections/terminal/style.js';
+import { formatDuration } from '../runbook/time-format.js';
 import type { LogGate } from './log-gate.js';
 import { type RedisWatch, watchRedis } from './redis-watch.js';
 
@@ -44,8 +45,8 @@ export function rideOutRedisOutages(o: RedisOutageOptions): RedisWatch {
       );
     },
     onUp() {
-      const seconds = Math.round((performance.now() - since) / 100) / 10;
-      o.print(o.style.green(`Redis is back after ${seconds} s; following the run again.`));
+      const away = formatDuration(performance.now() - since);
+      o.print(o.style.green(`Redis is back after ${away}; following the run again.`));
       settling = setTimeout(() => o.logs?.release(), SETTLE_MS);
       settling.unref();
       o.onBack?.();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { closestWord } from '../runbook/did-you-mean.js';
-import { INSTANT_HINT, InstantSchema } from '../runbook/index.js';
+import { INSTANT_HINT, InstantSchema, isSafeText } from '../runbook/index.js';
 import { codeSpan, escapeMrkdwn } from '../slack/slack-text.js';
 
 /**
@@ -68,9 +68,6 @@ export const MAX_HISTORY = 50;
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const RUN_ID_PATTERN = /^run-[a-z0-9-]{8,32}$/;
-// Tab, newline and carriage return are allowed in a reason; other controls and bidi overrides are not.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point of this pattern
-const REASON_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const codePoints = (s: string): number => [...s].length;
 
@@ -83,7 +80,7 @@ export const ReasonSchema = z
   .string()
   .refine((s) => s.trim() === s && s.length > 0, 'must not be empty or start or end with spaces')
   .refine((s) => codePoints(s) <= MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)
-  .refine((s) => !REASON_FORBIDDEN.test(s), 'must not contain control characters');
+  .refine((s) => isSafeText(s, 'many'), 'must not contain control characters');
 export const HistoryCountSchema = z.int().min(1).max(MAX_HISTORY);
 export const ScenarioSchema = z.enum(SCENARIOS);
 
@@ -330,7 +327,8 @@ function parseAbort(text: string, args: readonly Token[]): ParseResult {
       { command: 'abort' },
     );
   }
-  if (REASON_FORBIDDEN.test(reason)) {
+  // Line breaks are fine in a reason; what the outside-text rule would remove is not.
+  if (!isSafeText(reason, 'many')) {
     return fail('invalid_argument', 'The reason contains control characters; type it as plain text.', {
       command: 'abort',
     });

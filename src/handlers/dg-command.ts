@@ -1,8 +1,8 @@
 import type { App, RespondArguments } from '@slack/bolt';
 import { SummaryUploadFailedError } from '../projections/summary-file/index.js';
-import { duration } from '../projections/thread/format.js';
 import { incidentFileName, incidentSummaryMessage } from '../projections/thread/summary-message.js';
 import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
+import { formatDuration } from '../runbook/time-format.js';
 import { codeSpan, decodeSlackEntities } from '../slack/slack-text.js';
 import { afterAck } from './after-ack-queue.js';
 import {
@@ -331,7 +331,7 @@ async function probeHealth(deps: HandlerDeps): Promise<HealthOutcome | undefined
     const reading = await Promise.race([deps.health(), deadline]);
     if (reading === TIMED_OUT) {
       deps.logger.warn({ timeoutMs }, 'health probe for /dg status timed out');
-      return { kind: 'failed', reason: `the probes did not answer within ${duration(timeoutMs)}` };
+      return { kind: 'failed', reason: `the probes did not answer within ${formatDuration(timeoutMs)}` };
     }
     return { kind: 'reading', reading };
   } catch (err) {

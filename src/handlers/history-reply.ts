@@ -1,6 +1,7 @@
 import type { HistoryEntry } from '../projections/run-history.js';
 import type { RichText } from '../projections/summary/index.js';
-import { duration, when } from '../projections/thread/format.js';
+import { when } from '../projections/thread/format.js';
+import { formatDuration, msBetween } from '../runbook/time-format.js';
 import { BLOCK_LIMITS } from '../slack/blocks/limits.js';
 import type { MessageBlock } from '../slack/blocks/validate.js';
 import { codeSpan, userText } from '../slack/slack-text.js';
@@ -35,7 +36,7 @@ function outcomeOf(e: HistoryEntry): string {
 
 /** `, took 4 min`, or nothing while the run is going. */
 function took(e: HistoryEntry): string {
-  return e.finishedAt !== null ? `, took ${duration(Date.parse(e.finishedAt) - Date.parse(e.startedAt))}` : '';
+  return e.finishedAt !== null ? `, took ${formatDuration(msBetween(e.startedAt, e.finishedAt))}` : '';
 }
 
 /** Two lines per run: what, how it ended and how long it took; then the summary's gist and how to get it all. */
@@ -46,7 +47,7 @@ function entryLines(e: HistoryEntry): string {
     `tenant ${codeSpan(e.tenantId ?? '?', 80)}: *${userText(outcome, 40)}*${took(e)}, started ${when(e.startedAt)}`;
   const healthy =
     e.gist?.timeToHealthyMs !== null && e.gist?.timeToHealthyMs !== undefined
-      ? `healthy ${duration(e.gist.timeToHealthyMs)} in; `
+      ? `healthy ${formatDuration(e.gist.timeToHealthyMs)} in; `
       : '';
   const gist = e.gist ? `${healthy}${richText(e.gist.line, 300)} · ` : '';
   return `${head}\n      ${gist}${codeSpan(`/dg summary ${e.runId}`, 100)}`;

@@ -1,5 +1,6 @@
 import type { Actor } from './events.js';
 import { MAX_REASON_LENGTH } from './events.js';
+import { isSafeText } from './outside-text.js';
 
 /**
  * Who may do what, as the recovery config's `access` section states it (that shape fits). `null` lists let
@@ -34,10 +35,6 @@ export function recordedActor(actor: CommandActor): Actor {
 
 export type TextProblem = 'required' | 'too_long' | 'invalid';
 
-// Tabs and line breaks are fine in a reason; other control characters are not (they hide text in Slack and logs).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/;
-
 /** Trims and checks a text a person typed: a reason, a note, a value. */
 export function checkPersonText(
   text: string | undefined,
@@ -47,6 +44,7 @@ export function checkPersonText(
   const value = text?.trim() ?? '';
   if (value === '') return required ? { ok: false, problem: 'required' } : { ok: true, value: undefined };
   if (value.length > max) return { ok: false, problem: 'too_long' };
-  if (CONTROL.test(value)) return { ok: false, problem: 'invalid' };
+  // Tabs and line breaks are fine in a reason; what the outside-text rule would remove is not.
+  if (!isSafeText(value, 'many')) return { ok: false, problem: 'invalid' };
   return { ok: true, value };
 }

@@ -12,6 +12,7 @@ import { INSTANT_HINT, isInstant } from './instant.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { isSafeText } from './outside-text.js';
 import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
@@ -173,8 +174,8 @@ const PARAM_PATTERNS: Readonly<Record<string, RegExp>> = {
 const PARAM_RULES: Readonly<Record<string, { readonly valid: (v: string) => boolean; readonly hint: string }>> = {
   upgradedAt: { valid: isInstant, hint: INSTANT_HINT },
 };
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-const ANY_PARAM = /^[^\u0000-\u001f\u007f]{1,500}$/;
+/** Any other parameter: one line of at most 500 characters that the outside-text rule accepts as typed. */
+const ANY_PARAM = { test: (value: string) => value.length <= 500 && isSafeText(value, 'one') };
 
 export interface StartRunInput {
   /** Chosen by the caller; letters, digits, `-`, `_`, not all digits. */

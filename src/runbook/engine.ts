@@ -1,6 +1,5 @@
 import type { AccessPolicy } from './access.js';
 import { describeCondition, evaluateCondition } from './conditions.js';
-import { formatMs } from './durations.js';
 import { RunLogInvalidError } from './errors.js';
 import type {
   Actor,
@@ -23,6 +22,7 @@ import { skippedFailures, unmetSafetyCheck } from './safety-checks.js';
 import { stepIndex } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario, type Step } from './scenario-schema.js';
 import { type RunState, reduce, type StepState, stepState } from './state.js';
+import { formatDuration, msBetween } from './time-format.js';
 
 /** @defaultValue 60 min */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 3_600_000;
@@ -164,7 +164,7 @@ export function assertScenarioOf(state: RunState, scenario: Scenario): void {
 }
 
 function delay(at: string, now: Date): number {
-  return Math.max(0, Date.parse(at) - now.getTime());
+  return msBetween(now, at) ?? 0;
 }
 
 /** A step is behind the run once it passed, was skipped, or failed with a code its data lets the run go past. */
@@ -649,7 +649,7 @@ export function expireApproval(
     type: 'run_paused',
     stepId: p.stepId,
     reason: (
-      `approval timed out after ${formatMs(timeoutMs)}; ${approversText(p.approvers, p.excluded)}` +
+      `approval timed out after ${formatDuration(timeoutMs)}; ${approversText(p.approvers, p.excluded)}` +
       `${guarded ? `. ${guarded.title} has not run` : ''}. Retry asks for the approval again; Abort ends the run.`
     ).slice(0, 2000),
     options: ['retry', 'abort'],

@@ -80,7 +80,15 @@ export type { Judge, JudgeContext, JudgeName, Verdict } from './judges/index.js'
 export { DEFAULT_JUDGE, JUDGE_NAMES, JUDGES, runJudge } from './judges/index.js';
 export type * from './measurements.js';
 export { EXECUTOR_NAMES, hostActionOf, INTEGRITY_CHECKS } from './measurements.js';
-export { clipLine, MAX_ARTIFACT_LABEL, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from './outside-text.js';
+export type { TextLines } from './outside-text.js';
+export {
+  clipLine,
+  isSafeText,
+  MAX_ARTIFACT_LABEL,
+  MAX_DETAIL_VALUE,
+  MAX_LABEL_VALUE,
+  safeText,
+} from './outside-text.js';
 export type { ParamRef, ParamValue } from './params.js';
 export { parseRunEvent, parseRunLog } from './parse.js';
 export { MAX_LISTED_OPTIONS } from './requests.js';
@@ -120,6 +128,8 @@ export type {
 export { foldOnto, foldRun, pendingApprovalOf, reduce, stepState } from './state.js';
 export type { BeginStep, ExecutorCall, RecordResult, StepJob, StepOutcome, StepReport } from './step-runner.js';
 export { beginStep, DEFAULT_TIMEOUT_MS, recordOutcome, retryPolicy } from './step-runner.js';
+export type { Moment } from './time-format.js';
+export { formatDuration, formatInstant, formatOffset, msBetween } from './time-format.js';
 export type { RunView, StepView } from './view.js';
 export { viewRun } from './view.js';
 export { actsOnWorld, holdStep, isWriteThrough } from './write-through.js';

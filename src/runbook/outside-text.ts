@@ -1,5 +1,7 @@
-// Outside text (backup labels and paths a host action printed, DecisionGraph's run rows) ends up in labels and
-// prompts: the engine bounds its length and keeps it on one line; escaping for Slack is the Slack layer's business.
+// The one rule for text the bot did not write: reasons, notes, names and ids people type, backup labels and output a
+// host action printed, rows and messages DecisionGraph returned. Every front end shows such text through
+// `safeText` (the Slack layer then escapes `&<>`, the Markdown summary its punctuation; the terminal needs no more),
+// and every input check refuses it through `isSafeText`, so what is refused and what is removed are the same set.
 
 /** Longest outside value placed into an option or item label. */
 export const MAX_LABEL_VALUE = 120;
@@ -8,16 +10,40 @@ export const MAX_DETAIL_VALUE = 300;
 /** Longest backup label shown in an artifact's one-line description. */
 export const MAX_ARTIFACT_LABEL = 60;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+// C0 controls other than tab and line breaks (ESC among them, which would repaint a terminal), DEL, C1 controls,
+// and the bidi embedding, override and isolate controls that make text show in an order other than the one typed.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters the rule removes
+const REMOVED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** Every way to break a line: CRLF, a lone CR (it would overwrite a terminal line), LF, the Unicode separators. */
+const LINE_BREAK = /\r\n?|[\n\u2028\u2029]/g;
+const LAYOUT = /[\t\r\n\u2028\u2029]/;
+
+/** `one`: a place that shows one line (labels, buttons, table cells, code spans); `many`: a block of text. */
+export type TextLines = 'one' | 'many';
 
 /**
- * One line of at most `max` UTF-16 code units (the unit the event schema counts): control characters and line
- * breaks become spaces, runs of spaces one, and a cut is marked with `…`. A cut never splits a surrogate pair.
+ * Outside text as it may be shown: the controls above removed; line breaks become `\n` (`many`) or, with tabs,
+ * a space (`one`). Nothing else changes: lengths and escaping for a format are the caller's.
+ */
+export function safeText(text: string, lines: TextLines = 'many'): string {
+  if (lines === 'many') return text.replace(LINE_BREAK, '\n').replace(REMOVED, '');
+  return text.replace(LINE_BREAK, ' ').replace(/\t/g, ' ').replace(REMOVED, '');
+}
+
+/**
+ * Whether typed text may be accepted as it is: nothing {@link safeText} would remove, and no line break or tab
+ * where one line is wanted. Accepted text is shown as typed (line breaks aside, which every output writes as `\n`).
+ */
+export function isSafeText(text: string, lines: TextLines = 'many'): boolean {
+  return text.search(REMOVED) === -1 && (lines === 'many' || !LAYOUT.test(text));
+}
+
+/**
+ * One line of at most `max` UTF-16 code units (the unit the event schema counts): {@link safeText} on one line,
+ * runs of spaces one, trimmed, and a cut is marked with `…`. A cut never splits a surrogate pair.
  */
 export function clipLine(text: string, max: number): string {
-  const line = text
-    .replace(CONTROL, ' ')
+  const line = safeText(text, 'one')
     .replace(/\s{2,}/g, ' ')
     .trim();
   return line.length <= max ? line : cut(line, max);

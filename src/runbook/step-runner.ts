@@ -1,4 +1,3 @@
-import { formatMs } from './durations.js';
 import { assertScenarioOf, decideNext, type EngineCommand, type EngineOptions, EventBatch } from './engine.js';
 import type { Evidence, EvidenceSource, HostActionMode, RunEvent, RunEventBody } from './events.js';
 import {
@@ -29,6 +28,7 @@ import {
 } from './scenario-schema.js';
 import type { RunState, StepState } from './state.js';
 import { stepState } from './state.js';
+import { formatDuration } from './time-format.js';
 import { readFailedWaitCheck } from './wait-checks.js';
 
 /** @defaultValue 30 s per executor call */
@@ -412,7 +412,7 @@ function notYet(
     const note = evidence('deadline', now.toISOString(), ENGINE_SOURCE, {
       expected: `satisfied before ${deadlineAt}`,
       ok: false,
-      detail: `still not satisfied after ${formatMs(step.deadlineMs)}`,
+      detail: `still not satisfied after ${formatDuration(step.deadlineMs)}`,
     });
     if (step.onDeadline === 'pass') {
       return { type: 'step_passed', stepId: step.id, attempt, outputs, evidence: [...items, note] };
@@ -421,7 +421,7 @@ function notYet(
       type: 'step_failed',
       stepId: step.id,
       attempt,
-      error: { code: 'deadline_exceeded', message: `still not satisfied after ${formatMs(step.deadlineMs)}` },
+      error: { code: 'deadline_exceeded', message: `still not satisfied after ${formatDuration(step.deadlineMs)}` },
       transient: false,
       outputs,
       evidence: [...items, note],
@@ -530,7 +530,7 @@ function awaitEffect(
     const wait = Math.min(p.maxMs, p.initialMs * p.factor ** (poll - 1));
     const note = evidence('interrupted attempt', 'effect not visible yet', ENGINE_SOURCE, {
       expected: `visible before ${deadlineAt}`,
-      detail: `attempt ${attempt} started at ${st.startedAt}; its effect may take up to ${formatMs(waitMs)} to show, so it is not run again before then`,
+      detail: `attempt ${attempt} started at ${st.startedAt}; its effect may take up to ${formatDuration(waitMs)} to show, so it is not run again before then`,
     });
     return [
       {
@@ -554,7 +554,7 @@ function awaitEffect(
       interruptionQuestion(step, st, attempt, items),
     ];
   }
-  const message = `the interrupted attempt ${attempt} did not take effect within ${formatMs(waitMs)} of its start: it runs again`;
+  const message = `the interrupted attempt ${attempt} did not take effect within ${formatDuration(waitMs)} of its start: it runs again`;
   return [
     { type: 'step_rechecked', stepId: step.id, attempt, alreadyDone: false, evidence: items },
     {

@@ -1,32 +1,21 @@
+import { safeText } from '../runbook/outside-text.js';
+
 /**
- * Making text that people typed safe to show in Slack: `&`, `<` and `>` become entities; lengths are UTF-16 code
- * units, as Slack's limits count them; text is cut between code points (docs/internals.md#slack-text).
+ * Making text that people typed safe to show in Slack: which characters go is the one rule for outside text
+ * (`safeText`); then `&`, `<` and `>` become entities. Lengths are UTF-16 code units, as Slack's limits count them;
+ * text is cut between code points (docs/internals.md#slack-text).
  */
 
 /** The ellipsis appended to text that was cut. */
 export const ELLIPSIS = '…';
 
-// C0 controls but tab and newline, DEL, C1 controls, and bidi embedding/override/isolate (they can reorder a reason).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
-const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
-const CONTROL_CHARS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Options for {@link stripControlChars}. */
-export interface StripOptions {
+/** Options for {@link userText}. */
+export interface UserTextOptions {
   /**
-   * Keep `\n` and `\t`; when false they are replaced by a space, for one-line places such as headers and buttons.
+   * Keep line breaks and tabs; when false they become a space, for one-line places such as headers and buttons.
    * @defaultValue true
    */
   keepNewlines?: boolean;
-}
-
-/** Removes control characters (and bidi overrides) that have no business in a chat message. */
-export function stripControlChars(text: string, options: StripOptions = {}): string {
-  if (options.keepNewlines === false) {
-    return text.replace(/[\t\n]/g, ' ').replace(CONTROL_CHARS_AND_NEWLINES, '');
-  }
-  return text.replace(CONTROL_CHARS, '');
 }
 
 /** Turns the three characters Slack parses in mrkdwn into entities, so the text is shown, never interpreted. */
@@ -63,11 +52,11 @@ export function truncate(text: string, max: number): string {
 }
 
 /**
- * Text a user typed, ready for a mrkdwn field of at most `max` units: control characters removed, `&<>` escaped,
+ * Text a user typed, ready for a mrkdwn field of at most `max` units: the outside-text rule applied, `&<>` escaped,
  * and cut with an ellipsis so that no entity is split (the limit applies to the escaped text, as Slack counts it).
  */
-export function userText(text: string, max: number, options: StripOptions = {}): string {
-  const clean = stripControlChars(text, options);
+export function userText(text: string, max: number, options: UserTextOptions = {}): string {
+  const clean = safeText(text, options.keepNewlines === false ? 'one' : 'many');
   const escaped = escapeMrkdwn(clean);
   if (escaped.length <= max) return escaped;
   const budget = max - ELLIPSIS.length;

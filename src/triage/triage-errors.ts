@@ -1,4 +1,5 @@
 import { DgError, ErrorCode } from '../errors.js';
+import { formatDuration } from '../runbook/time-format.js';
 
 /**
  * A diagnose sweep did not finish: its deadline passed or the caller cancelled it. Cut-off calls read like a node
@@ -12,7 +13,7 @@ export class DiagnoseCutOffError extends DgError {
   ) {
     super(
       reason === 'deadline'
-        ? `the read-only probes did not all answer within ${timeoutMs} ms, so no scenario is recommended; ` +
+        ? `the read-only probes did not all answer within ${formatDuration(timeoutMs)}, so no scenario is recommended; ` +
             'DecisionGraph or its Postgres may be slow or hanging, and diagnose can be run again'
         : 'diagnose was cancelled before every probe answered',
     );

@@ -1,4 +1,5 @@
 import { DgError, ErrorCode } from '../../errors.js';
+import { formatDuration } from '../../runbook/time-format.js';
 
 /** Where a failed call went and what DecisionGraph said about it. Never holds tokens or raw bodies. */
 export interface DgApiErrorContext {
@@ -193,7 +194,7 @@ export class ApiTimeoutError extends DgApiError {
   /** The configured limit that ran out, when known. */
   readonly timeoutMs: number | null;
   constructor(ctx: DgApiErrorContext & { phase: ApiTimeoutPhase; timeoutMs: number | null }) {
-    const limit = ctx.timeoutMs === null ? '' : ` after ${ctx.timeoutMs} ms`;
+    const limit = ctx.timeoutMs === null ? '' : ` after ${formatDuration(ctx.timeoutMs)}`;
     super(ctx.phase === 'aborted' ? 'aborted by the caller' : `${ctx.phase} timeout${limit}`, ctx);
     this.phase = ctx.phase;
     this.timeoutMs = ctx.timeoutMs;

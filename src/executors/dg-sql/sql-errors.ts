@@ -1,5 +1,6 @@
 import { DgError, ErrorCode } from '../../errors.js';
 import { scrubSecrets } from '../../logger.js';
+import { formatDuration } from '../../runbook/time-format.js';
 
 /** Where a probe failed: the server (never with a password) and the named SQL it was running. */
 export interface SqlErrorContext {
@@ -34,7 +35,7 @@ export class SqlTimeoutError extends DgError {
     options?: { cause?: unknown },
   ) {
     super(
-      `probe ${sqlName} on ${target} timed out${timeoutMs === null ? '' : ` after ${timeoutMs} ms`} and was cancelled`,
+      `probe ${sqlName} on ${target} timed out${timeoutMs === null ? '' : ` after ${formatDuration(timeoutMs)}`} and was cancelled`,
       options,
     );
   }

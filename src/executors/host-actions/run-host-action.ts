@@ -8,6 +8,7 @@ import {
 } from '../../config/recovery-config.js';
 import { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { formatDuration } from '../../runbook/time-format.js';
 import { parseBackupList } from './backup-list.js';
 import { HostActionAbortedError, UnknownHostActionError } from './errors.js';
 import { scrubText } from './output-tail.js';
@@ -170,7 +171,7 @@ async function executeCommand(
   if (outcome.timedOut) {
     error = {
       code: ErrorCode.HostActionTimeout,
-      message: `${action} did not finish within ${configured.timeoutSeconds} s; its process group got ${outcome.killedWith ?? 'no signal (already gone)'}`,
+      message: `${action} did not finish within ${formatDuration(configured.timeoutSeconds * 1000)}; its process group got ${outcome.killedWith ?? 'no signal (already gone)'}`,
     };
   } else if (outcome.spawnError !== null) {
     error = { code: ErrorCode.HostActionFailed, message: `${action}: ${scrubText(outcome.spawnError)}` };
@@ -241,7 +242,7 @@ async function executeHttp(
     // The request left: whatever happened on the host is unknown, so the code says which way the answer was lost.
     error = {
       code: failure.timedOut ? ErrorCode.HostActionTimeout : ErrorCode.HostActionNoAnswer,
-      message: `${action}: sent; no answer ${failure.timedOut ? `within ${configured.timeoutSeconds} s` : 'before the connection closed'} (${failure.detail}); the outcome on the host is unknown`,
+      message: `${action}: sent; no answer ${failure.timedOut ? `within ${formatDuration(configured.timeoutSeconds * 1000)}` : 'before the connection closed'} (${failure.detail}); the outcome on the host is unknown`,
     };
   } else if (outcome.status === null || outcome.status < 200 || outcome.status > 299) {
     error = { code: ErrorCode.HostActionFailed, message: `${action}: webhook answered ${outcome.status}` };

@@ -1,16 +1,9 @@
 import type { Actor, Evidence } from '../../runbook/events.js';
+import { formatDuration, formatInstant, formatOffset, msBetween } from '../../runbook/time-format.js';
 import { BLOCK_LIMITS, mrkdwnText, plainText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import { codeSpan, userText } from '../../slack/slack-text.js';
-import {
-  formatDuration,
-  formatInstant,
-  formatJson,
-  formatOffset,
-  msBetween,
-  OUTCOME_LABEL,
-  viaText,
-} from './format.js';
+import { formatJson, OUTCOME_LABEL, viaText } from './format.js';
 import type { IncidentSummary, ManualActionStatus, RichText, StepSummary, SummaryOutcome } from './types.js';
 
 // The incident summary as one Slack message. Slack caps a message at 50 blocks and rejects one whose blocks hold

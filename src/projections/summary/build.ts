@@ -1,10 +1,11 @@
 import type { GateResult, RunEvent } from '../../runbook/events.js';
 import { isJsonObject, type Json } from '../../runbook/json.js';
 import { stepState } from '../../runbook/state.js';
+import { formatOffset, msBetween } from '../../runbook/time-format.js';
 import { createContext, type ScenarioCatalog, type SummaryContext } from './context.js';
 import { approvalSummaries, decisionSummaries } from './decisions.js';
 import { followUps } from './follow-ups.js';
-import { actorShort, formatOffset, msBetween } from './format.js';
+import { actorShort } from './format.js';
 import { hostActionSummaries } from './host-actions.js';
 import { manualActionSummaries } from './manual-actions.js';
 import { stepSummaries } from './steps.js';

@@ -1,7 +1,8 @@
 import type { RunEvent, RunEventOf, RunEventType } from '../../runbook/events.js';
 import type { Scenario, Step } from '../../runbook/scenario-schema.js';
 import { foldRun, type RunState } from '../../runbook/state.js';
-import { msBetween, sortedBy } from './format.js';
+import { msBetween } from '../../runbook/time-format.js';
+import { sortedBy } from './format.js';
 
 /** Scenario definitions to look the run's scenario up in: one, a list, or a map by name. */
 export type ScenarioCatalog = Scenario | readonly Scenario[] | ReadonlyMap<string, Scenario>;

@@ -1,7 +1,7 @@
 import type { RunEventOf } from '../../runbook/events.js';
 import { interruptedAttemptOf } from '../../runbook/interruptions.js';
+import { msBetween } from '../../runbook/time-format.js';
 import type { SummaryContext } from './context.js';
-import { msBetween } from './format.js';
 import type { ApprovalSummary, DecisionSummary } from './types.js';
 
 const itemKey = (stepId: string, itemId: string | undefined) => `${stepId}\u0000${itemId ?? ''}`;

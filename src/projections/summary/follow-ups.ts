@@ -1,8 +1,9 @@
 import { interruptedAttemptOf, whatToCheck } from '../../runbook/interruptions.js';
 import { isExecutorStep, type Step } from '../../runbook/scenario-schema.js';
 import { stepState } from '../../runbook/state.js';
+import { formatDuration, formatOffset } from '../../runbook/time-format.js';
 import type { SummaryContext } from './context.js';
-import { actorShort, formatDuration, formatOffset } from './format.js';
+import { actorShort } from './format.js';
 import type { FinalHealth, FollowUp, HostActionSummary, StepSummary } from './types.js';
 
 // What is left to do after the run, in a fixed order: what was kept for investigation and what was lost, what

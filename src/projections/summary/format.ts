@@ -5,45 +5,6 @@ import type { SummaryOutcome } from './types.js';
 // Formatting shared by the builder and both renderers. Everything derives from event data (never the clock or the
 // locale), so the same events always give the same text.
 
-export function msBetween(from: string | null | undefined, to: string | null | undefined): number | null {
-  if (!from || !to) return null;
-  const a = Date.parse(from);
-  const b = Date.parse(to);
-  return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, b - a) : null;
-}
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-/** `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return 'unknown';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
-  const totalSeconds = Math.floor(ms / 1000);
-  if (ms < 3_600_000) return `${Math.floor(totalSeconds / 60)} min ${pad(totalSeconds % 60)} s`;
-  const minutes = Math.floor(totalSeconds / 60);
-  return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
-}
-
-/** `+00:04:05`: time since the run started, for timelines. */
-export function formatOffset(ms: number | null): string {
-  if (ms === null) return '+?';
-  const s = Math.floor(ms / 1000);
-  return `+${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
-}
-
-/** `2026-03-07 12:00:01 UTC` from an ISO instant; the input unchanged when it does not parse. */
-export function formatInstant(iso: string | null): string {
-  if (iso === null) return 'not yet';
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return iso;
-  const d = new Date(t);
-  return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
-  );
-}
-
 /** Compact text of a JSON value: objects with sorted keys (journal copies may reorder them), `[]` as `none`. */
 export function formatJson(value: Json | undefined, max = 300): string {
   const text = jsonText(value, 0);

@@ -2,8 +2,9 @@ import { isJsonObject } from '../../runbook/json.js';
 import { fillTemplate } from '../../runbook/requests.js';
 import { type DecisionStep, isExecutorStep, type Step } from '../../runbook/scenario-schema.js';
 import { type DecisionRecord, stepState } from '../../runbook/state.js';
+import { formatOffset } from '../../runbook/time-format.js';
 import type { SummaryContext } from './context.js';
-import { formatJson, formatOffset } from './format.js';
+import { formatJson } from './format.js';
 import type { ManualActionItem, ManualActionStatus, ManualActionSummary, RichText } from './types.js';
 
 // The runbook's "manual actions that are still required", as they applied to this run: which ones people decided

@@ -1,17 +1,8 @@
 import type { Evidence } from '../../runbook/events.js';
 import type { Json } from '../../runbook/json.js';
-import { stripControlChars } from '../../slack/slack-text.js';
-import {
-  type actorText,
-  formatDuration,
-  formatInstant,
-  formatJson,
-  formatOffset,
-  msBetween,
-  OUTCOME_LABEL,
-  okMark,
-  viaText,
-} from './format.js';
+import { cut, safeText } from '../../runbook/outside-text.js';
+import { formatDuration, formatInstant, formatOffset, msBetween } from '../../runbook/time-format.js';
+import { type actorText, formatJson, OUTCOME_LABEL, okMark, viaText } from './format.js';
 import type {
   ApprovalSummary,
   DecisionSummary,
@@ -29,16 +20,19 @@ import type {
 const MAX_INLINE = 600;
 const MAX_EVIDENCE = 12;
 
-/** One line of text with Markdown punctuation escaped; line breaks become spaces. */
+/** One line of outside text (the outside-text rule, on one line), trimmed, cut, Markdown punctuation escaped. */
 export function mdText(text: string, max = MAX_INLINE): string {
-  return mdEscape(text.trim(), max);
+  return escapeMarkdown(cut(safeText(text, 'one').trim(), max));
 }
 
 /** Like {@link mdText} without trimming: for pieces of a sentence that carry their own spaces. */
 function mdEscape(text: string, max: number): string {
-  const flat = stripControlChars(text, { keepNewlines: false }).replace(/\s+/g, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut
+  return escapeMarkdown(cut(safeText(text, 'one'), max));
+}
+
+/** A backslash before every character CommonMark (and a GFM table cell) would read as markup. */
+function escapeMarkdown(text: string): string {
+  return text
     .replace(/[\\`*[\]<>|~]/g, (c) => `\\${c}`)
     .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&')
     .replace(/(^|[^A-Za-z0-9])_|_(?=$|[^A-Za-z0-9])/g, (m) => m.replace('_', '\\_'));
@@ -46,14 +40,13 @@ function mdEscape(text: string, max: number): string {
 
 /** Inline code that holds any text, backticks included (CommonMark: a longer fence, padded). */
 export function mdCode(text: string, max = 300): string {
-  const flat = stripControlChars(text, { keepNewlines: false }).replace(/\s+/g, ' ').trim();
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  if (cut === '') return '` `';
-  const longest = Math.max(0, ...(cut.match(/`+/g) ?? []).map((r) => r.length));
+  const shown = cut(safeText(text, 'one').trim(), max);
+  if (shown === '') return '` `';
+  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
-  const pad = cut.startsWith('`') || cut.endsWith('`') || longest > 0 ? ' ' : '';
+  const pad = shown.startsWith('`') || shown.endsWith('`') || longest > 0 ? ' ' : '';
   // A table cell ends at a pipe even inside code, so pipes are escaped there too.
-  return `${fence}${pad}${cut.replace(/\|/g, '\\|')}${pad}${fence}`;
+  return `${fence}${pad}${shown.replace(/\|/g, '\\|')}${pad}${fence}`;
 }
 
 export function mdRich(parts: RichText): string {
@@ -73,7 +66,7 @@ const value = (v: Json | undefined) => mdCode(formatJson(v, 200));
 export function evidenceLine(item: Evidence): string {
   const mark = okMark(item);
   const expected = item.expected !== undefined ? ` (expected ${value(item.expected)})` : '';
-  const detail = item.detail ? `: ${mdText(item.detail.replace(/\s*\n\s*/g, '; '), 300)}` : '';
+  const detail = item.detail ? `: ${mdText(safeText(item.detail).replace(/\s*\n\s*/g, '; '), 300)}` : '';
   return `${mark ? `${mark} ` : ''}${mdText(item.label, 200)}: ${value(item.measured)}${expected}${detail}`;
 }
 

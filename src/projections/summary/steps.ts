@@ -1,7 +1,7 @@
 import { isExecutorStep } from '../../runbook/scenario-schema.js';
 import { type StepState, stepState } from '../../runbook/state.js';
+import { msBetween } from '../../runbook/time-format.js';
 import type { SummaryContext } from './context.js';
-import { msBetween } from './format.js';
 import { interruptionsOf } from './interruptions.js';
 import type { StepOutcome, StepSummary } from './types.js';
 

@@ -1,6 +1,7 @@
 import type { Evidence, RunEvent } from '../../runbook/events.js';
+import { formatDuration, formatOffset } from '../../runbook/time-format.js';
 import type { SummaryContext } from './context.js';
-import { actorShort, formatDuration, formatJson, formatOffset, viaText } from './format.js';
+import { actorShort, formatJson, viaText } from './format.js';
 import type { RichText, TimelineEntry } from './types.js';
 
 const MAX_FACT = 160;

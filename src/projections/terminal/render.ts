@@ -19,6 +19,8 @@ import {
   stepState,
   whatToCheck,
 } from '../../runbook/index.js';
+import { cut, safeText } from '../../runbook/outside-text.js';
+import { formatDuration, formatOffset, msBetween } from '../../runbook/time-format.js';
 import type { Style } from './style.js';
 
 // The terminal view of a run: each run event becomes a few lines, as it arrives. Pure: the text depends only on
@@ -36,44 +38,17 @@ export interface RenderOptions {
 const INDENT = '    ';
 const MAX_VALUE = 160;
 
-// C0 and C1 controls (escape sequences included) would let text from the world repaint or hide the terminal.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to remove them
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** Text from events (reasons, messages, measured values) with control characters replaced. */
+/**
+ * Text from events (reasons, messages, measured values) under the outside-text rule: escape sequences and carriage
+ * returns, which would let it repaint or hide the terminal, are gone. A terminal needs no other escaping.
+ */
 export function clean(text: string): string {
-  return text.replace(CONTROL, '?');
+  return safeText(text, 'many');
 }
 
-/** One line of text: line breaks become spaces, then cut to `max` characters. */
+/** One line of text: the outside-text rule on one line, then cut to `max` characters. */
 export function oneLine(text: string, max = MAX_VALUE): string {
-  const flat = clean(text.replace(/\r?\n/g, ' '));
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** `850 ms`, `1.2 s`, `4 min 05 s`, `2 h 03 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
-  const s = Math.floor(ms / 1000);
-  if (ms < 3_600_000) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
-  const m = Math.floor(s / 60);
-  return `${Math.floor(m / 60)} h ${pad(m % 60)} min`;
-}
-
-/** `+00:04:05` since the run started. */
-export function formatOffset(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  return `+${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
-}
-
-function msBetween(from: string | null | undefined, to: string): number | undefined {
-  if (!from) return undefined;
-  const a = Date.parse(from);
-  const b = Date.parse(to);
-  return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, b - a) : undefined;
+  return cut(safeText(text, 'one'), max);
 }
 
 /** A measured or expected value, compact: strings bare, lists comma-separated, objects as `key: value`. */
@@ -282,7 +257,7 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
     case 'step_passed': {
       const started = before ? stepState(before, event.stepId).startedAt : null;
       const took = msBetween(started, event.at);
-      const duration = took !== undefined ? style.dim(` in ${formatDuration(took)}`) : '';
+      const duration = took !== null ? style.dim(` in ${formatDuration(took)}`) : '';
       const manual =
         event.outputs.manual === true
           ? ' (done by hand)'
@@ -383,8 +358,8 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
     case 'run_aborted':
       return [`${at}${style.red('■')} aborted by ${actorName(event.by)}: ${oneLine(event.reason, 500)}`];
     case 'run_finished': {
-      const took = before ? msBetween(before.startedAt, event.at) : undefined;
-      const duration = took !== undefined ? ` after ${formatDuration(took)}` : '';
+      const took = msBetween(before?.startedAt, event.at);
+      const duration = took !== null ? ` after ${formatDuration(took)}` : '';
       const outcome =
         event.outcome === 'recovered'
           ? style.green(style.bold('RECOVERED'))

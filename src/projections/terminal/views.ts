@@ -2,8 +2,9 @@ import type { ActiveRun } from '../../jobs/run-service-port.js';
 import type { Diagnosis } from '../../runbook/diagnose.js';
 import type { HealthVerdict } from '../../runbook/health-verdict.js';
 import type { Json } from '../../runbook/index.js';
+import { formatDuration, formatInstant, msBetween } from '../../runbook/time-format.js';
 import type { JournalRun } from '../../store/index.js';
-import { formatDuration, formatValue, oneLine, renderEvidenceList } from './render.js';
+import { formatValue, oneLine, renderEvidenceList } from './render.js';
 import type { Style } from './style.js';
 
 // Text for `status`, `history` and `diagnose`. Pure: the same inputs give the same lines.
@@ -81,16 +82,6 @@ export function historyRowOf(run: JournalRun): HistoryRow {
   };
 }
 
-function durationOf(run: HistoryRow): string {
-  if (run.finishedAt === null) return 'running';
-  return formatDuration(Math.max(0, Date.parse(run.finishedAt) - Date.parse(run.startedAt)));
-}
-
-/** `2026-03-07 12:00 UTC`. */
-function shortInstant(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
 /** The last runs, newest first, with outcome and duration. */
 export function renderHistory(runs: readonly HistoryRow[], style: Style): string[] {
   if (runs.length === 0) return ['No runs recorded yet.'];
@@ -105,8 +96,8 @@ export function renderHistory(runs: readonly HistoryRow[], style: Style): string
       r.runId,
       r.scenario ?? '?',
       oneLine(r.tenantId ?? '?', 40),
-      shortInstant(r.startedAt),
-      durationOf(r),
+      formatInstant(r.startedAt),
+      r.finishedAt === null ? 'running' : formatDuration(msBetween(r.startedAt, r.finishedAt)),
       oneLine(r.startedBy ?? '?', 40),
       outcome(r),
     ]),

@@ -1,8 +1,9 @@
+import { formatDuration, msBetween } from '../../runbook/time-format.js';
 import { BLOCK_LIMITS, mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import type { RichText, RunGist } from '../summary/index.js';
 import type { MessageDraft } from './draft.js';
-import { between, clock, code, duration, esc, who } from './format.js';
+import { clock, code, esc, who } from './format.js';
 import { exceptionsText, OUTCOME_TEXT } from './header.js';
 import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
 
@@ -126,8 +127,8 @@ function digestFields(gist: RunGist) {
           .map((m) => `• ${esc(m.title, 80)}`)
           .join('\n') + (open.length > MAX_MANUAL_SHOWN ? `\n+${open.length - MAX_MANUAL_SHOWN} more` : '');
   return [
-    field('Duration', duration(gist.durationMs)),
-    field('Time to healthy', gist.timeToHealthyMs !== null ? duration(gist.timeToHealthyMs) : 'not healthy'),
+    field('Duration', formatDuration(gist.durationMs)),
+    field('Time to healthy', gist.timeToHealthyMs !== null ? formatDuration(gist.timeToHealthyMs) : 'not healthy'),
     field('Open manual actions', manual),
     field(
       'Steps',
@@ -145,7 +146,7 @@ function digestFields(gist: RunGist) {
 export function renderResult(model: ThreadModel, gist?: RunGist): MessageDraft | undefined {
   const { state, finished, aborted } = model;
   if (!state.outcome || !finished) return undefined;
-  const took = duration(between(state.startedAt, state.outcome.at));
+  const took = formatDuration(msBetween(state.startedAt, state.outcome.at));
   const head = `${OUTCOME_TEXT[state.outcome.outcome]}: recovery run ${code(state.runId, 80)} (${code(state.scenario, 40)}, tenant ${code(state.tenantId, 80)}) after ${took}.`;
   let detail = '';
   if (state.outcome.outcome === 'aborted' && aborted) {

@@ -1,11 +1,12 @@
 import { type ApprovalStep, type RunEventOf, stepState } from '../../runbook/index.js';
+import { formatDuration } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue } from '../../slack/action-values.js';
 import { actionsBlocks, button } from '../../slack/blocks/buttons.js';
 import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { clock, duration, esc, escBlock, principal, who } from './format.js';
+import { clock, esc, escBlock, principal, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
 import { pauseBlocks } from './step-message.js';
@@ -25,7 +26,7 @@ export function approversLine(request: ApprovalRequest, starterId: string): stri
 }
 
 function expiredLine(expiry: RunEventOf<'approval_expired'>): string {
-  return `Expired at ${clock(expiry.at)}: nobody approved within ${duration(expiry.timeoutMs)}`;
+  return `Expired at ${clock(expiry.at)}: nobody approved within ${formatDuration(expiry.timeoutMs)}`;
 }
 
 function roundLines(model: ThreadModel, stepId: string): string[] {

@@ -1,5 +1,6 @@
 import type { Evidence, EvidenceSource } from '../../runbook/index.js';
-import { code, duration, esc, value } from './format.js';
+import { formatDuration } from '../../runbook/time-format.js';
+import { code, esc, value } from './format.js';
 
 /** Evidence items shown in one message; the rest is counted and left to the incident summary. */
 export const MAX_EVIDENCE_ITEMS = 12;
@@ -31,7 +32,7 @@ export function sourceLine(source: EvidenceSource): string | undefined {
     case 'engine':
       return undefined;
   }
-  if (source.latencyMs !== undefined) parts.push(duration(source.latencyMs));
+  if (source.latencyMs !== undefined) parts.push(formatDuration(source.latencyMs));
   return parts.join(' · ');
 }
 

@@ -1,5 +1,6 @@
 import type { Actor } from '../../runbook/index.js';
 import type { Json } from '../../runbook/json.js';
+import { formatInstant } from '../../runbook/time-format.js';
 import { codeSpan, userText } from '../../slack/slack-text.js';
 
 // Small mrkdwn pieces the thread messages share. Everything that did not come from the bot's own code (ids,
@@ -36,44 +37,21 @@ export function principal(id: string): string {
   return code(id, 40);
 }
 
-function isoFallback(date: Date): string {
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/** Slack's date token: shown in each reader's own time zone, with the one UTC format as the fallback text. */
+function slackDate(iso: string | null | undefined, tokens: string): string {
+  const ms = iso ? Date.parse(iso) : Number.NaN;
+  const fallback = formatInstant(iso);
+  return Number.isFinite(ms) ? `<!date^${Math.floor(ms / 1000)}^${tokens}|${fallback}>` : fallback;
 }
 
-/** A moment, shown in each reader's own time zone by Slack, with UTC as the fallback text. */
+/** A moment with its date, for the start and end of a run. */
 export function when(iso: string | null | undefined): string {
-  if (!iso) return 'unknown time';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return 'unknown time';
-  const seconds = Math.floor(date.getTime() / 1000);
-  return `<!date^${seconds}^{date_short_pretty} {time_secs}|${isoFallback(date)}>`;
+  return slackDate(iso, '{date_short_pretty} {time_secs}');
 }
 
 /** Time of day only, for moments inside a run. */
 export function clock(iso: string | null | undefined): string {
-  if (!iso) return 'unknown time';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return 'unknown time';
-  const seconds = Math.floor(date.getTime() / 1000);
-  return `<!date^${seconds}^{time_secs}|${isoFallback(date)}>`;
-}
-
-export function duration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  if (m < 60) return rest > 0 ? `${m} min ${rest} s` : `${m} min`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m - h * 60} min`;
-}
-
-export function between(from: string | null | undefined, to: string | null | undefined): number | null {
-  if (!from || !to) return null;
-  const ms = Date.parse(to) - Date.parse(from);
-  return Number.isFinite(ms) ? ms : null;
+  return slackDate(iso, '{time_secs}');
 }
 
 /** A measured or expected value as inline code: strings bare, everything else as JSON. */

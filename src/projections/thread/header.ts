@@ -1,10 +1,11 @@
 import { type RunOutcome, type RunState, skippedFailures } from '../../runbook/index.js';
+import { formatDuration, msBetween } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue, NO_STEP } from '../../slack/action-values.js';
 import { actionsBlocks, button } from '../../slack/blocks/buttons.js';
 import { BLOCK_LIMITS, mrkdwnText, plainText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
-import { between, code, duration, esc, when, who } from './format.js';
+import { code, esc, when, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { pauseButtons } from './step-message.js';
 
@@ -91,7 +92,7 @@ export function renderHeader(model: ThreadModel): MessageDraft {
     field('Progress', progressText(model)),
   ];
   if (running) fields.push(field('Current step', currentTitle));
-  else fields.push(field('Duration', duration(between(state.startedAt, state.outcome?.at))));
+  else fields.push(field('Duration', formatDuration(msBetween(state.startedAt, state.outcome?.at))));
   const params = Object.entries(state.params)
     .filter(([, v]) => typeof v === 'string' && v.length > 0)
     .map(([k, v]) => `${esc(k, 40)} ${code(String(v), 80)}`);

@@ -6,13 +6,14 @@ import {
   skipNeedsSecondPerson,
   stepState,
 } from '../../runbook/index.js';
+import { formatDuration, msBetween } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue } from '../../slack/action-values.js';
 import { actionsBlocks, type Button, button } from '../../slack/blocks/buttons.js';
 import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { between, clock, code, duration, esc, escBlock, plural, who } from './format.js';
+import { clock, code, esc, escBlock, plural, who } from './format.js';
 import { interruptionBlocks } from './interruption-blocks.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, skipLine, statusEmoji, stepKey, stepTitle } from './step-basics.js';
@@ -32,7 +33,7 @@ function executorStatusLine(s: StepState): string {
       return `Not there yet after ${plural(s.poll, 'check')}${attemptNote(s)}: next check at ${clock(s.nextCheckAt)}${deadline}`;
     }
     case 'passed':
-      return `Passed at ${clock(s.finishedAt)}, took ${duration(between(s.firstStartedAt, s.finishedAt))}${attemptNote(s)}`;
+      return `Passed at ${clock(s.finishedAt)}, took ${formatDuration(msBetween(s.firstStartedAt, s.finishedAt))}${attemptNote(s)}`;
     case 'failed': {
       const error = s.error ? `${code(s.error.code, 60)} ${esc(s.error.message, 600)}` : 'no reason recorded';
       const retry = s.nextAttemptAt ? `\nTrying again on its own at ${clock(s.nextAttemptAt)}.` : '';

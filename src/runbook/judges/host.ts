@@ -8,6 +8,7 @@ import {
   type PreserveMeasurement,
 } from '../measurements.js';
 import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../outside-text.js';
+import { formatDuration } from '../time-format.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';
 
@@ -80,7 +81,7 @@ export function judgeHostCompleted(m: HostActionMeasurement, ctx: JudgeContext):
         result: 'failed',
         error: {
           code: TIMEOUT,
-          message: `${action} did not finish in time (${m.durationMs} ms); it may have partly run`,
+          message: `${action} did not finish in time (${formatDuration(m.durationMs)}); it may have partly run`,
         },
         transient: false,
         evidence: [item],

@@ -1,4 +1,5 @@
-import { stripControlChars, truncate, truncateMrkdwn } from '../slack-text.js';
+import { safeText } from '../../runbook/outside-text.js';
+import { truncate, truncateMrkdwn } from '../slack-text.js';
 
 /**
  * Block Kit limits for the shapes the bot emits, from Slack's Block Kit reference (and the TSDoc of
@@ -65,11 +66,11 @@ export const BLOCK_LIMITS = Object.freeze({
 export type BlockLimitName = keyof typeof BLOCK_LIMITS;
 
 /**
- * Plain text cut to a limit: control characters removed (newlines too when `singleLine`), then an ellipsis if it
+ * Plain text cut to a limit: the outside-text rule applied (on one line when `singleLine`), then an ellipsis if it
  * was too long. Plain-text objects are not parsed by Slack, so nothing is escaped.
  */
 export function fitPlainText(text: string, limit: number, singleLine = false): string {
-  return truncate(stripControlChars(text, { keepNewlines: !singleLine }), limit);
+  return truncate(safeText(text, singleLine ? 'one' : 'many'), limit);
 }
 
 /**
@@ -77,7 +78,7 @@ export function fitPlainText(text: string, limit: number, singleLine = false): s
  * closed. User text inside it must already be escaped (`userText`).
  */
 export function fitMrkdwn(text: string, limit: number): string {
-  return truncateMrkdwn(stripControlChars(text), limit);
+  return truncateMrkdwn(safeText(text), limit);
 }
 
 /** A `plain_text` object whose text fits `limit` (never empty: Slack rejects empty text objects, so nothing becomes `-`). */

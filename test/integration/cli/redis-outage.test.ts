@@ -73,7 +73,7 @@ describe('the terminal during a Redis outage', () => {
       expect(out).toContain('Host actions the simulator performed: restart ×1');
       // One line when Redis went, one when it came back; no reconnect warnings in between.
       expect(out.match(/is not answering; waiting for it/g)).toHaveLength(1);
-      expect(out.match(/Redis is back after \d+(\.\d)? s; following the run again/g)).toHaveLength(1);
+      expect(out.match(/Redis is back after [^;\n]+; following the run again/g)).toHaveLength(1);
       expect(terminal.stderr).not.toContain('"level":40');
       expect(terminal.stderr).not.toContain('run log unavailable');
       // Nothing (a BullMQ lock extender, a reconnect timer) keeps the process alive once the demo is done; after

@@ -55,7 +55,7 @@ describe('an approval nobody gives in time', () => {
     expect(expired).toMatchObject({ stepId: 'approve_stop_writes', round: 1, timeoutMs: TIMEOUT_MS });
     expect(Date.parse(expired?.at ?? '') - Date.parse(asked?.at ?? '')).toBeGreaterThanOrEqual(TIMEOUT_MS);
     expect(paused.pause).toMatchObject({ stepId: 'approve_stop_writes', options: ['retry', 'abort'] });
-    expect(paused.pause?.reason).toMatch(/^approval timed out after 1500 ms; nobody of U0APPROVER, U0LEAD approved/);
+    expect(paused.pause?.reason).toMatch(/^approval timed out after 1\.5 s; nobody of U0APPROVER, U0LEAD approved/);
     expect(paused.steps.stop_writes).toBeUndefined();
     expect(await returned(approvalExpiryJobIdFor(runId, 'approve_stop_writes', 1))).toBe('expired');
 

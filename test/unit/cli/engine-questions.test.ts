@@ -171,10 +171,10 @@ describe('an approval nobody gave in time, at the terminal', () => {
 
     const out = lines.join('\n');
     expect(out).toContain(
-      '⚠ approval of Approve stopping writes (approve_stop_writes) expired: nobody approved within 1 h 00 min',
+      '⚠ approval of Approve stopping writes (approve_stop_writes) expired: nobody approved within 1 h',
     );
     expect(out).toContain(
-      '⏸ Run paused: approval timed out after 60 min; nobody approved (anyone but alice could have). Stop writes has ' +
+      '⏸ Run paused: approval timed out after 1 h; nobody approved (anyone but alice could have). Stop writes has ' +
         'not run. Retry asks for the approval again; Abort ends the run.',
     );
     expect(out).toContain('You can: retry, abort');
@@ -206,10 +206,10 @@ describe('an approval nobody gave in time, at the terminal', () => {
 
     expect(service.calls.map((c) => c.method)).toEqual(['approve', 'abort']);
     expect(lines).toContain('  no approval is waiting on approve_stop_writes');
-    expect(lines.join('\n')).toContain('expired: nobody approved within 1 h 00 min');
+    expect(lines.join('\n')).toContain('expired: nobody approved within 1 h');
     expect(prompter.asked[1]).toBe('  r) retry  a) abort; Enter to leave it paused: ');
     expect(result).toMatchObject({ end: 'aborted' });
-    expect(result.summary).toContain('nobody approved within 1 h 00 min');
+    expect(result.summary).toContain('nobody approved within 1 h');
   });
 });
 

@@ -10,6 +10,7 @@ import {
   SCENARIOS,
 } from '../../../src/handlers/command-grammar.js';
 import { closestWord, editDistance } from '../../../src/runbook/did-you-mean.js';
+import { safeText } from '../../../src/runbook/outside-text.js';
 
 function ok(text: string): DgCommand {
   const result = parseCommand(text);
@@ -197,8 +198,6 @@ describe('edit distance', () => {
 
 const externalId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,200}$/);
 const runId = fc.stringMatching(/^run-[a-z0-9-]{8,32}$/);
-// biome-ignore lint/suspicious/noControlCharactersInRegex: generated reasons must avoid the characters the grammar refuses
-const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const reason = fc
   .string({
     unit: fc.oneof(
@@ -208,7 +207,8 @@ const reason = fc
     minLength: 1,
     maxLength: 80,
   })
-  .map((s) => s.replace(FORBIDDEN, 'x').trim())
+  // The outside-text rule gives what the grammar accepts.
+  .map((s) => safeText(s).trim())
   .filter((s) => s.length > 0 && [...s].length <= MAX_REASON_LENGTH);
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 

@@ -74,7 +74,7 @@ describe('an approval nobody gives', () => {
     const pause = eventsOf(d, 'run_paused')[0];
     expect(pause).toMatchObject({ stepId: 'approve_stop_writes', options: ['retry', 'abort'] });
     expect(pause?.reason).toBe(
-      'approval timed out after 60 min; nobody of U034DEF approved. Stop writes has not run. Retry asks for the ' +
+      'approval timed out after 1 h; nobody of U034DEF approved. Stop writes has not run. Retry asks for the ' +
         'approval again; Abort ends the run.',
     );
     expect(d.state).toMatchObject({ status: 'paused', pendingApproval: null });

@@ -118,6 +118,7 @@ describe('deciding', () => {
     expect(decide('wait', 'x'.repeat(501))).toMatchObject({ ok: false, refusal: { code: 'reason_too_long' } });
     expect(decide('wait', 'x'.repeat(500)).ok).toBe(true);
     expect(decide('wait', 'bell\u0007')).toMatchObject({ ok: false, refusal: { code: 'reason_invalid' } });
+    expect(decide('wait', 'reads \u202ebackwards')).toMatchObject({ ok: false, refusal: { code: 'reason_invalid' } });
     expect(decide('wait', 'two\nlines')).toMatchObject({
       ok: true,
       events: [{ type: 'decision_made', reason: 'two\nlines' }],

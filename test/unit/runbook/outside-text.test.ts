@@ -1,12 +1,51 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clipLine, MAX_LABEL_VALUE, MAX_LISTED_OPTIONS } from '../../../src/runbook/index.js';
+import { clipLine, isSafeText, MAX_LABEL_VALUE, MAX_LISTED_OPTIONS, safeText } from '../../../src/runbook/index.js';
 import { eventsOf, run, start } from './driver.js';
 import { openRun } from './fixtures.js';
 import { World } from './world.js';
 
 // Text from outside (backup labels, DecisionGraph's rows) reaches option and item labels bounded and on one line;
 // escaping it for Slack is left to the Slack layer.
+
+/** Any text, with the characters the rule is about drawn often. */
+const outsideText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('\u0000', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u2028', '\u202e', '\u2066', ' '),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 80,
+});
+
+describe('the outside-text rule', () => {
+  it('removes controls and bidi overrides, keeps tabs, line breaks and emoji', () => {
+    expect(safeText('a\u0000b\u0007c\u001bd\u007fe\u0085f\u202eg\u2066h\ti\nj 🔥')).toBe('abcdefgh\ti\nj 🔥');
+  });
+
+  it('writes every line break as \\n, and a carriage return never survives to overwrite a terminal line', () => {
+    expect(safeText('a\r\nb\rc\u2028d\u2029e')).toBe('a\nb\nc\nd\ne');
+  });
+
+  it('turns tabs and line breaks into spaces for one-line text', () => {
+    expect(safeText('a\nb\tc\r\nd', 'one')).toBe('a b c d');
+  });
+
+  it('accepts typed text exactly when it would show it unchanged', () => {
+    expect(isSafeText('stopped writes\n\tbecause of INC-7', 'many')).toBe(true);
+    expect(isSafeText('stopped writes\nbecause', 'one')).toBe(false);
+    expect(isSafeText('evil\u001b[2J', 'many')).toBe(false);
+    expect(isSafeText('\u202eevil', 'one')).toBe(false);
+    fc.assert(
+      fc.property(outsideText, fc.constantFrom('one', 'many'), (text, lines) => {
+        const shown = safeText(text, lines);
+        expect(safeText(shown, lines)).toBe(shown);
+        expect(isSafeText(shown, lines)).toBe(true);
+        const asTyped = lines === 'many' ? text.replace(/\r\n?|[\u2028\u2029]/g, '\n') : text;
+        expect(isSafeText(text, lines)).toBe(shown === asTyped);
+      }),
+    );
+  });
+});
 
 describe('clipLine', () => {
   it('keeps any text within the limit, on one line, without splitting a character', () => {

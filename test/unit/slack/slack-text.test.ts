@@ -5,7 +5,6 @@ import {
   decodeSlackEntities,
   ELLIPSIS,
   escapeMrkdwn,
-  stripControlChars,
   truncate,
   truncateMrkdwn,
   userText,
@@ -32,16 +31,6 @@ describe('escapeMrkdwn', () => {
 
   it('never leaves a raw angle bracket', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => !/[<>]/.test(escapeMrkdwn(s))));
-  });
-});
-
-describe('stripControlChars', () => {
-  it('removes controls and bidi overrides, keeps tabs, newlines and emoji', () => {
-    expect(stripControlChars('a\u0000b\u0007c\u001bd\u007fe\u0085f\u202eg\u2066h\ti\nj 🔥')).toBe('abcdefgh\ti\nj 🔥');
-  });
-
-  it('turns tabs and newlines into spaces for one-line text', () => {
-    expect(stripControlChars('a\nb\tc\r', { keepNewlines: false })).toBe('a b c');
   });
 });
 

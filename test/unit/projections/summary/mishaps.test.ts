@@ -157,11 +157,11 @@ describe('an approval nobody gave in time in the incident summary', () => {
     const md = renderSummaryMarkdown(s);
     expect(md).toContain(
       '- **2. Approve preserving the broken database** (round 1) before "Preserve the broken database", asked at ' +
-        '+00:04:39: expired at +01:04:39, nobody approved within 1 h 00 min (the approval timeout); the run paused',
+        '+00:04:39: expired at +01:04:39, nobody approved within 1 h (the approval timeout); the run paused',
     );
     const blocks = renderSummaryBlocks(s);
     expect(JSON.stringify(blocks.blocks)).toContain(
-      'Approval for \\"Preserve the broken database\\" (round 1): expired: nobody approved within 1 h 00 min',
+      'Approval for \\"Preserve the broken database\\" (round 1): expired: nobody approved within 1 h',
     );
     expect(assertWithinLimits(blocks)).toEqual([]);
   });
@@ -174,7 +174,7 @@ describe('an approval nobody gave in time in the incident summary', () => {
     expect(s.outcome).toBe('aborted');
     expect(s.approvals).toMatchObject([{ stepId: 'approve_stop_writes', outcome: 'expired' }]);
     expect(s.followUps.find((f) => f.id === 'approval_pending')?.text.join('')).toMatch(
-      /^The approval "Approve stopping writes" asked at \+\d\d:\d\d:\d\d was never given: nobody approved within 1 h 00 min\.$/,
+      /^The approval "Approve stopping writes" asked at \+\d\d:\d\d:\d\d was never given: nobody approved within 1 h\.$/,
     );
   });
 });

@@ -82,7 +82,7 @@ describe('the terminal view of a run', () => {
     expect(renderLog(events, { style: plain, scenario: restart })).toEqual([
       'Run run-t1: restart — App node restart or host reboot',
       '    tenant default, started by Alice Ops (alice) via the terminal; traceId trace-0001',
-      '+00:00:01 → [6/16] Wait until healthz answers 200 (wait_healthz) — deadline in 5 min 00 s',
+      '+00:00:01 → [6/16] Wait until healthz answers 200 (wait_healthz) — deadline in 5 min',
       '+00:00:03 ✓ Wait until healthz answers 200 (wait_healthz) passed in 2.5 s',
       '    ✓ GET /api/healthz: 200 (expected 200)',
       '      GET /api/healthz → 200, 12 ms, request req-7',
@@ -195,7 +195,7 @@ describe('the terminal view of a run', () => {
       },
     ]);
     expect(renderLog(events, { style: plain, scenario: restart }).slice(2)).toEqual([
-      '+00:01:05 ■ Run finished: FAILED after 1 min 05 s: the checklist did not pass',
+      '+00:01:05 ■ Run finished: FAILED after 1 min 5 s: the checklist did not pass',
       '    recovery checklist did not pass',
       '    ✗ pending_events: trace_summary 3 behind (measured 3, expected 0)',
     ]);
@@ -209,7 +209,7 @@ describe('the terminal view of a run', () => {
     const text = renderLog(events, { style: plain }).join('\n');
     expect(text).not.toContain('\u001b');
     expect(text).not.toContain('\u0007');
-    expect(text).toContain('aborted by Alice Ops (alice): stop?[2J?]0;pwned? now');
+    expect(text).toContain('aborted by Alice Ops (alice): stop[2J]0;pwned now');
   });
 
   it('colours only when asked to', () => {

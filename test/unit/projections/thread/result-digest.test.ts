@@ -22,9 +22,9 @@ describe('the result broadcast to the channel', () => {
   it('carries the outcome, duration, time to healthy and the gist, and points to the thread', () => {
     const { message, shown } = result(RUNS.postgres.recovered());
     expect(message.broadcast).toBe(true);
-    expect(message.text).toMatch(/^Recovery run run-[a-z0-9]+ recovered after 5 min 38 s$/);
-    expect(shown).toContain('*Duration*\\n5 min 38 s');
-    expect(shown).toContain('*Time to healthy*\\n5 min 38 s');
+    expect(message.text).toMatch(/^Recovery run run-[a-z0-9]+ recovered after 5 min 37 s$/);
+    expect(shown).toContain('*Duration*\\n5 min 37 s');
+    expect(shown).toContain('*Time to healthy*\\n5 min 37 s');
     expect(shown).toContain('*Open manual actions*\\nNone');
     expect(shown).toContain('11 of 16 steps passed; decided: Restart the runtime (Ana Ops)');
     expect(shown).toContain('follow in the thread');
