@@ -1,6 +1,6 @@
+import { isSafeText } from '../outside-text.js';
 import type { Actor } from './events.js';
 import { MAX_REASON_LENGTH } from './events.js';
-import { isSafeText } from './outside-text.js';
 
 /**
  * Who may do what, as the recovery config's `access` section states it (that shape fits). `null` lists let

@@ -1,3 +1,4 @@
+import { isSafeText } from '../outside-text.js';
 import {
   type AccessPolicy,
   type CommandActor,
@@ -12,7 +13,6 @@ import { INSTANT_HINT, isInstant } from './instant.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
-import { isSafeText } from './outside-text.js';
 import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';

@@ -1,6 +1,15 @@
 // The recovery engine: scenarios as data, the run log and its fold, the pure engine, the judges and the commands
 // people send. No I/O anywhere, time comes in as an argument; how the job layer drives it: docs/internals.md#runbook.
 
+export type { TextLines } from '../outside-text.js';
+export {
+  clipLine,
+  isSafeText,
+  MAX_ARTIFACT_LABEL,
+  MAX_DETAIL_VALUE,
+  MAX_LABEL_VALUE,
+  safeText,
+} from '../outside-text.js';
 export type { AccessPolicy, CommandActor } from './access.js';
 export { checkPersonText, isListed, OPEN_ACCESS } from './access.js';
 export type {
@@ -80,15 +89,6 @@ export type { Judge, JudgeContext, JudgeName, Verdict } from './judges/index.js'
 export { DEFAULT_JUDGE, JUDGE_NAMES, JUDGES, runJudge } from './judges/index.js';
 export type * from './measurements.js';
 export { EXECUTOR_NAMES, hostActionOf, INTEGRITY_CHECKS } from './measurements.js';
-export type { TextLines } from './outside-text.js';
-export {
-  clipLine,
-  isSafeText,
-  MAX_ARTIFACT_LABEL,
-  MAX_DETAIL_VALUE,
-  MAX_LABEL_VALUE,
-  safeText,
-} from './outside-text.js';
 export type { ParamRef, ParamValue } from './params.js';
 export { parseRunEvent, parseRunLog } from './parse.js';
 export { MAX_LISTED_OPTIONS } from './requests.js';

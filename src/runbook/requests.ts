@@ -1,9 +1,9 @@
+import { clipLine, cut, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from '../outside-text.js';
 import type { AccessPolicy } from './access.js';
 import { evaluateCondition } from './conditions.js';
 import type { DecisionItem, DecisionOption, Evidence, RunEventBody } from './events.js';
 import { fingerprintOf, isJsonObject, type Json, type JsonObject } from './json.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
-import { clipLine, cut, MAX_DETAIL_VALUE, MAX_LABEL_VALUE } from './outside-text.js';
 import { decisionChoice, latestDecision, resolveParam } from './params.js';
 import { findStep, pick } from './scenario-lookup.js';
 import type { ApprovalStep, DecisionStep, Scenario } from './scenario-schema.js';

@@ -1,4 +1,4 @@
-import { safeText } from '../runbook/outside-text.js';
+import { safeText } from '../outside-text.js';
 
 /**
  * Making text that people typed safe to show in Slack: which characters go is the one rule for outside text

@@ -1,6 +1,6 @@
+import { cut, safeText } from '../../outside-text.js';
 import type { Evidence } from '../../runbook/events.js';
 import type { Json } from '../../runbook/json.js';
-import { cut, safeText } from '../../runbook/outside-text.js';
 import { formatDuration, formatInstant, formatOffset, msBetween } from '../../runbook/time-format.js';
 import { type actorText, formatJson, OUTCOME_LABEL, okMark, viaText } from './format.js';
 import type {

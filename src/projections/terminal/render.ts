@@ -1,3 +1,4 @@
+import { cut, safeText } from '../../outside-text.js';
 import type {
   Actor,
   DecisionOption,
@@ -19,7 +20,6 @@ import {
   stepState,
   whatToCheck,
 } from '../../runbook/index.js';
-import { cut, safeText } from '../../runbook/outside-text.js';
 import { formatDuration, formatOffset, msBetween } from '../../runbook/time-format.js';
 import type { Style } from './style.js';
 

@@ -1,7 +1,7 @@
+import { headOf } from '../../outside-text.js';
 import type { Evidence, EvidenceSource } from '../events.js';
 import { type Json, toJson } from '../json.js';
 import type { CallEvidence, CallResult } from '../measurements.js';
-import { headOf } from '../outside-text.js';
 
 export function httpSource(call: CallEvidence): EvidenceSource {
   return {

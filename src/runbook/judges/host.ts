@@ -1,3 +1,4 @@
+import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../../outside-text.js';
 import type { Evidence, EvidenceSource } from '../events.js';
 import type { JsonObject } from '../json.js';
 import {
@@ -7,7 +8,6 @@ import {
   type ListBackupsMeasurement,
   type PreserveMeasurement,
 } from '../measurements.js';
-import { clipLine, MAX_ARTIFACT_LABEL, tailOf } from '../outside-text.js';
 import { formatDuration } from '../time-format.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';

@@ -1,4 +1,4 @@
-import { safeText } from '../../runbook/outside-text.js';
+import { safeText } from '../../outside-text.js';
 import { truncate, truncateMrkdwn } from '../slack-text.js';
 
 /**

@@ -9,8 +9,8 @@ import {
   SCENARIO_ALIASES,
   SCENARIOS,
 } from '../../../src/handlers/command-grammar.js';
+import { safeText } from '../../../src/outside-text.js';
 import { closestWord, editDistance } from '../../../src/runbook/did-you-mean.js';
-import { safeText } from '../../../src/runbook/outside-text.js';
 
 function ok(text: string): DgCommand {
   const result = parseCommand(text);

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clipLine, isSafeText, MAX_LABEL_VALUE, MAX_LISTED_OPTIONS, safeText } from '../../../src/runbook/index.js';
-import { eventsOf, run, start } from './driver.js';
-import { openRun } from './fixtures.js';
-import { World } from './world.js';
+import { clipLine, isSafeText, MAX_LABEL_VALUE, MAX_LISTED_OPTIONS, safeText } from '../../src/runbook/index.js';
+import { eventsOf, run, start } from './runbook/driver.js';
+import { openRun } from './runbook/fixtures.js';
+import { World } from './runbook/world.js';
 
 // Text from outside (backup labels, DecisionGraph's rows) reaches option and item labels bounded and on one line;
 // escaping it for Slack is left to the Slack layer.
