@@ -26,7 +26,7 @@ export type {
 } from './run-service.js';
 export { accessPolicyOf, createRunService, newRunId } from './run-service.js';
 export { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from './runtime.js';
-export { scaleScenarioTiming } from './scenario-timing.js';
+export { scaleScenarioTiming, type TimeScale } from './scenario-timing.js';
 export {
   createStepProcessor,
   type StepJobResult,
