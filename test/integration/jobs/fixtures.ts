@@ -25,6 +25,7 @@ import {
 } from '../../../src/runbook/index.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
 import { deleteKeysUnder } from '../../helpers/redis-keys.js';
+import { TEST_TIME_SCALE } from '../../helpers/time-scale.js';
 import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
 export const STARTER: RunActor = { id: 'U0STARTER', name: 'ana', via: 'cli' };
@@ -32,8 +33,8 @@ export const APPROVER: RunActor = { id: 'U0APPROVER', name: 'bo', via: 'slack' }
 /** An operator who may also approve, to show that nobody approves their own run. */
 export const LEAD: RunActor = { id: 'U0LEAD', name: 'cy', via: 'slack' };
 
-/** Scenario timings shrunk 50 times: a 2 s poll becomes 40 ms, a 5 min deadline 6 s. */
-export const TIME_SCALE = 0.02;
+/** Delays shrunk 50 times (a 2 s poll becomes 40 ms), deadlines 4 times: see {@link TEST_TIME_SCALE}. */
+export const TIME_SCALE = TEST_TIME_SCALE;
 
 export function testLogger(): Logger {
   return createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

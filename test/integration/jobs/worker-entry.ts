@@ -4,7 +4,7 @@
 // boundary.
 import { loadConfig } from '../../../src/config/env.js';
 import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createRecoveryRuntime } from '../../../src/jobs/index.js';
+import { createRecoveryRuntime, type TimeScale } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/logger.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { FAST_JOURNAL_WRITER } from './journal-timings.js';
@@ -14,7 +14,7 @@ interface EntrySettings {
   readonly recoveryYaml: string;
   readonly controlToken: string;
   readonly prefix: string;
-  readonly timeScale: number;
+  readonly timeScale: number | TimeScale;
   readonly killAt?: string;
   /** Run with the step worker's production lock and stalled-check settings instead of the fast ones. */
   readonly productionLocks?: boolean;
