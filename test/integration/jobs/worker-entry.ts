@@ -1,7 +1,8 @@
 // A worker process for the crash tests: runs the step workers, the journal writer and the reconciler against the
-// Redis prefix and journal the test names. With DGR_KILL_AT=<event type>:<step id> it kills itself with SIGKILL
-// right after appending that event (the append also announces it), before acting on it: a crash at an exact step
-// boundary.
+// Redis prefix and journal the test names. It loads its modules first and says `warm`, then takes its settings as
+// its first message: a process started ahead is ready to run steps as soon as it is needed, however long loading
+// takes on a busy machine. With `killAt` (<event type>:<step id>) it kills itself with SIGKILL right after
+// appending that event (the append also announces it), before acting on it: a crash at an exact step boundary.
 import { loadConfig } from '../../../src/config/env.js';
 import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
 import { createRecoveryRuntime, type TimeScale } from '../../../src/jobs/index.js';
@@ -9,7 +10,7 @@ import { createLogger } from '../../../src/logger.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
-interface EntrySettings {
+export interface EntrySettings {
   readonly env: Record<string, string>;
   readonly recoveryYaml: string;
   readonly controlToken: string;
@@ -20,7 +21,10 @@ interface EntrySettings {
   readonly productionLocks?: boolean;
 }
 
-const settings = JSON.parse(process.env.DGR_WORKER_SETTINGS ?? '{}') as EntrySettings;
+const settings = await new Promise<EntrySettings>((resolve) => {
+  process.once('message', (message) => resolve(message as EntrySettings));
+  process.send?.('warm');
+});
 
 function matches(event: RunEvent, killAt: string): boolean {
   const [type, stepId] = killAt.split(':');
