@@ -176,21 +176,16 @@ export class WorkerFleet {
   private next = 1;
   private readonly all: WorkerProcess[] = [];
   private readonly spares: Spare[] = [];
-  private closed = false;
 
-  /**
-   * `keep`: how many spares `spawn` leaves loading or loaded after it has taken one. A test warms up as many as it
-   * will start workers; this only covers one more than it counted on.
-   */
   constructor(
     private readonly world: () => World,
     private readonly proxyUrl: () => string,
-    private readonly keep = 1,
   ) {}
 
   /**
-   * Has `count` spares load their modules; resolves once they have. Loading several at once costs what loading
-   * them one by one later would, but keeps it off the path of a run waiting for a worker.
+   * Has `count` spares load their modules, as many as the test will start workers; resolves once they have.
+   * Loading them together costs what loading them one by one later would, but keeps it off the path of a run
+   * waiting for a worker. A worker started beyond them loads when it is started.
    */
   async warmUp(count: number): Promise<void> {
     while (this.spares.length < count) this.spares.push(startSpare());
@@ -214,7 +209,6 @@ export class WorkerFleet {
       ...(options.productionLocks ? { productionLocks: true } : {}),
     };
     const spare = this.spares.shift() ?? startSpare();
-    while (!this.closed && this.spares.length < this.keep) this.spares.push(startSpare());
     // A callback keeps a send to a process killed meanwhile from becoming an unhandled 'error' event.
     spare.warm.then(
       () => spare.child.send(settings, () => undefined),
@@ -232,7 +226,6 @@ export class WorkerFleet {
   /** Kills what is still running, the spares included; for afterAll. */
   killAll(): void {
     const children = [...this.all.map((w) => w.child), ...this.spares.splice(0).map((s) => s.child)];
-    this.closed = true;
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
@@ -265,7 +258,7 @@ export interface CrashRigOptions {
   readonly sim?: SimulatorOptions;
   /** Workers running at all times. @defaultValue 2 */
   readonly workers?: number;
-  /** Replacements loaded before the run: as many as the test kills workers. @defaultValue 2 */
+  /** Replacements loaded before the run: as many as the test kills workers. @defaultValue 0 */
   readonly spares?: number;
 }
 
@@ -278,7 +271,7 @@ export async function startCrashRig(options: CrashRigOptions = {}): Promise<Cras
   );
   const workers = options.workers ?? 2;
   // The workers and their replacements load their modules while the simulator and the journal start.
-  const warm = fleet.warmUp(workers + (options.spares ?? 2));
+  const warm = fleet.warmUp(workers + (options.spares ?? 0));
   try {
     world = await startWorld({
       ...(options.sim ? { sim: options.sim } : {}),

@@ -35,8 +35,8 @@ const fleet = new WorkerFleet(
 );
 
 beforeAll(async () => {
-  // The four workers of the first test load their modules while the simulator and the journal start.
-  const warm = fleet.warmUp(4);
+  // The workers of the first test (four) and the last (two) load their modules while the simulator starts.
+  const warm = fleet.warmUp(6);
   // This process only starts and steers the run; the worker processes do the steps.
   world = await startWorld({
     // The `slow` fault (only the close test injects it) holds every answer 10 s: a close cut off at its 200 ms
