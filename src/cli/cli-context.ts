@@ -4,7 +4,7 @@ import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
 import { loadStartupConfig } from '../config/startup-config.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
-import { createRecoveryRuntime, type RecoveryRuntime } from '../jobs/index.js';
+import { createRecoveryRuntime, type RecoveryRuntime, type TimeScale } from '../jobs/index.js';
 import { RunLogUnavailableError } from '../jobs/run-log/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createJournal, type Journal } from '../store/index.js';
@@ -16,7 +16,7 @@ export interface CliRuntimeOptions {
   /** Redis key prefix of the deployment. @defaultValue the job layer's (`dgr:`) */
   readonly prefix?: string;
   /** Multiplies every poll interval, poll deadline and retry backoff; for drills. @defaultValue 1 */
-  readonly timeScale?: number;
+  readonly timeScale?: number | TimeScale;
   /** Period of the reconciler's sweep. @defaultValue the runtime's */
   readonly reconcileIntervalMs?: number;
   /**

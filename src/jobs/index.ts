@@ -26,7 +26,7 @@ export type {
   StartRequest,
 } from './run-service-port.js';
 export { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from './runtime.js';
-export { scaleScenarioTiming } from './scenario-timing.js';
+export { scaleScenarioTiming, type TimeScale } from './scenario-timing.js';
 export {
   createStepProcessor,
   type StepJobResult,

@@ -22,7 +22,7 @@ import {
 import { bullPrefix } from './run-log/keys.js';
 import { accessPolicyOf, createRunService } from './run-service.js';
 import type { RunService } from './run-service-port.js';
-import { scaleScenarioTiming } from './scenario-timing.js';
+import { scaleScenarioTiming, type TimeScale } from './scenario-timing.js';
 import { type StepWorker, type StepWorkerOptions, startStepWorker } from './step-worker.js';
 
 export interface RecoveryRuntimeDeps {
@@ -46,10 +46,11 @@ export interface RecoveryRuntimeDeps {
   /** The engine's clock. @defaultValue `() => new Date()` */
   readonly clock?: () => Date;
   /**
-   * Multiplies every poll interval, poll deadline and retry backoff of the scenarios; for drills and tests.
+   * Multiplies every poll interval, poll deadline and retry backoff of the scenarios; for drills and tests (which
+   * may scale deadlines apart from delays, see {@link TimeScale}).
    * @defaultValue 1
    */
-  readonly timeScale?: number;
+  readonly timeScale?: number | TimeScale;
   /** @defaultValue the step worker's defaults */
   readonly worker?: StepWorkerOptions;
   /** Delivery options of step jobs. @defaultValue the queue's defaults */

@@ -31,6 +31,7 @@ import {
   slashCommandFields,
   viewSubmissionPayload,
 } from '../helpers/slack-requests.js';
+import { TEST_TIME_SCALE } from '../helpers/time-scale.js';
 
 // One bot as it runs in production (Bolt's HTTP receiver, the run service, step workers, the outbox, the thread
 // projector), talking to a fake Slack and to the simulator as DecisionGraph, on the machine's Redis (a key prefix
@@ -47,8 +48,8 @@ export const BO = { id: 'U0BO', name: 'bo' };
 /** In the channel, but neither operator nor approver. */
 export const EVE = { id: 'U0EVE', name: 'eve' };
 
-/** Scenario timings shrunk 50 times: a 2 s poll becomes 40 ms. */
-export const TIME_SCALE = 0.02;
+/** Delays shrunk 50 times (a 2 s poll becomes 40 ms), deadlines 4 times: see {@link TEST_TIME_SCALE}. */
+export const TIME_SCALE = TEST_TIME_SCALE;
 
 export interface Person {
   readonly id: string;

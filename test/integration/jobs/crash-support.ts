@@ -7,14 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { SimulatorHandle, SimulatorOptions } from '../../../sim/index.js';
 import { envFor, recoveryYaml, startWorld, TIME_SCALE, type World } from './fixtures.js';
+import type { EntrySettings } from './worker-entry.js';
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 
 /**
- * Each kill costs a lock expiry and a stalled-job check before a survivor takes the step over, while the fresh
- * worker that replaces the killed one compiles and boots beside it: on a loaded machine a run with four kills has
- * taken 16 s, so crash tests get 60 s rather than the default 20 s, and `driveRun` this long between two points
- * where the run needs a person (several takeovers can lie between them).
+ * How long a crash test's run may go without a new event (`driveRun`'s budget). Each kill costs a lock expiry and
+ * a stalled-job check before another worker takes the step over (about 1.5 s at the crash workers' settings),
+ * several times that on a busy machine. Crash tests get 60 s in all rather than the default 20 s.
  */
 export const CRASH_SETTLE_MS = 30_000;
 
@@ -132,17 +132,65 @@ export async function startHoldingProxy(
 export interface WorkerProcess {
   readonly n: number;
   readonly child: ChildProcess;
+  /** Resolves once the worker has started its step workers (never, for one that kills itself first). */
+  readonly ready: Promise<void>;
 }
 
-/** Worker processes of one test file: numbered, each pointed at the proxy under its own prefix. */
+/** A worker process started ahead of need: it loads its modules and waits for its settings. */
+interface Spare {
+  readonly child: ChildProcess;
+  /** Resolves once its modules are loaded and it listens for its settings. */
+  readonly warm: Promise<void>;
+  readonly ready: Promise<void>;
+}
+
+function startSpare(): Spare {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const said = (what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (message !== what) return;
+        child.off('message', onMessage);
+        resolve();
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code, signal) => reject(new Error(`worker exited (${signal ?? code}) before "${what}"`)));
+    });
+  const warm = said('warm');
+  const ready = said('ready');
+  // A spare killed before it is used, or a worker that kills itself at its step, never says either.
+  warm.catch(() => undefined);
+  ready.catch(() => undefined);
+  return { child, warm, ready };
+}
+
+/**
+ * Worker processes of one test file: numbered, each pointed at the proxy under its own prefix. Processes are
+ * started ahead of need (`warmUp`), so a worker replacing a killed one starts its step workers at once instead of
+ * loading modules while the run waits for it: 1.3 s of CPU, and 10 s or more on a busy machine.
+ */
 export class WorkerFleet {
   private next = 1;
   private readonly all: WorkerProcess[] = [];
+  private readonly spares: Spare[] = [];
 
   constructor(
     private readonly world: () => World,
     private readonly proxyUrl: () => string,
   ) {}
+
+  /**
+   * Has `count` spares load their modules, as many as the test will start workers; resolves once they have.
+   * Loading them together costs what loading them one by one later would, but keeps it off the path of a run
+   * waiting for a worker. A worker started beyond them loads when it is started.
+   */
+  async warmUp(count: number): Promise<void> {
+    while (this.spares.length < count) this.spares.push(startSpare());
+    await Promise.all(this.spares.map((s) => s.warm));
+  }
 
   /**
    * With `killAt` (`<event type>:<step id>`) the worker kills itself right after appending that event;
@@ -151,7 +199,7 @@ export class WorkerFleet {
   spawn(killAt?: string, options: { productionLocks?: boolean } = {}): WorkerProcess {
     const n = this.next++;
     const world = this.world();
-    const settings = {
+    const settings: EntrySettings = {
       env: envFor(world.sim, world.db?.url ?? '', world.config.redisUrl),
       recoveryYaml: recoveryYaml(world.sim, `${this.proxyUrl()}/w${n}`),
       controlToken: world.sim.controlToken,
@@ -160,11 +208,13 @@ export class WorkerFleet {
       ...(killAt ? { killAt } : {}),
       ...(options.productionLocks ? { productionLocks: true } : {}),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-      env: { ...process.env, DGR_WORKER_SETTINGS: JSON.stringify(settings) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const worker = { n, child };
+    const spare = this.spares.shift() ?? startSpare();
+    // A callback keeps a send to a process killed meanwhile from becoming an unhandled 'error' event.
+    spare.warm.then(
+      () => spare.child.send(settings, () => undefined),
+      () => undefined,
+    );
+    const worker = { n, child: spare.child, ready: spare.ready };
     this.all.push(worker);
     return worker;
   }
@@ -173,9 +223,10 @@ export class WorkerFleet {
     return this.all.find((w) => w.n === n);
   }
 
-  /** Kills what is still running; for afterAll. */
+  /** Kills what is still running, the spares included; for afterAll. */
   killAll(): void {
-    for (const { child } of this.all) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const children = [...this.all.map((w) => w.child), ...this.spares.splice(0).map((s) => s.child)];
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
 
@@ -183,12 +234,6 @@ export async function exited(child: ChildProcess): Promise<NodeJS.Signals | null
   if (child.exitCode !== null || child.signalCode !== null) return child.signalCode;
   const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   return signal;
-}
-
-/** Resolves once the worker has started its step workers. */
-export async function ready(child: ChildProcess): Promise<void> {
-  const [message] = (await once(child, 'message')) as [unknown];
-  if (message !== 'ready') throw new Error(`unexpected message from a worker: ${String(message)}`);
 }
 
 /**
@@ -209,18 +254,36 @@ export interface CrashRig {
   close(): Promise<void>;
 }
 
-export async function startCrashRig(options: { sim?: SimulatorOptions; workers?: number } = {}): Promise<CrashRig> {
-  const world = await startWorld({
-    ...(options.sim ? { sim: options.sim } : {}),
-    workers: false,
-    runtime: { role: 'service' },
-  });
-  const kills: Promise<NodeJS.Signals | null>[] = [];
+export interface CrashRigOptions {
+  readonly sim?: SimulatorOptions;
+  /** Workers running at all times. @defaultValue 2 */
+  readonly workers?: number;
+  /** Replacements loaded before the run: as many as the test kills workers. @defaultValue 0 */
+  readonly spares?: number;
+}
+
+export async function startCrashRig(options: CrashRigOptions = {}): Promise<CrashRig> {
+  let world: World | undefined;
   let proxy: HoldingProxy | undefined;
   const fleet = new WorkerFleet(
-    () => world,
+    () => world as World,
     () => (proxy as HoldingProxy).url,
   );
+  const workers = options.workers ?? 2;
+  // The workers and their replacements load their modules while the simulator and the journal start.
+  const warm = fleet.warmUp(workers + (options.spares ?? 0));
+  try {
+    world = await startWorld({
+      ...(options.sim ? { sim: options.sim } : {}),
+      workers: false,
+      runtime: { role: 'service' },
+    });
+    await warm;
+  } catch (err) {
+    fleet.killAll();
+    throw err;
+  }
+  const kills: Promise<NodeJS.Signals | null>[] = [];
   try {
     proxy = await startHoldingProxy(world.sim, (call) => {
       const sender = fleet.get(call.worker)?.child;
@@ -229,8 +292,8 @@ export async function startCrashRig(options: { sim?: SimulatorOptions; workers?:
       kills.push(exited(sender));
       fleet.spawn();
     });
-    const started = Array.from({ length: options.workers ?? 2 }, () => fleet.spawn());
-    await Promise.all(started.map((w) => ready(w.child)));
+    const started = Array.from({ length: workers }, () => fleet.spawn());
+    await Promise.all(started.map((w) => w.ready));
   } catch (err) {
     fleet.killAll();
     proxy?.close();

@@ -7,7 +7,8 @@ let rig: CrashRig;
 let watcher: RunWatcher | undefined;
 
 beforeAll(async () => {
-  rig = await startCrashRig({ sim: { faults: ['failed-upgrade'] } });
+  // One replacement loaded ahead for each of the four workers killed.
+  rig = await startCrashRig({ sim: { faults: ['failed-upgrade'] }, spares: 4 });
 });
 
 afterAll(async () => {

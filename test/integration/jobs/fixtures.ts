@@ -25,6 +25,7 @@ import {
 } from '../../../src/runbook/index.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
 import { deleteKeysUnder } from '../../helpers/redis-keys.js';
+import { TEST_TIME_SCALE } from '../../helpers/time-scale.js';
 import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
 export const STARTER: RunActor = { id: 'U0STARTER', name: 'ana', via: 'cli' };
@@ -32,8 +33,8 @@ export const APPROVER: RunActor = { id: 'U0APPROVER', name: 'bo', via: 'slack' }
 /** An operator who may also approve, to show that nobody approves their own run. */
 export const LEAD: RunActor = { id: 'U0LEAD', name: 'cy', via: 'slack' };
 
-/** Scenario timings shrunk 50 times: a 2 s poll becomes 40 ms, a 5 min deadline 6 s. */
-export const TIME_SCALE = 0.02;
+/** Delays shrunk 50 times (a 2 s poll becomes 40 ms), deadlines 4 times: see {@link TEST_TIME_SCALE}. */
+export const TIME_SCALE = TEST_TIME_SCALE;
 
 export function testLogger(): Logger {
   return createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -186,26 +187,34 @@ export class RunWatcher {
     for (const wake of [...this.waiters]) wake();
   }
 
-  /** Resolves with the state once `predicate` holds; fails after `timeoutMs` describing where the run is. */
+  /**
+   * Resolves with the state once `predicate` holds. Fails, describing where the run is, once the run has gone
+   * `timeoutMs` without a new event: a run that is slow because the machine is busy keeps moving and is waited for;
+   * one that is stuck is not (the test's own timeout bounds the whole).
+   */
   until(predicate: (s: RunState) => boolean, timeoutMs = 15_000): Promise<RunState> {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.state !== undefined && predicate(this.state)) {
-          clearTimeout(timer);
-          this.waiters.delete(check);
-          resolve(this.state);
-        }
-      };
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = () => {
         this.waiters.delete(check);
         const s = this.state;
         const tail = this.events.slice(-6).map((e) => `${e.seq}:${e.type}${'stepId' in e ? `(${e.stepId})` : ''}`);
         reject(
           new Error(
-            `run ${this.runId} did not get there: status ${s?.status}, step ${s?.currentStepId}, ${tail.join(' ')}`,
+            `run ${this.runId} did not get there (no event for ${timeoutMs} ms): status ${s?.status}, ` +
+              `step ${s?.currentStepId}, ${tail.join(' ')}`,
           ),
         );
-      }, timeoutMs);
+      };
+      const check = () => {
+        clearTimeout(timer);
+        if (this.state !== undefined && predicate(this.state)) {
+          this.waiters.delete(check);
+          resolve(this.state);
+          return;
+        }
+        timer = setTimeout(giveUp, timeoutMs);
+      };
       this.waiters.add(check);
       check();
     });
@@ -253,7 +262,7 @@ function lastSeqOf(outcome: CommandOutcome, fallback: number): number {
 
 /**
  * Drives a run to its end as two people would: the starter decides and confirms manual actions, the other person
- * approves. Returns the finished state.
+ * approves. Returns the finished state; fails once the run goes `timeoutMs` without a new event.
  */
 export async function driveRun(w: RunWatcher, policy: DrivePolicy = {}, timeoutMs = 15_000): Promise<RunState> {
   const { service, runId } = w;

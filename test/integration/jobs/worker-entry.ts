@@ -1,26 +1,30 @@
 // A worker process for the crash tests: runs the step workers, the journal writer and the reconciler against the
-// Redis prefix and journal the test names. With DGR_KILL_AT=<event type>:<step id> it kills itself with SIGKILL
-// right after appending that event (the append also announces it), before acting on it: a crash at an exact step
-// boundary.
+// Redis prefix and journal the test names. It loads its modules first and says `warm`, then takes its settings as
+// its first message: a process started ahead is ready to run steps as soon as it is needed, however long loading
+// takes on a busy machine. With `killAt` (<event type>:<step id>) it kills itself with SIGKILL right after
+// appending that event (the append also announces it), before acting on it: a crash at an exact step boundary.
 import { loadConfig } from '../../../src/config/env.js';
 import { parseRecoveryConfig } from '../../../src/config/recovery-config.js';
-import { createRecoveryRuntime } from '../../../src/jobs/index.js';
+import { createRecoveryRuntime, type TimeScale } from '../../../src/jobs/index.js';
 import { createLogger } from '../../../src/logger.js';
 import type { RunEvent } from '../../../src/runbook/index.js';
 import { FAST_JOURNAL_WRITER } from './journal-timings.js';
 
-interface EntrySettings {
+export interface EntrySettings {
   readonly env: Record<string, string>;
   readonly recoveryYaml: string;
   readonly controlToken: string;
   readonly prefix: string;
-  readonly timeScale: number;
+  readonly timeScale: number | TimeScale;
   readonly killAt?: string;
   /** Run with the step worker's production lock and stalled-check settings instead of the fast ones. */
   readonly productionLocks?: boolean;
 }
 
-const settings = JSON.parse(process.env.DGR_WORKER_SETTINGS ?? '{}') as EntrySettings;
+const settings = await new Promise<EntrySettings>((resolve) => {
+  process.once('message', (message) => resolve(message as EntrySettings));
+  process.send?.('warm');
+});
 
 function matches(event: RunEvent, killAt: string): boolean {
   const [type, stepId] = killAt.split(':');

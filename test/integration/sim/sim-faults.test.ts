@@ -5,7 +5,8 @@ import { type SimulatorHandle, startSimulator } from '../../../sim/index.js';
 import { apiClient, controlClient, eventBody, eventually, type Json } from './sim-client.js';
 
 const BOOT_DELAY_MS = 300;
-const SLOW_MS = 250;
+/** Long enough that an answer without it, however busy the machine, comes back well within it. */
+const SLOW_MS = 1000;
 
 let sim: SimulatorHandle;
 let api: ReturnType<typeof apiClient>;

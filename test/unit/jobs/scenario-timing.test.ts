@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scaleScenarioTiming } from '../../../src/jobs/scenario-timing.js';
-import { getScenario, retryPolicy } from '../../../src/runbook/index.js';
+import { getScenario, retryPolicy, type Step } from '../../../src/runbook/index.js';
 
 describe('scaled scenario timing for drills', () => {
   const restart = getScenario('restart');
@@ -25,9 +25,28 @@ describe('scaled scenario timing for drills', () => {
     expect(fast.steps.map((s) => [s.id, s.kind, s.risk])).toEqual(restart.steps.map((s) => [s.id, s.kind, s.risk]));
   });
 
+  it('scales deadlines and re-check waits by their own factor when given two', () => {
+    const split = scaleScenarioTiming(restart, { delays: 0.02, deadlines: 0.25 });
+    const uniform = scaleScenarioTiming(restart, 0.02);
+    const wait = split.steps.find((s) => s.id === 'wait_healthz');
+    const original = restart.steps.find((s) => s.id === 'wait_healthz');
+    if (wait?.kind !== 'wait_until' || original?.kind !== 'wait_until') throw new Error('wait_healthz is a wait');
+    expect(wait.deadlineMs).toBe(original.deadlineMs / 4);
+    const fast = uniform.steps.find((s) => s.id === 'wait_healthz');
+    if (fast?.kind !== 'wait_until') throw new Error('wait_healthz is a wait');
+    expect(wait.poll).toEqual(fast.poll);
+    const action = split.steps.find((s) => s.id === 'restart_runtime');
+    if (action?.kind !== 'action') throw new Error('restart_runtime is an action');
+    expect(action.recheck?.waitMs).toBe(wait.deadlineMs);
+    expect(action.recheck?.poll).toEqual(wait.poll);
+    expect(retryPolicy(action)).toEqual(retryPolicy(uniform.steps.find((s) => s.id === 'restart_runtime') as Step));
+  });
+
   it('returns the scenario itself at scale 1 and refuses nonsense', () => {
     expect(scaleScenarioTiming(restart, 1)).toBe(restart);
+    expect(scaleScenarioTiming(restart, { delays: 1, deadlines: 1 })).toBe(restart);
     expect(() => scaleScenarioTiming(restart, 0)).toThrow(RangeError);
     expect(() => scaleScenarioTiming(restart, Number.NaN)).toThrow(RangeError);
+    expect(() => scaleScenarioTiming(restart, { delays: 0.02, deadlines: 0 })).toThrow(RangeError);
   });
 });
