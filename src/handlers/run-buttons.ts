@@ -129,7 +129,6 @@ const handlerOf = (name: RunButtonName) => (args: ButtonArgs, deps: HandlerDeps)
 export const handleApproveButton = handlerOf('approve');
 export const handleManualDoneButton = handlerOf('manualDone');
 export const handleRetryButton = handlerOf('retry');
-export const handleSkipButton = handlerOf('skip');
 export const handleAbortButton = handlerOf('abort');
 
 /** A decision button of any kind, taken by the row of its kind. */
