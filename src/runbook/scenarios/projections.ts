@@ -34,7 +34,13 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    projectionProgress('inspect_health', 'Inspect projection health (two readings)', 5_000),
+    projectionProgress(
+      'inspect_health',
+      'Inspect projection health (two readings)',
+      5_000,
+      undefined,
+      'projections are behind or failing',
+    ),
     {
       id: 'inspect_cursors',
       kind: 'probe',

@@ -314,7 +314,6 @@ export function chooseBackup(
       output: 'artifacts',
       id: 'id',
       label: '{display}',
-      detail: '{path}',
       recommendedFrom: 'preferred',
     },
     evidenceFrom: [...evidenceFrom],
@@ -363,12 +362,19 @@ export function restoreBackup(title: string, why?: string, round: BackupRound = 
 }
 
 /** Projection health read until two readings tell current, catching up, or behind and not moving. */
-export function projectionProgress(id: string, title: string, intervalMs: number, why?: string): StepInput {
+export function projectionProgress(
+  id: string,
+  title: string,
+  intervalMs: number,
+  why?: string,
+  confirms?: string,
+): StepInput {
   return {
     id,
     kind: 'probe',
     title,
     risk: 'read_only',
+    ...(confirms !== undefined ? { confirms } : {}),
     executor: 'dg.projection_health',
     judge: 'projections.progress',
     poll: { initialMs: intervalMs, maxMs: intervalMs, factor: 1 },
