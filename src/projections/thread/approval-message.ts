@@ -93,7 +93,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
       text: mrkdwnText(`${heading}\n${escBlock(request.prompt, 1800)}`),
     },
   ];
-  const evidence = evidenceText(request.evidence, { max: 4 });
+  const evidence = evidenceText(request.evidence, { max: 4, details: 'failing' });
   if (evidence) blocks.push({ type: 'section', block_id: `apev-${request.seq}`, text: mrkdwnText(evidence) });
   const people = approversLine(request, model.state.startedBy.id);
   blocks.push({

@@ -138,7 +138,7 @@ export function requestBlocks(
     },
   ];
   if (pending) {
-    const evidence = evidenceText(request.evidence, { max: 4 });
+    const evidence = evidenceText(request.evidence, { max: 4, details: 'all' });
     if (evidence) blocks.push({ type: 'section', block_id: `dev-${id}`, text: mrkdwnText(evidence) });
     const consequences = consequenceLines(request);
     if (consequences) blocks.push({ type: 'section', block_id: `dopt-${id}`, text: mrkdwnText(consequences) });

@@ -10,8 +10,11 @@ export const MAX_EVIDENCE_ITEMS = 6;
 export interface EvidenceTextOptions {
   /** At most this many lines. @defaultValue {@link MAX_EVIDENCE_ITEMS} */
   readonly max?: number;
-  /** Add each shown item's explanation (for a step still waiting or failed). @defaultValue false */
-  readonly details?: boolean;
+  /**
+   * Add the explanation of every shown item (a step still waiting or failed), or of the failing ones (what a
+   * question or a finding rests on). @defaultValue none
+   */
+  readonly details?: 'all' | 'failing';
   /** Mark failing items as findings (under a passed step) rather than as failures. @defaultValue false */
   readonly symptom?: boolean;
 }
@@ -24,7 +27,10 @@ function mark(item: Evidence, symptom: boolean): string {
 /** One check in one line: `label: measured`, and what was expected when the check did not hold. */
 export function evidenceLine(item: Evidence, options: EvidenceTextOptions = {}): string {
   const against = item.expected !== undefined && item.ok !== true ? `, expected ${value(item.expected, 80)}` : '';
-  const detail = options.details && item.detail ? ` · _${esc(item.detail, 200)}_` : '';
+  const explained = options.details === 'all' || (options.details === 'failing' && item.ok === false);
+  // DecisionGraph's error messages name their request id: it stays in the run log with the rest of the call.
+  const text = item.detail?.replace(/\s*\(request_id [^)]*\)/g, '');
+  const detail = explained && text ? ` · _${esc(text, 400)}_` : '';
   return `${mark(item, options.symptom === true)} ${esc(item.label, 120)}: ${value(item.measured, 100)}${against}${detail}`;
 }
 

@@ -216,7 +216,7 @@ function compactBlocks(model: ThreadModel, step: ExecutorStep, s: StepState): Me
     const head = step.confirms
       ? `:mag: ${title} · *Confirmed:* ${esc(step.confirms, 120)}`
       : `:mag: ${title}${notes} · *Found:*`;
-    text = `${head}\n${evidenceText(found, { max: 3, symptom: true }) ?? ''}`.trimEnd();
+    text = `${head}\n${evidenceText(found, { max: 3, symptom: true, details: 'failing' }) ?? ''}`.trimEnd();
   }
   return [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(text) }];
 }
@@ -239,7 +239,7 @@ export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, ancho
   }
   if (s.held !== null) lines.push(`_Held since ${clock(s.held.since)}: ${esc(s.held.reason, 600)}_`);
   const blocks: MessageBlock[] = [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(lines.join('\n')) }];
-  const evidence = evidenceText(s.evidence, { details: true });
+  const evidence = evidenceText(s.evidence, { details: 'all' });
   if (evidence) blocks.push({ type: 'section', block_id: `ev-${step.id}`, text: mrkdwnText(evidence) });
   blocks.push(...manualBlocks(model, step));
   blocks.push(...interruptionBlocks(model, step));
