@@ -124,7 +124,7 @@ export function renderHeader(model: ThreadModel): MessageDraft {
     elements: [
       mrkdwnText(
         running
-          ? `Every step is posted in this thread. ${code(`/dg status ${state.runId}`, 100)} · ${code(`/dg abort ${state.runId} <reason>`, 120)}`
+          ? `Questions and steps are posted in this thread. ${code(`/dg status ${state.runId}`, 100)} · ${code(`/dg abort ${state.runId} <reason>`, 120)}`
           : `Finished at ${when(state.outcome?.at)}. The incident summary is in this thread.`,
         BLOCK_LIMITS.textObject,
       ),

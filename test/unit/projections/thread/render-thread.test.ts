@@ -81,6 +81,16 @@ describe('renderThread over whole runs of every scenario', () => {
         }
       });
 
+      it(`${scenario} ${kind}: a message once posted stays in every later render, so none is left stale`, () => {
+        const run = runOf(scenario, kind);
+        const seen = new Set<string>();
+        for (const render of renderEveryPrefix(run)) {
+          const keys = new Set(render.map((m) => m.key));
+          expect([...seen].filter((key) => !keys.has(key))).toEqual([]);
+          for (const key of keys) seen.add(key);
+        }
+      });
+
       it(`${scenario} ${kind}: keys are stable, orders grow, the header comes first and the rest reply to it`, () => {
         const run = runOf(scenario, kind);
         const lastOrder = new Map<string, number>();
