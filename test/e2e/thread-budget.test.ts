@@ -91,15 +91,14 @@ const CASES: readonly Case[] = [
 const BACKUP_OPTION =
   / · (just before the run|as the run started|\d+ (s|min|h|days) (before|into) the run) · \d+(\.\d)? (B|KiB|MiB|GiB|TiB)$/;
 
-/** The backup buttons as first offered, in order (the answered question folds away in the thread). */
-function offeredBackups(world: E2E, runId: string): string[] {
+/** The backup buttons as first offered, in order, and all the message said then (the answer folds it away). */
+function offeredBackups(world: E2E, runId: string): { offered: string[]; said: string } {
   for (const call of [...world.fake.calls('chat.postMessage'), ...world.fake.calls('chat.update')]) {
-    const offered = buttons({ blocks: (call.params as { blocks?: unknown[] }).blocks } as StoredMessage).filter((b) =>
-      b.value?.startsWith(`${runId}|choose_backup|`),
-    );
-    if (offered.length > 0) return offered.map((b) => b.text);
+    const blocks = (call.params as { blocks?: unknown[] }).blocks;
+    const offered = buttons({ blocks } as StoredMessage).filter((b) => b.value?.startsWith(`${runId}|choose_backup|`));
+    if (offered.length > 0) return { offered: offered.map((b) => b.text), said: visibleText(blocks ?? []) };
   }
-  return [];
+  return { offered: [], said: '' };
 }
 
 function countsOf(state: RunState): string {
@@ -154,11 +153,14 @@ describe('the thread of every scenario, from Slack to its end', () => {
 
       if (c.backups) {
         // Recommended first, every backup with its age against the run and its size.
-        const offered = offeredBackups(world, runId);
+        const { offered, said } = offeredBackups(world, runId);
         const listed = offered.filter((text) => BACKUP_OPTION.test(text));
         expect(listed.length).toBeGreaterThan(0);
         expect(offered[0]).toMatch(/^★ /);
         expect(offered[0]).toMatch(BACKUP_OPTION);
+        // Each backup is named once, on its button.
+        const label = offered[0]?.slice('★ '.length) ?? '';
+        expect(said.split(label).length - 1).toBe(1);
         if (c.scenario === 'event-log') {
           // The broken copy this run preserved comes last of the backups, marked and never recommended.
           expect(listed.at(-1)).toMatch(/^the broken copy preserved by this run · /);

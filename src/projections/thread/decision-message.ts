@@ -2,6 +2,7 @@ import {
   type DecisionOption,
   type DecisionRecord,
   type DecisionStep,
+  type Evidence,
   type RunEventOf,
   stepState,
 } from '../../runbook/index.js';
@@ -64,6 +65,16 @@ export function optionButtons(runId: string, request: DecisionRequest, extraConf
       ...(confirm ? { confirm } : {}),
       label: option.label,
     });
+  });
+}
+
+/** The evidence of a question, without explanations that list the options again: the buttons say them. */
+function evidenceBeside(request: DecisionRequest): Evidence[] {
+  const labels = request.options.map((o) => o.label).filter((label) => label.length > 0);
+  return request.evidence.map((item) => {
+    if (!item.detail || !labels.some((label) => item.detail?.includes(label))) return item;
+    const { detail: _listed, ...rest } = item;
+    return rest;
   });
 }
 
@@ -138,7 +149,7 @@ export function requestBlocks(
     },
   ];
   if (pending) {
-    const evidence = evidenceText(request.evidence, { max: 4, details: 'all' });
+    const evidence = evidenceText(evidenceBeside(request), { max: 4, details: 'all' });
     if (evidence) blocks.push({ type: 'section', block_id: `dev-${id}`, text: mrkdwnText(evidence) });
     const consequences = consequenceLines(request);
     if (consequences) blocks.push({ type: 'section', block_id: `dopt-${id}`, text: mrkdwnText(consequences) });
