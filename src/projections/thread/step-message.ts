@@ -216,7 +216,9 @@ function compactBlocks(model: ThreadModel, step: ExecutorStep, s: StepState): Me
     const head = step.confirms
       ? `:mag: ${title} · *Confirmed:* ${esc(step.confirms, 120)}`
       : `:mag: ${title}${notes} · *Found:*`;
-    text = `${head}\n${evidenceText(found, { max: 3, symptom: true, details: 'failing' }) ?? ''}`.trimEnd();
+    // A confirmed symptom needs no explanation beyond what it confirms; a finding gets its explanation.
+    const lines = evidenceText(found, { max: 3, symptom: true, ...(step.confirms ? {} : { details: 'failing' }) });
+    text = `${head}\n${lines ?? ''}`.trimEnd();
   }
   return [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(text) }];
 }
