@@ -63,7 +63,7 @@ describe('npm run demo', () => {
     expect(await roleExists(role as string)).toBe(false);
 
     const { runId, text } = await summaryFileOf(out);
-    expect(text).toMatch(/^# Incident summary: App node restart or host reboot — recovered\n/);
+    expect(text).toMatch(/^# Postmortem draft: App node restart or host reboot — recovered\n/);
     expect(text).toContain(`Run: \`${runId}\``);
     expect(text).toContain('Started by: `demo-operator` via the terminal');
     expect(text).toContain('**Restart the DecisionGraph runtime** (`restart_runtime`, safe_write): done, webhook');
@@ -85,7 +85,7 @@ describe('npm run demo', () => {
     expect(out).toContain('■ Run finished: RECOVERED');
 
     const { text } = await summaryFileOf(out);
-    expect(text).toMatch(/^# Incident summary: Projection corruption or stale reads — recovered\n/);
+    expect(text).toMatch(/^# Postmortem draft: Projection corruption or stale reads — recovered\n/);
     expect(text).toContain('## Decisions');
     expect(text).toContain('"catch_up (transient)" by `demo-operator`');
     expect(text).toContain('Reason: auto: recommended option');
