@@ -66,11 +66,20 @@ export function plainTimeline(s: IncidentSummary): PlainMoment[] {
     }
   }
   for (const t of s.timeline) if (TOLD_EVENTS.has(t.type)) moments.push({ at: t.at, text: t.text });
-  if (s.times.reachableAt) moments.push({ at: s.times.reachableAt, text: ['DecisionGraph answered again'] });
+  if (s.times.reachableAt) {
+    moments.push({
+      at: s.times.reachableAt,
+      text: ['DecisionGraph reachable: it answered with its database connected'],
+    });
+  }
   if (s.times.healthyAt) moments.push({ at: s.times.healthyAt, text: ['Recovery checklist passed: healthy'] });
-  if (s.abort) moments.push({ at: s.abort.at, text: [`Run aborted by ${actorText(s.abort.by)}: ${s.abort.reason}`] });
+  // An abort chosen at a decision is already that decision's line.
+  const abort = s.abort;
+  if (abort && !s.decisions.some((d) => d.at === abort.at)) {
+    moments.push({ at: abort.at, text: [`Run aborted by ${actorText(abort.by)}: ${abort.reason}`] });
+  }
   if (s.times.endedAt) {
-    const reason = s.outcomeReason && s.outcome !== 'recovered' ? ` (${s.outcomeReason})` : '';
+    const reason = s.outcomeReason && s.outcome !== 'recovered' && !s.abort ? ` (${s.outcomeReason})` : '';
     moments.push({ at: s.times.endedAt, text: [`Run ended: ${OUTCOME_LABEL[s.outcome] ?? s.outcome}${reason}`] });
   }
   // Stable: equal times keep the order above (start first, end last).
@@ -88,14 +97,14 @@ export function clockTime(at: string): string {
 /** What the outage cost, as far as the run measured it; what it could not measure is said so. */
 export function impactLines(s: IncidentSummary): RichText[] {
   const reachable = s.times.reachableAt
-    ? `DecisionGraph answered again ${formatDuration(s.times.timeToReachableMs)} after the run started`
+    ? `DecisionGraph was reachable ${formatDuration(s.times.timeToReachableMs)} after the run started`
     : 'DecisionGraph was not seen answering during the run';
   const healthy = s.times.healthyAt
     ? `healthy (recovery checklist passed) ${formatDuration(s.times.timeToHealthyMs)} after the run started`
     : 'not confirmed healthy by the run';
   const lost = s.followUps.filter((f) => f.id === 'events_not_restored' || f.id === 'preserved_database');
   return [
-    ['Downtime: ', `${reachable}; when it began (before the run) is for the author to fill in.`],
+    ['Downtime: ', `${reachable}; when the outage began (before the run) is for the author to fill in.`],
     ['Time to healthy: ', `${healthy}.`],
     lost.length > 0
       ? ['Events at risk or lost: ', ...lost.flatMap((f, i) => (i === 0 ? f.text : [' ', ...f.text]))]
