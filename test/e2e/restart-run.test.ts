@@ -7,7 +7,7 @@ import { summaryFileNames } from './summary-files.js';
 
 // A whole `restart` run driven from Slack: the node is down and, after its restart, projections do not move until
 // a catch_up replay is requested. One person starts the run, another makes the decision by clicking the button the
-// bot posted; the thread ends with the broadcast result, the incident summary and the summary as a Markdown file.
+// bot posted; the thread ends with the broadcast result, the incident summary and the summary files.
 
 let e2e: E2E;
 
@@ -114,7 +114,7 @@ describe('/dg recover restart, from the command to the final message', () => {
     const posts = e2e.fake.calls('chat.postMessage').filter((c) => c.ok);
     expect(posts.length).toBe(thread.length);
 
-    // Below the summary, once, the whole summary as a Markdown file: every step's evidence and the timeline.
+    // Below the summary, once, the summary files: the Markdown with every step's evidence, the export, the chart.
     await e2e.bot.summaryFile?.settled(runId);
     expect(e2e.sharedFiles(runId)).toHaveLength(1);
     expect(e2e.thread(runId).at(-1)?.ts).toBe(file.ts);
