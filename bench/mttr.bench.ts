@@ -11,8 +11,9 @@ import { runtimeFor, startBenchWorld } from './support/world.js';
  * scale 1 (the runbook's real poll intervals and deadlines) against a simulator that boots and replays as slowly as
  * a real node, with DecisionGraph's default rate limits and actors answering at once.
  *
- * The floor is what the simulator itself imposed while the run went on (boots and replay runs, overlapping ones
- * counted once; it records each as it happens); people answer at once, so they add nothing. The excess is the
+ * The floor is what the simulator itself imposed while the run went on (boots, replay runs and the host actions'
+ * own work such as a restore, overlapping ones counted once; it records each as it happens); people answer at
+ * once, so they add nothing. The excess is the
  * bot's: polls that look too late, readings it did not need, calls made one after another.
  */
 
@@ -41,10 +42,11 @@ export interface MttrFigures {
   readonly faults: FaultName[];
   /** From the start request to the `recovered` outcome. */
   readonly recoveredMs: number;
-  /** Boots and replay runs the simulator served during the run, overlaps counted once. */
+  /** Boots, replay runs and host actions the simulator served during the run, overlaps counted once. */
   readonly floorMs: number;
   readonly bootMs: number;
   readonly replayMs: number;
+  readonly hostMs: number;
   readonly excessMs: number;
   readonly stepJobs: number;
   readonly problems: string[];
@@ -120,6 +122,14 @@ async function measure(scenario: ScenarioName, bootDelayMs: number, replayDurati
         ),
         0,
       ),
+      hostMs: round(
+        coveredMs(
+          waits.filter((w) => w.kind === 'host'),
+          from,
+          to,
+        ),
+        0,
+      ),
       excessMs: round(recoveredMs - floorMs, 0),
       stepJobs: events.filter((e) => e.type === 'step_started' || e.type === 'step_waiting').length,
       problems: checkExecutions(events).problems,
@@ -159,8 +169,22 @@ function printMttr(d: MttrDetail): void {
     `time to recovered at time scale 1; the simulator boots in ${ms(d.bootDelayMs)} and holds every replay run ` +
       `${ms(d.replayDurationMs)} before its first batch; actors answer at once; default rate limits`,
   );
-  console.log('floor = boots + replay runs the simulator served during the run (overlaps once); excess = run - floor');
-  const header = ['scenario', 'faults', 'recovered', 'floor', 'boot', 'replay', 'excess', 'step jobs', 'problems'];
+  console.log(
+    'floor = boots + replay runs + host actions the simulator served during the run (overlaps once); ' +
+      'excess = run - floor',
+  );
+  const header = [
+    'scenario',
+    'faults',
+    'recovered',
+    'floor',
+    'boot',
+    'replay',
+    'host',
+    'excess',
+    'step jobs',
+    'problems',
+  ];
   const rows = d.scenarios.map((f) => [
     f.scenario,
     f.faults.join('+'),
@@ -168,6 +192,7 @@ function printMttr(d: MttrDetail): void {
     ms(f.floorMs),
     ms(f.bootMs),
     ms(f.replayMs),
+    ms(f.hostMs),
     ms(f.excessMs),
     String(f.stepJobs),
     String(f.problems.length),

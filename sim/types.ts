@@ -198,7 +198,7 @@ export interface SimulatorHandle {
   hostActionCounts(): Record<string, number>;
   /** Every host-action request the control API received, in order, with its key and what became of its answer. */
   hostActionRequests(): HostActionRequest[];
-  /** Every boot and replay run so far with its start and end on the simulator's clock: the waits it imposed. */
+  /** Every boot, replay run and host action so far, start and end on the simulator's clock: the waits it imposed. */
   imposedWaits(): ImposedWait[];
   /** Stops both servers and drops the database if the simulator created it. */
   close(): Promise<void>;

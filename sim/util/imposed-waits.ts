@@ -1,6 +1,9 @@
-/** A wait the simulator imposed on its clients: a node boot, or a replay run from its start to its end. */
+/**
+ * A wait the simulator imposed on its clients: a node boot, a replay run from its start to its end, or a host
+ * action from its request to its answer.
+ */
 export interface ImposedWait {
-  readonly kind: 'boot' | 'replay';
+  readonly kind: 'boot' | 'replay' | 'host';
   /** Epoch ms of the simulator's clock. */
   readonly startedAt: number;
   readonly endedAt: number;
