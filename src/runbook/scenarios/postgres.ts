@@ -92,7 +92,7 @@ export const postgresScenario: ScenarioInput = {
       risk: 'read_only',
       executor: 'dg.healthz',
       judge: 'healthz.db_connected',
-      poll: { initialMs: 2_000, maxMs: 10_000, factor: 2 },
+      poll: WAIT_FOR_HEALTHZ_POLL,
       deadlineMs: 60_000,
       onDeadline: 'pass',
       why:
