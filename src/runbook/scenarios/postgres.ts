@@ -118,7 +118,7 @@ export const postgresScenario: ScenarioInput = {
     restartRuntime({ when: { decision: 'restart_decision', is: 'restart' }, recheckJudge: 'healthz.db_connected' }),
     waitHealthzConnected('wait_healthz', { step: 'restart_runtime', status: ['passed'] }),
     ...catchUpIfStuck({
-      check: { title: 'Check projection lag and open failures over two readings' },
+      check: { title: 'Check projection lag and open failures' },
       decision: {
         id: 'replay_decision',
         title: 'Projections still stale: run an explicit replay?',

@@ -35,7 +35,7 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    projectionProgress('inspect_health', 'Inspect projection health (two readings)'),
+    projectionProgress('inspect_health', 'Inspect projection health'),
     {
       id: 'inspect_cursors',
       kind: 'probe',

@@ -527,7 +527,7 @@ export function restartRuntime(spec: RuntimeRestart): StepInput {
 }
 
 export interface CatchUpIfStuck {
-  /** The two readings of `check_projections`. */
+  /** The reading (or two) of `check_projections`. */
   readonly check: { readonly title: string; readonly why?: string };
   readonly decision: StuckProjections;
   /** The catch_up request, made when the decision says so or an orphaned run is retried. */
@@ -551,7 +551,7 @@ export function catchUpIfStuck(spec: CatchUpIfStuck): StepInput[] {
 }
 
 export interface IdleProjectors {
-  /** Why two readings are taken, in this scenario's words. */
+  /** Why projection progress is checked, in this scenario's words. */
   readonly checkWhy: string;
   /** The decision's prompt: why the projections are behind and will not move. */
   readonly prompt: string;
@@ -565,7 +565,7 @@ export interface IdleProjectors {
  */
 export function catchUpIdleProjectors(spec: IdleProjectors): StepInput[] {
   return catchUpIfStuck({
-    check: { title: 'Check projection health twice: current or catching up?', why: spec.checkWhy },
+    check: { title: 'Check projection health: current, catching up or stuck?', why: spec.checkWhy },
     decision: {
       id: 'catch_up_decision',
       title: 'Projections are behind and not moving',
