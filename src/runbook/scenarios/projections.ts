@@ -5,6 +5,7 @@ import {
   inspectRuns,
   orphanRunsDecision,
   projectionProgress,
+  READ_POLL,
   readTrace,
   rebuildOrCatchUp,
   traceIdParam,
@@ -34,13 +35,7 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    projectionProgress(
-      'inspect_health',
-      'Inspect projection health (two readings)',
-      5_000,
-      undefined,
-      'projections are behind or failing',
-    ),
+    projectionProgress('inspect_health', 'Inspect projection health', undefined, 'projections are behind or failing'),
     {
       id: 'inspect_cursors',
       kind: 'probe',
@@ -136,7 +131,7 @@ export const projectionsScenario: ScenarioInput = {
       executor: 'dg.graph_read',
       judge: 'graph.readable',
       params: { nodeType: 'trace', nodeId: traceIdParam },
-      poll: { initialMs: 3_000, maxMs: 20_000, factor: 2 },
+      poll: READ_POLL,
       deadlineMs: 120_000,
       why: 'Graph reads answer 409 while context_graph is stale, separately from trace reads',
     },
