@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
@@ -195,6 +196,7 @@ export async function startBot(
       await projector.start();
       diagnoseExecutors = createExecutorContext(config, recovery, {
         logger,
+        rateBudget: new SharedRateBudget({ redis, prefix, logger }),
         requireReadOnlyRole: options.runtime?.executorDeps?.requireReadOnlyRole,
       });
       slack = createBotApp({

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory, type ExecutorDeps } from '../executors/registry/index.js';
 import type { Logger } from '../logger.js';
 import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
@@ -204,7 +205,9 @@ export async function createRecoveryRuntime(
     async startWorkers() {
       if (role === 'service') throw new Error('this runtime was created for role "service": it runs no workers');
       if (stepWorker) return;
-      executors ??= createExecutorContext(config, recovery, { logger, ...deps.executorDeps });
+      // Every worker process spends one DecisionGraph budget per scope and account, counted in Redis.
+      const rateBudget = new SharedRateBudget({ redis, prefix, logger });
+      executors ??= createExecutorContext(config, recovery, { logger, rateBudget, ...deps.executorDeps });
       journalWriter = await startJournalWriter({ redis: template, pg: journal, prefix, logger, ...deps.journalWriter });
       reconciler = startReconciler({
         driver,

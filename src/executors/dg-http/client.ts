@@ -6,7 +6,7 @@ import { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { ApiTimeoutError, ContractViolationError, type DgApiErrorContext } from './api-errors.js';
 import type { DgCallEvidence, DgCallResult } from './evidence.js';
-import { RateBudget, type RateBudgetKey, scopeForRoute } from './rate-budget.js';
+import { type CallBudget, RateBudget, type RateBudgetKey, scopeForRoute } from './rate-budget.js';
 import { interpretResponse } from './response-mapping.js';
 import {
   type GraphContext,
@@ -70,7 +70,7 @@ export interface DgHttpClientOptions {
    * clients that use the same accounts and tenants, and match its limits to the server's if they differ.
    * @defaultValue a fresh {@link RateBudget} with DecisionGraph's default limits
    */
-  readonly rateBudget?: RateBudget | null;
+  readonly rateBudget?: CallBudget | null;
   /** Wall clock for `attemptedAt`. @defaultValue `Date.now` */
   readonly now?: () => number;
   /** Generator of `x-request-id` values. @defaultValue `dgr-` + 12 random base64url characters */
@@ -162,7 +162,7 @@ export class DgHttpClient {
   private readonly ownsDispatcher: boolean;
   private readonly timeouts: DgHttpTimeouts;
   private readonly connectTimeoutKnown: boolean;
-  private readonly rateBudget: RateBudget | null;
+  private readonly rateBudget: CallBudget | null;
   private readonly now: () => number;
   private readonly newRequestId: () => string;
   private readonly maxResponseBytes: number;

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../config/env.js';
 import type { RecoveryConfig } from '../../config/recovery-config.js';
 import { type Logger, lazyChild } from '../../logger.js';
-import { createDgAgent, DgHttpClient, type DgHttpTimeouts, RateBudget } from '../dg-http/index.js';
+import { type CallBudget, createDgAgent, DgHttpClient, type DgHttpTimeouts, RateBudget } from '../dg-http/index.js';
 import { createProbePool, type ProbePoolOptions } from '../dg-sql/index.js';
 import { guardReadOnlyRole } from './role-guard.js';
 
@@ -46,7 +46,7 @@ export interface ExecutorDeps {
    * Budget shared by every tenant's client, mirroring DecisionGraph's limiter.
    * @defaultValue a fresh {@link RateBudget} with DecisionGraph's default limits
    */
-  readonly rateBudget?: RateBudget | null;
+  readonly rateBudget?: CallBudget | null;
   /** Probe pool to use; the caller closes it. @defaultValue an own pool on `DG_DATABASE_URL`, closed on `close()` */
   readonly sqlPool?: pg.Pool;
   /** Options for the own probe pool. @defaultValue the probe pool's defaults */
