@@ -77,6 +77,18 @@ const EnvSchema = z.object({
     .default('3000')
     .transform(Number)
     .pipe(z.number().int().min(0).max(65535, 'must be a port number')),
+  METRICS_PORT: z
+    .string()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, 'must be a port number')
+        .transform(Number)
+        .pipe(z.number().int().min(0).max(65535, 'must be a port number'))
+        .optional(),
+    )
+    .optional(),
   RECOVERY_CONFIG: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -118,8 +130,13 @@ export interface Config {
    * than the reminder. @defaultValue 60
    */
   readonly approvalTimeoutMinutes: number;
-  /** HTTP port of the Slack receiver. @defaultValue 3000 */
+  /** HTTP port of the Slack receiver, which also answers `/healthz`, `/readyz` and `/metrics`. @defaultValue 3000 */
   readonly port: number;
+  /**
+   * A port of its own for `/healthz`, `/readyz` and `/metrics`; the only HTTP port of a workers-only process.
+   * @defaultValue undefined (none)
+   */
+  readonly metricsPort: number | undefined;
   /** Path of the YAML file with host actions and access rules. @defaultValue undefined (all actions manual) */
   readonly recoveryConfigPath: string | undefined;
   /** @defaultValue `info` */
@@ -184,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     approvalTimeoutMinutes: e.APPROVAL_TIMEOUT_MINUTES,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     recoveryConfigPath: e.RECOVERY_CONFIG,
     logLevel: e.LOG_LEVEL,
   });

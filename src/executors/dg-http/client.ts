@@ -79,7 +79,12 @@ export interface DgHttpClientOptions {
   readonly maxResponseBytes?: number;
   /** Receives one debug line per call with its evidence (never tokens or bodies). @defaultValue none */
   readonly logger?: Logger;
+  /** Told of every call once it ended, with its evidence and error code (metrics). @defaultValue none */
+  readonly onCall?: DgCallObserver;
 }
+
+/** Sees each DecisionGraph call's evidence and, for a failure, its error code. */
+export type DgCallObserver = (evidence: DgCallEvidence, errorCode: string | null) => void;
 
 /** Per-call options. */
 export interface DgCallOptions {
@@ -163,6 +168,7 @@ export class DgHttpClient {
   private readonly timeouts: DgHttpTimeouts;
   private readonly connectTimeoutKnown: boolean;
   private readonly rateBudget: CallBudget | null;
+  private readonly onCall: DgCallObserver | undefined;
   private readonly now: () => number;
   private readonly newRequestId: () => string;
   private readonly maxResponseBytes: number;
@@ -183,6 +189,7 @@ export class DgHttpClient {
     this.dispatcher = options.dispatcher ?? createDgAgent(this.timeouts);
     this.ownsDispatcher = options.dispatcher === undefined;
     this.rateBudget = options.rateBudget === undefined ? new RateBudget() : options.rateBudget;
+    this.onCall = options.onCall;
     this.now = options.now ?? Date.now;
     this.newRequestId = options.newRequestId ?? (() => `dgr-${randomBytes(9).toString('base64url')}`);
     this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
@@ -477,6 +484,7 @@ export class DgHttpClient {
   }
 
   private finish<T>(result: DgCallResult<T>): DgCallResult<T> {
+    this.onCall?.(result.evidence, result.ok ? null : result.error.code);
     if (this.logger) {
       const e = result.evidence;
       this.logger.debug(

@@ -59,6 +59,8 @@ export class SharedRateBudget implements CallBudget {
 
   async acquire(key: RateBudgetKey, signal?: AbortSignal): Promise<number> {
     const start = this.now();
+    // Asking Redis is not waiting: only a spent window counts as time waited.
+    let waited = false;
     for (;;) {
       signal?.throwIfAborted();
       const now = this.now();
@@ -71,9 +73,11 @@ export class SharedRateBudget implements CallBudget {
         this.recovered();
       } catch (err) {
         this.failed(err);
-        return this.now() - start + (await this.fallback.acquire(key, signal));
+        const fallbackWait = await this.fallback.acquire(key, signal);
+        return waited ? Math.max(0, this.now() - start) : fallbackWait;
       }
-      if (taken) return Math.max(0, this.now() - start);
+      if (taken) return waited ? Math.max(0, this.now() - start) : 0;
+      waited = true;
       await this.sleep(Math.max(1, (window + 1) * this.windowMs + this.edgeMarginMs - now), signal);
     }
   }
