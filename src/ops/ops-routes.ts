@@ -11,6 +11,8 @@ export const METRICS_PATH = '/metrics';
 export interface OpsRoutesOptions {
   readonly metrics: BotMetrics;
   readonly readiness: readonly ReadinessCheck[];
+  /** How long each part may take. @defaultValue 2000 */
+  readonly readinessTimeoutMs?: number;
   /** Sets the gauges from their sources before each scrape. */
   readonly beforeScrape?: () => Promise<void>;
   readonly logger: Logger;
@@ -33,7 +35,7 @@ export function opsRoutes(options: OpsRoutesOptions): ReadonlyMap<string, RouteH
     [
       READY_PATH,
       (_req, res) => {
-        checkReadiness(options.readiness)
+        checkReadiness(options.readiness, options.readinessTimeoutMs)
           .then((report) => {
             const failing = Object.entries(report.parts)
               .filter(([, r]) => r !== 'ok')

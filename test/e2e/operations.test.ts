@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot } from '../../src/bot/bot.js';
+import { parseRecoveryConfig } from '../../src/config/recovery-config.js';
+import { createLogger } from '../../src/logger.js';
 import { ANA, E2E } from './harness.js';
 
 // What an SRE's Prometheus and load balancer see: health, readiness naming the failing part, and metrics that move
@@ -112,4 +116,30 @@ describe('/metrics', () => {
     expect(sample(after, 'dg_recovery_people_waits{kind="decision"}')).toBe(0);
     expect(sample(after, 'dg_recovery_journal_lag_events')).toBeGreaterThanOrEqual(0);
   }, 60_000);
+});
+
+describe('a workers-only process', () => {
+  it('serves health, readiness without Slack, and metrics on METRICS_PORT alone', async () => {
+    const workers = await startBot(e2e.config, parseRecoveryConfig('{}', 'workers.yaml', {}), {
+      logger: createLogger({ level: 'silent' }),
+      role: 'workers',
+      // A queue of its own: this process must not take the other bot's steps.
+      prefix: `dgops-${randomBytes(4).toString('hex')}:`,
+      metricsPort: 0,
+      runtime: { reconcileIntervalMs: 0, executorDeps: { requireReadOnlyRole: false } },
+    });
+    try {
+      expect(workers.port).toBeUndefined();
+      const base = `http://127.0.0.1:${workers.metricsPort}`;
+      expect((await get(`${base}/healthz`)).status).toBe(200);
+      const ready = await get(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(JSON.parse(ready.body).parts).toEqual({ redis: 'ok', journal: 'ok' });
+      const scraped = await get(`${base}/metrics`);
+      expect(sample(scraped.body, 'dg_recovery_queue_jobs{queue="steps",state="waiting"}')).toBe(0);
+      expect(sample(scraped.body, 'dg_recovery_journal_lag_runs')).toBe(0);
+    } finally {
+      await workers.stop();
+    }
+  });
 });

@@ -78,6 +78,14 @@ describe('loadConfig', () => {
     expect(text).not.toContain('99999');
   });
 
+  it('reads METRICS_PORT as a port, none when unset or empty, and names it when malformed', () => {
+    expect(loadConfig(valid).metricsPort).toBeUndefined();
+    expect(loadConfig({ ...valid, METRICS_PORT: '' }).metricsPort).toBeUndefined();
+    expect(loadConfig({ ...valid, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(problemsOf({ ...valid, METRICS_PORT: 'metrics' })).toEqual(['METRICS_PORT: must be a port number']);
+    expect(problemsOf({ ...valid, METRICS_PORT: '70000' })).toEqual(['METRICS_PORT: must be a port number']);
+  });
+
   it('reads nothing but the record it is given', () => {
     process.env.DG_BASE_URL = 'http://from-process-env:1';
     try {
