@@ -3,6 +3,7 @@ import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
 import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
+import { ALERTMANAGER_PATH, createAlertIntake } from '../handlers/alert-intake.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
@@ -22,6 +23,7 @@ import {
 } from '../projections/summary-file/index.js';
 import { createThreadProjector, type ThreadProjector } from '../projections/thread-projector.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
+import { createAlertMessages } from '../slack/alert-messages.js';
 import {
   createOutboxSlackClient,
   createSlackOutbox,
@@ -251,6 +253,22 @@ export async function startBot(
         rateBudget: new SharedRateBudget({ redis, prefix, logger }),
         requireReadOnlyRole: options.runtime?.executorDeps?.requireReadOnlyRole,
       });
+      const diagnose = createDiagnoser({ executors: diagnoseExecutors, logger });
+      const alertRoutes = config.alerts
+        ? [
+            {
+              path: ALERTMANAGER_PATH,
+              method: 'POST',
+              handler: createAlertIntake({
+                ...config.alerts,
+                diagnose,
+                messages: createAlertMessages({ redis, prefix }),
+                slack: workClient,
+                logger,
+              }).handler,
+            },
+          ]
+        : [];
       slack = createBotApp({
         slack: credentials,
         logger,
@@ -262,7 +280,7 @@ export async function startBot(
           stateNote: note,
           ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
           history: createRunHistory({ journal, service: runtime.service, scenarioFor, logger }),
-          diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
+          diagnose,
           health: createHealthProbe(diagnoseExecutors),
           // Lookups sit in a slash command's 3 s: a short timeout of their own, no retries.
           userGroups: createUserGroupDirectory({
@@ -273,7 +291,7 @@ export async function startBot(
           postSummaryFile: summaryFilePoster(workClient),
         },
         seenRequests: createSeenRequests({ redis, prefix }),
-        customRoutes: boltCustomRoutes(routes),
+        customRoutes: [...boltCustomRoutes(routes), ...alertRoutes],
       });
       port = (await slack.start(options.port ?? config.port)).port;
     }

@@ -62,8 +62,10 @@ describe('health and readiness', () => {
     });
   });
 
-  it('answers 404 on the metrics port for anything else', async () => {
+  it('answers 404 on the metrics port for anything else, and has no alert route without ALERT_WEBHOOK_TOKEN', async () => {
     expect((await get(`${metricsPort()}/slack/events`)).status).toBe(404);
+    const hook = await fetch(`${slackPort()}/hooks/alertmanager`, { method: 'POST', body: '{}' });
+    expect(hook.status).toBe(404);
   });
 });
 
