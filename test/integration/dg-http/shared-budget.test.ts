@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimulatorHandle, startSimulator } from '../../../sim/index.js';
 import { REAL_CLOCK } from '../../../sim/util/clock.js';
 import { ErrorCode } from '../../../src/errors.js';
+import { SharedRateBudget } from '../../../src/executors/dg-http/shared-rate-budget.js';
+import { createLogger } from '../../../src/logger.js';
+import { freePort } from '../../helpers/own-postgres.js';
 import { type WatchedChild, watchChild } from '../../helpers/watched-child.js';
 
 const CHILD = fileURLToPath(new URL('./shared-budget-child.ts', import.meta.url));
@@ -71,4 +74,40 @@ describe('shared DecisionGraph rate budget', () => {
     expect(count(output, `result ${ErrorCode.ApiNotFound}`)).toBe(ADMIN_LIMIT);
     expect(count(output, `result ${ErrorCode.ApiTimeout}`)).toBe(2 * CALLS_EACH - ADMIN_LIMIT);
   }, 60_000);
+});
+
+describe('shared budget without Redis', () => {
+  it("falls back to the process's own count, says so once, and still holds the call past the limit", async () => {
+    const redis = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    redis.on('error', () => undefined);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const held: number[] = [];
+    const budget = new SharedRateBudget({
+      redis,
+      prefix,
+      logger,
+      limits: { admin: 2 },
+      now: () => FROZEN_NOW,
+      sleep: async (ms) => {
+        held.push(ms);
+        throw new Error('held');
+      },
+    });
+    const key = { scope: 'admin' as const, account: 'acct', tenantId: 'default' };
+    try {
+      expect(await budget.acquire(key)).toBe(0);
+      expect(await budget.acquire(key)).toBe(0);
+      await expect(budget.acquire(key)).rejects.toThrow('held');
+      expect(held).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('shared DecisionGraph rate budget unreachable'))).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
