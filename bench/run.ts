@@ -59,6 +59,7 @@ const BENCHES: Record<BenchName, () => Promise<BenchReport<unknown>>> = {
   restart: async () => (await import('./restart.bench.js')).benchRestart(),
   concurrent: async () => (await import('./concurrent.bench.js')).benchConcurrent(),
   ack: async () => (await import('./ack.bench.js')).benchAck(),
+  chart: async () => (await import('./chart.bench.js')).benchChart(),
 };
 
 interface Entry {

@@ -4,6 +4,7 @@ import { isEntryModule, runAsProcess } from './entry.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo, CliOptions } from './run-command.js';
 import { usageHint, usageText } from './usage.js';
+import { packageVersion } from './version.js';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
@@ -21,8 +22,17 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   const { command } = parsed;
   const style = createStyle(parsed.colour !== 'never' && colourWanted(io.stdout.isTTY === true, io.env));
   const print = (line: string) => io.stdout.write(`${line}\n`);
+  if (command.kind === 'help' && command.bare) {
+    err('dg-recovery: no command given.');
+    err(usageText());
+    return EXIT_USAGE;
+  }
   if (command.kind === 'help') {
     print(usageText(command.topic));
+    return EXIT_OK;
+  }
+  if (command.kind === 'version') {
+    print(`dg-recovery ${packageVersion()}`);
     return EXIT_OK;
   }
 

@@ -29,6 +29,8 @@ export interface CliOptions {
    * @defaultValue none
    */
   readonly wrapAuto?: ResponderFactory;
+  /** Print a finished run's whole summary (the demo prints only the file's path). @defaultValue true */
+  readonly printSummary?: boolean;
 }
 
 /** A terminal that leaves stops waiting for its connections and workers to close after this long. */
@@ -55,6 +57,7 @@ export async function runCommand(
       return prompter;
     },
     ...(io.signal ? { signal: io.signal } : {}),
+    ...(options.printSummary === false ? { printSummary: false } : {}),
   };
   // Leaving (Ctrl-C) must also end a question that is waiting for an answer.
   const closePrompter = () => prompter?.close();
