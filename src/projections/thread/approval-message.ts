@@ -74,18 +74,27 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
             : s.status === 'failed'
               ? 'The re-check failed'
               : 'Not approved';
+  const heading = `${statusEmoji(waiting ? 'awaiting_approval' : s.status)} *${stepTitle(model, step)}* · ${status}`;
+  const rounds = roundLines(model, step.id);
+  const text = `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`;
+  // Once approved and re-checked, the request folds to who approved: what was asked stays in the summary file.
+  if (s.status === 'passed' && !open) {
+    return {
+      key: stepKey(step.id),
+      anchor,
+      text,
+      blocks: [{ type: 'section', block_id: `ap-${request.seq}`, text: mrkdwnText([heading, ...rounds].join('\n')) }],
+    };
+  }
   const blocks: MessageBlock[] = [
     {
       type: 'section',
       block_id: `ap-${request.seq}`,
-      text: mrkdwnText(
-        `${statusEmoji(waiting ? 'awaiting_approval' : s.status)} *${stepTitle(model, step)}* · ${status}\n${escBlock(request.prompt, 1800)}`,
-      ),
+      text: mrkdwnText(`${heading}\n${escBlock(request.prompt, 1800)}`),
     },
   ];
-  const evidence = evidenceText(request.evidence, 10);
+  const evidence = evidenceText(request.evidence, { max: 4, details: 'failing' });
   if (evidence) blocks.push({ type: 'section', block_id: `apev-${request.seq}`, text: mrkdwnText(evidence) });
-  const rounds = roundLines(model, step.id);
   const people = approversLine(request, model.state.startedBy.id);
   blocks.push({
     type: 'section',
@@ -119,12 +128,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
       elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)],
     });
   }
-  return {
-    key: stepKey(step.id),
-    anchor,
-    text: `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
-    blocks,
-  };
+  return { key: stepKey(step.id), anchor, text, blocks };
 }
 
 /** `remind-<step>-r<round>`: one reminder per approval round. */

@@ -1,13 +1,12 @@
-import { isExecutorStep, type RunEvent, type Scenario } from '../../runbook/index.js';
+import type { RunEvent, Scenario } from '../../runbook/index.js';
 import type { OutboxMessage } from '../../slack/outbox/types.js';
 import { renderPauseAlerts, renderResult } from './alerts.js';
-import { renderApprovalStep, renderReminders } from './approval-message.js';
-import { renderDecisionStep } from './decision-message.js';
+import { renderReminders } from './approval-message.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
 import { fitMessageText } from './fit.js';
 import { renderHeader } from './header.js';
-import { buildThreadModel, type ThreadModel } from './model.js';
-import { renderExecutorStep } from './step-message.js';
+import { buildThreadModel } from './model.js';
+import { stepDrafts } from './step-groups.js';
 import { SUMMARY_KEY, type SummaryContent } from './summary-message.js';
 
 export interface RenderThreadOptions {
@@ -37,24 +36,9 @@ export function orderOf(lastSeq: number, anchor: number): number {
   return lastSeq + Math.min(anchor, ANCHOR_SCALE - 1) / ANCHOR_SCALE;
 }
 
-function stepDrafts(model: ThreadModel): MessageDraft[] {
-  const drafts: MessageDraft[] = [];
-  for (const step of model.scenario.steps) {
-    const anchor = model.firstSeq.get(step.id);
-    if (anchor === undefined) continue;
-    if (isExecutorStep(step)) drafts.push(renderExecutorStep(model, step, anchor));
-    else if (step.kind === 'decision') drafts.push(...renderDecisionStep(model, step, anchor));
-    else {
-      const draft = renderApprovalStep(model, step, anchor);
-      if (draft) drafts.push(draft);
-    }
-  }
-  return drafts;
-}
-
 /**
- * The run's Slack thread as it should look now: a header (top-level, updated in place), a message per step the
- * run has reached, the pause alerts and the final result (broadcast to the channel, with the summary's gist), and
+ * The run's Slack thread as it should look now: a header (top-level, updated in place), a message per question
+ * with the steps that followed it as lines (see step-groups), the pause alerts and the final result (broadcast to the channel, with the summary's gist), and
  * the incident summary.
  * Pure: the same log always gives the same messages, so a repeated or late render changes nothing.
  *
