@@ -69,7 +69,7 @@ export interface StartBotOptions {
   /** Channel for threads of runs started from the terminal. @defaultValue such runs get no thread */
   readonly defaultChannel?: string;
   /** Overrides `APPROVAL_REMINDER_MINUTES`, for tests. @defaultValue from the config */
-  readonly approvalReminderMs?: number;
+  readonly reminderMs?: number;
 }
 
 export interface RunningBot {
@@ -183,7 +183,8 @@ export async function startBot(
         scenarioFor,
         logger,
         ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
-        approvalReminderMs: options.approvalReminderMs ?? config.slack.approvalReminderMinutes * 60_000,
+        reminderMs: options.reminderMs ?? config.slack.reminderMinutes * 60_000,
+        operators: recovery.access.operators,
         onRunFinished: (runId) => publisher.request(runId),
         catchUpRuns: async () => {
           const active = (await runtime.service.listActive()).map((r) => r.runId);

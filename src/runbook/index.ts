@@ -132,4 +132,6 @@ export type { Moment } from './time-format.js';
 export { formatDuration, formatInstant, formatOffset, msBetween } from './time-format.js';
 export type { RunView, StepView } from './view.js';
 export { viewRun } from './view.js';
+export type { OpenWait, WaitKind, WhoMayAnswer } from './waiting.js';
+export { openWait, whoIsAwaited, whoMayAnswer } from './waiting.js';
 export { actsOnWorld, holdStep, isWriteThrough } from './write-through.js';

@@ -10,7 +10,7 @@ import { ANA, BO, buttons, E2E, EVE, OTHER_CHANNEL, SIGNING_SECRET, textOf, with
 let e2e: E2E;
 
 beforeAll(async () => {
-  e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] }, bot: { approvalReminderMs: 400 } });
+  e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] }, bot: { reminderMs: 400 } });
 });
 
 afterAll(async () => {

@@ -6,24 +6,11 @@ import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { clock, esc, escBlock, principal, who } from './format.js';
+import { clock, esc, escBlock, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
 import { pauseBlocks } from './step-message.js';
-
-type ApprovalRequest = RunEventOf<'approval_requested'>;
-
-/** Who may approve, in words: the listed people and groups (or anyone), minus the excluded starter. */
-export function approversLine(request: ApprovalRequest, starterId: string): string {
-  const allowed =
-    request.approvers === null || request.approvers.length === 0
-      ? 'anyone in this channel'
-      : request.approvers.map(principal).join(', ');
-  const excluded = request.excluded.map((id) =>
-    id === starterId ? `${principal(id)} (started this run: two-person rule)` : principal(id),
-  );
-  return `*Who may approve:* ${allowed}${excluded.length > 0 ? `, except ${excluded.join(', ')}` : ''}`;
-}
+import { approversLine, callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 function expiredLine(expiry: RunEventOf<'approval_expired'>): string {
   return `Expired at ${clock(expiry.at)}: nobody approved within ${formatDuration(expiry.timeoutMs)}`;
@@ -86,7 +73,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   const evidence = evidenceText(request.evidence, 10);
   if (evidence) blocks.push({ type: 'section', block_id: `apev-${request.seq}`, text: mrkdwnText(evidence) });
   const rounds = roundLines(model, step.id);
-  const people = approversLine(request, model.state.startedBy.id);
+  const people = waiting ? waitingLine(model, 'approval', request) : approversLine(model, request);
   blocks.push({
     type: 'section',
     block_id: `apwho-${request.seq}`,
@@ -122,71 +109,10 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   return {
     key: stepKey(step.id),
     anchor,
-    text: `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
+    text: withMentions(
+      `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
+      waiting ? callMentions(model, 'approval', request) : '',
+    ),
     blocks,
   };
-}
-
-/** `remind-<step>-r<round>`: one reminder per approval round. */
-export function reminderKey(stepId: string, round: number): string {
-  return `remind-${stepId}-r${round}`;
-}
-
-/** When the open approval's reminder is due, if it has not been given an answer; `undefined` otherwise. */
-export function reminderDueAt(model: ThreadModel, afterMs: number): number | undefined {
-  const pending = model.state.pendingApproval;
-  if (!pending || pending.grantedBy !== null || model.state.outcome !== null) return undefined;
-  return Date.parse(pending.requestedAt) + afterMs;
-}
-
-/**
- * A reminder posted in the thread once an approval has waited `afterMs`, mentioning the people who may approve
- * (the starter excluded under the two-person rule), so the request does not sit unseen. A reminder already posted
- * stays in the thread after the approval, saying it was answered.
- */
-export function renderReminders(model: ThreadModel, now: Date, afterMs: number): MessageDraft[] {
-  const drafts: MessageDraft[] = [];
-  for (const [stepId, requests] of model.approvalRequests) {
-    for (const request of requests) {
-      const dueAt = Date.parse(request.at) + afterMs;
-      const answered = model.state.approvals.find((a) => a.stepId === stepId && a.round === request.round);
-      const stillOpen =
-        model.state.pendingApproval?.stepId === stepId &&
-        model.state.pendingApproval.round === request.round &&
-        model.state.pendingApproval.grantedBy === null &&
-        model.state.outcome === null;
-      // Only a request that was still open when the reminder came due gets one.
-      const due = now.getTime() >= dueAt && (stillOpen || (answered !== undefined && Date.parse(answered.at) >= dueAt));
-      if (!due) continue;
-      const step = model.scenario.steps.find((s) => s.id === stepId);
-      const guarded = model.scenario.steps.find((s) => s.id === request.guards);
-      const named =
-        request.approvers === null || request.approvers.length === 0
-          ? 'Anyone in this channel'
-          : request.approvers
-              .filter((id) => !request.excluded.includes(id))
-              .map(principal)
-              .join(', ');
-      const approvers = named === '' ? 'An approver' : named;
-      const status = answered
-        ? `Answered: approved by ${who(answered.by)} at ${clock(answered.at)}.`
-        : 'Please look at the request above.';
-      drafts.push({
-        key: reminderKey(stepId, request.round),
-        anchor: request.seq + 0.5,
-        text: esc(`Still waiting for an approval: ${guarded?.title ?? step?.title ?? stepId}`, 300),
-        blocks: [
-          {
-            type: 'section',
-            block_id: `remind-${request.seq}`,
-            text: mrkdwnText(
-              `:bell: Still waiting since ${clock(request.at)} for an approval of *${esc(guarded?.title ?? stepId, 150)}*.\n` +
-                `${approvers}: ${status}`,
-            ),
-          },
-        ],
-      });
-    }
-  }
-  return drafts;
 }

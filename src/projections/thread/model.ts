@@ -32,6 +32,8 @@ export interface ThreadModel {
   readonly finished: RunEventOf<'run_finished'> | undefined;
   /** The latest `run_paused` while the run is paused. */
   readonly openPause: RunEventOf<'run_paused'> | undefined;
+  /** The access config's operators, called when a run started from the terminal waits; `null`: anyone. */
+  readonly operators: readonly string[] | null;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {
@@ -41,7 +43,11 @@ function push<T>(map: Map<string, T[]>, key: string, item: T): void {
 }
 
 /** Folds the log and indexes what the messages show. `events` must be the run's whole log, in order. */
-export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario): ThreadModel {
+export function buildThreadModel(
+  events: readonly RunEvent[],
+  scenario: Scenario,
+  operators: readonly string[] | null = null,
+): ThreadModel {
   const state = foldRun(events);
   const firstSeq = new Map<string, number>();
   const decisionRequests = new Map<string, RunEventOf<'decision_requested'>[]>();
@@ -108,6 +114,7 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
     aborted,
     finished,
     openPause: state.pause !== null ? lastPause : undefined,
+    operators,
   };
 }
 

@@ -1,12 +1,13 @@
 import { isExecutorStep, type RunEvent, type Scenario } from '../../runbook/index.js';
 import type { OutboxMessage } from '../../slack/outbox/types.js';
 import { renderPauseAlerts, renderResult } from './alerts.js';
-import { renderApprovalStep, renderReminders } from './approval-message.js';
+import { renderApprovalStep } from './approval-message.js';
 import { renderDecisionStep } from './decision-message.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
 import { fitMessageText } from './fit.js';
 import { renderHeader } from './header.js';
 import { buildThreadModel, type ThreadModel } from './model.js';
+import { renderReminders } from './reminders.js';
 import { renderExecutorStep } from './step-message.js';
 import { SUMMARY_KEY, type SummaryContent } from './summary-message.js';
 
@@ -20,11 +21,16 @@ export interface RenderThreadOptions {
   readonly summary?: (events: readonly RunEvent[], scenario: Scenario) => SummaryContent | undefined;
   /** The time of the render, for reminders. @defaultValue no reminders are rendered */
   readonly now?: Date;
-  /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 600000 (10 min) */
-  readonly approvalReminderMs?: number;
+  /**
+   * A wait for a person (decision, approval, manual action, pause) left this long gets a reminder mentioning who
+   * it calls. @defaultValue 600000 (10 min)
+   */
+  readonly reminderMs?: number;
+  /** The access config's operators, called when a run started from the terminal waits. @defaultValue `null` (anyone) */
+  readonly operators?: readonly string[] | null;
 }
 
-export const DEFAULT_APPROVAL_REMINDER_MS = 10 * 60_000;
+export const DEFAULT_REMINDER_MS = 10 * 60_000;
 
 /**
  * Orders must grow with every render and keep messages apart within one: the log's last seq, plus the message's
@@ -66,12 +72,12 @@ export function renderThread(
   scenario: Scenario,
   options: RenderThreadOptions = {},
 ): OutboxMessage[] {
-  const model = buildThreadModel(events, scenario);
+  const model = buildThreadModel(events, scenario, options.operators ?? null);
   const channel = model.state.channelId ?? options.defaultChannel;
   if (channel === undefined || channel === '') return [];
   const drafts: MessageDraft[] = [renderHeader(model), ...stepDrafts(model), ...renderPauseAlerts(model)];
   if (options.now) {
-    drafts.push(...renderReminders(model, options.now, options.approvalReminderMs ?? DEFAULT_APPROVAL_REMINDER_MS));
+    drafts.push(...renderReminders(model, options.now, options.reminderMs ?? DEFAULT_REMINDER_MS));
   }
   const summary = model.finished && options.summary ? options.summary(events, scenario) : undefined;
   const result = renderResult(model, summary?.gist);

@@ -17,6 +17,7 @@ import { clock, code, esc, escBlock, plural, who } from './format.js';
 import { interruptionBlocks } from './interruption-blocks.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, skipLine, statusEmoji, stepKey, stepTitle } from './step-basics.js';
+import { callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 function attemptNote(s: StepState): string {
   return s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
@@ -138,7 +139,8 @@ export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
       block_id: `pause-${pause.seq}`,
       text: mrkdwnText(
         `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}` +
-          (choices.length > 0 ? `\n${choices.join('; ')}.` : ''),
+          (choices.length > 0 ? `\n${choices.join('; ')}.` : '') +
+          `\n${waitingLine(model, 'pause')}`,
       ),
     },
     ...actionsBlocks(`pause-actions-${pause.seq}`, pauseButtons(model, step.id, pause.seq, destructive)),
@@ -155,7 +157,7 @@ function manualBlocks(model: ThreadModel, step: ExecutorStep): MessageBlock[] {
       type: 'section',
       block_id: `manual-${request.seq}`,
       text: mrkdwnText(
-        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}`,
+        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}\n${waitingLine(model, 'manual')}`,
       ),
     });
     blocks.push(
@@ -209,6 +211,10 @@ export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, ancho
   if (step.why && s.status !== 'passed' && s.status !== 'skipped') {
     blocks.push({ type: 'context', block_id: `why-${step.id}`, elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)] });
   }
-  const text = `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`;
+  const waits = model.state.pendingManual?.stepId === step.id || model.openPause?.stepId === step.id;
+  const text = withMentions(
+    `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`,
+    waits ? callMentions(model, model.state.pendingManual ? 'manual' : 'pause') : '',
+  );
   return { key: stepKey(step.id), anchor, text, blocks };
 }
