@@ -1,4 +1,4 @@
-import type { RunEvent, RunState } from '../runbook/index.js';
+import type { RunEvent, RunState, WaitKind } from '../runbook/index.js';
 import type { SubscribeOptions } from './run-events-bus.js';
 
 // The run service as both front ends (Slack and the terminal) and their projections see it. Types only: a front
@@ -61,6 +61,13 @@ export interface ActiveRun {
   readonly tenantId: string;
   readonly status: string;
   readonly currentStep?: string;
+  /** What the run waits for a person to do, at which step, and who it calls; absent while it works on its own. */
+  readonly waiting?: {
+    readonly kind: WaitKind;
+    readonly stepId: string | undefined;
+    readonly since: string;
+    readonly call: readonly string[];
+  };
 }
 
 /** What the terminal front end and Slack use to start and steer runs. */

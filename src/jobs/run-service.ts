@@ -17,6 +17,7 @@ import {
   parseRunLog,
   type RunEvent,
   startRun,
+  whoIsAwaited,
 } from '../runbook/index.js';
 import type { Journal } from '../store/index.js';
 import { type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
@@ -223,12 +224,14 @@ export function createRunService(options: RunServiceOptions): RunService {
         const events = await driver.store.read<RunEvent>(runId);
         if (events.length === 0) continue;
         const state = foldRun(events);
+        const awaited = whoIsAwaited(state, policy.operators);
         out.push({
           runId,
           scenario: state.scenario,
           tenantId: state.tenantId,
           status: state.status,
           ...(state.currentStepId ? { currentStep: state.currentStepId } : {}),
+          ...(awaited ? { waiting: { ...awaited.wait, call: awaited.call } } : {}),
         });
       }
       return out;

@@ -3,7 +3,7 @@ import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageDraft } from './draft.js';
 import { clock, esc, who } from './format.js';
 import { pauseEnd, type ThreadModel } from './model.js';
-import { callMentions, withMentions } from './waiting-line.js';
+import { callMentions, WAIT_NOUN, withMentions } from './waiting-line.js';
 
 /** One time the run waited for a person: when it began, whether it is still open, and how it was answered. */
 interface PastWait {
@@ -16,13 +16,6 @@ interface PastWait {
   readonly answered: { readonly line: string; readonly at: string } | undefined;
   readonly approval?: { readonly approvers: readonly string[] | null; readonly excluded: readonly string[] };
 }
-
-const WHAT: Readonly<Record<WaitKind, string>> = {
-  decision: 'a decision',
-  approval: 'an approval',
-  manual: 'a manual action',
-  pause: 'someone to retry, skip or abort',
-};
 
 /** `remind-<step>-r<round>` for an approval round; `remind-<kind>-<step>-<seq>` for every other wait. */
 export function reminderKey(stepId: string, round: number): string {
@@ -126,13 +119,13 @@ export function renderReminders(model: ThreadModel, now: Date, afterMs: number):
     drafts.push({
       key: wait.key,
       anchor: wait.seq + 0.5,
-      text: withMentions(esc(`Still waiting for ${WHAT[wait.kind]}: ${step?.title ?? 'the run'}`, 300), mentions),
+      text: withMentions(esc(`Still waiting for ${WAIT_NOUN[wait.kind]}: ${step?.title ?? 'the run'}`, 300), mentions),
       blocks: [
         {
           type: 'section',
           block_id: `remind-${wait.seq}`,
           text: mrkdwnText(
-            `:bell: Still waiting since ${clock(wait.at)} for ${WHAT[wait.kind]}${where}.\n` +
+            `:bell: Still waiting since ${clock(wait.at)} for ${WAIT_NOUN[wait.kind]}${where}.\n` +
               `${mentions === '' ? 'A recovery operator' : mentions}: ${status}`,
           ),
         },

@@ -70,11 +70,12 @@ export function withMentions(text: string, mentions: string): string {
   return mentions === '' ? text : `${text} · ${mentions}`;
 }
 
-const NOUN: Readonly<Record<WaitKind, string>> = {
+/** A wait in a few words: `a decision`, `an approval`… */
+export const WAIT_NOUN: Readonly<Record<WaitKind, string>> = {
   decision: 'a decision',
   approval: 'an approval',
   manual: 'a manual action',
-  pause: 'retry, skip or abort',
+  pause: 'a retry, skip or abort',
 };
 
 /** The header's `Waiting for` field: who is called, and for what; `undefined` while nothing waits for a person. */
@@ -82,5 +83,5 @@ export function awaitedText(model: ThreadModel): string | undefined {
   const wait = openWait(model.state);
   if (wait === null) return undefined;
   const who = whoMayAnswer(model.state, wait.kind, model.state.pendingApproval ?? undefined, model.operators);
-  return `${calledText(model, who, wait.kind)} (${NOUN[wait.kind]})`;
+  return `${calledText(model, who, wait.kind)} (${WAIT_NOUN[wait.kind]})`;
 }
