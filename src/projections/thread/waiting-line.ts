@@ -22,7 +22,7 @@ function mayClause(model: ThreadModel, who: WhoMayAnswer, kind: WaitKind): strin
     who.mayAnswer === null
       ? 'anyone in this channel may'
       : kind === 'approval'
-        ? `only ${names(who.mayAnswer)} may`
+        ? `only ${names(who.mayAnswer.filter((id) => !who.excluded.includes(id)))} may`
         : 'any recovery operator may';
   const starter = model.state.startedBy.id;
   const excluded = who.excluded.map((id) =>
