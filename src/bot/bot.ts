@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
-import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
+import { actionPlanText, createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
@@ -185,6 +185,7 @@ export async function startBot(
         ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
         reminderMs: options.reminderMs ?? config.slack.reminderMinutes * 60_000,
         operators: recovery.access.operators,
+        actionPlan: (state, step) => actionPlanText(recovery, step, state),
         onRunFinished: (runId) => publisher.request(runId),
         catchUpRuns: async () => {
           const active = (await runtime.service.listActive()).map((r) => r.runId);

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { RunEvent, RunState, Scenario } from '../runbook/index.js';
 import type { OutboxMessage, SlackOutbox } from '../slack/outbox/index.js';
 import {
+  type ActionPlanOf,
   DEFAULT_REMINDER_MS,
   incidentSummaryMessage,
   reminderDueAt,
@@ -31,6 +32,8 @@ export interface ThreadProjectorOptions {
   readonly reminderMs?: number;
   /** The access config's operators, called when a run started from the terminal waits. @defaultValue `null` */
   readonly operators?: readonly string[] | null;
+  /** The exact action an approval lets run. @defaultValue approvals do not quote the action */
+  readonly actionPlan?: ActionPlanOf;
   /** @defaultValue `() => new Date()` */
   readonly clock?: () => Date;
   /**
@@ -116,6 +119,7 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
       now,
       reminderMs,
       operators: options.operators ?? null,
+      ...(options.actionPlan ? { actionPlan: options.actionPlan } : {}),
     });
     wakeForReminder(runId, p, run.state, now);
     for (const message of messages) {

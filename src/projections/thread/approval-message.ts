@@ -1,12 +1,13 @@
-import { type ApprovalStep, type RunEventOf, stepState } from '../../runbook/index.js';
+import { type ApprovalStep, type RunEventOf, type Step, stepState } from '../../runbook/index.js';
 import { formatDuration } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue } from '../../slack/action-values.js';
 import { actionsBlocks, button } from '../../slack/blocks/buttons.js';
 import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
+import { approvalTarget } from './approval-target.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { clock, esc, escBlock, who } from './format.js';
+import { clock, code, esc, escBlock, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
 import { pauseBlocks } from './step-message.js';
@@ -30,6 +31,17 @@ function roundLines(model: ThreadModel, stepId: string): string[] {
     lines.push({ round: expiry.round, line: `:hourglass: Round ${expiry.round}: ${expiredLine(expiry)}` });
   }
   return lines.sort((a, b) => a.round - b.round).map((l) => l.line);
+}
+
+/** The exact action the approval lets run and what it acts on, as far as the run knows them now. */
+function willRunText(model: ThreadModel, step: ApprovalStep, guarded: Step | undefined): string | undefined {
+  const plan = guarded && model.actionPlan?.(model.state, guarded);
+  const target = approvalTarget(model, step, guarded);
+  const lines = [
+    plan ? `*Will run:* ${esc(plan.summary, 400)}${plan.exact ? ` ${code(plan.exact, 600)}` : ''}` : undefined,
+    target ? `*On:* ${target}` : undefined,
+  ].filter((l) => l !== undefined);
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
 /**
@@ -70,6 +82,8 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
       ),
     },
   ];
+  const willRun = waiting ? willRunText(model, step, guarded) : undefined;
+  if (willRun) blocks.push({ type: 'section', block_id: `apwill-${request.seq}`, text: mrkdwnText(willRun) });
   const evidence = evidenceText(request.evidence, 10);
   if (evidence) blocks.push({ type: 'section', block_id: `apev-${request.seq}`, text: mrkdwnText(evidence) });
   const rounds = roundLines(model, step.id);

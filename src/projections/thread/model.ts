@@ -5,6 +5,7 @@ import {
   type RunState,
   type RunView,
   type Scenario,
+  type Step,
   viewRun,
 } from '../../runbook/index.js';
 
@@ -34,6 +35,20 @@ export interface ThreadModel {
   readonly openPause: RunEventOf<'run_paused'> | undefined;
   /** The access config's operators, called when a run started from the terminal waits; `null`: anyone. */
   readonly operators: readonly string[] | null;
+  /** The exact action a step would run now, from the deployment's config; absent: not shown. */
+  readonly actionPlan: ActionPlanOf | undefined;
+}
+
+/** What a step will do: a sentence and the exact argv or request, secrets redacted (the executors build it). */
+export type ActionPlanOf = (
+  state: RunState,
+  step: Step,
+) => { readonly summary: string; readonly exact?: string } | undefined;
+
+/** What the thread is given beyond the log. */
+export interface ThreadModelOptions {
+  readonly operators?: readonly string[] | null;
+  readonly actionPlan?: ActionPlanOf;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {
@@ -46,7 +61,7 @@ function push<T>(map: Map<string, T[]>, key: string, item: T): void {
 export function buildThreadModel(
   events: readonly RunEvent[],
   scenario: Scenario,
-  operators: readonly string[] | null = null,
+  options: ThreadModelOptions = {},
 ): ThreadModel {
   const state = foldRun(events);
   const firstSeq = new Map<string, number>();
@@ -114,7 +129,8 @@ export function buildThreadModel(
     aborted,
     finished,
     openPause: state.pause !== null ? lastPause : undefined,
-    operators,
+    operators: options.operators ?? null,
+    actionPlan: options.actionPlan,
   };
 }
 

@@ -6,7 +6,7 @@ import { renderDecisionStep } from './decision-message.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
 import { fitMessageText } from './fit.js';
 import { renderHeader } from './header.js';
-import { buildThreadModel, type ThreadModel } from './model.js';
+import { type ActionPlanOf, buildThreadModel, type ThreadModel } from './model.js';
 import { renderReminders } from './reminders.js';
 import { renderExecutorStep } from './step-message.js';
 import { SUMMARY_KEY, type SummaryContent } from './summary-message.js';
@@ -28,6 +28,8 @@ export interface RenderThreadOptions {
   readonly reminderMs?: number;
   /** The access config's operators, called when a run started from the terminal waits. @defaultValue `null` (anyone) */
   readonly operators?: readonly string[] | null;
+  /** The exact action an approval lets run. @defaultValue approvals do not quote the action */
+  readonly actionPlan?: ActionPlanOf;
 }
 
 export const DEFAULT_REMINDER_MS = 10 * 60_000;
@@ -72,7 +74,10 @@ export function renderThread(
   scenario: Scenario,
   options: RenderThreadOptions = {},
 ): OutboxMessage[] {
-  const model = buildThreadModel(events, scenario, options.operators ?? null);
+  const model = buildThreadModel(events, scenario, {
+    operators: options.operators ?? null,
+    ...(options.actionPlan ? { actionPlan: options.actionPlan } : {}),
+  });
   const channel = model.state.channelId ?? options.defaultChannel;
   if (channel === undefined || channel === '') return [];
   const drafts: MessageDraft[] = [renderHeader(model), ...stepDrafts(model), ...renderPauseAlerts(model)];
