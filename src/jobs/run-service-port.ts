@@ -75,6 +75,8 @@ export interface RunService {
   start(req: StartRequest): Promise<StartOutcome>;
   decide(runId: string, input: DecideInput): Promise<CommandOutcome>;
   approve(runId: string, input: { stepId: string; actor: RunActor; fingerprint?: string }): Promise<CommandOutcome>;
+  /** Rejects the open approval: the run pauses with Retry (ask again) and Abort. */
+  reject(runId: string, input: { stepId: string; actor: RunActor }): Promise<CommandOutcome>;
   /** Reports a manual action as done (or, with `failed`, as not done: the run pauses). */
   manualDone(
     runId: string,

@@ -8,6 +8,7 @@ import {
   applyApproval,
   applyDecision,
   applyManualResult,
+  applyRejection,
   applyRetry,
   applySkip,
   type CommandActor,
@@ -153,6 +154,12 @@ export function createRunService(options: RunServiceOptions): RunService {
           policy,
           now,
         ),
+      );
+    },
+
+    reject(runId, input) {
+      return command(runId, 'reject', (run, now) =>
+        applyRejection(run.state, run.scenario, { stepId: input.stepId, by: toCommandActor(input.actor) }, policy, now),
       );
     },
 

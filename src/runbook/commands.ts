@@ -389,6 +389,50 @@ export function applyApproval(
   ]);
 }
 
+export interface RejectionInput {
+  readonly stepId: string;
+  readonly by: CommandActor;
+}
+
+/**
+ * A No to an open approval: the guarded step does not run and the run pauses with Retry (ask again) and Abort.
+ * Anyone who may approve may reject, and so may the starter: rejecting never makes things worse.
+ */
+export function applyRejection(
+  state: RunState,
+  scenario: Scenario,
+  input: RejectionInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  assertScenarioOf(state, scenario);
+  const refused = finishedRefusal(state) ?? changedRefusal(state, scenario);
+  if (refused) return refused;
+  const pending = state.pendingApproval;
+  if (pending === null || pending.stepId !== input.stepId) {
+    return refuse('not_pending', `no approval is waiting on ${input.stepId}`);
+  }
+  if (pending.grantedBy !== null) {
+    return refuse('already_decided', `already approved by ${who(pending.grantedBy)}`, pending.grantedBy);
+  }
+  if (!isListed(access.approvers, input.by) && input.by.id !== state.startedBy.id) {
+    return refuse('not_approver', `${who(input.by)} may not reject: only the approvers and the starter may`);
+  }
+  const guarded = scenario.steps.find((s) => s.id === pending.guards);
+  return accepted(state, now, [
+    { type: 'approval_rejected', stepId: pending.stepId, round: pending.round, by: recordedActor(input.by) },
+    {
+      type: 'run_paused',
+      stepId: pending.stepId,
+      reason: (
+        `rejected by ${who(input.by)}${guarded ? `: ${guarded.title} has not run` : ''}. ` +
+        'Retry asks for the approval again; Abort ends the run.'
+      ).slice(0, 2000),
+      options: ['retry', 'abort'],
+    },
+  ]);
+}
+
 // ---- manual actions ----
 
 export interface ManualResultInput {

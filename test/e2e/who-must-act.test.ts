@@ -132,3 +132,60 @@ describe('who must act is called, in every scenario', () => {
     );
   }
 });
+
+describe('rejecting an approval', () => {
+  it(
+    'pauses the run with Retry and Abort, recorded; an approver and the starter may both reject',
+    async () => {
+      const world = await E2E.start({ sim: { faults: ['failed-upgrade'] } });
+      e2e = world;
+      const started = await world.command(ANA, 'recover upgrade');
+      const runId = await world.startedRunId(started.responseId);
+      const first = await world.until(
+        () => world.thread(runId).find((m) => offers(m.blocks, ACTION.approve)),
+        'the first approval',
+        RUN_TIMEOUT_MS,
+      );
+      expect(offers(first.blocks, ACTION.reject)).toBe(true);
+
+      // Bo, an approver, rejects: the guarded step does not run, the run pauses and the thread says who.
+      await world.click(BO, first, ACTION.reject);
+      const paused = await world.until(
+        () => world.thread(runId).find((m) => offers(m.blocks, ACTION.retry)),
+        'the pause after the rejection',
+      );
+      expect(textOf(paused)).toContain('rejected by bo');
+      expect(textOf(paused)).toContain('Retry asks for the approval again');
+      expect(textOf(paused)).toContain('*Waiting for* <@U0ANA> to retry, skip or abort');
+      await world.until(
+        () => world.thread(runId).find((m) => textOf(m).includes('Round 1: rejected by <@U0BO>')),
+        'the rejected round in the approval message',
+      );
+
+      // Retry asks again; the starter, who may not approve, may still reject.
+      await world.click(ANA, paused, ACTION.retry);
+      const second = await world.until(
+        () =>
+          world
+            .thread(runId)
+            .find((m) => offers(m.blocks, ACTION.reject) && textOf(m).includes('Approval needed (round 2)')),
+        'the second round of the approval',
+      );
+      await world.click(ANA, second, ACTION.reject);
+      const rejectedCount = async () =>
+        (await world.bot.runtime.service.get(runId))?.events.filter((e) => e.type === 'approval_rejected').length;
+      await expect.poll(rejectedCount, { timeout: 15_000 }).toBe(2);
+      const run = await world.bot.runtime.service.get(runId);
+      if (!run) throw new Error(`run ${runId} vanished`);
+      const rejections = run.events.filter((e) => e.type === 'approval_rejected');
+      expect(rejections.map((e) => (e.type === 'approval_rejected' ? [e.round, e.by.id] : []))).toEqual([
+        [1, 'U0BO'],
+        [2, 'U0ANA'],
+      ]);
+      expect(run.state.status).toBe('paused');
+      expect(run.state.steps.approve_stop?.status).toBe('pending');
+      expect(run.events.some((e) => e.type === 'step_started' && e.stepId === 'stop_runtime')).toBe(false);
+    },
+    RUN_TIMEOUT_MS * 2,
+  );
+});

@@ -27,6 +27,12 @@ function roundLines(model: ThreadModel, stepId: string): string[] {
         : `:ballot_box_with_check: ${granted}`;
       return { round: a.round, line };
     });
+  for (const r of model.approvalRejections.get(stepId) ?? []) {
+    lines.push({
+      round: r.round,
+      line: `:no_entry_sign: Round ${r.round}: rejected by ${who(r.by)} at ${clock(r.at)}`,
+    });
+  }
   for (const expiry of model.approvalExpiries.get(stepId) ?? []) {
     lines.push({ round: expiry.round, line: `:hourglass: Round ${expiry.round}: ${expiredLine(expiry)}` });
   }
@@ -60,19 +66,22 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   const waiting = open && pending.grantedBy === null;
   // An expired round has no Approve button: the request is closed, and Retry in the pause below asks again.
   const expiry = model.approvalExpiries.get(step.id)?.find((e) => e.round === request.round);
+  const rejected = model.approvalRejections.get(step.id)?.find((e) => e.round === request.round);
   const status = waiting
     ? `Approval needed (round ${request.round})`
     : open
       ? `Approved by ${who(pending.grantedBy)}: re-checking before the step runs`
-      : expiry
-        ? expiredLine(expiry)
-        : s.status === 'passed'
-          ? 'Approved; the re-check confirmed what was approved'
-          : s.status === 'skipped'
-            ? 'Skipped'
-            : s.status === 'failed'
-              ? 'The re-check failed'
-              : 'Not approved';
+      : rejected
+        ? `Rejected by ${who(rejected.by)}`
+        : expiry
+          ? expiredLine(expiry)
+          : s.status === 'passed'
+            ? 'Approved; the re-check confirmed what was approved'
+            : s.status === 'skipped'
+              ? 'Skipped'
+              : s.status === 'failed'
+                ? 'The re-check failed'
+                : 'Not approved';
   const blocks: MessageBlock[] = [
     {
       type: 'section',
@@ -107,6 +116,16 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
             text: `This lets *${what}* run. It is re-checked first: if the state differs from what is shown here, the approval is void and asked again.`,
             confirm: 'Approve',
             danger: true,
+          },
+        }),
+        button({
+          text: 'Reject',
+          actionId: ACTION.reject,
+          value: encodeActionValue({ runId: model.state.runId, stepId: step.id, choice: 'reject', seq: request.seq }),
+          confirm: {
+            title: 'Reject this step?',
+            text: `*${what}* does not run and the run pauses: Retry asks for the approval again, Abort ends the run.`,
+            confirm: 'Reject',
           },
         }),
       ]),

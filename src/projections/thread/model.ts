@@ -25,6 +25,8 @@ export interface ThreadModel {
   readonly approvalRequests: ReadonlyMap<string, readonly RunEventOf<'approval_requested'>[]>;
   /** Step id → every `approval_expired` (rounds nobody approved in time). */
   readonly approvalExpiries: ReadonlyMap<string, readonly RunEventOf<'approval_expired'>[]>;
+  /** Step id → every `approval_rejected`. */
+  readonly approvalRejections: ReadonlyMap<string, readonly RunEventOf<'approval_rejected'>[]>;
   readonly manualRequests: ReadonlyMap<string, readonly RunEventOf<'manual_action_requested'>[]>;
   readonly manualDone: ReadonlyMap<string, readonly RunEventOf<'manual_action_done'>[]>;
   readonly pauses: readonly RunEventOf<'run_paused'>[];
@@ -68,6 +70,7 @@ export function buildThreadModel(
   const decisionRequests = new Map<string, RunEventOf<'decision_requested'>[]>();
   const approvalRequests = new Map<string, RunEventOf<'approval_requested'>[]>();
   const approvalExpiries = new Map<string, RunEventOf<'approval_expired'>[]>();
+  const approvalRejections = new Map<string, RunEventOf<'approval_rejected'>[]>();
   const manualRequests = new Map<string, RunEventOf<'manual_action_requested'>[]>();
   const manualDone = new Map<string, RunEventOf<'manual_action_done'>[]>();
   const pauses: RunEventOf<'run_paused'>[] = [];
@@ -90,6 +93,9 @@ export function buildThreadModel(
         break;
       case 'approval_expired':
         push(approvalExpiries, event.stepId, event);
+        break;
+      case 'approval_rejected':
+        push(approvalRejections, event.stepId, event);
         break;
       case 'manual_action_requested':
         push(manualRequests, event.stepId, event);
@@ -122,6 +128,7 @@ export function buildThreadModel(
     decisionRequests,
     approvalRequests,
     approvalExpiries,
+    approvalRejections,
     manualRequests,
     manualDone,
     pauses,

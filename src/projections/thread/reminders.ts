@@ -36,6 +36,10 @@ function approvalWaits(model: ThreadModel): PastWait[] {
   const pending = model.state.pendingApproval;
   return [...model.approvalRequests.values()].flat().map((r) => {
     const granted = model.state.approvals.find((a) => a.stepId === r.stepId && a.round === r.round);
+    const rejected = model.approvalRejections.get(r.stepId)?.find((x) => x.round === r.round);
+    const answer = granted
+      ? { line: `approved by ${who(granted.by)} at ${clock(granted.at)}`, at: granted.at }
+      : rejected && { line: `rejected by ${who(rejected.by)} at ${clock(rejected.at)}`, at: rejected.at };
     return {
       key: reminderKey(r.stepId, r.round),
       kind: 'approval',
@@ -43,7 +47,7 @@ function approvalWaits(model: ThreadModel): PastWait[] {
       at: r.at,
       stepId: r.guards,
       open: pending?.stepId === r.stepId && pending.round === r.round && pending.grantedBy === null,
-      answered: granted && { line: `approved by ${who(granted.by)} at ${clock(granted.at)}`, at: granted.at },
+      answered: answer,
       approval: r,
     };
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Actor,
+  applyRejection,
   foldRun,
   openWait,
   type RunEvent,
@@ -8,6 +9,7 @@ import {
   whoIsAwaited,
   whoMayAnswer,
 } from '../../../src/runbook/index.js';
+import { getScenario } from '../../../src/runbook/scenarios/index.js';
 
 const AT = '2026-03-01T03:00:00.000Z';
 
@@ -78,5 +80,50 @@ describe('openWait', () => {
       mayAnswer: null,
       excluded: [],
     });
+  });
+});
+
+describe('applyRejection', () => {
+  const scenario = getScenario('upgrade');
+  const asked: RunEvent[] = [
+    { ...runStarted(ANA), scenario: 'upgrade', scenarioVersion: scenario.version } as RunEvent,
+    {
+      type: 'approval_requested',
+      runId: 'run-w',
+      seq: 2,
+      at: '2026-03-01T03:01:00.000Z',
+      stepId: 'approve_stop',
+      round: 1,
+      guards: 'stop_runtime',
+      prompt: 'Stop the upgraded runtime',
+      approvers: ['U0BO'],
+      excluded: ['U0ANA'],
+      fingerprint: 'fp-1',
+      evidence: [],
+    },
+  ];
+  const access = { operators: null, approvers: ['U0BO'], twoPersonRule: true };
+  const now = new Date('2026-03-01T03:02:00.000Z');
+
+  it('lets an approver or the starter reject, pausing with Retry and Abort; refuses anyone else', () => {
+    for (const by of [
+      { id: 'U0BO', via: 'slack' as const },
+      { id: 'U0ANA', via: 'slack' as const },
+    ]) {
+      const result = applyRejection(foldRun(asked), scenario, { stepId: 'approve_stop', by }, access, now);
+      if (!result.ok) throw new Error(result.refusal.message);
+      expect(result.events.map((e) => e.type)).toEqual(['approval_rejected', 'run_paused']);
+      const state = foldRun([...asked, ...result.events]);
+      expect(state.pendingApproval).toBeNull();
+      expect(state.pause?.options).toEqual(['retry', 'abort']);
+    }
+    const eve = applyRejection(
+      foldRun(asked),
+      scenario,
+      { stepId: 'approve_stop', by: { id: 'U0EVE', via: 'slack' } },
+      access,
+      now,
+    );
+    expect(eve.ok ? 'accepted' : eve.refusal.code).toBe('not_approver');
   });
 });
