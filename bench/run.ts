@@ -59,6 +59,8 @@ const BENCHES: Record<BenchName, () => Promise<BenchReport<unknown>>> = {
   restart: async () => (await import('./restart.bench.js')).benchRestart(),
   concurrent: async () => (await import('./concurrent.bench.js')).benchConcurrent(),
   ack: async () => (await import('./ack.bench.js')).benchAck(),
+  chart: async () => (await import('./chart.bench.js')).benchChart(),
+  mttr: async () => (await import('./mttr.bench.js')).benchMttr(),
 };
 
 interface Entry {

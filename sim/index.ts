@@ -39,6 +39,7 @@ export {
   type TenantFaultName,
 } from './types.js';
 export { ManualClock, REAL_CLOCK, type SimClock } from './util/clock.js';
+export { coveredMs, type ImposedWait } from './util/imposed-waits.js';
 export {
   faultsWithVariants,
   isVariantName,
@@ -83,6 +84,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     clear: (fault, faultOpts) => sim.clear(fault, faultOpts),
     hostActionCounts: () => sim.hostActionCounts(),
     hostActionRequests: () => sim.hostActionRequests(),
+    imposedWaits: () => sim.imposed.list(),
     close() {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -34,6 +34,7 @@ import {
   TENANT_FAULTS,
 } from './types.js';
 import { REAL_CLOCK, type SimClock } from './util/clock.js';
+import { ImposedWaits } from './util/imposed-waits.js';
 import { rfc3339 } from './util/time.js';
 import { refreshWorkflows } from './workflows/refresh.js';
 
@@ -117,6 +118,7 @@ export class Simulator implements FaultHost {
   private readonly requests: HostActionRequest[] = [];
   private jobSeq = randomInt(1000, 5000);
   private transitions: Promise<unknown> = Promise.resolve();
+  readonly imposed = new ImposedWaits();
 
   private constructor(
     readonly opts: SimulatorOptions,
@@ -199,6 +201,7 @@ export class Simulator implements FaultHost {
       replayDurationMs: this.opts.replayDurationMs ?? 0,
       clock: this.clock,
       pollIntervalMs: this.opts.pollIntervalMs ?? 1000,
+      onReplayEnded: (startedAt, endedAt) => this.imposed.record('replay', startedAt, endedAt),
     });
   }
 
@@ -261,9 +264,11 @@ export class Simulator implements FaultHost {
     // A fresh process: no write block survives it.
     this.host.writesStopped = false;
     this.nodeState = 'booting';
+    const bootStarted = this.clock.now();
     await this.clock.sleep(this.opts.bootDelayMs ?? 0);
     this.apiPort = await listen(this.api, this.apiPort, this.opts.host ?? '127.0.0.1');
     this.nodeState = 'up';
+    this.imposed.record('boot', bootStarted, this.clock.now());
     this.host.faults.delete('node-down');
     this.active.delete(faultKey('node-down', null));
   }

@@ -1,6 +1,7 @@
 import type { SeedOptions } from './db/seed.js';
 import type { ServiceAccountsFile } from './http/service-accounts.js';
 import type { SimClock } from './util/clock.js';
+import type { ImposedWait } from './util/imposed-waits.js';
 
 export type { ServiceAccountsFile } from './http/service-accounts.js';
 
@@ -197,6 +198,8 @@ export interface SimulatorHandle {
   hostActionCounts(): Record<string, number>;
   /** Every host-action request the control API received, in order, with its key and what became of its answer. */
   hostActionRequests(): HostActionRequest[];
+  /** Every boot, replay run and host action so far, start and end on the simulator's clock: the waits it imposed. */
+  imposedWaits(): ImposedWait[];
   /** Stops both servers and drops the database if the simulator created it. */
   close(): Promise<void>;
 }

@@ -78,6 +78,7 @@ export const ErrorCode = {
 
   // The Slack front end: the incident summary file and user-group membership
   SummaryUploadFailed: 'DG_ERR_SUMMARY_UPLOAD_FAILED',
+  ChartRenderFailed: 'DG_ERR_CHART_RENDER_FAILED',
   UserGroupLookupFailed: 'DG_ERR_USER_GROUP_LOOKUP_FAILED',
   // The Slack front end: requests refused before any listener runs, and the bot token checked at start-up
   SlackRequestTooLarge: 'DG_ERR_SLACK_REQUEST_TOO_LARGE',

@@ -52,10 +52,16 @@ function lastSeq(outcome: CommandOutcome, fallback: number): number {
 
 /**
  * Answers everything a run asks of people, at once, as a drill with `--auto` would: the recommended option
- * (with a reason when one is needed) from the starter, approvals from the second person, manual actions done.
+ * (with a reason when one is needed) from the starter, approvals from the second person, manual actions done
+ * (`doManual` does what a person would first).
  * Returns the finished state; a pause is an error.
  */
-export async function driveToEnd(service: RunService, run: RunFollower, timeoutMs = 60_000): Promise<RunState> {
+export async function driveToEnd(
+  service: RunService,
+  run: RunFollower,
+  timeoutMs = 60_000,
+  doManual: (stepId: string) => Promise<void> = async () => undefined,
+): Promise<RunState> {
   let seen = 0;
   for (let round = 0; round < 100; round++) {
     const s = await run.settled(seen, timeoutMs);
@@ -80,6 +86,7 @@ export async function driveToEnd(service: RunService, run: RunFollower, timeoutM
         seen,
       );
     } else if (s.status === 'waiting_manual' && s.pendingManual) {
+      await doManual(s.pendingManual.stepId);
       seen = lastSeq(await service.manualDone(run.runId, { stepId: s.pendingManual.stepId, actor: STARTER }), seen);
     } else {
       throw new Error(`run ${run.runId} is ${s.status}: ${s.pause?.reason ?? ''}`);

@@ -26,6 +26,20 @@ export async function runHostAction(
   name: string,
   body: Record<string, unknown>,
 ): Promise<HostActionResult> {
+  const startedAt = sim.clock.now();
+  try {
+    return await performHostAction(sim, name, body);
+  } finally {
+    // The host's own work (a dump, a restore) is part of the floor a client cannot go below.
+    sim.imposed.record('host', startedAt, sim.clock.now());
+  }
+}
+
+async function performHostAction(
+  sim: Simulator,
+  name: string,
+  body: Record<string, unknown>,
+): Promise<HostActionResult> {
   switch (name) {
     case 'restart': {
       sim.countHostAction('restart');

@@ -35,6 +35,8 @@ export interface CoordinatorDeps {
   /** How long a run stays `running` before its first batch (a big or busy deployment). */
   durationMs: number;
   clock: SimClock;
+  /** Told how long each run took, start to end, unless the node died under it. */
+  onRunEnded?: (startedAt: number, endedAt: number) => void;
 }
 
 /**
@@ -127,6 +129,7 @@ export class ReplayCoordinator {
     let lastLogSeq = 0;
     // Committed batches of the projection in progress, so a failed run still reports what it got through.
     let inFlight = 0;
+    const startedAt = clock.now();
     try {
       if (signal.aborted) return;
       await markRunning(pool, clock, job.jobId);
@@ -165,6 +168,7 @@ export class ReplayCoordinator {
         errorMessage: (err as Error).message,
       }).catch(() => undefined);
     } finally {
+      if (!job.abandoned) this.deps.onRunEnded?.(startedAt, clock.now());
       if (!job.abandoned && this.jobs.get(job.jobId) === job) this.jobs.delete(job.jobId);
     }
   }

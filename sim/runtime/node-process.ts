@@ -13,6 +13,7 @@ export interface NodeProcessDeps {
   replayDurationMs: number;
   clock: SimClock;
   pollIntervalMs: number;
+  onReplayEnded?: (startedAt: number, endedAt: number) => void;
 }
 
 /** The memory of one DecisionGraph node lifetime: lost on every restart, as ETS tables and processes are. */
@@ -29,6 +30,7 @@ export class NodeProcess {
       batchDelayMs: deps.replayBatchDelayMs,
       durationMs: deps.replayDurationMs,
       clock: deps.clock,
+      ...(deps.onReplayEnded ? { onRunEnded: deps.onReplayEnded } : {}),
     });
     this.workers = new LiveWorkers({
       pool: deps.pool,

@@ -51,7 +51,13 @@ export type CliCommand =
       readonly currentRelease?: string;
     }
   | { readonly kind: 'abort'; readonly runId: string; readonly reason: string; readonly as?: string }
-  | { readonly kind: 'help'; readonly topic?: CommandName };
+  | {
+      readonly kind: 'help';
+      readonly topic?: CommandName;
+      /** No command was given at all: the help goes to stderr and the exit status says it was not a command. */
+      readonly bare?: true;
+    }
+  | { readonly kind: 'version' };
 
 export type CommandName = CliCommand['kind'];
 
@@ -152,6 +158,7 @@ const COMMANDS: { readonly [K in CommandName]: CommandSpec & { readonly build: B
         return { kind: 'abort', runId: id, reason, ...text };
       }),
   },
+  version: { words: 0, build: () => ({ kind: 'version' }) },
   help: {
     words: 1,
     build: ([topic]) => {
@@ -214,9 +221,9 @@ function readGiven(tokens: readonly OptionToken[]): Given | string {
  */
 export function parseCliArgs(argv: readonly string[]): ParseResult {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h') {
-    return { ok: true, command: { kind: 'help' }, colour: 'auto' };
-  }
+  if (first === undefined) return { ok: true, command: { kind: 'help', bare: true }, colour: 'auto' };
+  if (first === '--help' || first === '-h') return { ok: true, command: { kind: 'help' }, colour: 'auto' };
+  if (first === '--version' || first === '-V') return { ok: true, command: { kind: 'version' }, colour: 'auto' };
   const command = first.toLowerCase();
   if (!isCommandName(command)) {
     const near = closestWord(command, COMMAND_NAMES);

@@ -35,6 +35,8 @@ export interface CommandIo {
   /** Opened only by commands that ask questions. */
   readonly prompter: () => Prompter;
   readonly signal?: AbortSignal;
+  /** Print a finished run's whole summary; `false` prints only where it was written. @defaultValue true */
+  readonly printSummary?: boolean;
 }
 
 /** Lets a caller answer what `--auto` cannot (the demo performs the simulator's manual steps and approves). */
@@ -110,6 +112,7 @@ async function followHere(
         redis,
         ...(cmd.summaryDir !== undefined ? { summaryDir: cmd.summaryDir } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
+        ...(io.printSummary === false ? { printSummary: false } : {}),
       },
       async () => {
         workers = true;

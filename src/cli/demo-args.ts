@@ -14,7 +14,8 @@ summary. Exits 0 only when the run ends recovered.
   --auto            take the recommended option at each decision and approve as a second operator
                     (the default when stdin is not a terminal; --no-auto asks at the prompt instead)
   --time-scale F    multiply poll intervals, deadlines and backoffs by F (default 0.1; 1 for real timings)
-  --summary-dir D   where dg-recovery-<run>.md is written (default: the current directory)
+  --summary-dir D   where dg-recovery-<run>.md is written (default: dg-recovery-demo in the system's temporary
+                    directory); the demo prints its path, not the summary
   --variant NAME    add what a real incident brings to the scenario's fault (repeatable): ${variants.join(', ')}
   --postgres-url U  the local Postgres server (default postgres://root@127.0.0.1:5432/postgres); the simulator's
                     database and the demo's journal database are created there and dropped at the end

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -145,6 +145,9 @@ export async function runDemo(backend: DemoBackend, options: DemoOptions, io: De
           (options.auto ? ` Answering automatically (--auto); ${DEMO_APPROVER} approves as the second operator.` : ''),
       ),
     );
+    // The summary gets a folder of its own that outlives the demo (the temporary one above is removed).
+    const summaryDir = options.summaryDir ?? join(tmpdir(), 'dg-recovery-demo');
+    await mkdir(summaryDir, { recursive: true });
     say('');
     const exitCode = await runCli(
       [
@@ -153,12 +156,14 @@ export async function runDemo(backend: DemoBackend, options: DemoOptions, io: De
         '--as',
         'demo-operator',
         ...(options.auto ? ['--auto'] : []),
-        ...(options.summaryDir !== undefined ? ['--summary-dir', options.summaryDir] : []),
+        '--summary-dir',
+        summaryDir,
       ],
       { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, env, ...(io.signal ? { signal: io.signal } : {}) },
       {
         runtime: { prefix: `${prefixBase}:`, timeScale: options.timeScale },
         wrapAuto: withBackendHands(dg),
+        printSummary: false,
       },
     );
     const counts = Object.entries(dg.hostActionCounts()).filter(([, n]) => n > 0);

@@ -17,6 +17,7 @@ import {
 import { isEntryModule, type ProcessIo, runAsProcess } from './entry.js';
 import { createReadlinePrompter, type Prompter } from './prompter.js';
 import { usageHint, usageText } from './usage.js';
+import { packageVersion } from './version.js';
 
 /** Exit status: the run recovered (or the command worked). */
 export const EXIT_OK = 0;
@@ -36,6 +37,8 @@ export interface CliOptions {
    * @defaultValue none
    */
   readonly wrapAuto?: ResponderFactory;
+  /** Print a finished run's whole summary (the demo prints only the file's path). @defaultValue true */
+  readonly printSummary?: boolean;
 }
 
 /** A terminal that leaves stops waiting for its connections and workers to close after this long. */
@@ -56,8 +59,17 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   const { command } = parsed;
   const style = createStyle(parsed.colour !== 'never' && colourWanted(io.stdout.isTTY === true, io.env));
   const print = (line: string) => io.stdout.write(`${line}\n`);
+  if (command.kind === 'help' && command.bare) {
+    err('dg-recovery: no command given.');
+    err(usageText());
+    return EXIT_USAGE;
+  }
   if (command.kind === 'help') {
     print(usageText(command.topic));
+    return EXIT_OK;
+  }
+  if (command.kind === 'version') {
+    print(`dg-recovery ${packageVersion()}`);
     return EXIT_OK;
   }
 
@@ -71,6 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
       return prompter;
     },
     ...(io.signal ? { signal: io.signal } : {}),
+    ...(options.printSummary === false ? { printSummary: false } : {}),
   };
   // Leaving (Ctrl-C) must also end a question that is waiting for an answer.
   const closePrompter = () => prompter?.close();

@@ -26,6 +26,8 @@ export interface FollowOptions {
   readonly print: (line: string) => void;
   /** Where `dg-recovery-<run>.md` goes. @defaultValue the current directory */
   readonly summaryDir?: string;
+  /** Print the whole summary at the end; `false` prints only the file's path. @defaultValue true */
+  readonly printSummary?: boolean;
   /** Ends following (Ctrl-C): the run goes on without this terminal. */
   readonly signal?: AbortSignal;
   /** How long to wait for the run a `switched` run continues in. @defaultValue 30000 */
@@ -142,8 +144,10 @@ async function followToEnd(o: FollowOptions, firstRunId: string): Promise<Recove
       runId = next;
       continue;
     }
-    print('');
-    print(summary.trimEnd());
+    if (o.printSummary !== false) {
+      print('');
+      print(summary.trimEnd());
+    }
     print('');
     print(style.dim(`Summary written to ${path}`));
     return { exitCode: outcome === 'recovered' ? 0 : 1, end: outcome, runIds, summaryFiles, summary };

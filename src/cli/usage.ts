@@ -10,6 +10,7 @@ const SYNOPSIS: Readonly<Record<CommandName, string>> = {
   summary: 'dg-recovery summary <run> [--summary-dir DIR]',
   diagnose: 'dg-recovery diagnose [--tenant ID] [--current-release REL]',
   abort: 'dg-recovery abort <run> <reason> [--as NAME]',
+  version: 'dg-recovery --version',
   help: 'dg-recovery help [command]',
 };
 
@@ -66,6 +67,7 @@ Advice only: a person decides whether to start a recovery.
   --current-release REL    the release the host runs now; with the recovery config's previous_known_good it
                            tells a failed upgrade from other failures (DecisionGraph's API does not report it)`,
   abort: 'Stops a run now; the reason goes into the incident record.',
+  version: "Prints dg-recovery's version.",
   help: 'Shows this help, or the details of one command.',
 };
 

@@ -111,8 +111,19 @@ export interface ReplayRunBody {
 
 /** `dg.healthz`: one `GET /api/healthz`. */
 export type HealthzMeasurement = CallResult<HealthzBody>;
-/** `dg.projection_health`: one authenticated `GET /api/v1/projections/health` for the run's tenant. */
-export type ProjectionHealthMeasurement = CallResult<ProjectionHealthBody>;
+/** healthz `projector`: live projection workers and replay jobs of the node, every tenant together. */
+export interface ProjectorBody {
+  readonly active_workers: number;
+  readonly active_replay_jobs: number;
+}
+
+/**
+ * `dg.projection_health`: one authenticated `GET /api/v1/projections/health` for the run's tenant; with
+ * `params.projector`, `GET /api/healthz` alongside for what is running on the node.
+ */
+export type ProjectionHealthMeasurement = CallResult<ProjectionHealthBody> & {
+  readonly projector?: CallResult<ProjectorBody>;
+};
 /** `dg.trace_read`: `GET /api/v1/traces/:trace_id` with `params.traceId`. */
 export type TraceReadMeasurement = CallResult<TraceBody>;
 /** `dg.graph_read`: `GET /api/v1/graph/context?node_type=&node_id=` with `params.nodeType`, `params.nodeId`. */

@@ -15,6 +15,7 @@ import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
 import { type JudgeContext, type JudgeName, runJudge, type Verdict } from './judges/index.js';
 import { hostActionOf, type JobExecutorName, type Measurement } from './measurements.js';
 import { resolveParams } from './params.js';
+import { pollDelayMs } from './poll-schedule.js';
 import { approvalFacts, approvalFingerprint, approvalRequest, latestMeasurement } from './requests.js';
 import { acknowledgedRunIds, findStep, judgeFor, ownReplayJobIds } from './scenario-lookup.js';
 import {
@@ -428,7 +429,7 @@ function notYet(
     };
   }
   const poll = st.poll + 1;
-  const wait = Math.min(step.poll.maxMs, step.poll.initialMs * step.poll.factor ** (poll - 1));
+  const wait = pollDelayMs(step.poll, poll);
   const next = Math.min(now.getTime() + wait, Date.parse(deadlineAt));
   return {
     type: 'step_waiting',
@@ -527,7 +528,7 @@ function awaitEffect(
   if (now.getTime() < until) {
     const poll = st.rechecking ? st.poll + 1 : 1;
     const p = recheck.poll ?? RECHECK_POLL;
-    const wait = Math.min(p.maxMs, p.initialMs * p.factor ** (poll - 1));
+    const wait = pollDelayMs(p, poll);
     const note = evidence('interrupted attempt', 'effect not visible yet', ENGINE_SOURCE, {
       expected: `visible before ${deadlineAt}`,
       detail: `attempt ${attempt} started at ${st.startedAt}; its effect may take up to ${formatDuration(waitMs)} to show, so it is not run again before then`,

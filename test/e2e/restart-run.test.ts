@@ -3,10 +3,11 @@ import { scaleScenarioTiming } from '../../src/jobs/scenario-timing.js';
 import { ACTION, incidentSummaryMarkdown } from '../../src/projections/thread/index.js';
 import { getScenario } from '../../src/runbook/index.js';
 import { ANA, BO, buttons, CHANNEL, E2E, EVE, TIME_SCALE, textOf, withButton } from './harness.js';
+import { summaryFileNames } from './summary-files.js';
 
 // A whole `restart` run driven from Slack: the node is down and, after its restart, projections do not move until
 // a catch_up replay is requested. One person starts the run, another makes the decision by clicking the button the
-// bot posted; the thread ends with the broadcast result, the incident summary and the summary as a Markdown file.
+// bot posted; the thread ends with the broadcast result, the incident summary and the summary files.
 
 let e2e: E2E;
 
@@ -113,11 +114,11 @@ describe('/dg recover restart, from the command to the final message', () => {
     const posts = e2e.fake.calls('chat.postMessage').filter((c) => c.ok);
     expect(posts.length).toBe(thread.length);
 
-    // Below the summary, once, the whole summary as a Markdown file: every step's evidence and the timeline.
+    // Below the summary, once, the summary files: the Markdown with every step's evidence, the export, the chart.
     await e2e.bot.summaryFile?.settled(runId);
     expect(e2e.sharedFiles(runId)).toHaveLength(1);
     expect(e2e.thread(runId).at(-1)?.ts).toBe(file.ts);
-    expect(file.files).toMatchObject([{ name: `incident-${runId}.md` }]);
+    expect(file.files).toMatchObject(summaryFileNames(runId));
     expect(textOf(thread.at(-1))).toContain(`incident-${runId}.md`);
     const run = await e2e.bot.runtime.service.get(runId);
     const markdown = incidentSummaryMarkdown(
@@ -144,7 +145,7 @@ describe('/dg recover restart, from the command to the final message', () => {
       () => e2e.fake.channelMessages(CHANNEL).find((m) => m.thread_ts === undefined && m.files !== undefined),
       'the summary file posted with /dg summary',
     );
-    expect(inChannel.files).toMatchObject([{ name: `incident-${runId}.md` }]);
+    expect(inChannel.files).toMatchObject(summaryFileNames(runId));
     const repostedFile = e2e.fake.uploads().find((u) => u.file_id === inChannel.files?.[0]?.id);
     expect(repostedFile?.content?.toString('utf8')).toBe(markdown);
     // The run's thread still holds one file.

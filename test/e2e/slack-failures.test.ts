@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../helpers/fake-slack.js';
 import { ANA, E2E, textOf } from './harness.js';
+import { summaryFileNames } from './summary-files.js';
 
 // Slack misbehaving never holds a run up: a storm of 429s is waited out with each Retry-After, and while Slack is
 // down the run goes on to its end and the thread catches up, in order, when Slack is back. Nothing is posted twice,
@@ -19,7 +20,7 @@ afterAll(async () => {
 async function expectThreadComplete(runId: string) {
   await e2e.bot.summaryFile?.settled(runId);
   expect(e2e.sharedFiles(runId)).toHaveLength(1);
-  expect(e2e.thread(runId).at(-1)?.files).toMatchObject([{ name: `incident-${runId}.md` }]);
+  expect(e2e.thread(runId).at(-1)?.files).toMatchObject(summaryFileNames(runId));
   const thread = e2e.messages(runId);
   const texts = thread.map((m) => m.text ?? '');
   expect(texts[0]).toContain(runId);

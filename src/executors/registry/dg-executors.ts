@@ -76,12 +76,25 @@ export async function dgHealthz(_params: StepParams, ctx: ExecutorContext): Prom
   return callResultOf(await ctx.dg.healthz({ signal: ctx.signal }), same);
 }
 
-/** `GET /api/v1/projections/health` for the run's tenant. */
+/**
+ * `GET /api/v1/projections/health` for the run's tenant; with `projector: true` healthz alongside (it has no rate
+ * limit), whose worker and replay counts let one reading tell stuck projections.
+ */
 export async function dgProjectionHealth(
-  _params: StepParams,
+  params: StepParams,
   ctx: ExecutorContext,
 ): Promise<ProjectionHealthMeasurement> {
-  return callResultOf(await ctx.dg.projectionHealth({ signal: ctx.signal }), same);
+  const withProjector = new ParamReader('dg.projection_health', params).optionalBoolean('projector') === true;
+  const [health, healthz] = await Promise.all([
+    ctx.dg.projectionHealth({ signal: ctx.signal }),
+    withProjector ? ctx.dg.healthz({ signal: ctx.signal }) : undefined,
+  ]);
+  const measurement = callResultOf(health, same);
+  if (healthz === undefined) return measurement;
+  return {
+    ...measurement,
+    projector: callResultOf(healthz, (d) => pick(d.projector, ['active_workers', 'active_replay_jobs'])),
+  };
 }
 
 /** `GET /api/v1/traces/:trace_id`; `traceId` defaults to the deployment's known trace. */

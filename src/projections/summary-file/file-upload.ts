@@ -14,24 +14,34 @@ export interface FileUploadClient {
   };
 }
 
-export interface TextFileUpload {
+/** One file of an upload: text is sent as UTF-8, bytes as they are. */
+export interface UploadFile {
+  readonly filename: string;
+  readonly title: string;
+  readonly content: string | Uint8Array;
+}
+
+/** Where files are shared. */
+export interface SharePlace {
+  readonly channelId: string;
+  /** The thread parent's ts, to share the files as a reply. @defaultValue shared in the channel itself */
+  readonly threadTs?: string;
+}
+
+export interface TextFileUpload extends SharePlace {
   readonly filename: string;
   readonly title: string;
   readonly content: string;
-  /** Where the file is shared. */
-  readonly channelId: string;
-  /** The thread parent's ts, to share the file as a reply. @defaultValue shared in the channel itself */
-  readonly threadTs?: string;
 }
 
 export interface TextFileUploadOptions {
   /** Limit of the POST of the bytes to the upload URL. @defaultValue 30000 */
   readonly timeoutMs?: number;
   /**
-   * Called with the file id once the bytes are in and just before the file is shared. Nobody sees the file before
-   * it is shared, so this is the last moment to note it; a throw stops the upload and the file stays unshared.
+   * Called with the file ids once the bytes are in and just before the files are shared. Nobody sees a file before
+   * it is shared, so this is the last moment to note them; a throw stops the upload and the files stay unshared.
    */
-  readonly beforeShare?: (fileId: string) => Promise<void>;
+  readonly beforeShare?: (fileIds: readonly string[]) => Promise<void>;
 }
 
 function failure(kind: 'transient' | 'permanent', code: string): SlackFailure {
@@ -68,18 +78,9 @@ async function postBytes(url: string, bytes: Uint8Array, timeoutMs: number): Pro
   throw new SummaryUploadFailedError('upload', failure(transient ? 'transient' : 'permanent', `http_${res.status}`));
 }
 
-/**
- * Uploads a text file the way `files.uploadV2` does, one step at a time so the caller can note the file between
- * the upload and the share: `files.getUploadURLExternal`, a POST of the bytes to the URL it gives, then
- * `files.completeUploadExternal`, which shares the file in the channel (or thread). Every failure is thrown as
- * {@link SummaryUploadFailedError} naming the step, except what `beforeShare` throws, which passes through.
- */
-export async function uploadTextFile(
-  client: FileUploadClient,
-  file: TextFileUpload,
-  options: TextFileUploadOptions = {},
-): Promise<{ fileId: string }> {
-  const bytes = new Uint8Array(Buffer.from(file.content, 'utf8'));
+async function uploadBytes(client: FileUploadClient, file: UploadFile, timeoutMs: number): Promise<string> {
+  const bytes =
+    typeof file.content === 'string' ? new Uint8Array(Buffer.from(file.content, 'utf8')) : new Uint8Array(file.content);
   let target: webApi.FilesGetUploadURLExternalResponse;
   try {
     target = await client.files.getUploadURLExternal({ filename: file.filename, length: bytes.byteLength });
@@ -90,17 +91,48 @@ export async function uploadTextFile(
   if (!uploadUrl || !fileId) {
     throw new SummaryUploadFailedError('getUploadURLExternal', failure('permanent', 'no_upload_url'));
   }
-  await postBytes(uploadUrl, bytes, options.timeoutMs ?? 30_000);
-  await options.beforeShare?.(fileId);
-  const files: webApi.FilesCompleteUploadExternalArguments['files'] = [{ id: fileId, title: file.title }];
+  await postBytes(uploadUrl, bytes, timeoutMs);
+  return fileId;
+}
+
+/**
+ * Uploads files the way `files.uploadV2` does, one step at a time so the caller can note them between the upload
+ * and the share: `files.getUploadURLExternal` and a POST of the bytes per file, then one
+ * `files.completeUploadExternal`, which shares them together in one message of the channel (or thread). Every
+ * failure is thrown as {@link SummaryUploadFailedError} naming the step, except what `beforeShare` throws.
+ */
+export async function uploadFiles(
+  client: FileUploadClient,
+  files: readonly UploadFile[],
+  place: SharePlace,
+  options: TextFileUploadOptions = {},
+): Promise<{ fileIds: string[] }> {
+  const fileIds: string[] = [];
+  for (const file of files) fileIds.push(await uploadBytes(client, file, options.timeoutMs ?? 30_000));
+  await options.beforeShare?.(fileIds);
+  const shared: webApi.FilesCompleteUploadExternalArguments['files'] = [
+    { id: fileIds[0] as string, title: files[0]?.title as string },
+    ...fileIds.slice(1).map((id, i) => ({ id, title: files[i + 1]?.title as string })),
+  ];
   try {
     await client.files.completeUploadExternal(
-      file.threadTs !== undefined
-        ? { files, channel_id: file.channelId, thread_ts: file.threadTs }
-        : { files, channel_id: file.channelId },
+      place.threadTs !== undefined
+        ? { files: shared, channel_id: place.channelId, thread_ts: place.threadTs }
+        : { files: shared, channel_id: place.channelId },
     );
   } catch (err) {
     throw new SummaryUploadFailedError('completeUploadExternal', classifySlackFailure(err), err);
   }
-  return { fileId };
+  return { fileIds };
+}
+
+/** {@link uploadFiles} with one text file. */
+export async function uploadTextFile(
+  client: FileUploadClient,
+  file: TextFileUpload,
+  options: TextFileUploadOptions = {},
+): Promise<{ fileId: string }> {
+  const { filename, title, content, ...place } = file;
+  const { fileIds } = await uploadFiles(client, [{ filename, title, content }], place, options);
+  return { fileId: fileIds[0] as string };
 }

@@ -9,10 +9,10 @@ import type { RunEvent, Scenario } from '../../runbook/index.js';
 import type { OutboxMessageStatus, SlackOutbox } from '../../slack/outbox/index.js';
 import { classifySlackFailure, type SlackFailure } from '../../slack/outbox/slack-failures.js';
 import { HEADER_KEY } from '../thread/draft.js';
-import { incidentFileName, incidentSummaryMarkdown } from '../thread/summary-message.js';
-import { type FileUploadClient, uploadTextFile } from './file-upload.js';
+import { type FileUploadClient, uploadFiles } from './file-upload.js';
 import { SummaryUploadFailedError } from './summary-file-errors.js';
 import { type SummaryFileRecord, SummaryFileStore, type SummaryFileStoreOptions } from './summary-file-store.js';
+import { type ChartRenderer, summaryFiles } from './summary-files.js';
 
 /** What the publisher calls in Slack: the upload steps, and a thread read to find a file shared before a crash. */
 export interface SummaryFileSlackClient extends FileUploadClient {
@@ -57,6 +57,8 @@ export interface SummaryFilePublisherOptions {
   readonly clock?: () => Date;
   /** The journal's copy of each run's record, so a Redis loss never shares a file again. @defaultValue none */
   readonly durable?: SummaryFileStoreOptions['durable'];
+  /** Draws the run's chart. @defaultValue a worker thread with vega-lite and resvg */
+  readonly renderChart?: ChartRenderer;
 }
 
 /** How a run's request ended in this process: shared, refused for good, or nothing to do (no thread, too old). */
@@ -130,8 +132,8 @@ async function sharedInThread(
 }
 
 /**
- * Shares each finished run's incident summary as `incident-<runId>.md` into the run's thread, right after the
- * summary message, once across retries, restarts and processes. How, the retries, and the one window in which it
+ * Shares each finished run's summary files (`incident-<runId>.md`, `.json`, `.png`) into the run's thread in one
+ * message, right after the summary message, once across retries, restarts and processes. How, the retries, and the one window in which it
  * may be shared twice: docs/internals.md#summary-file.
  */
 export function createSummaryFilePublisher(options: SummaryFilePublisherOptions): SummaryFilePublisher {
@@ -189,22 +191,22 @@ export function createSummaryFilePublisher(options: SummaryFilePublisherOptions)
         logger.info({ runId, fileId: current.fileId }, 'summary file found in the thread after an interrupted share');
         return final('done');
       }
-      const { fileId } = await uploadTextFile(
+      const files = await summaryFiles(runId, events, scenario, {
+        logger,
+        ...(options.renderChart ? { renderChart: options.renderChart } : {}),
+      });
+      const { fileIds } = await uploadFiles(
         options.slack,
-        {
-          filename: incidentFileName(runId),
-          title: `Incident summary: ${scenario.title} (${runId})`,
-          content: incidentSummaryMarkdown(events, scenario),
-          channelId: place.channel,
-          threadTs: place.threadTs,
-        },
+        files,
+        { channelId: place.channel, threadTs: place.threadTs },
         {
           timeoutMs: options.uploadTimeoutMs ?? 30_000,
-          beforeShare: (id) => store.put(runId, { state: 'inflight', fileId: id, ...place }, clock()),
+          beforeShare: (ids) =>
+            store.put(runId, { state: 'inflight', fileId: ids[0], fileIds: ids, ...place }, clock()),
         },
       );
-      await store.put(runId, { state: 'done', fileId, ...place }, clock());
-      logger.info({ runId, fileId }, 'summary file shared in the thread');
+      await store.put(runId, { state: 'done', fileId: fileIds[0], fileIds, ...place }, clock());
+      logger.info({ runId, fileIds }, 'summary files shared in the thread');
       return final('done');
     } finally {
       await store.releaseLock(runId, token).catch((err: unknown) => logger.warn({ err, runId }, 'lock release failed'));

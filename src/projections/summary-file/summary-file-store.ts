@@ -14,7 +14,10 @@ export type SummaryFileState = 'inflight' | 'done' | 'failed';
 
 export interface SummaryFileRecord {
   readonly state: SummaryFileState;
+  /** The first file shared (the Markdown): the one looked for in the thread after an interrupted share. */
   readonly fileId?: string;
+  /** Every file shared together in that message (Markdown, export, chart). */
+  readonly fileIds?: readonly string[];
   readonly channel?: string;
   readonly threadTs?: string;
   /** The Slack error that made it fail for good. */

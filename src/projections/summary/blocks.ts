@@ -249,7 +249,10 @@ export function renderSummaryBlocks(s: IncidentSummary): { text: string; blocks:
     { id: 'health', heading: 'Final health (recovery checklist)', lines: healthLines(s), cap: 900 },
     { id: 'followups', heading: 'Follow-ups', lines: s.followUps.map((f) => `• ${rich(f.text, 400)}`), cap: 1200 },
   ];
-  const context = `Run ${c(s.runId, 80)} · ${s.eventCount} events · every step's evidence and the timeline are in the Markdown file ${c(`incident-${s.runId}.md`, 100)}`;
+  const context =
+    `Run ${c(s.runId, 80)} · ${s.eventCount} events · the postmortem draft with every step's evidence is ` +
+    `${c(`incident-${s.runId}.md`, 100)}, the run as data ${c(`incident-${s.runId}.json`, 100)}, ` +
+    `its chart ${c(`incident-${s.runId}.png`, 100)}`;
   const fixed = blocks.reduce((n, b) => n + textLength(b), 0) + context.length;
   const budgets = new Map(parts.map((p) => [p.id, p.cap]));
   let rendered = parts.map((p) => fitPart(p, budgets.get(p.id) ?? p.cap));

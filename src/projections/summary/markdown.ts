@@ -3,6 +3,7 @@ import type { Evidence } from '../../runbook/events.js';
 import type { Json } from '../../runbook/json.js';
 import { formatDuration, formatInstant, formatOffset, msBetween } from '../../runbook/time-format.js';
 import { type actorText, formatJson, OUTCOME_LABEL, okMark, viaText } from './format.js';
+import { clockTime, impactLines, plainTimeline } from './postmortem.js';
 import type {
   ApprovalSummary,
   DecisionSummary,
@@ -189,10 +190,6 @@ function decisionLines(s: IncidentSummary, d: DecisionSummary, n: number): strin
     );
   }
   if (d.prompt !== null) lines.push(`  - Question: ${mdText(d.prompt, 1000)}`);
-  if (d.saw.length > 0) {
-    lines.push('  - What they saw:');
-    lines.push(...evidenceList(d.saw, '    '));
-  }
   return lines;
 }
 
@@ -279,11 +276,16 @@ function overview(s: IncidentSummary): string[] {
 /** The whole summary as Markdown, ending in a newline; the same summary always gives the same text. */
 export function renderSummaryMarkdown(s: IncidentSummary): string {
   const out: string[] = [];
-  out.push(`# Incident summary: ${mdText(s.scenario.title)} — ${OUTCOME_LABEL[s.outcome] ?? s.outcome}`, '');
+  out.push(`# Postmortem draft: ${mdText(s.scenario.title)} — ${OUTCOME_LABEL[s.outcome] ?? s.outcome}`, '');
+  out.push('## Overview', '');
   out.push(...overview(s), '');
 
-  out.push('## Steps', '');
-  for (const step of s.steps) out.push(...stepLines(s, step));
+  out.push('## Impact', '');
+  for (const line of impactLines(s)) out.push(`- ${mdRich(line)}`);
+  out.push('');
+
+  out.push(`## Timeline (UTC, ${formatInstant(s.times.startedAt).slice(0, 10)})`, '');
+  for (const m of plainTimeline(s)) out.push(`- ${clockTime(m.at)} ${mdRich(m.text)}`);
   out.push('');
 
   out.push('## Decisions', '');
@@ -300,7 +302,20 @@ export function renderSummaryMarkdown(s: IncidentSummary): string {
   });
   out.push('');
 
-  out.push('## Host actions', '');
+  out.push('## Follow-ups', '');
+  if (s.followUps.length === 0) out.push('None found by the run.');
+  for (const f of s.followUps) out.push(`- [ ] ${mdRich(f.text)} Owner: _to be named_`);
+  out.push('');
+
+  out.push('## Root cause', '', '_To be written by the incident owner: what failed first, and why._', '');
+  out.push('## Lessons', '', '_What went well, what did not, what to change in the system or the runbook._', '');
+
+  out.push('## Details', '', 'What the run measured, as recorded: raw checks, SQL, request ids and latencies.', '');
+  out.push('### Steps and their evidence', '');
+  for (const step of s.steps) out.push(...stepLines(s, step));
+  out.push('');
+
+  out.push('### Host actions', '');
   if (s.hostActions.length === 0) out.push('None performed.');
   for (const h of s.hostActions) {
     const by = h.by ? ` by ${mdActor(h.by)}` : '';
@@ -313,7 +328,7 @@ export function renderSummaryMarkdown(s: IncidentSummary): string {
   }
   out.push('');
 
-  out.push('## Manual actions the runbook leaves to people', '');
+  out.push('### Manual actions the runbook leaves to people', '');
   for (const m of s.manualActions) {
     out.push(`- **${mdText(m.title)}**: ${MANUAL_STATUS[m.status]}. ${mdRich(m.detail)}`.trimEnd());
     for (const item of m.items) {
@@ -330,7 +345,7 @@ export function renderSummaryMarkdown(s: IncidentSummary): string {
   }
   out.push('');
 
-  out.push('## Final health (recovery checklist)', '');
+  out.push('### Final health (recovery checklist)', '');
   const h = s.finalHealth;
   out.push(mdRich(h.note));
   if (h.failing.length > 0) {
@@ -351,12 +366,7 @@ export function renderSummaryMarkdown(s: IncidentSummary): string {
   }
   out.push('');
 
-  out.push('## Follow-ups', '');
-  if (s.followUps.length === 0) out.push('None.');
-  for (const f of s.followUps) out.push(`- ${mdRich(f.text)}`);
-  out.push('');
-
-  out.push('## Timeline', '');
+  out.push('### Event log', '');
   for (const t of s.timeline) out.push(`- \`${formatOffset(t.offsetMs)}\` #${t.seq} ${mdRich(t.text)}`);
   out.push('');
   out.push(

@@ -249,9 +249,12 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       const deadline = event.deadlineAt
         ? `, deadline in ${formatDuration(msBetween(event.at, event.deadlineAt) ?? 0)}`
         : '';
+      // The evidence is printed once per step: what is not met yet at the first check, the rest when it ends.
+      const unmet = event.evidence.filter((item) => item.ok === false);
+      const still = event.poll > 1 && unmet.length > 0 ? `; ${unmet.length} check(s) still unmet` : '';
       return [
-        `${at}${style.yellow('…')} ${stepTitle(options, event.stepId)}: not yet (check ${event.poll}); next check in ${next}${deadline}`,
-        ...evidence(event.evidence),
+        `${at}${style.yellow('…')} ${stepTitle(options, event.stepId)}: not yet (check ${event.poll})${still}; next check in ${next}${deadline}`,
+        ...(event.poll === 1 ? evidence(unmet) : []),
       ];
     }
     case 'step_passed': {

@@ -2,6 +2,7 @@ import type { Evidence, EvidenceSource } from '../events.js';
 import { isJsonObject, type Json, type JsonObject } from '../json.js';
 import type { ProjectionHealthBody, ProjectionHealthMeasurement } from '../measurements.js';
 import { callEvidence, evidence, httpSource } from './evidence.js';
+import { decideProgress, type ProgressDecision } from './progress-rules.js';
 import type { Judge, Verdict } from './types.js';
 
 /**
@@ -112,21 +113,61 @@ export const judgeProjectionSnapshot: Judge<ProjectionHealthMeasurement> = (m): 
   };
 };
 
+function projectorEvidence(m: ProjectionHealthMeasurement): Evidence[] {
+  const p = m.projector;
+  if (p === undefined) return [];
+  if (!p.ok) {
+    return [evidence('healthz projector', `not read: ${p.error.message}`, httpSource(p.evidence), { ok: false })];
+  }
+  const value = `active_workers ${p.data.active_workers}, active_replay_jobs ${p.data.active_replay_jobs}`;
+  return [evidence('healthz projector', value, httpSource(p.evidence), { detail: 'every tenant of the node' })];
+}
+
+function progressDetail(d: ProgressDecision, pendingBefore: number | undefined, pendingNow: number, at?: string) {
+  switch (d.reason) {
+    case 'cursor_moved':
+      return `cursor moved for ${d.moved.join(', ')}; pending ${pendingBefore} → ${pendingNow}`;
+    case 'idle_workers':
+      return (
+        `pending ${pendingNow}, no projection worker and no replay job on the node: after a restart DecisionGraph ` +
+        'starts projection workers only on a write or a replay, so no cursor can move (one reading decides)'
+      );
+    case 'no_cursor_moved':
+      return (
+        `pending ${pendingBefore} → ${pendingNow} and no cursor moved since ${at}; ` +
+        'after a restart DecisionGraph starts projection workers only on a write or a replay'
+      );
+    default:
+      return `pending ${pendingNow}`;
+  }
+}
+
 /**
- * Two readings, one poll interval apart, to tell "catching up" from "behind and not moving". A first reading
- * that is already current needs no second one.
+ * Tells "catching up" from "behind and not moving" as soon as the evidence allows: one reading when nothing on the
+ * node can move a cursor (healthz read alongside), otherwise two readings one poll interval apart. A first reading
+ * that is already current needs nothing more.
  */
 export const judgeProjectionProgress: Judge<ProjectionHealthMeasurement> = (m, ctx): Verdict => {
   if (!m.ok) return failedRead(m);
   const source = httpSource(m.evidence);
   const sample = sampleOf(m.data, ctx.now);
   const base = projectionOutputs(m.data);
-  const items = [callEvidence('GET /api/v1/projections/health', m, 200), ...projectionEvidence(m.data, source)];
+  const items = [
+    callEvidence('GET /api/v1/projections/health', m, 200),
+    ...projectionEvidence(m.data, source),
+    ...projectorEvidence(m),
+  ];
   const previous = readSample(ctx.progress);
-  if (isCurrent(m.data)) {
+  const decision = decideProgress({
+    current: isCurrent(m.data),
+    now: sample,
+    ...(previous ? { previous } : {}),
+    ...(m.projector?.ok ? { projector: m.projector.data } : {}),
+  });
+  if (decision.state === 'current') {
     return { result: 'passed', outputs: { state: 'current', ...base }, evidence: items };
   }
-  if (previous === undefined) {
+  if (decision.state === 'sampling') {
     return {
       result: 'waiting',
       outputs: { state: 'sampling', ...base },
@@ -134,25 +175,22 @@ export const judgeProjectionProgress: Judge<ProjectionHealthMeasurement> = (m, c
       evidence: items,
     };
   }
-  const moved = m.data.projections.filter(
-    (p) => p.pending_events > 0 && p.last_log_seq > (previous.cursors[p.projection_name] ?? p.last_log_seq),
-  );
-  const pendingBefore = Object.values(previous.pending).reduce((n, v) => n + v, 0);
-  const state: ProjectionProgress = moved.length > 0 ? 'catching_up' : 'behind_not_moving';
+  const pendingBefore = previous ? Object.values(previous.pending).reduce((n, v) => n + v, 0) : undefined;
   items.push(
-    evidence('projection progress between samples', state, source, {
+    evidence(previous ? 'projection progress between samples' : 'projection progress', decision.state, source, {
       expected: 'current or catching_up',
-      ok: state === 'catching_up',
-      detail:
-        state === 'catching_up'
-          ? `cursor moved for ${moved.map((p) => p.projection_name).join(', ')}; pending ${pendingBefore} → ${base.pendingTotal}`
-          : `pending ${pendingBefore} → ${base.pendingTotal} and no cursor moved since ${previous.at}; ` +
-            'after a restart DecisionGraph starts projection workers only on a write or a replay',
+      ok: decision.state === 'catching_up',
+      detail: progressDetail(decision, pendingBefore, Number(base.pendingTotal), previous?.at),
     }),
   );
   return {
     result: 'passed',
-    outputs: { state, ...base, pendingBefore, sampledAt: previous.at },
+    outputs: {
+      state: decision.state,
+      decidedBy: decision.reason,
+      ...base,
+      ...(previous ? { pendingBefore: pendingBefore ?? 0, sampledAt: previous.at } : {}),
+    },
     evidence: items,
   };
 };

@@ -92,7 +92,7 @@ export const postgresScenario: ScenarioInput = {
       risk: 'read_only',
       executor: 'dg.healthz',
       judge: 'healthz.db_connected',
-      poll: { initialMs: 2_000, maxMs: 10_000, factor: 2 },
+      poll: WAIT_FOR_HEALTHZ_POLL,
       deadlineMs: 60_000,
       onDeadline: 'pass',
       why:
@@ -118,7 +118,7 @@ export const postgresScenario: ScenarioInput = {
     restartRuntime({ when: { decision: 'restart_decision', is: 'restart' }, recheckJudge: 'healthz.db_connected' }),
     waitHealthzConnected('wait_healthz', { step: 'restart_runtime', status: ['passed'] }),
     ...catchUpIfStuck({
-      check: { title: 'Check projection lag and open failures over two readings' },
+      check: { title: 'Check projection lag and open failures' },
       decision: {
         id: 'replay_decision',
         title: 'Projections still stale: run an explicit replay?',

@@ -5,6 +5,7 @@ import {
   inspectRuns,
   orphanRunsDecision,
   projectionProgress,
+  READ_POLL,
   readTrace,
   rebuildOrCatchUp,
   traceIdParam,
@@ -34,7 +35,7 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    projectionProgress('inspect_health', 'Inspect projection health (two readings)', 5_000),
+    projectionProgress('inspect_health', 'Inspect projection health'),
     {
       id: 'inspect_cursors',
       kind: 'probe',
@@ -130,7 +131,7 @@ export const projectionsScenario: ScenarioInput = {
       executor: 'dg.graph_read',
       judge: 'graph.readable',
       params: { nodeType: 'trace', nodeId: traceIdParam },
-      poll: { initialMs: 3_000, maxMs: 20_000, factor: 2 },
+      poll: READ_POLL,
       deadlineMs: 120_000,
       why: 'Graph reads answer 409 while context_graph is stale, separately from trace reads',
     },

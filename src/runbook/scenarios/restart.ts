@@ -105,9 +105,11 @@ export const restartScenario: ScenarioInput = {
     ...catchUpIdleProjectors({
       checkWhy:
         'Projections resume from durable cursors, but after a restart the workers start only when an event is ' +
-        'appended or a replay is requested: two readings tell catching up from stuck',
+        'appended or a replay is requested: with none running one reading tells stuck, otherwise two readings tell ' +
+        'catching up from stuck',
       prompt:
-        'Projections have pending events and no cursor moved between two readings. After a restart DecisionGraph ' +
+        'Projections have pending events and nothing moves them: no worker or replay job runs, or no cursor moved ' +
+        'between two readings. After a restart DecisionGraph ' +
         'starts projection workers only when an event is appended or a replay is requested, so they will not ' +
         'catch up on their own while nothing writes.',
       fallbackReason: 'dg-recovery run {run_id}: catch_up after a node restart',

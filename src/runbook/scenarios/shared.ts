@@ -26,10 +26,22 @@ function noBackupsListed(step: string): Condition {
   };
 }
 
-export const WAIT_FOR_HEALTHZ_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
+// Waits look soon and back off gently: a boot or a replay ends when it ends, and every poll late past it is time
+// added to the outage. The maxima keep each wait within DecisionGraph's rate budget (docs/internals.md).
+
+/** healthz has no rate limit: polled at least every 5 s. */
+export const WAIT_FOR_HEALTHZ_POLL = { initialMs: 250, maxMs: 5_000, factor: 1.25 };
 /** How long a node may take to boot: the deadline of the healthz wait after a restart or start. */
 export const BOOT_DEADLINE_MS = 300_000;
-const REPLAY_POLL = { initialMs: 2_000, maxMs: 15_000, factor: 2 };
+/** Replay status shares the admin budget (60 a minute) with replay requests: at most 18 polls in any minute. */
+export const REPLAY_POLL = { initialMs: 250, maxMs: 15_000, factor: 1.25 };
+/** Reads (600 a minute): a trace or graph read that answers 409 until projections catch up. */
+export const READ_POLL = { initialMs: 250, maxMs: 10_000, factor: 1.25 };
+/** The checklist's reads are read-scope calls (healthz, projection health, trace, workflow) and SQL. */
+const GATE_POLL = { initialMs: 250, maxMs: 15_000, factor: 1.25 };
+const INTEGRITY_GATE_POLL = { initialMs: 1_000, maxMs: 30_000, factor: 1.5 };
+/** Two projection readings when something on the node may be moving cursors: workers poll every second. */
+export const PROGRESS_INTERVAL_MS = 3_000;
 
 export function waitHealthzConnected(id: string, when?: Condition): StepInput {
   return {
@@ -129,7 +141,7 @@ export function readTrace(id: string, title: string): StepInput {
     executor: 'dg.trace_read',
     judge: 'trace.readable',
     params: { traceId: traceIdParam },
-    poll: { initialMs: 3_000, maxMs: 20_000, factor: 2 },
+    poll: READ_POLL,
     deadlineMs: 180_000,
     why:
       'A 409 means the read model is behind (one unprojected event anywhere in the tenant blocks every trace read), ' +
@@ -151,7 +163,8 @@ export function checklistGate(opts: { integrity?: true } = {}): StepInput {
       since: { $ref: { from: 'run', field: 'startedAt' } },
       ...(opts.integrity ? { integrity: true } : {}),
     },
-    poll: { initialMs: 5_000, maxMs: 30_000, factor: 2 },
+    // Each reading after a restore scans the whole event log again: those look less often.
+    poll: opts.integrity ? INTEGRITY_GATE_POLL : GATE_POLL,
     deadlineMs: 600_000,
     why:
       'The run is recovered only when the checklist passes: healthz 200 with the repo started, projections current ' +
@@ -362,8 +375,11 @@ export function restoreBackup(title: string, why?: string, round: BackupRound = 
   };
 }
 
-/** Projection health read until two readings tell current, catching up, or behind and not moving. */
-export function projectionProgress(id: string, title: string, intervalMs: number, why?: string): StepInput {
+/**
+ * Projection health, with healthz alongside, read until it tells current, catching up, or behind and not moving:
+ * one reading when nothing on the node can move a cursor, two otherwise.
+ */
+export function projectionProgress(id: string, title: string, why?: string): StepInput {
   return {
     id,
     kind: 'probe',
@@ -371,7 +387,8 @@ export function projectionProgress(id: string, title: string, intervalMs: number
     risk: 'read_only',
     executor: 'dg.projection_health',
     judge: 'projections.progress',
-    poll: { initialMs: intervalMs, maxMs: intervalMs, factor: 1 },
+    params: { projector: true },
+    poll: { initialMs: PROGRESS_INTERVAL_MS, maxMs: PROGRESS_INTERVAL_MS, factor: 1 },
     deadlineMs: 120_000,
     ...(why !== undefined ? { why } : {}),
   };
@@ -510,7 +527,7 @@ export function restartRuntime(spec: RuntimeRestart): StepInput {
 }
 
 export interface CatchUpIfStuck {
-  /** The two readings of `check_projections`. */
+  /** The reading (or two) of `check_projections`. */
   readonly check: { readonly title: string; readonly why?: string };
   readonly decision: StuckProjections;
   /** The catch_up request, made when the decision says so or an orphaned run is retried. */
@@ -524,7 +541,7 @@ export interface CatchUpIfStuck {
  */
 export function catchUpIfStuck(spec: CatchUpIfStuck): StepInput[] {
   return [
-    projectionProgress('check_projections', spec.check.title, 10_000, spec.check.why),
+    projectionProgress('check_projections', spec.check.title, spec.check.why),
     inspectRuns(),
     orphanRunsDecision('switch'),
     stuckProjectionsDecision(spec.decision),
@@ -534,7 +551,7 @@ export function catchUpIfStuck(spec: CatchUpIfStuck): StepInput[] {
 }
 
 export interface IdleProjectors {
-  /** Why two readings are taken, in this scenario's words. */
+  /** Why projection progress is checked, in this scenario's words. */
   readonly checkWhy: string;
   /** The decision's prompt: why the projections are behind and will not move. */
   readonly prompt: string;
@@ -548,7 +565,7 @@ export interface IdleProjectors {
  */
 export function catchUpIdleProjectors(spec: IdleProjectors): StepInput[] {
   return catchUpIfStuck({
-    check: { title: 'Check projection health twice: current or catching up?', why: spec.checkWhy },
+    check: { title: 'Check projection health: current, catching up or stuck?', why: spec.checkWhy },
     decision: {
       id: 'catch_up_decision',
       title: 'Projections are behind and not moving',

@@ -161,7 +161,8 @@ export const upgradeScenario: ScenarioInput = {
         'A backup taken while projections lagged restores pending events, and after a start DecisionGraph starts ' +
         'projection workers only when an event is appended or a replay is requested',
       prompt:
-        'The restored database has pending events and no cursor moved between two readings. DecisionGraph starts ' +
+        'The restored database has pending events and nothing moves them: no worker or replay job runs, or no ' +
+        'cursor moved between two readings. DecisionGraph starts ' +
         'projection workers only when an event is appended or a replay is requested, so the smoke checks would ' +
         'fail on stale projections until then.',
       fallbackReason: 'dg-recovery run {run_id}: catch_up after restoring the pre-upgrade backup',

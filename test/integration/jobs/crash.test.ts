@@ -41,7 +41,8 @@ beforeAll(async () => {
   world = await startWorld({
     // The `slow` fault (only the close test injects it) holds every answer 10 s: a close cut off at its 200 ms
     // deadline is then told from one that waited by the run log alone, however busy the machine.
-    sim: { faults: ['node-down', 'projections-behind'], slowLatencyMs: 10_000 },
+    // Replay runs take 1.5 s, so the run's replay poll records an unsatisfied check the first test can kill at.
+    sim: { faults: ['node-down', 'projections-behind'], slowLatencyMs: 10_000, replayDurationMs: 1_500 },
     workers: false,
     runtime: { role: 'service' },
   });
@@ -84,7 +85,7 @@ describe('worker processes killed with SIGKILL', () => {
     third.child.kill('SIGKILL');
     expect(await exited(third.child)).toBe('SIGKILL');
     // Killed after recording an unsatisfied check, before its delayed re-check was queued.
-    expect(await exited(fleet.spawn('step_waiting:check_projections').child)).toBe('SIGKILL');
+    expect(await exited(fleet.spawn('step_waiting:poll_catch_up').child)).toBe('SIGKILL');
 
     const last = fleet.spawn();
     const end = await finished;

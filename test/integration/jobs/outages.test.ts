@@ -46,15 +46,16 @@ describe('the bot outlives its own stores', () => {
   // loaded machine one has taken 15 s, too close to the default 20 s.
   it('Redis loses everything mid-run: the run is rebuilt from the journal, its lost poll job too, and finishes', async () => {
     ownRedis = await startOwnRedis();
-    // Polls slow enough that the re-check job is still waiting in Redis when it is flushed.
+    // A node that boots in 4 s, and polls slow enough (the first healthz re-check after 2 s) that the re-check job
+    // is still waiting in Redis when it is flushed.
     world = await startWorld({
-      sim: { faults: ['node-down', 'projections-behind'] },
+      sim: { faults: ['node-down', 'projections-behind'], bootDelayMs: 4_000 },
       redisUrl: ownRedis.url,
-      runtime: { timeScale: 0.2 },
+      runtime: { timeScale: { delays: 8, deadlines: 1 } },
     });
     const { service, runtime } = world;
     watcher = await startRun(service, 'restart');
-    await watcher.until((s) => s.steps.check_projections?.status === 'waiting');
+    await watcher.until((s) => s.steps.wait_healthz?.status === 'waiting');
     await runtime.drainJournal(10_000);
 
     const admin = new Redis(ownRedis.url);
@@ -72,7 +73,7 @@ describe('the bot outlives its own stores', () => {
     // Until the run is back in Redis, reading it falls back to the journal.
     const fromJournal = await service.get(watcher.runId);
     expect(fromJournal?.events).toEqual(watcher.events);
-    expect(fromJournal?.state.steps.check_projections?.status).toBe('waiting');
+    expect(fromJournal?.state.steps.wait_healthz?.status).toBe('waiting');
 
     const report = await runtime.reconcile();
     expect(report.redisWasEmpty).toBe(true);
@@ -87,7 +88,7 @@ describe('the bot outlives its own stores', () => {
     const end = await driveRun(watcher);
     expect(end.outcome?.outcome).toBe('recovered');
     expect(world.sim.hostActionCounts().restart).toBe(1);
-    const checks = watcher.ofType('step_passed').filter((e) => e.stepId === 'check_projections');
+    const checks = watcher.ofType('step_passed').filter((e) => e.stepId === 'wait_healthz');
     expect(checks).toHaveLength(1);
 
     await runtime.drainJournal(10_000);

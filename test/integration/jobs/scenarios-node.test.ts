@@ -41,8 +41,15 @@ describe('node-wide scenarios from the injected fault to recovered', () => {
     expect(end.decisions.map((d) => [d.stepId, d.optionId, d.by.id])).toEqual([
       ['catch_up_decision', 'catch_up', STARTER.id],
     ]);
-    // Two readings of projection health, one poll apart, each its own delayed job.
-    expect(watcher.ofType('step_waiting').filter((e) => e.stepId === 'check_projections')).toHaveLength(1);
+    // After the restart no worker and no replay job runs: one reading tells the projections will not move.
+    expect(watcher.ofType('step_waiting').filter((e) => e.stepId === 'check_projections')).toHaveLength(0);
+    expect(end.steps.check_projections?.outputs).toMatchObject({
+      state: 'behind_not_moving',
+      decidedBy: 'idle_workers',
+    });
+    expect(end.steps.check_projections?.evidence.find((e) => e.label === 'healthz projector')?.measured).toBe(
+      'active_workers 0, active_replay_jobs 0',
+    );
     expect(end.steps.poll_catch_up?.status).toBe('passed');
     // Every measured value sits next to the expected one.
     const gate = watcher.ofType('step_passed').find((e) => e.stepId === 'gate');

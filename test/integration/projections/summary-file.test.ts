@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode } from '../../../src/errors.js';
+import { RunExportSchema } from '../../../src/projections/summary/index.js';
 import {
+  ChartRenderFailedError,
   createSummaryFilePublisher,
   type SummaryFilePublisher,
   type SummaryFilePublisherOptions,
@@ -16,6 +19,7 @@ import {
   type OutboxMessageStatus,
 } from '../../../src/slack/outbox/index.js';
 import { FakeSlack, FILE_UPLOAD, type StoredMessage } from '../../helpers/fake-slack.js';
+import { pngSize } from '../../helpers/png.js';
 import { deleteKeysUnder } from '../../helpers/redis-keys.js';
 import { RUNS } from '../../unit/projections/summary/runs.js';
 import { capturingLogger } from '../slack/outbox/fixtures.js';
@@ -110,7 +114,7 @@ function shared(run: Run) {
 }
 
 describe('the summary file of a finished run', () => {
-  it('is shared once into the run’s thread, after the summary, with the whole Markdown', async () => {
+  it('is shared once into the run’s thread, after the summary: the Markdown, the export and the chart', async () => {
     const run = await finishedRun();
     const { p } = publisher(run);
     p.request(run.runId);
@@ -118,14 +122,25 @@ describe('the summary file of a finished run', () => {
 
     const files = filesIn(run);
     expect(files).toHaveLength(1);
-    expect(files[0]?.files).toMatchObject([{ name: `incident-${run.runId}.md` }]);
+    expect(files[0]?.files).toMatchObject([
+      { name: `incident-${run.runId}.md` },
+      { name: `incident-${run.runId}.json` },
+      { name: `incident-${run.runId}.png` },
+    ]);
     const thread = fake.thread(CHANNEL, run.headerTs);
     expect(thread.at(-1)?.files).toBeDefined();
     expect(thread.at(-2)?.text).toBe('Incident summary');
-    const fileId = files[0]?.files?.[0]?.id;
-    const upload = fake.uploads().find((u) => u.file_id === fileId);
-    expect(upload?.content?.toString('utf8')).toBe(incidentSummaryMarkdown(run.events, scenario));
-    expect(await p.record(run.runId)).toMatchObject({ state: 'done', fileId, threadTs: run.headerTs });
+    const fileIds = files[0]?.files?.map((f) => f.id) ?? [];
+    const content = (id: string | undefined) => fake.uploads().find((u) => u.file_id === id)?.content;
+    expect(content(fileIds[0])?.toString('utf8')).toBe(incidentSummaryMarkdown(run.events, scenario));
+    expect(RunExportSchema.parse(JSON.parse(content(fileIds[1])?.toString('utf8') ?? '')).runId).toBe(run.runId);
+    expect(pngSize(content(fileIds[2]) ?? Buffer.alloc(0)).width).toBeGreaterThan(1000);
+    expect(await p.record(run.runId)).toMatchObject({
+      state: 'done',
+      fileId: fileIds[0],
+      fileIds,
+      threadTs: run.headerTs,
+    });
 
     // Asked again, in this process or in a restarted one: nothing more goes to Slack.
     p.request(run.runId);
@@ -134,6 +149,21 @@ describe('the summary file of a finished run', () => {
     expect(await restarted.settled(run.runId)).toBe('done');
     expect(filesIn(run)).toHaveLength(1);
     expect(shared(run)).toHaveLength(1);
+  });
+
+  it('shares the Markdown and the export when the chart cannot be drawn, and names the failure', async () => {
+    const run = await finishedRun();
+    const renderChart = async () => {
+      throw new ChartRenderFailedError('no fonts, no luck');
+    };
+    const { p, lines } = publisher(run, { renderChart });
+    p.request(run.runId);
+    expect(await p.settled(run.runId)).toBe('done');
+    expect(filesIn(run)[0]?.files?.map((f) => f.name)).toEqual([
+      `incident-${run.runId}.md`,
+      `incident-${run.runId}.json`,
+    ]);
+    expect(lines().some((l) => l.code === ErrorCode.ChartRenderFailed && l.runId === run.runId)).toBe(true);
   });
 
   it('gets through Slack failing at every step of the upload, and is shared once', async () => {
@@ -173,7 +203,7 @@ describe('the summary file of a finished run', () => {
         threadTs: run.headerTs,
       },
       {
-        beforeShare: (id) =>
+        beforeShare: ([id]) =>
           store.put(run.runId, { state: 'inflight', fileId: id, channel: CHANNEL, threadTs: run.headerTs }),
       },
     );

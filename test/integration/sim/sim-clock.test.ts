@@ -66,4 +66,43 @@ describe('a simulator on a manual clock', () => {
       await db.end();
     }
   });
+
+  it('records each boot, replay run and host action it made clients wait for, on its clock', async () => {
+    const clock = new ManualClock('2026-03-07T12:00:00Z');
+    // Down at start: a boot on a clock that stands still would never end.
+    sim = await startSimulator({
+      seed: { tracesPerTenant: 5 },
+      clock,
+      faults: ['node-down'],
+      bootDelayMs: 1_200,
+      replayDurationMs: 1_700,
+    });
+    const api = apiClient(sim);
+    const control = controlClient(sim);
+    const t0 = Date.parse('2026-03-07T12:00:00Z');
+    const before = sim.imposedWaits().length;
+
+    expect((await control.post('/host/restart', {})).status).toBe(200);
+    await eventually(async () => (clock.sleeping > 0 ? true : undefined));
+    clock.advance(1_200);
+    await eventually(async () => ((await api.get('/api/healthz')).status === 200 ? true : undefined));
+
+    const admitted = await api.post('/api/v1/admin/replays', { projection: 'trace_summary', reason: 'floor' });
+    expect(admitted.status).toBe(202);
+    await eventually(async () => (clock.sleeping > 0 ? true : undefined));
+    clock.advance(1_700);
+    const jobId = admitted.body.data.run.job_id as string;
+    await eventually(async () => {
+      const r = (await api.get(`/api/v1/admin/replays/${jobId}`)).body.data.run;
+      return r.status === 'completed' ? r : undefined;
+    });
+    await eventually(async () => (sim?.imposedWaits().some((w) => w.kind === 'replay') ? true : undefined));
+
+    const waits = sim.imposedWaits().slice(before);
+    expect(waits.map((w) => [w.kind, w.startedAt - t0, w.endedAt - t0])).toEqual([
+      ['host', 0, 0],
+      ['boot', 0, 1_200],
+      ['replay', 1_200, 2_900],
+    ]);
+  });
 });

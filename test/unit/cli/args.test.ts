@@ -139,12 +139,19 @@ describe('dg-recovery arguments', () => {
     expect(usageText('resume')).toContain('dg-recovery resume <run>');
   });
 
-  it('gives help for no words, --help anywhere, and one command', () => {
-    expect(ok([])).toEqual({ kind: 'help' });
+  it('gives help for no words (marked bare), --help anywhere, and one command', () => {
+    expect(ok([])).toEqual({ kind: 'help', bare: true });
     expect(ok(['--help'])).toEqual({ kind: 'help' });
     expect(ok(['recover', 'restart', '--help'])).toEqual({ kind: 'help', topic: 'recover' });
     expect(ok(['help', 'abort'])).toEqual({ kind: 'help', topic: 'abort' });
     expect(refused(['help', 'abrot'])).toContain('did you mean "abort"?');
+  });
+
+  it('takes --version, -V and version', () => {
+    expect(ok(['--version'])).toEqual({ kind: 'version' });
+    expect(ok(['-V'])).toEqual({ kind: 'version' });
+    expect(ok(['version'])).toEqual({ kind: 'version' });
+    expect(refused(['version', 'now'])).toContain('unexpected argument "now"');
   });
 
   it('turns colour off with --no-color', () => {

@@ -202,7 +202,7 @@ describe('following a run at the terminal', () => {
     });
     expect(await readdir(dir)).toEqual(['dg-recovery-run-a1.md']);
     expect(lines.join('\n')).toContain('■ Run finished: RECOVERED');
-    expect(lines.join('\n')).toContain('# Incident summary');
+    expect(lines.join('\n')).toContain('# Postmortem draft');
   });
 
   it('--auto with nobody at the terminal never approves: the run is left waiting, with why, and exits 1', async () => {

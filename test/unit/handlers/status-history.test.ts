@@ -230,7 +230,7 @@ describe('/dg history', () => {
     expect(history).toHaveBeenCalledWith(3);
     const blocks = JSON.stringify(responses[0]?.blocks);
     expect(blocks).toContain('*recovered*, took');
-    expect(blocks).toMatch(/took 2 min 33 s, started [^\n]+\\n {6}healthy 2 min 33 s in; 14 of 16 steps passed/);
+    expect(blocks).toMatch(/took 2 min 24 s, started [^\n]+\\n {6}healthy 2 min 24 s in; 14 of 16 steps passed/);
     expect(blocks).toContain('*failed*');
     expect(blocks).toContain('*aborted*');
     expect(blocks).toContain('Aborted by Ana Ops at');

@@ -132,7 +132,7 @@ describe('buildIncidentSummary', () => {
       'rebuild_disabled',
       'checklist_failing',
     ]);
-    expect(renderSummaryMarkdown(s)).toContain('- Rebuild disabled in this deployment (DecisionGraph answered 403');
+    expect(renderSummaryMarkdown(s)).toContain('- [ ] Rebuild disabled in this deployment (DecisionGraph answered 403');
     expect(s.finalHealth.passed).toBe(false);
     expect(s.finalHealth.failing.map((f) => f.condition)).toEqual(['cursor_ahead']);
     expect(manual(s, 'semantic_or_transient').items.map((i) => i.decision)).toEqual([
@@ -247,14 +247,20 @@ describe('renderers', () => {
   it('writes every section the incident record needs', () => {
     const md = renderSummaryMarkdown(summarize(RUNS.upgrade.failed().events));
     for (const heading of [
-      '## Steps',
+      '## Overview',
+      '## Impact',
+      '## Timeline (UTC, 2026-03-07)',
       '## Decisions',
       '## Approvals',
-      '## Host actions',
-      '## Manual actions the runbook leaves to people',
-      '## Final health (recovery checklist)',
       '## Follow-ups',
-      '## Timeline',
+      '## Root cause',
+      '## Lessons',
+      '## Details',
+      '### Steps and their evidence',
+      '### Host actions',
+      '### Manual actions the runbook leaves to people',
+      '### Final health (recovery checklist)',
+      '### Event log',
     ]) {
       expect(md).toContain(`\n${heading}\n`);
     }

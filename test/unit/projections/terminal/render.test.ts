@@ -37,6 +37,36 @@ const healthzDown = {
 };
 
 describe('the terminal view of a run', () => {
+  it('prints a waiting step’s unmet checks at its first poll only, and its evidence once when it ends', () => {
+    const healthzUp = { ...healthzDown, measured: 200, ok: true, detail: undefined };
+    const repo = { label: 'healthz store repo_started?', measured: true, expected: true, ok: true, source: {} };
+    const waiting = (poll: number, ms: number): Body => ({
+      type: 'step_waiting',
+      ms,
+      stepId: 'wait_healthz',
+      attempt: 1,
+      poll,
+      nextCheckAt: at(ms + 5000),
+      outputs: {},
+      evidence: [healthzDown, { ...repo, source: { kind: 'http' } }],
+    });
+    const lines = renderLog(
+      log([
+        started,
+        { type: 'step_started', ms: 1000, stepId: 'wait_healthz', attempt: 1 },
+        waiting(1, 2000),
+        waiting(2, 7000),
+        waiting(3, 12000),
+        { type: 'step_passed', ms: 17000, stepId: 'wait_healthz', attempt: 1, outputs: {}, evidence: [healthzUp] },
+      ]),
+      { style: plain, scenario: restart },
+    ).join('\n');
+    expect(lines.match(/GET \/api\/healthz: no answer/g)).toHaveLength(1);
+    expect(lines).not.toContain('repo_started?');
+    expect(lines).toContain('not yet (check 3); 1 check(s) still unmet; next check in 5 s');
+    expect(lines.match(/GET \/api\/healthz: 200/g)).toHaveLength(1);
+  });
+
   it('shows a passed step with its position, title, duration and evidence measured against expected', () => {
     const events = log([
       started,
