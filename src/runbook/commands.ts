@@ -347,6 +347,12 @@ export interface ApprovalInput {
  * Approves the pending approval: the approver must be on the approvers list and, under the two-person rule, not
  * the person who started the run. The guarded step still waits for the re-check of what was approved.
  */
+/** What refuses any answer to an approval before its request is looked at: a finished run, a changed scenario. */
+function approvalCommandRefusal(state: RunState, scenario: Scenario): CommandResult | undefined {
+  assertScenarioOf(state, scenario);
+  return finishedRefusal(state) ?? changedRefusal(state, scenario);
+}
+
 export function applyApproval(
   state: RunState,
   scenario: Scenario,
@@ -354,8 +360,7 @@ export function applyApproval(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
-  const refused = finishedRefusal(state) ?? changedRefusal(state, scenario);
+  const refused = approvalCommandRefusal(state, scenario);
   if (refused) return refused;
   const pending = state.pendingApproval;
   if (pending === null || pending.stepId !== input.stepId) {
@@ -405,8 +410,7 @@ export function applyRejection(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
-  const refused = finishedRefusal(state) ?? changedRefusal(state, scenario);
+  const refused = approvalCommandRefusal(state, scenario);
   if (refused) return refused;
   const pending = state.pendingApproval;
   if (pending === null || pending.stepId !== input.stepId) {
