@@ -70,7 +70,8 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
     const where = step ? `*${esc(step.title, 150)}*` : 'the run';
     const end = pauseEnd(model, pause.seq);
     const expired = expiryBefore(model, pause) !== undefined;
-    const what = expired ? 'nobody approved' : 'failed';
+    const rejected = model.approvalRejections.get(pause.stepId ?? '')?.some((r) => r.seq === pause.seq - 1);
+    const what = expired ? 'nobody approved' : rejected ? 'was rejected' : 'failed';
     let outcome = offeredLine(pause.options);
     if (end?.kind === 'resumed') {
       const how = end.event.action === 'retry' ? 'retried' : 'skipped';

@@ -15,6 +15,7 @@ import { evidenceText } from './evidence.js';
 import { clock, code, esc, escBlock, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
+import { callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 type DecisionRequest = RunEventOf<'decision_requested'>;
 
@@ -155,11 +156,9 @@ export function requestBlocks(
     if (consequences) blocks.push({ type: 'section', block_id: `dopt-${id}`, text: mrkdwnText(consequences) });
     blocks.push(...actionsBlocks(`dact-${id}`, optionButtons(model.state.runId, request, options.extraConfirm)));
     blocks.push({
-      type: 'context',
+      type: 'section',
       block_id: `dhint-${id}`,
-      elements: [
-        mrkdwnText('Only recovery operators can decide. The first click counts; the others are told who was first.'),
-      ],
+      text: mrkdwnText(`${waitingLine(model, 'decision')} The first click counts.`),
     });
   } else {
     blocks.push({
@@ -180,7 +179,8 @@ function draftText(model: ThreadModel, step: DecisionStep, request: DecisionRequ
   const state = record
     ? `decided by ${record.by.name ?? record.by.id}: ${record.option?.label ?? record.optionId}`
     : 'decision needed';
-  return `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}${what}: ${esc(state, 400)}`;
+  const text = `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}${what}: ${esc(state, 400)}`;
+  return isPending(model, request) ? withMentions(text, callMentions(model, 'decision')) : text;
 }
 
 /**

@@ -9,6 +9,7 @@ import { code, esc, when, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { skippedStepsText, stepCountsText } from './progress.js';
 import { pauseButtons } from './step-message.js';
+import { awaitedText } from './waiting-line.js';
 
 export const OUTCOME_TEXT: Readonly<Record<RunOutcome, string>> = {
   recovered: ':white_check_mark: Recovered',
@@ -93,6 +94,8 @@ export function renderHeader(model: ThreadModel): MessageDraft {
     field('Progress', progressText(model)),
   ];
   if (running) fields.push(field('Current step', currentTitle));
+  const awaited = running ? awaitedText(model) : undefined;
+  if (awaited) fields.push(field('Waiting for', awaited));
   else fields.push(field('Duration', formatDuration(msBetween(state.startedAt, state.outcome?.at))));
   const params = Object.entries(state.params)
     .filter(([, v]) => typeof v === 'string' && v.length > 0)

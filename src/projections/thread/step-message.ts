@@ -17,6 +17,7 @@ import { clock, code, esc, escBlock, plural, who } from './format.js';
 import { interruptionBlocks } from './interruption-blocks.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, skipLine, statusEmoji, stepKey, stepTitle } from './step-basics.js';
+import { callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 function attemptNote(s: StepState): string {
   return s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
@@ -138,7 +139,8 @@ export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
       block_id: `pause-${pause.seq}`,
       text: mrkdwnText(
         `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}` +
-          (choices.length > 0 ? `\n${choices.join('; ')}.` : ''),
+          (choices.length > 0 ? `\n${choices.join('; ')}.` : '') +
+          `\n${waitingLine(model, 'pause')}`,
       ),
     },
     ...actionsBlocks(`pause-actions-${pause.seq}`, pauseButtons(model, step.id, pause.seq, destructive)),
@@ -155,7 +157,7 @@ function manualBlocks(model: ThreadModel, step: ExecutorStep): MessageBlock[] {
       type: 'section',
       block_id: `manual-${request.seq}`,
       text: mrkdwnText(
-        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}`,
+        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}\n${waitingLine(model, 'manual')}`,
       ),
     });
     blocks.push(
@@ -232,7 +234,11 @@ export function isHiddenSkip(s: StepState): boolean {
 export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, anchor: number): MessageDraft {
   const s = stepState(model.state, step.id);
   if (isHiddenSkip(s)) return renderSkipped(model, step, anchor);
-  const text = `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`;
+  const waits = model.state.pendingManual?.stepId === step.id || model.openPause?.stepId === step.id;
+  const text = withMentions(
+    `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`,
+    waits ? callMentions(model, model.state.pendingManual ? 'manual' : 'pause') : '',
+  );
   if (isCompact(model, step, s)) return { key: stepKey(step.id), anchor, text, blocks: compactBlocks(model, step, s) };
   const lines = [`${statusEmoji(s.status)} *${stepTitle(model, step)}*${riskNote(step)}`, executorStatusLine(s)];
   if (s.alreadyDone) lines.push('_A re-check found the effect already in place: the action was not repeated._');

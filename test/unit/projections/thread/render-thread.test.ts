@@ -374,9 +374,10 @@ describe('approvals', () => {
       const render = renderThread(run.events.slice(0, upTo), run.scenario);
       const message = render.find((m) => m.key === `step-${requested.stepId}`) as OutboxMessage;
       const text = allText(message);
-      expect(text).toContain('Who may approve');
-      expect(text).toContain('<@U07BO>');
-      expect(text).toContain('except <@U04ANA> (started this run: two-person rule)');
+      expect(text).toContain(
+        '*Waiting for* <@U07BO> to approve: only <@U07BO> may, not <@U04ANA>, who started the run (two-person rule).',
+      );
+      expect(message.text).toContain('· <@U07BO>');
       const [approve] = buttonsOf(message);
       expect(approve?.action_id).toBe(ACTION.approve);
       expect(approve?.value).toBe(`${run.state.runId}|${requested.stepId}|approve|v${requested.seq}`);
@@ -387,6 +388,7 @@ describe('approvals', () => {
         const done = after.find((m) => m.key === message.key) as OutboxMessage;
         expect(buttonsOf(done)).toEqual([]);
         expect(allText(done)).toContain('approved by <@U07BO>');
+        expect(allText(done)).toContain('*Who may approve:* only <@U07BO> may, not <@U04ANA>');
       }
     }
     const voided = SCENARIOS.flatMap((s) => KINDS.map((k) => runOf(s, k))).find((r) =>
@@ -407,9 +409,9 @@ describe('approval reminders', () => {
     const open = run.events.slice(0, run.events.indexOf(requested) + 1);
     const asked = Date.parse(requested.at);
     const key = `remind-${requested.stepId}-r${requested.round}`;
-    const early = renderThread(open, run.scenario, { now: new Date(asked + 60_000), approvalReminderMs: 600_000 });
+    const early = renderThread(open, run.scenario, { now: new Date(asked + 60_000), reminderMs: 600_000 });
     expect(early.find((m) => m.key === key)).toBeUndefined();
-    const late = renderThread(open, run.scenario, { now: new Date(asked + 600_000), approvalReminderMs: 600_000 });
+    const late = renderThread(open, run.scenario, { now: new Date(asked + 600_000), reminderMs: 600_000 });
     const reminder = late.find((m) => m.key === key) as OutboxMessage;
     expect(allText(reminder)).toContain('<@U07BO>');
     expect(allText(reminder)).not.toContain('<@U04ANA>');
@@ -420,8 +422,32 @@ describe('approval reminders', () => {
     const answered = run.events.slice(0, run.events.indexOf(granted as RunEvent) + 1);
     const after = renderThread(answered, run.scenario, {
       now: new Date(asked + 3_600_000),
-      approvalReminderMs: 600_000,
+      reminderMs: 600_000,
     });
     expect(after.find((m) => m.key === key)).toBeUndefined();
+  });
+});
+
+describe('reminders for every wait', () => {
+  it('reminds the starter of a decision nobody answered, and says who answered it later', () => {
+    const run = runOf('restart', 'recovered');
+    const asked = run.events.find((e) => e.type === 'decision_requested');
+    if (asked?.type !== 'decision_requested') throw new Error('the restart run asks for no decision');
+    const open = run.events.slice(0, run.events.indexOf(asked) + 1);
+    const key = `remind-decision-${asked.stepId}-${asked.seq}`;
+    const at = Date.parse(asked.at);
+    expect(
+      renderThread(open, run.scenario, { now: new Date(at + 60_000), reminderMs: 600_000 }).find((m) => m.key === key),
+    ).toBeUndefined();
+    const late = renderThread(open, run.scenario, { now: new Date(at + 600_000), reminderMs: 600_000 });
+    const reminder = late.find((m) => m.key === key) as OutboxMessage;
+    expect(allText(reminder)).toContain('for a decision at');
+    expect(reminder.text).toContain('<@U04ANA>');
+    const header = late.find((m) => m.key === HEADER_KEY) as OutboxMessage;
+    expect(allText(header)).toContain('*Waiting for*\\n<@U04ANA> (a decision)');
+    const made = run.events.find((e) => e.type === 'decision_made' && e.seq > asked.seq) as RunEvent;
+    const answered = { ...made, at: new Date(at + 700_000).toISOString() } as RunEvent;
+    const after = renderThread([...open, answered], run.scenario, { now: new Date(at + 800_000), reminderMs: 600_000 });
+    expect(allText(after.find((m) => m.key === key) as OutboxMessage)).toContain('Answered: decided by <@U04ANA>');
   });
 });
