@@ -19,6 +19,7 @@ afterAll(async () => {
 interface Backup {
   id: string;
   label: string;
+  last_log_seq: number;
 }
 
 describe('/dg recover event-log when the restore approval is rejected', () => {
@@ -62,6 +63,15 @@ describe('/dg recover event-log when the restore approval is rejected', () => {
     expect(textOf(approval.message)).toContain('Approval needed (round 2)');
     expect(textOf(approval.message)).toContain('Round 1: rejected by <@U0BO>');
     expect(textOf(approval.message)).toContain(`\`${secondId}\``);
+    // The listing gives the backup's last log_seq; the tail is what gather_parity read before the choice.
+    const parity = (await e2e.bot.runtime.service.get(runId))?.state.steps.gather_parity?.outputs.maxLogSeq;
+    expect(typeof parity).toBe('number');
+    const tail = parity as number;
+    const upTo = scheduled?.last_log_seq as number;
+    expect(upTo).toBeLessThanOrEqual(tail);
+    expect(textOf(approval.message)).toContain(
+      `Would lose ${tail - upTo} events written after the backup (tail seq ${tail}, backup up to ${upTo}).`,
+    );
 
     await clickChoice(e2e, runId, ANA, 'rebuild_decision', recommendedOption);
     await clickChoice(e2e, runId, ANA, 'resume_writes', 'done');
