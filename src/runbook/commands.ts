@@ -448,7 +448,8 @@ export function applyRejection(
 
 /**
  * The decision a rejected approval goes back to: the latest of the decisions its fingerprint is bound to that was
- * made, asked once (not per item) and comes before it, with the steps from there up to the approval.
+ * made, asked once (not per item) and comes before it, with the steps from there up to the approval (read-only
+ * ones only, so nothing with effects runs twice).
  */
 export function rejectionReopens(
   state: RunState,
@@ -463,6 +464,8 @@ export function rejectionReopens(
     const step = scenario.steps[at];
     const made = latestDecision(state, id);
     if (step?.kind !== 'decision' || step.forEach !== undefined || at > approvalAt || made === undefined) continue;
+    // Going back must never run a step with effects twice: such a step in between keeps the pause.
+    if (scenario.steps.slice(at + 1, approvalAt).some((s) => isExecutorStep(s) && s.risk !== 'read_only')) continue;
     return { decision: id, optionId: made.optionId, steps: scenario.steps.slice(at, approvalAt + 1).map((s) => s.id) };
   }
   return undefined;
