@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigInvalidError } from '../errors.js';
+import { parseRedisConnection, type RedisConnection } from './redis-connection.js';
 
 const secret = z.string().min(1, 'must not be empty');
 const optionalSecret = z
@@ -126,6 +127,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** Redis for BullMQ and the live run logs. @defaultValue `redis://127.0.0.1:6379` */
   readonly redisUrl: string;
+  /** TLS files and Sentinel for Redis (see `redisClientOptions`). @defaultValue undefined */
+  readonly redis?: RedisConnection;
   readonly slack: {
     readonly botToken: string | undefined;
     readonly signingSecret: string | undefined;
@@ -186,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.ALERT_WEBHOOK_TOKEN && !env.ALERT_CHANNEL) {
     problems.push('ALERT_CHANNEL: is required when ALERT_WEBHOOK_TOKEN is set (the channel alerts are posted in)');
   }
+  const redis = parseRedisConnection(env);
+  problems.push(...redis.problems);
   if (options.requireSlack) {
     const slack = (name: 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN') =>
       EnvSchema.shape[name].safeParse(env[name]).data;
@@ -211,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    ...(redis.connection.tls || redis.connection.sentinel ? { redis: redis.connection } : {}),
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
