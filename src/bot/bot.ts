@@ -4,7 +4,7 @@ import type { RecoveryConfig } from '../config/recovery-config.js';
 import { redisClientOptions } from '../config/redis-connection.js';
 import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
-import { ALERTMANAGER_PATH, createAlertIntake } from '../handlers/alert-intake.js';
+import { alertHookRoutes } from '../handlers/alert-hooks.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
@@ -264,19 +264,13 @@ export async function startBot(
       });
       const diagnose = createDiagnoser({ executors: diagnoseExecutors, logger });
       const alertRoutes = config.alerts
-        ? [
-            {
-              path: ALERTMANAGER_PATH,
-              method: 'POST',
-              handler: createAlertIntake({
-                ...config.alerts,
-                diagnose,
-                messages: createAlertMessages({ redis, prefix }),
-                slack: workClient,
-                logger,
-              }).handler,
-            },
-          ]
+        ? alertHookRoutes({
+            ...config.alerts,
+            diagnose,
+            messages: createAlertMessages({ redis, prefix }),
+            slack: workClient,
+            logger,
+          })
         : [];
       slack = createBotApp({
         slack: credentials,

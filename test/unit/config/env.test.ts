@@ -90,8 +90,17 @@ describe('loadConfig', () => {
     expect(loadConfig(valid).alerts).toBeUndefined();
     expect(loadConfig({ ...valid, ALERT_WEBHOOK_TOKEN: 'tok-secret', ALERT_CHANNEL: 'C0ALERTS' }).alerts).toEqual({
       token: 'tok-secret',
+      pagerDutySecret: undefined,
       channel: 'C0ALERTS',
     });
+    expect(loadConfig({ ...valid, PAGERDUTY_WEBHOOK_SECRET: 'pd-secret', ALERT_CHANNEL: 'C0ALERTS' }).alerts).toEqual({
+      token: undefined,
+      pagerDutySecret: 'pd-secret',
+      channel: 'C0ALERTS',
+    });
+    expect(problemsOf({ ...valid, PAGERDUTY_WEBHOOK_SECRET: 'pd-secret' })).toEqual([
+      'ALERT_CHANNEL: is required when PAGERDUTY_WEBHOOK_SECRET is set (the channel alerts are posted in)',
+    ]);
     expect(problemsOf({ ...valid, ALERT_WEBHOOK_TOKEN: 'tok-secret' })).toEqual([
       'ALERT_CHANNEL: is required when ALERT_WEBHOOK_TOKEN is set (the channel alerts are posted in)',
     ]);
