@@ -3,7 +3,7 @@ import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
 import { redisClientOptions } from '../config/redis-connection.js';
 import { SharedRateBudget } from '../executors/dg-http/index.js';
-import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
+import { actionPlanText, createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { alertHookRoutes } from '../handlers/alert-hooks.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
@@ -82,7 +82,7 @@ export interface StartBotOptions {
   /** Channel for threads of runs started from the terminal. @defaultValue such runs get no thread */
   readonly defaultChannel?: string;
   /** Overrides `APPROVAL_REMINDER_MINUTES`, for tests. @defaultValue from the config */
-  readonly approvalReminderMs?: number;
+  readonly reminderMs?: number;
   /** Port of the health and metrics server; 0 picks a free one. @defaultValue `config.metricsPort` (none if unset) */
   readonly metricsPort?: number;
 }
@@ -247,7 +247,9 @@ export async function startBot(
         scenarioFor,
         logger,
         ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
-        approvalReminderMs: options.approvalReminderMs ?? config.slack.approvalReminderMinutes * 60_000,
+        reminderMs: options.reminderMs ?? config.slack.reminderMinutes * 60_000,
+        operators: recovery.access.operators,
+        actionPlan: (state, step) => actionPlanText(recovery, step, state),
         onRunFinished: (runId) => publisher.request(runId),
         catchUpRuns: async () => {
           const active = (await runtime.service.listActive()).map((r) => r.runId);

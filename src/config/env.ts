@@ -137,8 +137,8 @@ export interface Config {
     readonly appToken: string | undefined;
     /** Web API base URL override, e.g. for a local fake. @defaultValue Slack's own */
     readonly apiUrl: string | undefined;
-    /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 10 */
-    readonly approvalReminderMinutes: number;
+    /** A wait for a person (decision, approval, manual action, pause) left this long gets a reminder. @defaultValue 10 */
+    readonly reminderMinutes: number;
   };
   /**
    * An approval nobody gave for this long expires: the run pauses, recorded, and Retry asks again. Must be longer
@@ -229,7 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
-      approvalReminderMinutes: e.APPROVAL_REMINDER_MINUTES,
+      reminderMinutes: e.APPROVAL_REMINDER_MINUTES,
     },
     approvalTimeoutMinutes: e.APPROVAL_TIMEOUT_MINUTES,
     port: e.PORT,
