@@ -90,6 +90,10 @@ export const ErrorCode = {
 
   // Triage: the read-only probes behind status and diagnose
   DiagnoseCutOff: 'DG_ERR_DIAGNOSE_CUT_OFF',
+
+  // Alert intake: Alertmanager's webhook
+  AlertUnauthorized: 'DG_ERR_ALERT_UNAUTHORIZED',
+  AlertPayloadInvalid: 'DG_ERR_ALERT_PAYLOAD_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

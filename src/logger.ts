@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
@@ -49,6 +50,16 @@ export function scrubSecrets(text: string): string {
   });
 }
 
+const logContext = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+
+/**
+ * Runs `work` with these fields (a run's `runId` and `stepId`) on every line logged inside it, by any logger, also
+ * by shared clients that hold the process logger (the DecisionGraph client's call lines).
+ */
+export function withLogContext<T>(fields: Readonly<Record<string, string>>, work: () => T): T {
+  return logContext.run({ ...logContext.getStore(), ...fields }, work);
+}
+
 /**
  * The root logger. Never log raw requests, responses or the Config: log chosen fields. Redaction and the message
  * scrubber are a second line of defence, proven by a test that logs a fixture full of secrets.
@@ -59,6 +70,13 @@ export function createLogger(options: { level?: string; name?: string } = {}, de
       name: options.name ?? 'dg-recovery',
       level: options.level ?? 'info',
       redact: { paths: redactPaths(), censor: REDACTED },
+      // Fields of the surrounding step, unless the logger is already bound to them (no key twice in a line).
+      mixin(_merge, _level, logger) {
+        const context = logContext.getStore();
+        if (!context) return {};
+        const bound = logger.bindings();
+        return Object.fromEntries(Object.entries(context).filter(([key]) => !(key in bound)));
+      },
       hooks: {
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as typeof args;

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { HandlerDeps } from '../handlers/handler-deps.js';
@@ -34,7 +34,11 @@ export interface BotAppOptions {
    * @defaultValue repeats are not recognised
    */
   readonly seenRequests?: SeenRequests;
+  /** GET routes served beside `/slack/events` (health, metrics); HTTP receiver only. @defaultValue none */
+  readonly customRoutes?: readonly { path: string; method: string; handler: RouteHandler }[];
 }
+
+type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface BotApp {
   readonly app: App;
@@ -103,6 +107,7 @@ export function createBotApp(options: BotAppOptions): BotApp {
       // The server lives on: listeners ack first and go on after the response has left.
       processBeforeResponse: false,
       bodyLimit: MAX_SLACK_BODY_BYTES,
+      ...(options.customRoutes ? { customRoutes: [...options.customRoutes] } : {}),
     });
     // Size, signature, shape and repeats are checked before Bolt sees the request (see request-gate.ts).
     receiver.requestListener = gateSlackRequests(receiver.requestListener, {

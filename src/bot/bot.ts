@@ -1,11 +1,19 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
-import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
+import { SharedRateBudget } from '../executors/dg-http/index.js';
+import { actionPlanText, createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
+import { ALERTMANAGER_PATH, createAlertIntake } from '../handlers/alert-intake.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
 import type { Logger } from '../logger.js';
+import { countSlackErrors, dgCallMetrics } from '../ops/call-metrics.js';
+import { type BotMetrics, createBotMetrics } from '../ops/metrics.js';
+import { boltCustomRoutes, type OpsServer, opsRoutes, startOpsServer } from '../ops/ops-routes.js';
+import { cachedCheck, type ReadinessCheck } from '../ops/readiness.js';
+import { observeRunMetrics } from '../ops/run-metrics.js';
+import { refreshGauges } from '../ops/scrape-sources.js';
 import { createRunHistory } from '../projections/run-history.js';
 import {
   createSummaryFilePublisher,
@@ -15,6 +23,7 @@ import {
 } from '../projections/summary-file/index.js';
 import { createThreadProjector, type ThreadProjector } from '../projections/thread-projector.js';
 import { findScenario, type Scenario } from '../runbook/index.js';
+import { createAlertMessages } from '../slack/alert-messages.js';
 import {
   createOutboxSlackClient,
   createSlackOutbox,
@@ -35,6 +44,9 @@ import { type BotApp, createBotApp } from './app.js';
 import { createSeenRequests } from './seen-requests.js';
 import { checkSlackToken } from './slack-auth-check.js';
 import { requireSlackCredentials } from './slack-config.js';
+
+/** Readiness asks Slack's `auth.test` at most this often. */
+const SLACK_READY_TTL_MS = 30_000;
 
 /** Which parts run in this process. Several processes may share one Redis. */
 export type BotRole =
@@ -69,7 +81,9 @@ export interface StartBotOptions {
   /** Channel for threads of runs started from the terminal. @defaultValue such runs get no thread */
   readonly defaultChannel?: string;
   /** Overrides `APPROVAL_REMINDER_MINUTES`, for tests. @defaultValue from the config */
-  readonly approvalReminderMs?: number;
+  readonly reminderMs?: number;
+  /** Port of the health and metrics server; 0 picks a free one. @defaultValue `config.metricsPort` (none if unset) */
+  readonly metricsPort?: number;
 }
 
 export interface RunningBot {
@@ -80,6 +94,9 @@ export interface RunningBot {
   readonly outbox: SlackOutbox | undefined;
   readonly projector: ThreadProjector | undefined;
   readonly summaryFile: SummaryFilePublisher | undefined;
+  readonly metrics: BotMetrics;
+  /** The port of `/healthz`, `/readyz` and `/metrics` apart from Slack's (`METRICS_PORT`); undefined without one. */
+  readonly metricsPort: number | undefined;
   /**
    * Stops receiving first, then the projector, the summary file's publisher, the outbox, the workers, and closes
    * every connection.
@@ -117,8 +134,10 @@ export async function startBot(
   if (location.sharesServerWithDecisionGraph || lossWarning !== undefined) logger.warn({ role, persistence }, note);
   else logger.info({ role, persistence }, note);
 
+  const metrics = createBotMetrics();
   const runtime = await createRecoveryRuntime(config, recovery, {
     ...options.runtime,
+    executorDeps: { onDgCall: dgCallMetrics(metrics), ...options.runtime?.executorDeps },
     logger,
     role: role === 'front-end' ? 'service' : role === 'workers' ? 'workers' : 'all',
     prefix,
@@ -143,8 +162,12 @@ export async function startBot(
   let slack: BotApp | undefined;
   let diagnoseExecutors: ExecutorContextFactory | undefined;
   let port: number | undefined;
+  let opsServer: OpsServer | undefined;
+  let stopRunMetrics: (() => Promise<void>) | undefined;
   const stop = async () => {
+    await opsServer?.close();
     await slack?.stop().catch((err: unknown) => logger.warn({ err }, 'Slack receiver did not stop cleanly'));
+    await stopRunMetrics?.().catch(() => undefined);
     await projector?.close();
     await summaryFile?.close();
     await outbox?.close();
@@ -156,12 +179,44 @@ export async function startBot(
 
   try {
     if (role !== 'front-end') await runtime.startWorkers();
+    // Health and metrics: Redis and the journal for every role, Slack's token for the front end.
+    const readiness: ReadinessCheck[] = [
+      { name: 'redis', check: () => runtime.ping() },
+      { name: 'journal', check: async () => void (await journal.listRuns({ limit: 1 })) },
+    ];
+    if (credentials) {
+      const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+      const authClient = createOutboxSlackClient({ token: credentials.botToken, ...apiUrl, timeoutMs: 1500 });
+      const authTest = async () => void (await authClient.auth.test());
+      readiness.push({ name: 'slack', check: cachedCheck(authTest, SLACK_READY_TTL_MS) });
+    }
+    const routes = opsRoutes({
+      metrics,
+      readiness,
+      logger,
+      beforeScrape: () =>
+        refreshGauges(
+          metrics,
+          {
+            backlog: () => runtime.backlog(),
+            service: runtime.service,
+            ...(outbox ? { outboxBacklog: () => (outbox as SlackOutbox).backlog() } : {}),
+          },
+          logger,
+        ),
+    });
+    const metricsPort = options.metricsPort ?? config.metricsPort;
+    if (metricsPort !== undefined) opsServer = await startOpsServer(routes, metricsPort, logger);
+    if (frontEnd) {
+      // Each front end counts runs from the event stream; worker processes count only their own calls.
+      stopRunMetrics = await observeRunMetrics({ service: runtime.service, metrics, scenarioFor, logger });
+    }
     if (frontEnd && credentials) {
       redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
       redis.on('error', (err) => logger.warn({ err }, 'front-end redis error'));
       const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
       // No retries of its own and 429s thrown: the outbox and the file publisher do their own waiting.
-      const workClient = createOutboxSlackClient({ token: credentials.botToken, ...apiUrl });
+      const workClient = countSlackErrors(createOutboxSlackClient({ token: credentials.botToken, ...apiUrl }), metrics);
       // What Slack shows is copied to the journal, so that a Redis loss never posts a thread or a file again.
       const durable = new DeliveryRecords(journal);
       outbox = createSlackOutbox({ ...options.outbox, redis, prefix, slack: workClient, logger, durable });
@@ -183,7 +238,9 @@ export async function startBot(
         scenarioFor,
         logger,
         ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
-        approvalReminderMs: options.approvalReminderMs ?? config.slack.approvalReminderMinutes * 60_000,
+        reminderMs: options.reminderMs ?? config.slack.reminderMinutes * 60_000,
+        operators: recovery.access.operators,
+        actionPlan: (state, step) => actionPlanText(recovery, step, state),
         onRunFinished: (runId) => publisher.request(runId),
         catchUpRuns: async () => {
           const active = (await runtime.service.listActive()).map((r) => r.runId);
@@ -195,8 +252,25 @@ export async function startBot(
       await projector.start();
       diagnoseExecutors = createExecutorContext(config, recovery, {
         logger,
+        rateBudget: new SharedRateBudget({ redis, prefix, logger }),
         requireReadOnlyRole: options.runtime?.executorDeps?.requireReadOnlyRole,
       });
+      const diagnose = createDiagnoser({ executors: diagnoseExecutors, logger });
+      const alertRoutes = config.alerts
+        ? [
+            {
+              path: ALERTMANAGER_PATH,
+              method: 'POST',
+              handler: createAlertIntake({
+                ...config.alerts,
+                diagnose,
+                messages: createAlertMessages({ redis, prefix }),
+                slack: workClient,
+                logger,
+              }).handler,
+            },
+          ]
+        : [];
       slack = createBotApp({
         slack: credentials,
         logger,
@@ -208,7 +282,7 @@ export async function startBot(
           stateNote: note,
           ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
           history: createRunHistory({ journal, service: runtime.service, scenarioFor, logger }),
-          diagnose: createDiagnoser({ executors: diagnoseExecutors, logger }),
+          diagnose,
           health: createHealthProbe(diagnoseExecutors),
           // Lookups sit in a slash command's 3 s: a short timeout of their own, no retries.
           userGroups: createUserGroupDirectory({
@@ -219,6 +293,7 @@ export async function startBot(
           postSummaryFile: summaryFilePoster(workClient),
         },
         seenRequests: createSeenRequests({ redis, prefix }),
+        customRoutes: [...boltCustomRoutes(routes), ...alertRoutes],
       });
       port = (await slack.start(options.port ?? config.port)).port;
     }
@@ -226,5 +301,5 @@ export async function startBot(
     await stop().catch(() => undefined);
     throw err;
   }
-  return { runtime, port, slack, outbox, projector, summaryFile, stop };
+  return { runtime, port, slack, outbox, projector, summaryFile, metrics, metricsPort: opsServer?.port, stop };
 }

@@ -73,6 +73,7 @@ export function waitingOutOutages(service: RunService, redis: RedisWatch, signal
     start: (req) => service.start(req),
     decide: again((runId, cmd) => service.decide(runId, cmd)),
     approve: again((runId, cmd) => service.approve(runId, cmd)),
+    reject: again((runId, cmd) => service.reject(runId, cmd)),
     manualDone: again((runId, cmd) => service.manualDone(runId, cmd)),
     retry: again((runId, cmd) => service.retry(runId, cmd)),
     skip: again((runId, cmd) => service.skip(runId, cmd)),

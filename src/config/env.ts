@@ -77,6 +77,29 @@ const EnvSchema = z.object({
     .default('3000')
     .transform(Number)
     .pipe(z.number().int().min(0).max(65535, 'must be a port number')),
+  METRICS_PORT: z
+    .string()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, 'must be a port number')
+        .transform(Number)
+        .pipe(z.number().int().min(0).max(65535, 'must be a port number'))
+        .optional(),
+    )
+    .optional(),
+  ALERT_WEBHOOK_TOKEN: optionalText,
+  ALERT_CHANNEL: z
+    .string()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^[CG][A-Z0-9]{2,30}$/, 'must be a Slack channel id such as C0123ABCD')
+        .optional(),
+    )
+    .optional(),
   RECOVERY_CONFIG: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -110,16 +133,26 @@ export interface Config {
     readonly appToken: string | undefined;
     /** Web API base URL override, e.g. for a local fake. @defaultValue Slack's own */
     readonly apiUrl: string | undefined;
-    /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 10 */
-    readonly approvalReminderMinutes: number;
+    /** A wait for a person (decision, approval, manual action, pause) left this long gets a reminder. @defaultValue 10 */
+    readonly reminderMinutes: number;
   };
   /**
    * An approval nobody gave for this long expires: the run pauses, recorded, and Retry asks again. Must be longer
    * than the reminder. @defaultValue 60
    */
   readonly approvalTimeoutMinutes: number;
-  /** HTTP port of the Slack receiver. @defaultValue 3000 */
+  /** HTTP port of the Slack receiver, which also answers `/healthz`, `/readyz` and `/metrics`. @defaultValue 3000 */
   readonly port: number;
+  /**
+   * A port of its own for `/healthz`, `/readyz` and `/metrics`; the only HTTP port of a workers-only process.
+   * @defaultValue undefined (none)
+   */
+  readonly metricsPort: number | undefined;
+  /**
+   * Alertmanager intake (`POST /hooks/alertmanager`): the bearer token it must send, and the channel alerts are
+   * posted in. The route is off while the token is unset. @defaultValue undefined (off)
+   */
+  readonly alerts: { readonly token: string; readonly channel: string } | undefined;
   /** Path of the YAML file with host actions and access rules. @defaultValue undefined (all actions manual) */
   readonly recoveryConfigPath: string | undefined;
   /** @defaultValue `info` */
@@ -149,6 +182,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (reminder.success && timeout.success && timeout.data <= reminder.data) {
     // The reminder would never be seen before the approval expires.
     problems.push('APPROVAL_TIMEOUT_MINUTES: must be longer than APPROVAL_REMINDER_MINUTES');
+  }
+  if (env.ALERT_WEBHOOK_TOKEN && !env.ALERT_CHANNEL) {
+    problems.push('ALERT_CHANNEL: is required when ALERT_WEBHOOK_TOKEN is set (the channel alerts are posted in)');
   }
   if (options.requireSlack) {
     const slack = (name: 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN') =>
@@ -180,10 +216,13 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
-      approvalReminderMinutes: e.APPROVAL_REMINDER_MINUTES,
+      reminderMinutes: e.APPROVAL_REMINDER_MINUTES,
     },
     approvalTimeoutMinutes: e.APPROVAL_TIMEOUT_MINUTES,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
+    alerts:
+      e.ALERT_WEBHOOK_TOKEN && e.ALERT_CHANNEL ? { token: e.ALERT_WEBHOOK_TOKEN, channel: e.ALERT_CHANNEL } : undefined,
     recoveryConfigPath: e.RECOVERY_CONFIG,
     logLevel: e.LOG_LEVEL,
   });

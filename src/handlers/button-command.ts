@@ -31,8 +31,8 @@ interface RunButtonKind {
   readonly actionId: string | RegExp;
   /** The name the click's refusals are recorded under. */
   readonly action: string;
-  /** Who may click: recovery operators or approvers. */
-  readonly allowed: 'operator' | 'approver';
+  /** Who may click: recovery operators, approvers, or either (the engine then checks the rest). */
+  readonly allowed: 'operator' | 'approver' | 'either';
   /** What anyone else is told. */
   readonly notAllowed: string;
 }
@@ -78,7 +78,12 @@ export async function handleButtonCommand<T>(
 }
 
 async function runCommand<T>(args: ButtonArgs, deps: HandlerDeps, command: RunButton<T>, click: Click): Promise<void> {
-  const allowed = command.allowed === 'approver' ? click.access.isApprover : click.access.isOperator;
+  const allowed =
+    command.allowed === 'approver'
+      ? click.access.isApprover
+      : command.allowed === 'either'
+        ? click.access.isApprover || click.access.isOperator
+        : click.access.isOperator;
   if (!allowed) {
     const code = command.allowed === 'approver' ? 'not_approver' : 'not_operator';
     return refuseAccess(args, deps, click, command.action, code, command.notAllowed);

@@ -58,14 +58,15 @@ export async function openDecisionDialog(
     await tell(args.client, deps, click.actor.id, click.place, NOT_OPENED);
     return;
   }
-  if (kind !== 'value' || !opened.view?.id) return;
-  // The dialog is open; now the option's own wording of the value it wants can be read and shown.
+  if (!opened.view?.id) return;
+  // The dialog is open; now the question, what each option does and the value's own wording can be read and shown.
   const run = await deps.service.get(click.value.runId).catch(() => null);
   const request = run
     ? askingEvent(run.events, click.value.seq, ['decision_requested'], click.value.stepId)
     : undefined;
   const option = request?.options.find((o) => o.id === click.value.choice);
-  if (!option?.needsValue) return;
+  if (!request || !option) return;
+  const needsValue = kind === 'value' ? option.needsValue : undefined;
   await args.client.views
     .update({
       view_id: opened.view.id,
@@ -73,8 +74,20 @@ export async function openDecisionDialog(
       view: reasonModal({
         meta,
         what: option.label,
-        value: { label: option.needsValue.label, maxLength: option.needsValue.maxLength },
-        reasonOptional: option.needsReason !== true,
+        question: request.prompt,
+        options: request.options.map((o) => ({
+          label: o.label,
+          ...(o.detail ? { detail: o.detail } : {}),
+          chosen: o.id === option.id,
+        })),
+        ...(needsValue
+          ? {
+              value: { label: needsValue.label, maxLength: needsValue.maxLength },
+              reasonOptional: option.needsReason !== true,
+            }
+          : kind === 'value'
+            ? { value: { label: 'Value', maxLength: 500 }, reasonOptional: true }
+            : {}),
       }),
     })
     .catch((err: unknown) => deps.logger.warn({ err }, 'could not update the decision dialog'));

@@ -14,12 +14,20 @@ const MAX_RULES = 12;
  * scenario's name; starting is checked again like `/dg recover`.
  */
 export function diagnosisReply(d: Diagnosis, isOperator: boolean): [string, Partial<RespondArguments>] {
-  const verdict =
-    d.verdict === 'scenario' && d.scenario
-      ? `fits scenario ${codeSpan(d.scenario, 40)}`
-      : d.verdict === 'healthy'
-        ? 'no runbook scenario fits: DecisionGraph looks healthy'
-        : 'unclear: no scenario can be recommended';
+  return [`Diagnosis: ${verdictText(d)}`, { blocks: diagnosisBlocks(d, isOperator) }];
+}
+
+function verdictText(d: Diagnosis): string {
+  return d.verdict === 'scenario' && d.scenario
+    ? `fits scenario ${codeSpan(d.scenario, 40)}`
+    : d.verdict === 'healthy'
+      ? 'no runbook scenario fits: DecisionGraph looks healthy'
+      : 'unclear: no scenario can be recommended';
+}
+
+/** The verdict, the rules that matched with their facts, and the start button for operators; also under alerts. */
+export function diagnosisBlocks(d: Diagnosis, isOperator: boolean): MessageBlock[] {
+  const verdict = verdictText(d);
   const matched = d.rules.filter((r) => r.matched);
   const lines = matched
     .slice(0, MAX_RULES)
@@ -61,5 +69,5 @@ export function diagnosisReply(d: Diagnosis, isOperator: boolean): [string, Part
     block_id: 'diag-note',
     elements: [mrkdwnText('Advice from fixed rules over what the probes measured. Nothing was changed.')],
   });
-  return [`Diagnosis: ${verdict}`, { blocks }];
+  return blocks;
 }

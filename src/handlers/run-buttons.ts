@@ -20,6 +20,7 @@ interface Answers {
   readonly decideWithReason: never;
   readonly decideWithValue: never;
   readonly approve: Asked<'approval_requested'>;
+  readonly reject: Asked<'approval_requested'>;
   readonly manualDone: Asked<'manual_action_requested'>;
   /** The run itself, once the pause the button was posted for is found still open. */
   readonly retry: ClickedRun;
@@ -80,6 +81,15 @@ export const RUN_BUTTONS: { readonly [K in RunButtonName]: RunButton<Answers[K]>
         fingerprint: request.fingerprint,
       }),
   },
+  // Rejecting never makes things worse: an approver or the starter (an operator) may; the engine checks which.
+  reject: {
+    actionId: ACTION.reject,
+    action: 'reject',
+    allowed: 'either',
+    notAllowed: ':no_entry: Only the approvers and the person who started the run can reject an approval.',
+    find: (run, click) => askingEvent(run.events, click.value.seq, ['approval_requested'], click.value.stepId),
+    send: (service, click) => service.reject(click.value.runId, { stepId: click.value.stepId, actor: click.actor }),
+  },
   // "Done" on a manual action: the person says they did it; the run goes on and checks the result.
   manualDone: {
     actionId: ACTION.manualDone,
@@ -127,6 +137,7 @@ export function handleRunButton<K extends RunButtonName>(name: K, args: ButtonAr
 /** One button's handler, for callers that hold a click of a known button (the unit tests). */
 const handlerOf = (name: RunButtonName) => (args: ButtonArgs, deps: HandlerDeps) => handleRunButton(name, args, deps);
 export const handleApproveButton = handlerOf('approve');
+export const handleRejectButton = handlerOf('reject');
 export const handleManualDoneButton = handlerOf('manualDone');
 export const handleRetryButton = handlerOf('retry');
 export const handleAbortButton = handlerOf('abort');

@@ -1,9 +1,11 @@
 import type { ActiveRun } from '../jobs/run-service-port.js';
 import { formatJson } from '../projections/summary/format.js';
+import { clock, principal } from '../projections/thread/format.js';
 import { progressText, renderHeader, statusText } from '../projections/thread/header.js';
 import { buildThreadModel } from '../projections/thread/model.js';
+import { WAIT_NOUN, waitingLine } from '../projections/thread/waiting-line.js';
 import type { FailingCondition, HealthVerdict } from '../runbook/health-verdict.js';
-import type { Json, RunEvent, Scenario } from '../runbook/index.js';
+import { type Json, openWait, type RunEvent, type Scenario } from '../runbook/index.js';
 import type { MessageBlock } from '../slack/blocks/validate.js';
 import { codeSpan, userText } from '../slack/slack-text.js';
 import type { HealthReading } from '../triage/index.js';
@@ -26,7 +28,17 @@ export interface StatusReplyInput {
 
 const SECTION_MAX = 2900;
 
-function verdictHead(verdict: HealthVerdict): string {
+/** Runs whose damage the checklist cannot see: while one is open, DecisionGraph is not called healthy. */
+const DAMAGE_SCENARIOS: readonly string[] = ['event-log'];
+
+function verdictHead(verdict: HealthVerdict, damageRuns: readonly ActiveRun[]): string {
+  if (verdict.healthy && damageRuns.length > 0) {
+    const ids = damageRuns.map((r) => codeSpan(r.runId, 80)).join(', ');
+    return (
+      `:warning: *DecisionGraph is not known healthy*: the checklist passes, but the event-log recovery ${ids} is ` +
+      'still open, and the log is not known good until it ends.'
+    );
+  }
   if (verdict.healthy) return ':white_check_mark: *DecisionGraph is healthy* by the recovery checklist.';
   const n = verdict.failing.length;
   return `:x: *DecisionGraph is not healthy*: ${n} checklist condition${n === 1 ? '' : 's'} failing.`;
@@ -44,7 +56,7 @@ export function failingLines(f: FailingCondition): string {
   );
 }
 
-function healthBlocks(health: HealthOutcome, blocks: MessageBlock[], text: string[]): void {
+function healthBlocks(health: HealthOutcome, runs: readonly ActiveRun[], blocks: MessageBlock[], text: string[]): void {
   if (health.kind === 'failed') {
     const line = `:warning: *DecisionGraph's health could not be read*: ${userText(health.reason, 300)}`;
     blocks.push(section('status-health', line));
@@ -52,7 +64,10 @@ function healthBlocks(health: HealthOutcome, blocks: MessageBlock[], text: strin
     return;
   }
   const { verdict } = health.reading;
-  const head = verdictHead(verdict);
+  const head = verdictHead(
+    verdict,
+    runs.filter((r) => DAMAGE_SCENARIOS.includes(r.scenario)),
+  );
   blocks.push(section('status-health', head));
   text.push(head);
   if (verdict.failing.length > 0) {
@@ -78,8 +93,15 @@ function runLine(r: ActiveRun, stepTitle: StatusReplyInput['stepTitle']): string
     : '';
   return (
     `• ${codeSpan(r.runId, 80)} ${codeSpan(r.scenario, 40)} tenant ${codeSpan(r.tenantId, 80)}: ` +
-    `${userText(r.status.replaceAll('_', ' '), 60)}${step}`
+    `${userText(r.status.replaceAll('_', ' '), 60)}${step}${waitingClause(r)}`
   );
+}
+
+/** `; waits since 03:04 for @ana (a decision)`: who the run calls, as its thread does. */
+function waitingClause(r: ActiveRun): string {
+  if (!r.waiting) return '';
+  const who = r.waiting.call.length > 0 ? r.waiting.call.map(principal).join(', ') : 'a recovery operator';
+  return `; waits since ${clock(r.waiting.since)} for ${who} (${WAIT_NOUN[r.waiting.kind]})`;
 }
 
 /**
@@ -90,7 +112,7 @@ function runLine(r: ActiveRun, stepTitle: StatusReplyInput['stepTitle']): string
 export function statusReply(input: StatusReplyInput): Reply {
   const blocks: MessageBlock[] = [];
   const text: string[] = [];
-  if (input.health) healthBlocks(input.health, blocks, text);
+  if (input.health) healthBlocks(input.health, input.runs, blocks, text);
   if (blocks.length > 0) blocks.push({ type: 'divider', block_id: 'status-divider' });
   if (input.runs.length === 0) {
     blocks.push(section('status-runs', 'No recovery run is active.'));
@@ -125,11 +147,10 @@ export function runStatusReply(events: readonly RunEvent[], scenario: Scenario):
         : b,
     );
   const waits: string[] = [];
-  if (state.pendingDecision) waits.push(`Waiting for a decision: ${userText(state.pendingDecision.prompt, 300)}`);
-  if (state.pendingApproval && state.pendingApproval.grantedBy === null) {
-    waits.push('Waiting for an approval: the thread says who may approve.');
-  }
-  if (state.pendingManual) waits.push('Waiting for a manual action: the thread has the instructions.');
+  if (state.pendingDecision) waits.push(`The question: ${userText(state.pendingDecision.prompt, 300)}`);
+  const wait = openWait(state);
+  if (wait !== null) waits.push(waitingLine(model, wait.kind, state.pendingApproval ?? undefined));
+  if (state.pendingManual) waits.push('The thread has the instructions of the manual action.');
   if (state.skipRequest) {
     waits.push('Waiting for a second person to confirm skipping a safety check: the thread says who may.');
   }

@@ -1,4 +1,4 @@
-import type { RunEvent, RunState } from '../runbook/index.js';
+import type { RunEvent, RunState, WaitKind } from '../runbook/index.js';
 import type { SubscribeOptions } from './run-events-bus.js';
 
 // The run service as both front ends (Slack and the terminal) and their projections see it. Types only: a front
@@ -61,6 +61,13 @@ export interface ActiveRun {
   readonly tenantId: string;
   readonly status: string;
   readonly currentStep?: string;
+  /** What the run waits for a person to do, at which step, and who it calls; absent while it works on its own. */
+  readonly waiting?: {
+    readonly kind: WaitKind;
+    readonly stepId: string | undefined;
+    readonly since: string;
+    readonly call: readonly string[];
+  };
 }
 
 /** What the terminal front end and Slack use to start and steer runs. */
@@ -68,6 +75,8 @@ export interface RunService {
   start(req: StartRequest): Promise<StartOutcome>;
   decide(runId: string, input: DecideInput): Promise<CommandOutcome>;
   approve(runId: string, input: { stepId: string; actor: RunActor; fingerprint?: string }): Promise<CommandOutcome>;
+  /** Rejects the open approval: the run pauses with Retry (ask again) and Abort. */
+  reject(runId: string, input: { stepId: string; actor: RunActor }): Promise<CommandOutcome>;
   /** Reports a manual action as done (or, with `failed`, as not done: the run pauses). */
   manualDone(
     runId: string,

@@ -8,6 +8,7 @@ import {
   applyApproval,
   applyDecision,
   applyManualResult,
+  applyRejection,
   applyRetry,
   applySkip,
   type CommandActor,
@@ -17,6 +18,7 @@ import {
   parseRunLog,
   type RunEvent,
   startRun,
+  whoIsAwaited,
 } from '../runbook/index.js';
 import type { Journal } from '../store/index.js';
 import { type LoadedRun, MAX_APPEND_ROUNDS, type RunDriver } from './run-driver.js';
@@ -155,6 +157,12 @@ export function createRunService(options: RunServiceOptions): RunService {
       );
     },
 
+    reject(runId, input) {
+      return command(runId, 'reject', (run, now) =>
+        applyRejection(run.state, run.scenario, { stepId: input.stepId, by: toCommandActor(input.actor) }, policy, now),
+      );
+    },
+
     approve(runId, input) {
       return command(runId, 'approve', (run, now) =>
         applyApproval(
@@ -223,12 +231,14 @@ export function createRunService(options: RunServiceOptions): RunService {
         const events = await driver.store.read<RunEvent>(runId);
         if (events.length === 0) continue;
         const state = foldRun(events);
+        const awaited = whoIsAwaited(state, policy.operators);
         out.push({
           runId,
           scenario: state.scenario,
           tenantId: state.tenantId,
           status: state.status,
           ...(state.currentStepId ? { currentStep: state.currentStepId } : {}),
+          ...(awaited ? { waiting: { ...awaited.wait, call: awaited.call } } : {}),
         });
       }
       return out;

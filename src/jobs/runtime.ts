@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory, type ExecutorDeps } from '../executors/registry/index.js';
 import type { Logger } from '../logger.js';
 import { findScenario, type RunEvent, type Scenario } from '../runbook/index.js';
@@ -89,8 +90,20 @@ export interface RecoveryRuntime {
   reconcile(): Promise<ReconcileReport>;
   /** Resolves once the journal holds every event appended so far; needs started workers. */
   drainJournal(timeoutMs?: number): Promise<void>;
+  /** What the metrics read at a scrape: step jobs by state and how far the journal is behind the live log. */
+  backlog(): Promise<RuntimeBacklog>;
+  /** Resolves when Redis answers, for readiness checks. */
+  ping(): Promise<void>;
   /** Stops workers (running steps get the close timeout), then closes every connection this runtime opened. */
   close(): Promise<void>;
+}
+
+export interface RuntimeBacklog {
+  /** Step jobs in the queue by BullMQ state. */
+  readonly stepJobs: Readonly<Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed', number>>;
+  /** Runs whose events the journal does not hold yet, and how many events that is in all. */
+  readonly journalRuns: number;
+  readonly journalEvents: number;
 }
 
 /**
@@ -204,7 +217,9 @@ export async function createRecoveryRuntime(
     async startWorkers() {
       if (role === 'service') throw new Error('this runtime was created for role "service": it runs no workers');
       if (stepWorker) return;
-      executors ??= createExecutorContext(config, recovery, { logger, ...deps.executorDeps });
+      // Every worker process spends one DecisionGraph budget per scope and account, counted in Redis.
+      const rateBudget = new SharedRateBudget({ redis, prefix, logger });
+      executors ??= createExecutorContext(config, recovery, { logger, rateBudget, ...deps.executorDeps });
       journalWriter = await startJournalWriter({ redis: template, pg: journal, prefix, logger, ...deps.journalWriter });
       reconciler = startReconciler({
         driver,
@@ -218,6 +233,24 @@ export async function createRecoveryRuntime(
         { restored: report.restored.length, active: report.advanced, failed: report.failed.length },
         'workers started; unfinished runs reconciled',
       );
+    },
+    async backlog() {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+      const behind = await store.journalBacklog();
+      return {
+        stepJobs: {
+          waiting: counts.waiting ?? 0,
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          prioritized: counts.prioritized ?? 0,
+          failed: counts.failed ?? 0,
+        },
+        journalRuns: behind.length,
+        journalEvents: behind.reduce((sum, b) => sum + Math.max(0, b.lastSeq - b.journaledSeq), 0),
+      };
+    },
+    async ping() {
+      await redis.ping();
     },
     async drainJournal(timeoutMs) {
       if (!journalWriter) throw new Error('the journal writer runs with the workers: start them first');

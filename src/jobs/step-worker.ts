@@ -3,7 +3,7 @@ import { DelayedError, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExecutorContextFactory } from '../executors/registry/index.js';
 import { measureStep } from '../executors/registry/index.js';
-import { type Logger, lazyChild } from '../logger.js';
+import { type Logger, lazyChild, withLogContext } from '../logger.js';
 import {
   actsOnWorld,
   type BeginStep,
@@ -146,7 +146,14 @@ export function createStepProcessor(deps: StepProcessorDeps) {
   const { driver, executors, shutdown } = deps;
   const announceStartAfterMs = deps.announceStartAfterMs ?? ANNOUNCE_START_AFTER_MS;
 
-  const measure = async (call: ExecutorCall, state: RunState, jobId: string, logger: Logger): Promise<StepOutcome> => {
+  const measure = (call: ExecutorCall, state: RunState, stepId: string, jobId: string, logger: Logger) =>
+    withLogContext({ runId: state.runId, stepId }, () => measureUnder(call, state, jobId, logger));
+  const measureUnder = async (
+    call: ExecutorCall,
+    state: RunState,
+    jobId: string,
+    logger: Logger,
+  ): Promise<StepOutcome> => {
     const deadline = callDeadline(call.timeoutMs, shutdown);
     const ctx = executors.forStep({
       runId: state.runId,
@@ -248,7 +255,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
     }, announceStartAfterMs);
     let outcome: StepOutcome;
     try {
-      outcome = await measure(begin.call, foldOnto(first.state, begin.events), jobId, logger);
+      outcome = await measure(begin.call, foldOnto(first.state, begin.events), begin.stepId, jobId, logger);
     } finally {
       clearTimeout(timer);
     }
@@ -338,7 +345,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
       let current: LoadedRun = { state: started.state, scenario };
 
       if (begin.kind === 'recheck') {
-        const outcome = await measure(begin.recheck, current.state, jobId, logger);
+        const outcome = await measure(begin.recheck, current.state, begin.stepId, jobId, logger);
         const rechecked = await record(current, jobId, 'recheck', outcome);
         if (rechecked.kind === 'stale') return 'stale';
         if (rechecked.alreadyDone) {
@@ -352,7 +359,7 @@ export function createStepProcessor(deps: StepProcessorDeps) {
         current = { state: rechecked.state, scenario };
       }
 
-      const outcome = await measure(begin.call, current.state, jobId, logger);
+      const outcome = await measure(begin.call, current.state, begin.stepId, jobId, logger);
       const recorded = await record(current, jobId, 'execute', outcome);
       if (recorded.kind === 'stale') {
         logger.info('the run moved on while the step ran; its outcome is dropped');

@@ -3,8 +3,10 @@ import type { Logger } from '../logger.js';
 import type { RunEvent, RunState, Scenario } from '../runbook/index.js';
 import type { OutboxMessage, SlackOutbox } from '../slack/outbox/index.js';
 import {
-  DEFAULT_APPROVAL_REMINDER_MS,
+  type ActionPlanOf,
+  DEFAULT_REMINDER_MS,
   incidentSummaryMessage,
+  reminderDueAt,
   renderThread,
   type SummaryContent,
 } from './thread/index.js';
@@ -26,8 +28,12 @@ export interface ThreadProjectorOptions {
   readonly catchUpRuns?: () => Promise<readonly string[]>;
   /** First wait before trying again when the outbox (Redis) did not answer; doubles up to 30 s. @defaultValue 500 */
   readonly retryBaseMs?: number;
-  /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 600000 (10 min) */
-  readonly approvalReminderMs?: number;
+  /** A wait for a person left this long gets a reminder mentioning who it calls. @defaultValue 600000 (10 min) */
+  readonly reminderMs?: number;
+  /** The access config's operators, called when a run started from the terminal waits. @defaultValue `null` */
+  readonly operators?: readonly string[] | null;
+  /** The exact action an approval lets run. @defaultValue approvals do not quote the action */
+  readonly actionPlan?: ActionPlanOf;
   /** @defaultValue `() => new Date()` */
   readonly clock?: () => Date;
   /**
@@ -79,7 +85,7 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
   const logger = options.logger.child({ component: 'thread-projector' });
   const runs = new Map<string, RunProjection>();
   const retryBase = options.retryBaseMs ?? 500;
-  const reminderMs = options.approvalReminderMs ?? DEFAULT_APPROVAL_REMINDER_MS;
+  const reminderMs = options.reminderMs ?? DEFAULT_REMINDER_MS;
   const clock = options.clock ?? (() => new Date());
   let unsubscribe: (() => Promise<void>) | undefined;
   let closed = false;
@@ -111,7 +117,9 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
       ...(options.defaultChannel ? { defaultChannel: options.defaultChannel } : {}),
       ...(summary ? { summary } : {}),
       now,
-      approvalReminderMs: reminderMs,
+      reminderMs,
+      operators: options.operators ?? null,
+      ...(options.actionPlan ? { actionPlan: options.actionPlan } : {}),
     });
     wakeForReminder(runId, p, run.state, now);
     for (const message of messages) {
@@ -139,9 +147,9 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
   const wakeForReminder = (runId: string, p: RunProjection, state: RunState, now: Date): void => {
     if (p.reminderTimer) clearTimeout(p.reminderTimer);
     p.reminderTimer = undefined;
-    const pending = state.pendingApproval;
-    if (closed || !pending || pending.grantedBy !== null || state.outcome !== null) return;
-    const wait = Date.parse(pending.requestedAt) + reminderMs - now.getTime();
+    const dueAt = reminderDueAt(state, reminderMs);
+    if (closed || dueAt === undefined) return;
+    const wait = dueAt - now.getTime();
     if (wait <= 0) return;
     p.reminderTimer = setTimeout(() => {
       p.reminderTimer = undefined;

@@ -347,6 +347,12 @@ export interface ApprovalInput {
  * Approves the pending approval: the approver must be on the approvers list and, under the two-person rule, not
  * the person who started the run. The guarded step still waits for the re-check of what was approved.
  */
+/** What refuses any answer to an approval before its request is looked at: a finished run, a changed scenario. */
+function approvalCommandRefusal(state: RunState, scenario: Scenario): CommandResult | undefined {
+  assertScenarioOf(state, scenario);
+  return finishedRefusal(state) ?? changedRefusal(state, scenario);
+}
+
 export function applyApproval(
   state: RunState,
   scenario: Scenario,
@@ -354,8 +360,7 @@ export function applyApproval(
   access: AccessPolicy,
   now: Date,
 ): CommandResult {
-  assertScenarioOf(state, scenario);
-  const refused = finishedRefusal(state) ?? changedRefusal(state, scenario);
+  const refused = approvalCommandRefusal(state, scenario);
   if (refused) return refused;
   const pending = state.pendingApproval;
   if (pending === null || pending.stepId !== input.stepId) {
@@ -385,6 +390,49 @@ export function applyApproval(
       round: pending.round,
       by: recordedActor(input.by),
       fingerprint: pending.fingerprint,
+    },
+  ]);
+}
+
+export interface RejectionInput {
+  readonly stepId: string;
+  readonly by: CommandActor;
+}
+
+/**
+ * A No to an open approval: the guarded step does not run and the run pauses with Retry (ask again) and Abort.
+ * Anyone who may approve may reject, and so may the starter: rejecting never makes things worse.
+ */
+export function applyRejection(
+  state: RunState,
+  scenario: Scenario,
+  input: RejectionInput,
+  access: AccessPolicy,
+  now: Date,
+): CommandResult {
+  const refused = approvalCommandRefusal(state, scenario);
+  if (refused) return refused;
+  const pending = state.pendingApproval;
+  if (pending === null || pending.stepId !== input.stepId) {
+    return refuse('not_pending', `no approval is waiting on ${input.stepId}`);
+  }
+  if (pending.grantedBy !== null) {
+    return refuse('already_decided', `already approved by ${who(pending.grantedBy)}`, pending.grantedBy);
+  }
+  if (!isListed(access.approvers, input.by) && input.by.id !== state.startedBy.id) {
+    return refuse('not_approver', `${who(input.by)} may not reject: only the approvers and the starter may`);
+  }
+  const guarded = scenario.steps.find((s) => s.id === pending.guards);
+  return accepted(state, now, [
+    { type: 'approval_rejected', stepId: pending.stepId, round: pending.round, by: recordedActor(input.by) },
+    {
+      type: 'run_paused',
+      stepId: pending.stepId,
+      reason: (
+        `rejected by ${who(input.by)}${guarded ? `: ${guarded.title} has not run` : ''}. ` +
+        'Retry asks for the approval again; Abort ends the run.'
+      ).slice(0, 2000),
+      options: ['retry', 'abort'],
     },
   ]);
 }

@@ -309,6 +309,18 @@ export const ApprovalExpiredSchema = z.object({
   requestedAt: isoInstant,
 });
 
+/**
+ * Someone who may approve (or the starter) said no: the guarded step does not run, the request is closed and the
+ * run pauses, with Retry to ask again and Abort.
+ */
+export const ApprovalRejectedSchema = z.object({
+  ...base,
+  type: z.literal('approval_rejected'),
+  stepId,
+  round: z.number().int().positive(),
+  by: ActorSchema,
+});
+
 export const ManualActionRequestedSchema = z.object({
   ...base,
   type: z.literal('manual_action_requested'),
@@ -393,6 +405,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ApprovalGrantedSchema,
   ApprovalVoidedSchema,
   ApprovalExpiredSchema,
+  ApprovalRejectedSchema,
   ManualActionRequestedSchema,
   ManualActionDoneSchema,
   RunPausedSchema,

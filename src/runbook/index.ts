@@ -20,6 +20,7 @@ export type {
   ManualResultInput,
   Refusal,
   RefusalCode,
+  RejectionInput,
   RetryInput,
   SkipInput,
   StartResult,
@@ -30,6 +31,7 @@ export {
   applyApproval,
   applyDecision,
   applyManualResult,
+  applyRejection,
   applyRetry,
   applySkip,
   startRun,
@@ -132,4 +134,6 @@ export type { Moment } from './time-format.js';
 export { formatDuration, formatInstant, formatOffset, msBetween } from './time-format.js';
 export type { RunView, StepView } from './view.js';
 export { viewRun } from './view.js';
+export type { OpenWait, WaitKind, WhoMayAnswer } from './waiting.js';
+export { openWait, whoIsAwaited, whoMayAnswer } from './waiting.js';
 export { actsOnWorld, holdStep, isWriteThrough } from './write-through.js';

@@ -92,6 +92,11 @@ const executorFields = {
       poll: PollSchema.optional(),
     })
     .optional(),
+  /**
+   * The symptom the step looks for, in a few words (`healthz does not answer`): when a check of a passed step does
+   * not hold, the thread says "Confirmed: …" instead of showing a failure under a passed step.
+   */
+  confirms: text(120).optional(),
   /** Repeating the action is harmless, so it needs no re-check. */
   idempotent: z.boolean().optional(),
   /** Failure codes that end the step without pausing the run (a later step reacts to them). */

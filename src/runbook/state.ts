@@ -537,7 +537,8 @@ function apply(state: RunState, event: RunEvent): RunState {
         pendingApproval: state.pendingApproval?.stepId === event.stepId ? null : state.pendingApproval,
       };
     }
-    case 'approval_expired': {
+    case 'approval_expired':
+    case 'approval_rejected': {
       const pending = state.pendingApproval;
       const matches = pending !== null && pending.stepId === event.stepId && pending.round === event.round;
       // Back to pending with its round kept: a Retry asks the next round.

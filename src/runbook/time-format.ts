@@ -46,6 +46,27 @@ function withRest(whole: number, unit: string, rest: number, restUnit: string): 
   return rest === 0 ? `${whole} ${unit}` : `${whole} ${unit} ${rest} ${restUnit}`;
 }
 
+/** A span in its one largest unit, cut: `40 s`, `12 min`, `3 h`, `2 days`. */
+function coarseSpan(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86_400)} days`;
+}
+
+/**
+ * `3 h before the run`, `2 min into the run`: a moment against the run's start, as a person choosing a backup
+ * weighs it; `time unknown` when either is missing or unparsable.
+ */
+export function formatAgainstRunStart(at: Moment | null | undefined, runStart: Moment | null | undefined): string {
+  const a = at === null || at === undefined ? Number.NaN : epochMs(at);
+  const b = runStart === null || runStart === undefined ? Number.NaN : epochMs(runStart);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return UNKNOWN_MOMENT;
+  if (Math.abs(a - b) < 1000) return a < b ? 'just before the run' : 'as the run started';
+  return a < b ? `${coarseSpan(b - a)} before the run` : `${coarseSpan(a - b)} into the run`;
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `+00:04:05`: how long after the run's start something happened, for timelines; `+?` when unknown. */

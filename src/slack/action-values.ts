@@ -13,6 +13,7 @@ export const ACTION = Object.freeze({
   decideWithReason: 'dg.decide_reason',
   decideWithValue: 'dg.decide_value',
   approve: 'dg.approve',
+  reject: 'dg.reject',
   manualDone: 'dg.manual_done',
   retry: 'dg.retry',
   skip: 'dg.skip',

@@ -87,6 +87,8 @@ export interface E2EOptions {
   readonly bot?: Partial<Omit<StartBotOptions, 'logger'>>;
   /** @defaultValue the machine's Redis, `redis://127.0.0.1:6379` */
   readonly redisUrl?: string;
+  /** More environment variables for the bot's configuration, e.g. `ALERT_WEBHOOK_TOKEN`. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class E2E {
@@ -128,6 +130,7 @@ export class E2E {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
       PORT: '0',
+      ...options.env,
     });
     const recovery = recoveryFor(sim, options.access, options.hostActionTimeoutSeconds);
     const start = () =>

@@ -10,7 +10,7 @@ import { ANA, BO, buttons, E2E, EVE, OTHER_CHANNEL, SIGNING_SECRET, textOf, with
 let e2e: E2E;
 
 beforeAll(async () => {
-  e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] }, bot: { approvalReminderMs: 400 } });
+  e2e = await E2E.start({ sim: { faults: ['failed-upgrade'] }, bot: { reminderMs: 400 } });
 });
 
 afterAll(async () => {
@@ -94,8 +94,9 @@ describe('approvals and the two-person rule', () => {
     expect(refusal).toContain(runId);
 
     const approval = await e2e.until(() => withButton(e2e.thread(runId), ACTION.approve), 'the approval request');
-    expect(textOf(approval)).toContain('Who may approve');
-    expect(textOf(approval)).toContain('except <@U0ANA> (started this run: two-person rule)');
+    expect(textOf(approval)).toContain(
+      '*Waiting for* <@U0BO> to approve: only <@U0BO> may, not <@U0ANA>, who started the run (two-person rule).',
+    );
 
     // Nobody approves for a while: a reminder mentions the approvers, not the starter.
     const reminder = await e2e.until(

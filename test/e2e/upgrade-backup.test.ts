@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANA, BO, E2E, textOf } from './harness.js';
+import { ANA, BO, buttons, E2E, textOf } from './harness.js';
 import { clickChoice, recommendedOption, simState } from './steps.js';
 
 // A failed upgrade whose host took no backup labelled pre-upgrade: the newest backup was taken after the new
@@ -63,7 +63,10 @@ describe('/dg recover upgrade with no pre-upgrade backup', () => {
     // The recommended one is the backup from before the upgrade; the one taken after it is offered, not starred.
     expect(button.value).toContain(`|choose_backup|${scheduled?.id}|`);
     expect(textOf(message)).toContain('recommending the newest taken before the upgrade');
-    expect(textOf(message)).toContain(`hourly · ${hourly?.created_at}`);
+    const offered = buttons(message);
+    expect(offered.find((b) => b.value?.includes(`|choose_backup|${hourly?.id}|`))?.text).toMatch(
+      /^hourly · (just before the run|\d+ (s|min|h) before the run) · /,
+    );
     await clickChoice(e2e, runId, BO, 'approve_restore', 'approve');
     await clickChoice(e2e, runId, ANA, 'choose_release', 'configured');
     await clickChoice(e2e, runId, BO, 'approve_switch', 'approve');

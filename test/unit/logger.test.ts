@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, lazyChild, REDACTED, scrubSecrets } from '../../src/logger.js';
+import { createLogger, lazyChild, REDACTED, scrubSecrets, withLogContext } from '../../src/logger.js';
 
 const SECRETS = [
   'reader-token-7f3a9c',
@@ -77,5 +77,26 @@ describe('logger', () => {
     expect(lines[0]).toMatchObject({ runId: 'run-2', stepId: 'check_healthz', msg: 'step ran', token: REDACTED });
     expect(lines[1]).toMatchObject({ runId: 'run-2', msg: 'detail' });
     expect(text()).not.toContain('run-1');
+  });
+});
+
+describe('withLogContext', () => {
+  it("puts the step's runId and stepId on every line inside it, also after an await, never twice in one line", async () => {
+    const { logger, text } = capture();
+    const bound = logger.child({ runId: 'run-a' });
+    await withLogContext({ runId: 'run-a', stepId: 'restart_node' }, async () => {
+      logger.info('before');
+      await Promise.resolve();
+      bound.info('after');
+    });
+    logger.info('outside');
+    const lines = text().trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.map((p) => [p.msg, p.runId, p.stepId])).toEqual([
+      ['before', 'run-a', 'restart_node'],
+      ['after', 'run-a', 'restart_node'],
+      ['outside', undefined, undefined],
+    ]);
+    expect(lines[1]?.match(/"runId"/g)).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { ApiTimeoutError, ContractViolationError, type DgApiErrorContext } from './api-errors.js';
 import type { DgCallEvidence, DgCallResult } from './evidence.js';
-import { RateBudget, type RateBudgetKey, scopeForRoute } from './rate-budget.js';
+import { type CallBudget, RateBudget, type RateBudgetKey, scopeForRoute } from './rate-budget.js';
 import { interpretResponse } from './response-mapping.js';
 import {
   type GraphContext,
@@ -70,7 +70,7 @@ export interface DgHttpClientOptions {
    * clients that use the same accounts and tenants, and match its limits to the server's if they differ.
    * @defaultValue a fresh {@link RateBudget} with DecisionGraph's default limits
    */
-  readonly rateBudget?: RateBudget | null;
+  readonly rateBudget?: CallBudget | null;
   /** Wall clock for `attemptedAt`. @defaultValue `Date.now` */
   readonly now?: () => number;
   /** Generator of `x-request-id` values. @defaultValue `dgr-` + 12 random base64url characters */
@@ -79,7 +79,12 @@ export interface DgHttpClientOptions {
   readonly maxResponseBytes?: number;
   /** Receives one debug line per call with its evidence (never tokens or bodies). @defaultValue none */
   readonly logger?: Logger;
+  /** Told of every call once it ended, with its evidence and error code (metrics). @defaultValue none */
+  readonly onCall?: DgCallObserver;
 }
+
+/** Sees each DecisionGraph call's evidence and, for a failure, its error code. */
+export type DgCallObserver = (evidence: DgCallEvidence, errorCode: string | null) => void;
 
 /** Per-call options. */
 export interface DgCallOptions {
@@ -162,7 +167,8 @@ export class DgHttpClient {
   private readonly ownsDispatcher: boolean;
   private readonly timeouts: DgHttpTimeouts;
   private readonly connectTimeoutKnown: boolean;
-  private readonly rateBudget: RateBudget | null;
+  private readonly rateBudget: CallBudget | null;
+  private readonly onCall: DgCallObserver | undefined;
   private readonly now: () => number;
   private readonly newRequestId: () => string;
   private readonly maxResponseBytes: number;
@@ -183,6 +189,7 @@ export class DgHttpClient {
     this.dispatcher = options.dispatcher ?? createDgAgent(this.timeouts);
     this.ownsDispatcher = options.dispatcher === undefined;
     this.rateBudget = options.rateBudget === undefined ? new RateBudget() : options.rateBudget;
+    this.onCall = options.onCall;
     this.now = options.now ?? Date.now;
     this.newRequestId = options.newRequestId ?? (() => `dgr-${randomBytes(9).toString('base64url')}`);
     this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
@@ -477,6 +484,7 @@ export class DgHttpClient {
   }
 
   private finish<T>(result: DgCallResult<T>): DgCallResult<T> {
+    this.onCall?.(result.evidence, result.ok ? null : result.error.code);
     if (this.logger) {
       const e = result.evidence;
       this.logger.debug(

@@ -40,6 +40,14 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateScope, number>> = Object.f
   admin: 60,
 });
 
+/** What the HTTP client needs from a budget: the in-process {@link RateBudget} or one shared through Redis. */
+export interface CallBudget {
+  /** Takes one request, first waiting for the next window when this one is spent; resolves with the ms waited. */
+  acquire(key: RateBudgetKey, signal?: AbortSignal): Promise<number>;
+  /** Marks the key's current window spent, e.g. after the server answered 429 anyway. */
+  exhaust(key: RateBudgetKey): void;
+}
+
 interface WindowCount {
   window: number;
   used: number;
@@ -50,7 +58,7 @@ interface WindowCount {
  * learning the limit from 429s the client spends its own count and, once a window is spent, waits for the next
  * one. A 429 that still happens (another client on the same account, a restart of ours) marks the window spent.
  */
-export class RateBudget {
+export class RateBudget implements CallBudget {
   readonly limits: Readonly<Record<RateScope, number>>;
   readonly windowMs: number;
   readonly edgeMarginMs: number;
@@ -109,7 +117,7 @@ export class RateBudget {
   }
 
   private windowOf(now: number): number {
-    return Math.floor(now / this.windowMs);
+    return windowOf(now, this.windowMs);
   }
 
   private entry(key: RateBudgetKey, window: number): WindowCount {
@@ -121,6 +129,11 @@ export class RateBudget {
     }
     return entry;
   }
+}
+
+/** The window starting at or before `now`, numbered from the epoch like the server's unix-minute windows. */
+export function windowOf(now: number, windowMs: number): number {
+  return Math.floor(now / windowMs);
 }
 
 function mapKey(key: RateBudgetKey): string {

@@ -1,3 +1,4 @@
+export { type HostActionPlan, planHostAction } from './action-plan.js';
 export { parseBackupList } from './backup-list.js';
 export {
   HostActionAbortedError,

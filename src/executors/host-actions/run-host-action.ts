@@ -107,11 +107,15 @@ interface PreparedHttp {
   readonly idempotencyKey: string;
 }
 
-function prepareCommand(action: HostActionName, configured: CommandAction, values: HostActionParameters): string[] {
+export function prepareCommand(
+  action: HostActionName,
+  configured: CommandAction,
+  values: HostActionParameters,
+): string[] {
   return configured.argv.map((arg) => substitute(arg, values, { action, placement: 'argv' }));
 }
 
-function prepareHttp(
+export function prepareHttp(
   action: HostActionName,
   configured: HttpAction,
   values: HostActionParameters,

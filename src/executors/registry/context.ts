@@ -3,7 +3,14 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../config/env.js';
 import type { RecoveryConfig } from '../../config/recovery-config.js';
 import { type Logger, lazyChild } from '../../logger.js';
-import { createDgAgent, DgHttpClient, type DgHttpTimeouts, RateBudget } from '../dg-http/index.js';
+import {
+  type CallBudget,
+  createDgAgent,
+  type DgCallObserver,
+  DgHttpClient,
+  type DgHttpTimeouts,
+  RateBudget,
+} from '../dg-http/index.js';
 import { createProbePool, type ProbePoolOptions } from '../dg-sql/index.js';
 import { guardReadOnlyRole } from './role-guard.js';
 
@@ -46,7 +53,9 @@ export interface ExecutorDeps {
    * Budget shared by every tenant's client, mirroring DecisionGraph's limiter.
    * @defaultValue a fresh {@link RateBudget} with DecisionGraph's default limits
    */
-  readonly rateBudget?: RateBudget | null;
+  readonly rateBudget?: CallBudget | null;
+  /** Told of every DecisionGraph call (metrics). @defaultValue none */
+  readonly onDgCall?: DgCallObserver;
   /** Probe pool to use; the caller closes it. @defaultValue an own pool on `DG_DATABASE_URL`, closed on `close()` */
   readonly sqlPool?: pg.Pool;
   /** Options for the own probe pool. @defaultValue the probe pool's defaults */
@@ -112,6 +121,7 @@ export function createExecutorContext(
         dispatcher,
         ...(deps.dgTimeouts ? { timeouts: deps.dgTimeouts } : {}),
         rateBudget,
+        ...(deps.onDgCall ? { onCall: deps.onDgCall } : {}),
         now: () => clock().getTime(),
         logger: deps.logger,
       });

@@ -1,3 +1,4 @@
+export { type ActionPlanText, actionPlanText } from './action-plans.js';
 export { callFailureOf, callResultOf, sqlFailureOf } from './adapters.js';
 export {
   type Clock,

@@ -31,6 +31,7 @@ const TOLD_EVENTS: ReadonlySet<string> = new Set([
   'run_resumed',
   'approval_voided',
   'approval_expired',
+  'approval_rejected',
 ]);
 
 function stepMoment(step: StepSummary): PlainMoment | undefined {

@@ -80,6 +80,8 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
       return [`Approval voided (round ${e.round}): ${e.reason}`];
     case 'approval_expired':
       return [`Approval expired (round ${e.round}): nobody approved within ${formatDuration(e.timeoutMs)}`];
+    case 'approval_rejected':
+      return [`Approval rejected by ${actorShort(e.by)} (round ${e.round}): ${title}`];
     case 'manual_action_requested':
       return [`Asked a person to act: ${title}`];
     case 'manual_action_done':

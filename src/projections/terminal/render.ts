@@ -333,6 +333,10 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       return [
         `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} expired: nobody approved within ${formatDuration(event.timeoutMs)}`,
       ];
+    case 'approval_rejected':
+      return [
+        `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} rejected by ${actorName(event.by)}`,
+      ];
     case 'manual_action_requested':
       return [
         `${at}${style.yellow('✋')} ${style.bold(`Manual action: ${stepTitle(options, event.stepId)}`)}`,

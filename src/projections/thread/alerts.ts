@@ -6,6 +6,7 @@ import type { MessageDraft } from './draft.js';
 import { clock, code, esc, who } from './format.js';
 import { exceptionsText, OUTCOME_TEXT } from './header.js';
 import { expiryBefore, pauseEnd, type ThreadModel } from './model.js';
+import { stepCountsText } from './progress.js';
 
 // Replies also shown in the channel. Slack broadcasts a reply only when it is first posted, so each piece of news
 // gets a key of its own instead of flipping `broadcast` on a message that already exists.
@@ -69,7 +70,8 @@ export function renderPauseAlerts(model: ThreadModel): MessageDraft[] {
     const where = step ? `*${esc(step.title, 150)}*` : 'the run';
     const end = pauseEnd(model, pause.seq);
     const expired = expiryBefore(model, pause) !== undefined;
-    const what = expired ? 'nobody approved' : 'failed';
+    const rejected = model.approvalRejections.get(pause.stepId ?? '')?.some((r) => r.seq === pause.seq - 1);
+    const what = expired ? 'nobody approved' : rejected ? 'was rejected' : 'failed';
     let outcome = offeredLine(pause.options);
     if (end?.kind === 'resumed') {
       const how = end.event.action === 'retry' ? 'retried' : 'skipped';
@@ -116,7 +118,7 @@ const MAX_MANUAL_SHOWN = 3;
  * What the channel is told next to the outcome: how long it took, when DecisionGraph was healthy again, and what
  * people still owe (manual actions left open, follow-ups in the summary). Four short fields, no wall of text.
  */
-function digestFields(gist: RunGist) {
+function digestFields(gist: RunGist, steps: string) {
   const field = (label: string, text: string) => mrkdwnText(`*${label}*\n${text}`, 300);
   const open = gist.openManualActions;
   const manual =
@@ -130,10 +132,10 @@ function digestFields(gist: RunGist) {
     field('Duration', formatDuration(gist.durationMs)),
     field('Time to healthy', gist.timeToHealthyMs !== null ? formatDuration(gist.timeToHealthyMs) : 'not healthy'),
     field('Open manual actions', manual),
+    // The header's words for the same counts, so the two never disagree.
     field(
       'Steps',
-      `${gist.stepsPassed} of ${gist.stepsTotal} passed` +
-        (gist.followUps > 0 ? `, ${gist.followUps} follow-up${gist.followUps === 1 ? '' : 's'}` : ''),
+      steps + (gist.followUps > 0 ? `, ${gist.followUps} follow-up${gist.followUps === 1 ? '' : 's'}` : ''),
     ),
   ];
 }
@@ -167,7 +169,7 @@ export function renderResult(model: ThreadModel, gist?: RunGist): MessageDraft |
     { type: 'section', block_id: 'result', text: mrkdwnText(`${head}${detail ? `\n${detail}` : ''}`) },
   ];
   if (gist) {
-    blocks.push({ type: 'section', block_id: 'result-digest', fields: digestFields(gist) });
+    blocks.push({ type: 'section', block_id: 'result-digest', fields: digestFields(gist, stepCountsText(model)) });
   }
   // The gist's sentence, unless the lines above already say it (who aborted and why, the conditions not met).
   const repeats = state.outcome.outcome === 'aborted' || (finished.gate?.failing.length ?? 0) > 0;

@@ -1,29 +1,17 @@
-import { type ApprovalStep, type RunEventOf, stepState } from '../../runbook/index.js';
+import { type ApprovalStep, type RunEventOf, type Step, stepState } from '../../runbook/index.js';
 import { formatDuration } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue } from '../../slack/action-values.js';
 import { actionsBlocks, button } from '../../slack/blocks/buttons.js';
 import { mrkdwnText } from '../../slack/blocks/limits.js';
 import type { MessageBlock } from '../../slack/blocks/validate.js';
+import { approvalTarget } from './approval-target.js';
 import type { MessageDraft } from './draft.js';
 import { evidenceText } from './evidence.js';
-import { clock, esc, escBlock, principal, who } from './format.js';
+import { clock, code, esc, escBlock, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
 import { pauseBlocks } from './step-message.js';
-
-type ApprovalRequest = RunEventOf<'approval_requested'>;
-
-/** Who may approve, in words: the listed people and groups (or anyone), minus the excluded starter. */
-export function approversLine(request: ApprovalRequest, starterId: string): string {
-  const allowed =
-    request.approvers === null || request.approvers.length === 0
-      ? 'anyone in this channel'
-      : request.approvers.map(principal).join(', ');
-  const excluded = request.excluded.map((id) =>
-    id === starterId ? `${principal(id)} (started this run: two-person rule)` : principal(id),
-  );
-  return `*Who may approve:* ${allowed}${excluded.length > 0 ? `, except ${excluded.join(', ')}` : ''}`;
-}
+import { approversLine, callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 function expiredLine(expiry: RunEventOf<'approval_expired'>): string {
   return `Expired at ${clock(expiry.at)}: nobody approved within ${formatDuration(expiry.timeoutMs)}`;
@@ -39,10 +27,27 @@ function roundLines(model: ThreadModel, stepId: string): string[] {
         : `:ballot_box_with_check: ${granted}`;
       return { round: a.round, line };
     });
+  for (const r of model.approvalRejections.get(stepId) ?? []) {
+    lines.push({
+      round: r.round,
+      line: `:no_entry_sign: Round ${r.round}: rejected by ${who(r.by)} at ${clock(r.at)}`,
+    });
+  }
   for (const expiry of model.approvalExpiries.get(stepId) ?? []) {
     lines.push({ round: expiry.round, line: `:hourglass: Round ${expiry.round}: ${expiredLine(expiry)}` });
   }
   return lines.sort((a, b) => a.round - b.round).map((l) => l.line);
+}
+
+/** The exact action the approval lets run and what it acts on, as far as the run knows them now. */
+function willRunText(model: ThreadModel, step: ApprovalStep, guarded: Step | undefined): string | undefined {
+  const plan = guarded && model.actionPlan?.(model.state, guarded);
+  const target = approvalTarget(model, step, guarded);
+  const lines = [
+    plan ? `*Will run:* ${esc(plan.summary, 400)}${plan.exact ? ` ${code(plan.exact, 600)}` : ''}` : undefined,
+    target ? `*On:* ${target}` : undefined,
+  ].filter((l) => l !== undefined);
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
 /**
@@ -61,32 +66,49 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   const waiting = open && pending.grantedBy === null;
   // An expired round has no Approve button: the request is closed, and Retry in the pause below asks again.
   const expiry = model.approvalExpiries.get(step.id)?.find((e) => e.round === request.round);
+  const rejected = model.approvalRejections.get(step.id)?.find((e) => e.round === request.round);
   const status = waiting
     ? `Approval needed (round ${request.round})`
     : open
       ? `Approved by ${who(pending.grantedBy)}: re-checking before the step runs`
-      : expiry
-        ? expiredLine(expiry)
-        : s.status === 'passed'
-          ? 'Approved; the re-check confirmed what was approved'
-          : s.status === 'skipped'
-            ? 'Skipped'
-            : s.status === 'failed'
-              ? 'The re-check failed'
-              : 'Not approved';
+      : rejected
+        ? `Rejected by ${who(rejected.by)}`
+        : expiry
+          ? expiredLine(expiry)
+          : s.status === 'passed'
+            ? 'Approved; the re-check confirmed what was approved'
+            : s.status === 'skipped'
+              ? 'Skipped'
+              : s.status === 'failed'
+                ? 'The re-check failed'
+                : 'Not approved';
+  const heading = `${statusEmoji(waiting ? 'awaiting_approval' : s.status)} *${stepTitle(model, step)}* · ${status}`;
+  const rounds = roundLines(model, step.id);
+  const text = withMentions(
+    `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
+    waiting ? callMentions(model, 'approval', request) : '',
+  );
+  // Once approved and re-checked, the request folds to who approved: what was asked stays in the summary file.
+  if (s.status === 'passed' && !open) {
+    return {
+      key: stepKey(step.id),
+      anchor,
+      text,
+      blocks: [{ type: 'section', block_id: `ap-${request.seq}`, text: mrkdwnText([heading, ...rounds].join('\n')) }],
+    };
+  }
   const blocks: MessageBlock[] = [
     {
       type: 'section',
       block_id: `ap-${request.seq}`,
-      text: mrkdwnText(
-        `${statusEmoji(waiting ? 'awaiting_approval' : s.status)} *${stepTitle(model, step)}* · ${status}\n${escBlock(request.prompt, 1800)}`,
-      ),
+      text: mrkdwnText(`${heading}\n${escBlock(request.prompt, 1800)}`),
     },
   ];
-  const evidence = evidenceText(request.evidence, 10);
+  const willRun = waiting ? willRunText(model, step, guarded) : undefined;
+  if (willRun) blocks.push({ type: 'section', block_id: `apwill-${request.seq}`, text: mrkdwnText(willRun) });
+  const evidence = evidenceText(request.evidence, { max: 4, details: 'failing' });
   if (evidence) blocks.push({ type: 'section', block_id: `apev-${request.seq}`, text: mrkdwnText(evidence) });
-  const rounds = roundLines(model, step.id);
-  const people = approversLine(request, model.state.startedBy.id);
+  const people = waiting ? waitingLine(model, 'approval', request) : approversLine(model, request);
   blocks.push({
     type: 'section',
     block_id: `apwho-${request.seq}`,
@@ -108,6 +130,16 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
             danger: true,
           },
         }),
+        button({
+          text: 'Reject',
+          actionId: ACTION.reject,
+          value: encodeActionValue({ runId: model.state.runId, stepId: step.id, choice: 'reject', seq: request.seq }),
+          confirm: {
+            title: 'Reject this step?',
+            text: `*${what}* does not run and the run pauses: Retry asks for the approval again, Abort ends the run.`,
+            confirm: 'Reject',
+          },
+        }),
       ]),
     );
   }
@@ -119,74 +151,5 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
       elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)],
     });
   }
-  return {
-    key: stepKey(step.id),
-    anchor,
-    text: `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}: ${waiting ? 'approval needed' : expiry && s.status === 'pending' ? 'approval expired' : s.status}`,
-    blocks,
-  };
-}
-
-/** `remind-<step>-r<round>`: one reminder per approval round. */
-export function reminderKey(stepId: string, round: number): string {
-  return `remind-${stepId}-r${round}`;
-}
-
-/** When the open approval's reminder is due, if it has not been given an answer; `undefined` otherwise. */
-export function reminderDueAt(model: ThreadModel, afterMs: number): number | undefined {
-  const pending = model.state.pendingApproval;
-  if (!pending || pending.grantedBy !== null || model.state.outcome !== null) return undefined;
-  return Date.parse(pending.requestedAt) + afterMs;
-}
-
-/**
- * A reminder posted in the thread once an approval has waited `afterMs`, mentioning the people who may approve
- * (the starter excluded under the two-person rule), so the request does not sit unseen. A reminder already posted
- * stays in the thread after the approval, saying it was answered.
- */
-export function renderReminders(model: ThreadModel, now: Date, afterMs: number): MessageDraft[] {
-  const drafts: MessageDraft[] = [];
-  for (const [stepId, requests] of model.approvalRequests) {
-    for (const request of requests) {
-      const dueAt = Date.parse(request.at) + afterMs;
-      const answered = model.state.approvals.find((a) => a.stepId === stepId && a.round === request.round);
-      const stillOpen =
-        model.state.pendingApproval?.stepId === stepId &&
-        model.state.pendingApproval.round === request.round &&
-        model.state.pendingApproval.grantedBy === null &&
-        model.state.outcome === null;
-      // Only a request that was still open when the reminder came due gets one.
-      const due = now.getTime() >= dueAt && (stillOpen || (answered !== undefined && Date.parse(answered.at) >= dueAt));
-      if (!due) continue;
-      const step = model.scenario.steps.find((s) => s.id === stepId);
-      const guarded = model.scenario.steps.find((s) => s.id === request.guards);
-      const named =
-        request.approvers === null || request.approvers.length === 0
-          ? 'Anyone in this channel'
-          : request.approvers
-              .filter((id) => !request.excluded.includes(id))
-              .map(principal)
-              .join(', ');
-      const approvers = named === '' ? 'An approver' : named;
-      const status = answered
-        ? `Answered: approved by ${who(answered.by)} at ${clock(answered.at)}.`
-        : 'Please look at the request above.';
-      drafts.push({
-        key: reminderKey(stepId, request.round),
-        anchor: request.seq + 0.5,
-        text: esc(`Still waiting for an approval: ${guarded?.title ?? step?.title ?? stepId}`, 300),
-        blocks: [
-          {
-            type: 'section',
-            block_id: `remind-${request.seq}`,
-            text: mrkdwnText(
-              `:bell: Still waiting since ${clock(request.at)} for an approval of *${esc(guarded?.title ?? stepId, 150)}*.\n` +
-                `${approvers}: ${status}`,
-            ),
-          },
-        ],
-      });
-    }
-  }
-  return drafts;
+  return { key: stepKey(step.id), anchor, text, blocks };
 }

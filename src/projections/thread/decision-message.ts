@@ -2,6 +2,7 @@ import {
   type DecisionOption,
   type DecisionRecord,
   type DecisionStep,
+  type Evidence,
   type RunEventOf,
   stepState,
 } from '../../runbook/index.js';
@@ -14,6 +15,7 @@ import { evidenceText } from './evidence.js';
 import { clock, code, esc, escBlock, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, statusEmoji, stepKey, stepTitle } from './step-basics.js';
+import { callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 type DecisionRequest = RunEventOf<'decision_requested'>;
 
@@ -67,18 +69,22 @@ export function optionButtons(runId: string, request: DecisionRequest, extraConf
   });
 }
 
-function optionLines(request: DecisionRequest): string {
-  return request.options
-    .map((o) => {
-      const tags = [
-        o.recommended ? '*recommended*' : undefined,
-        o.needsReason ? 'asks for a reason' : undefined,
-        o.needsValue ? `asks for ${esc(o.needsValue.label.toLowerCase(), 80)}` : undefined,
-      ].filter((t) => t !== undefined);
-      const detail = o.detail ? `: ${esc(o.detail, 300)}` : '';
-      return `• *${esc(o.label, 300)}*${tags.length ? ` (${tags.join(', ')})` : ''}${detail}`;
-    })
-    .join('\n');
+/** The evidence of a question, without explanations that list the options again: the buttons say them. */
+function evidenceBeside(request: DecisionRequest): Evidence[] {
+  const labels = request.options.map((o) => o.label).filter((label) => label.length > 0);
+  return request.evidence.map((item) => {
+    if (!item.detail || !labels.some((label) => item.detail?.includes(label))) return item;
+    const { detail: _listed, ...rest } = item;
+    return rest;
+  });
+}
+
+/** What the options with a consequence to tell do, one line each; the buttons carry the labels. */
+function consequenceLines(request: DecisionRequest): string | undefined {
+  const lines = request.options
+    .filter((o) => o.detail)
+    .map((o) => `• *${esc(o.label, 80)}*: ${esc(o.detail ?? '', 300)}`);
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
 export function decidedLine(record: DecisionRecord): string {
@@ -124,29 +130,35 @@ export function requestBlocks(
 ): MessageBlock[] {
   const record = decisionFor(model, request);
   const pending = isPending(model, request);
-  const status = record ? 'Decided' : pending ? 'Decision needed' : 'Not decided';
-  const emoji = record ? statusEmoji('passed') : statusEmoji('awaiting_decision');
   const id = `${request.seq}`;
+  // Once answered, the question folds to its answer: the prompt and its evidence stay in the summary file.
+  if (record) {
+    return [
+      {
+        type: 'section',
+        block_id: `ddone-${id}`,
+        text: mrkdwnText(`${statusEmoji('passed')} *${title}*\n${decidedLine(record)}`),
+      },
+    ];
+  }
+  const status = pending ? 'Decision needed' : 'Not decided';
   const blocks: MessageBlock[] = [
     {
       type: 'section',
       block_id: `dq-${id}`,
-      text: mrkdwnText(`${emoji} *${title}* · ${status}\n${escBlock(request.prompt, 1800)}`),
+      text: mrkdwnText(`${statusEmoji('awaiting_decision')} *${title}* · ${status}\n${escBlock(request.prompt, 1800)}`),
     },
   ];
-  const evidence = evidenceText(request.evidence, 8);
-  if (evidence) blocks.push({ type: 'section', block_id: `dev-${id}`, text: mrkdwnText(evidence) });
-  blocks.push({ type: 'section', block_id: `dopt-${id}`, text: mrkdwnText(optionLines(request)) });
-  if (record) {
-    blocks.push({ type: 'section', block_id: `ddone-${id}`, text: mrkdwnText(decidedLine(record)) });
-  } else if (pending) {
+  if (pending) {
+    const evidence = evidenceText(evidenceBeside(request), { max: 4, details: 'all' });
+    if (evidence) blocks.push({ type: 'section', block_id: `dev-${id}`, text: mrkdwnText(evidence) });
+    const consequences = consequenceLines(request);
+    if (consequences) blocks.push({ type: 'section', block_id: `dopt-${id}`, text: mrkdwnText(consequences) });
     blocks.push(...actionsBlocks(`dact-${id}`, optionButtons(model.state.runId, request, options.extraConfirm)));
     blocks.push({
-      type: 'context',
+      type: 'section',
       block_id: `dhint-${id}`,
-      elements: [
-        mrkdwnText('Only recovery operators can decide. The first click counts; the others are told who was first.'),
-      ],
+      text: mrkdwnText(`${waitingLine(model, 'decision')} The first click counts.`),
     });
   } else {
     blocks.push({
@@ -155,7 +167,7 @@ export function requestBlocks(
       elements: [mrkdwnText('Not decided: the run moved on or ended before anyone chose.')],
     });
   }
-  if (options.why) {
+  if (options.why && pending) {
     blocks.push({ type: 'context', block_id: `dwhy-${id}`, elements: [mrkdwnText(`Why: ${esc(options.why, 600)}`)] });
   }
   return blocks;
@@ -167,7 +179,8 @@ function draftText(model: ThreadModel, step: DecisionStep, request: DecisionRequ
   const state = record
     ? `decided by ${record.by.name ?? record.by.id}: ${record.option?.label ?? record.optionId}`
     : 'decision needed';
-  return `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}${what}: ${esc(state, 400)}`;
+  const text = `Step ${stepNumber(model, step.id)}, ${esc(step.title, 150)}${what}: ${esc(state, 400)}`;
+  return isPending(model, request) ? withMentions(text, callMentions(model, 'decision')) : text;
 }
 
 /**

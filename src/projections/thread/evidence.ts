@@ -1,59 +1,57 @@
-import type { Evidence, EvidenceSource } from '../../runbook/index.js';
-import { formatDuration } from '../../runbook/time-format.js';
-import { code, esc, value } from './format.js';
+import type { Evidence } from '../../runbook/index.js';
+import { esc, plural, value } from './format.js';
 
-/** Evidence items shown in one message; the rest is counted and left to the incident summary. */
-export const MAX_EVIDENCE_ITEMS = 12;
+// The thread shows one human line per check: what was measured and, when it is off, against what. The call it
+// came from (SQL, request id, latency) and the raw detail stay in the run log and the summary file.
 
-function mark(item: Evidence): string {
-  if (item.ok === true) return ':white_check_mark:';
-  if (item.ok === false) return ':x:';
-  return ':small_blue_diamond:';
+/** Evidence lines shown in one message; the rest is counted and left to the summary file. */
+export const MAX_EVIDENCE_ITEMS = 6;
+
+export interface EvidenceTextOptions {
+  /** At most this many lines. @defaultValue {@link MAX_EVIDENCE_ITEMS} */
+  readonly max?: number;
+  /**
+   * Add the explanation of every shown item (a step still waiting or failed), or of the failing ones (what a
+   * question or a finding rests on). @defaultValue none
+   */
+  readonly details?: 'all' | 'failing';
+  /** Mark failing items as findings (under a passed step) rather than as failures. @defaultValue false */
+  readonly symptom?: boolean;
 }
 
-/** What was called: method and path, HTTP status, DecisionGraph's request id, latency; or the SQL or host action. */
-export function sourceLine(source: EvidenceSource): string | undefined {
-  const parts: string[] = [];
-  switch (source.kind) {
-    case 'http': {
-      const call = `${source.method ?? 'GET'} ${source.path ?? ''}`.trim();
-      parts.push(code(call, 100));
-      parts.push(source.status === null || source.status === undefined ? 'no answer' : `HTTP ${source.status}`);
-      if (source.requestId) parts.push(`request_id ${code(source.requestId, 60)}`);
-      break;
-    }
-    case 'sql':
-      parts.push(source.sql ? `SQL ${code(source.sql.replace(/\s+/g, ' '), 100)}` : 'SQL probe');
-      break;
-    case 'host':
-      parts.push(`host action ${code(source.path ?? '?', 60)}`);
-      if (source.status !== null && source.status !== undefined) parts.push(`status ${source.status}`);
-      break;
-    case 'engine':
-      return undefined;
-  }
-  if (source.latencyMs !== undefined) parts.push(formatDuration(source.latencyMs));
-  return parts.join(' · ');
+function mark(item: Evidence, symptom: boolean): string {
+  if (item.ok === false) return symptom ? '•' : ':x:';
+  return '•';
 }
 
-/** One item; the call it came from is left out when the item before came from the same call. */
-export function evidenceLine(item: Evidence, previousSource?: string): string {
-  const expected = item.expected !== undefined ? ` (expected ${value(item.expected, 80)})` : '';
-  const lines = [`${mark(item)} ${esc(item.label, 120)}: ${value(item.measured)}${expected}`];
-  const source = sourceLine(item.source);
-  if (source && source !== previousSource) lines.push(`      ${source}`);
-  if (item.detail) lines.push(`      _${esc(item.detail, 300)}_`);
-  return lines.join('\n');
+/** One check in one line: `label: measured`, and what was expected when the check did not hold. */
+export function evidenceLine(item: Evidence, options: EvidenceTextOptions = {}): string {
+  const against = item.expected !== undefined && item.ok !== true ? `, expected ${value(item.expected, 80)}` : '';
+  const explained = options.details === 'all' || (options.details === 'failing' && item.ok === false);
+  // DecisionGraph's error messages name their request id: it stays in the run log with the rest of the call.
+  const text = item.detail?.replace(/\s*\(request_id [^)]*\)/g, '');
+  const detail = explained && text ? ` · _${esc(text, 400)}_` : '';
+  return `${mark(item, options.symptom === true)} ${esc(item.label, 120)}: ${value(item.measured, 100)}${against}${detail}`;
 }
 
-/** The evidence as mrkdwn lines, failing items first, at most {@link MAX_EVIDENCE_ITEMS}. */
-export function evidenceText(items: readonly Evidence[], max = MAX_EVIDENCE_ITEMS): string | undefined {
-  if (items.length === 0) return undefined;
-  const ordered = [...items.filter((i) => i.ok === false), ...items.filter((i) => i.ok !== false)];
-  const shown = ordered
-    .slice(0, max)
-    .map((item, i, list) => evidenceLine(item, i > 0 ? sourceLine((list[i - 1] as Evidence).source) : undefined));
-  const hidden = ordered.length - shown.length;
-  if (hidden > 0) shown.push(`_…and ${hidden} more in the incident summary_`);
-  return shown.join('\n');
+/**
+ * The checks worth reading, one line each: failing ones first, then plain readings; checks that held are only
+ * counted. `undefined` when there is nothing to show.
+ */
+export function evidenceText(items: readonly Evidence[], options: EvidenceTextOptions = {}): string | undefined {
+  const max = options.max ?? MAX_EVIDENCE_ITEMS;
+  const notable = [...items.filter((i) => i.ok === false), ...items.filter((i) => i.ok === undefined)];
+  const held = items.length - notable.length;
+  const shown = notable.slice(0, max).map((item) => evidenceLine(item, options));
+  const rest = notable.length - shown.length;
+  const tail = [
+    held > 0 && shown.length > 0
+      ? `${plural(held, 'other check')} as expected`
+      : held > 0
+        ? `${plural(held, 'check')} as expected`
+        : '',
+    rest > 0 ? `${rest} more in the summary file` : '',
+  ].filter((t) => t !== '');
+  if (tail.length > 0) shown.push(`_${tail.join('; ')}_`);
+  return shown.length > 0 ? shown.join('\n') : undefined;
 }

@@ -7,7 +7,9 @@ import type { MessageBlock } from '../../slack/blocks/validate.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
 import { code, esc, when, who } from './format.js';
 import { stepNumber, type ThreadModel } from './model.js';
+import { skippedStepsText, stepCountsText } from './progress.js';
 import { pauseButtons } from './step-message.js';
+import { awaitedText } from './waiting-line.js';
 
 export const OUTCOME_TEXT: Readonly<Record<RunOutcome, string>> = {
   recovered: ':white_check_mark: Recovered',
@@ -35,12 +37,12 @@ export function statusText(state: RunState): string {
   }
 }
 
-/** `Step 3 of 16` (the current step's place), or how many steps settled once nothing is current. */
+/** `Step 3 of 16 · 2 passed, 0 skipped` while a step is current, the counts of all steps otherwise. */
 export function progressText(model: ThreadModel): string {
   const { view, state } = model;
   const current = state.outcome === null && view.current ? stepNumber(model, view.current.id) : 0;
-  const place = current > 0 ? `Step ${current} of ${view.total}` : `${view.settled} of ${view.total} steps settled`;
-  return current > 0 ? `${place} (${view.settled} settled)` : place;
+  const counts = stepCountsText(model);
+  return current > 0 ? `Step ${current} of ${view.total} · ${counts}` : `${counts} (${view.total} steps)`;
 }
 
 function field(label: string, text: string) {
@@ -92,6 +94,8 @@ export function renderHeader(model: ThreadModel): MessageDraft {
     field('Progress', progressText(model)),
   ];
   if (running) fields.push(field('Current step', currentTitle));
+  const awaited = running ? awaitedText(model) : undefined;
+  if (awaited) fields.push(field('Waiting for', awaited));
   else fields.push(field('Duration', formatDuration(msBetween(state.startedAt, state.outcome?.at))));
   const params = Object.entries(state.params)
     .filter(([, v]) => typeof v === 'string' && v.length > 0)
@@ -115,13 +119,15 @@ export function renderHeader(model: ThreadModel): MessageDraft {
   }
   const outcome = outcomeLine(model);
   if (outcome) blocks.push({ type: 'section', block_id: 'hdr-outcome', text: mrkdwnText(outcome) });
+  const skipped = skippedStepsText(model);
+  if (skipped) blocks.push({ type: 'context', block_id: 'hdr-skipped', elements: [mrkdwnText(skipped)] });
   blocks.push({
     type: 'context',
     block_id: 'hdr-help',
     elements: [
       mrkdwnText(
         running
-          ? `Every step is posted in this thread. ${code(`/dg status ${state.runId}`, 100)} · ${code(`/dg abort ${state.runId} <reason>`, 120)}`
+          ? `Questions and steps are posted in this thread. ${code(`/dg status ${state.runId}`, 100)} · ${code(`/dg abort ${state.runId} <reason>`, 120)}`
           : `Finished at ${when(state.outcome?.at)}. The incident summary is in this thread.`,
         BLOCK_LIMITS.textObject,
       ),

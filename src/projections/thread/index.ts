@@ -1,10 +1,10 @@
 export * from '../../slack/action-values.js';
 export { RESULT_KEY } from './alerts.js';
-export { reminderDueAt, reminderKey } from './approval-message.js';
 export { HEADER_KEY } from './draft.js';
-export { buildThreadModel, type ThreadModel } from './model.js';
+export { type ActionPlanOf, buildThreadModel, type ThreadModel } from './model.js';
+export { reminderDueAt, reminderKey } from './reminders.js';
 export {
-  DEFAULT_APPROVAL_REMINDER_MS,
+  DEFAULT_REMINDER_MS,
   orderOf,
   type RenderThreadOptions,
   renderThread,

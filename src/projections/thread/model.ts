@@ -5,6 +5,7 @@ import {
   type RunState,
   type RunView,
   type Scenario,
+  type Step,
   viewRun,
 } from '../../runbook/index.js';
 
@@ -24,6 +25,8 @@ export interface ThreadModel {
   readonly approvalRequests: ReadonlyMap<string, readonly RunEventOf<'approval_requested'>[]>;
   /** Step id → every `approval_expired` (rounds nobody approved in time). */
   readonly approvalExpiries: ReadonlyMap<string, readonly RunEventOf<'approval_expired'>[]>;
+  /** Step id → every `approval_rejected`. */
+  readonly approvalRejections: ReadonlyMap<string, readonly RunEventOf<'approval_rejected'>[]>;
   readonly manualRequests: ReadonlyMap<string, readonly RunEventOf<'manual_action_requested'>[]>;
   readonly manualDone: ReadonlyMap<string, readonly RunEventOf<'manual_action_done'>[]>;
   readonly pauses: readonly RunEventOf<'run_paused'>[];
@@ -32,6 +35,22 @@ export interface ThreadModel {
   readonly finished: RunEventOf<'run_finished'> | undefined;
   /** The latest `run_paused` while the run is paused. */
   readonly openPause: RunEventOf<'run_paused'> | undefined;
+  /** The access config's operators, called when a run started from the terminal waits; `null`: anyone. */
+  readonly operators: readonly string[] | null;
+  /** The exact action a step would run now, from the deployment's config; absent: not shown. */
+  readonly actionPlan: ActionPlanOf | undefined;
+}
+
+/** What a step will do: a sentence and the exact argv or request, secrets redacted (the executors build it). */
+export type ActionPlanOf = (
+  state: RunState,
+  step: Step,
+) => { readonly summary: string; readonly exact?: string } | undefined;
+
+/** What the thread is given beyond the log. */
+export interface ThreadModelOptions {
+  readonly operators?: readonly string[] | null;
+  readonly actionPlan?: ActionPlanOf;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {
@@ -41,12 +60,17 @@ function push<T>(map: Map<string, T[]>, key: string, item: T): void {
 }
 
 /** Folds the log and indexes what the messages show. `events` must be the run's whole log, in order. */
-export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario): ThreadModel {
+export function buildThreadModel(
+  events: readonly RunEvent[],
+  scenario: Scenario,
+  options: ThreadModelOptions = {},
+): ThreadModel {
   const state = foldRun(events);
   const firstSeq = new Map<string, number>();
   const decisionRequests = new Map<string, RunEventOf<'decision_requested'>[]>();
   const approvalRequests = new Map<string, RunEventOf<'approval_requested'>[]>();
   const approvalExpiries = new Map<string, RunEventOf<'approval_expired'>[]>();
+  const approvalRejections = new Map<string, RunEventOf<'approval_rejected'>[]>();
   const manualRequests = new Map<string, RunEventOf<'manual_action_requested'>[]>();
   const manualDone = new Map<string, RunEventOf<'manual_action_done'>[]>();
   const pauses: RunEventOf<'run_paused'>[] = [];
@@ -69,6 +93,9 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
         break;
       case 'approval_expired':
         push(approvalExpiries, event.stepId, event);
+        break;
+      case 'approval_rejected':
+        push(approvalRejections, event.stepId, event);
         break;
       case 'manual_action_requested':
         push(manualRequests, event.stepId, event);
@@ -101,6 +128,7 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
     decisionRequests,
     approvalRequests,
     approvalExpiries,
+    approvalRejections,
     manualRequests,
     manualDone,
     pauses,
@@ -108,6 +136,8 @@ export function buildThreadModel(events: readonly RunEvent[], scenario: Scenario
     aborted,
     finished,
     openPause: state.pause !== null ? lastPause : undefined,
+    operators: options.operators ?? null,
+    actionPlan: options.actionPlan,
   };
 }
 

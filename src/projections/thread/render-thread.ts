@@ -1,13 +1,12 @@
-import { isExecutorStep, type RunEvent, type Scenario } from '../../runbook/index.js';
+import type { RunEvent, Scenario } from '../../runbook/index.js';
 import type { OutboxMessage } from '../../slack/outbox/types.js';
 import { renderPauseAlerts, renderResult } from './alerts.js';
-import { renderApprovalStep, renderReminders } from './approval-message.js';
-import { renderDecisionStep } from './decision-message.js';
 import { HEADER_KEY, type MessageDraft } from './draft.js';
 import { fitMessageText } from './fit.js';
 import { renderHeader } from './header.js';
-import { buildThreadModel, type ThreadModel } from './model.js';
-import { renderExecutorStep } from './step-message.js';
+import { type ActionPlanOf, buildThreadModel } from './model.js';
+import { renderReminders } from './reminders.js';
+import { stepDrafts } from './step-groups.js';
 import { SUMMARY_KEY, type SummaryContent } from './summary-message.js';
 
 export interface RenderThreadOptions {
@@ -20,11 +19,18 @@ export interface RenderThreadOptions {
   readonly summary?: (events: readonly RunEvent[], scenario: Scenario) => SummaryContent | undefined;
   /** The time of the render, for reminders. @defaultValue no reminders are rendered */
   readonly now?: Date;
-  /** An approval nobody gave for this long gets a reminder mentioning the approvers. @defaultValue 600000 (10 min) */
-  readonly approvalReminderMs?: number;
+  /**
+   * A wait for a person (decision, approval, manual action, pause) left this long gets a reminder mentioning who
+   * it calls. @defaultValue 600000 (10 min)
+   */
+  readonly reminderMs?: number;
+  /** The access config's operators, called when a run started from the terminal waits. @defaultValue `null` (anyone) */
+  readonly operators?: readonly string[] | null;
+  /** The exact action an approval lets run. @defaultValue approvals do not quote the action */
+  readonly actionPlan?: ActionPlanOf;
 }
 
-export const DEFAULT_APPROVAL_REMINDER_MS = 10 * 60_000;
+export const DEFAULT_REMINDER_MS = 10 * 60_000;
 
 /**
  * Orders must grow with every render and keep messages apart within one: the log's last seq, plus the message's
@@ -37,24 +43,9 @@ export function orderOf(lastSeq: number, anchor: number): number {
   return lastSeq + Math.min(anchor, ANCHOR_SCALE - 1) / ANCHOR_SCALE;
 }
 
-function stepDrafts(model: ThreadModel): MessageDraft[] {
-  const drafts: MessageDraft[] = [];
-  for (const step of model.scenario.steps) {
-    const anchor = model.firstSeq.get(step.id);
-    if (anchor === undefined) continue;
-    if (isExecutorStep(step)) drafts.push(renderExecutorStep(model, step, anchor));
-    else if (step.kind === 'decision') drafts.push(...renderDecisionStep(model, step, anchor));
-    else {
-      const draft = renderApprovalStep(model, step, anchor);
-      if (draft) drafts.push(draft);
-    }
-  }
-  return drafts;
-}
-
 /**
- * The run's Slack thread as it should look now: a header (top-level, updated in place), a message per step the
- * run has reached, the pause alerts and the final result (broadcast to the channel, with the summary's gist), and
+ * The run's Slack thread as it should look now: a header (top-level, updated in place), a message per question
+ * with the steps that followed it as lines (see step-groups), the pause alerts and the final result (broadcast to the channel, with the summary's gist), and
  * the incident summary.
  * Pure: the same log always gives the same messages, so a repeated or late render changes nothing.
  *
@@ -66,12 +57,15 @@ export function renderThread(
   scenario: Scenario,
   options: RenderThreadOptions = {},
 ): OutboxMessage[] {
-  const model = buildThreadModel(events, scenario);
+  const model = buildThreadModel(events, scenario, {
+    operators: options.operators ?? null,
+    ...(options.actionPlan ? { actionPlan: options.actionPlan } : {}),
+  });
   const channel = model.state.channelId ?? options.defaultChannel;
   if (channel === undefined || channel === '') return [];
   const drafts: MessageDraft[] = [renderHeader(model), ...stepDrafts(model), ...renderPauseAlerts(model)];
   if (options.now) {
-    drafts.push(...renderReminders(model, options.now, options.approvalReminderMs ?? DEFAULT_APPROVAL_REMINDER_MS));
+    drafts.push(...renderReminders(model, options.now, options.reminderMs ?? DEFAULT_REMINDER_MS));
   }
   const summary = model.finished && options.summary ? options.summary(events, scenario) : undefined;
   const result = renderResult(model, summary?.gist);

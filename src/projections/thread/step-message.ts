@@ -17,6 +17,7 @@ import { clock, code, esc, escBlock, plural, who } from './format.js';
 import { interruptionBlocks } from './interruption-blocks.js';
 import { stepNumber, type ThreadModel } from './model.js';
 import { renderSkipped, skipLine, statusEmoji, stepKey, stepTitle } from './step-basics.js';
+import { callMentions, waitingLine, withMentions } from './waiting-line.js';
 
 function attemptNote(s: StepState): string {
   return s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
@@ -138,7 +139,8 @@ export function pauseBlocks(model: ThreadModel, step: Step): MessageBlock[] {
       block_id: `pause-${pause.seq}`,
       text: mrkdwnText(
         `:double_vertical_bar: *The run is paused here*: ${esc(pause.reason, 800)}` +
-          (choices.length > 0 ? `\n${choices.join('; ')}.` : ''),
+          (choices.length > 0 ? `\n${choices.join('; ')}.` : '') +
+          `\n${waitingLine(model, 'pause')}`,
       ),
     },
     ...actionsBlocks(`pause-actions-${pause.seq}`, pauseButtons(model, step.id, pause.seq, destructive)),
@@ -155,7 +157,7 @@ function manualBlocks(model: ThreadModel, step: ExecutorStep): MessageBlock[] {
       type: 'section',
       block_id: `manual-${request.seq}`,
       text: mrkdwnText(
-        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}`,
+        `:raising_hand: *Please do this by hand*, then click Done:\n${escBlock(pending.instructions, 2500)}\n${waitingLine(model, 'manual')}`,
       ),
     });
     blocks.push(
@@ -188,20 +190,64 @@ function manualBlocks(model: ThreadModel, step: ExecutorStep): MessageBlock[] {
   return blocks;
 }
 
+function riskNote(step: ExecutorStep): string {
+  return step.risk === 'destructive' ? ' :warning: destructive' : step.risk === 'safe_write' ? ' · writes' : '';
+}
+
+/** Whether the step reads as one line: it passed (or a person skipped it) and nothing on it waits for anyone. */
+function isCompact(model: ThreadModel, step: ExecutorStep, s: StepState): boolean {
+  if (s.status !== 'passed' && s.status !== 'skipped') return false;
+  if (model.openPause?.stepId === step.id || s.held !== null) return false;
+  return (model.decisionRequests.get(step.id) ?? []).length === 0;
+}
+
+/**
+ * A settled step in one line. Checks that did not hold under a passed step are what it looked for: "Confirmed: …"
+ * (or "Found:") with what was measured, never a failure mark under a pass.
+ */
+function compactBlocks(model: ThreadModel, step: ExecutorStep, s: StepState): MessageBlock[] {
+  const title = stepTitle(model, step);
+  const byHand = (model.manualDone.get(step.id) ?? []).map((d) => ` · done by hand, reported by ${who(d.by)}`);
+  const notes = `${riskNote(step)}${s.alreadyDone ? ' · already in place, not repeated' : ''}${byHand.join('')}`;
+  const found = s.status === 'passed' ? s.evidence.filter((e) => e.ok === false) : [];
+  let text: string;
+  if (s.status === 'skipped') text = `${statusEmoji('skipped')} ${title} · ${skipLine(s)}`;
+  else if (found.length === 0) text = `${statusEmoji('passed')} ${title}${notes}`;
+  else {
+    // What a passed step found off is a finding (a later step acts on it), not a failure of the step.
+    const head = step.confirms
+      ? `:mag: ${title} · *Confirmed:* ${esc(step.confirms, 120)}`
+      : `:mag: ${title}${notes} · *Found:*`;
+    // A confirmed symptom needs no explanation beyond what it confirms; a finding gets its explanation.
+    const lines = evidenceText(found, { max: 3, symptom: true, ...(step.confirms ? {} : { details: 'failing' }) });
+    text = `${head}\n${lines ?? ''}`.trimEnd();
+  }
+  return [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(text) }];
+}
+
+/** Whether a step has no message at all: the run skipped it without running it (the header lists it). */
+export function isHiddenSkip(s: StepState): boolean {
+  return s.status === 'skipped' && s.attempt === 0 && s.skip?.cause !== 'operator';
+}
+
 /** A probe, action, wait or gate: what it does, where it stands, what was measured, and what people can do. */
 export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, anchor: number): MessageDraft {
   const s = stepState(model.state, step.id);
-  if (s.status === 'skipped' && s.attempt === 0 && s.skip?.cause !== 'operator')
-    return renderSkipped(model, step, anchor);
-  const risk = step.risk === 'destructive' ? ' :warning: destructive' : step.risk === 'safe_write' ? ' · writes' : '';
-  const lines = [`${statusEmoji(s.status)} *${stepTitle(model, step)}*${risk}`, executorStatusLine(s)];
+  if (isHiddenSkip(s)) return renderSkipped(model, step, anchor);
+  const waits = model.state.pendingManual?.stepId === step.id || model.openPause?.stepId === step.id;
+  const text = withMentions(
+    `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`,
+    waits ? callMentions(model, model.state.pendingManual ? 'manual' : 'pause') : '',
+  );
+  if (isCompact(model, step, s)) return { key: stepKey(step.id), anchor, text, blocks: compactBlocks(model, step, s) };
+  const lines = [`${statusEmoji(s.status)} *${stepTitle(model, step)}*${riskNote(step)}`, executorStatusLine(s)];
   if (s.alreadyDone) lines.push('_A re-check found the effect already in place: the action was not repeated._');
   else if (s.interrupted && s.status !== 'awaiting_decision') {
     lines.push('_This attempt was interrupted: the bot stopped while it ran._');
   }
   if (s.held !== null) lines.push(`_Held since ${clock(s.held.since)}: ${esc(s.held.reason, 600)}_`);
   const blocks: MessageBlock[] = [{ type: 'section', block_id: `st-${step.id}`, text: mrkdwnText(lines.join('\n')) }];
-  const evidence = evidenceText(s.evidence);
+  const evidence = evidenceText(s.evidence, { details: 'all' });
   if (evidence) blocks.push({ type: 'section', block_id: `ev-${step.id}`, text: mrkdwnText(evidence) });
   blocks.push(...manualBlocks(model, step));
   blocks.push(...interruptionBlocks(model, step));
@@ -209,6 +255,5 @@ export function renderExecutorStep(model: ThreadModel, step: ExecutorStep, ancho
   if (step.why && s.status !== 'passed' && s.status !== 'skipped') {
     blocks.push({ type: 'context', block_id: `why-${step.id}`, elements: [mrkdwnText(`Why: ${esc(step.why, 600)}`)] });
   }
-  const text = `Step ${stepNumber(model, step.id)} of ${model.scenario.steps.length}, ${esc(step.title, 150)}: ${s.status.replace('_', ' ')}`;
   return { key: stepKey(step.id), anchor, text, blocks };
 }

@@ -8,7 +8,7 @@ import {
   type ListBackupsMeasurement,
   type PreserveMeasurement,
 } from '../measurements.js';
-import { formatDuration } from '../time-format.js';
+import { formatAgainstRunStart, formatDuration } from '../time-format.js';
 import { evidence } from './evidence.js';
 import type { JudgeContext, Verdict } from './types.js';
 
@@ -159,10 +159,19 @@ function humanSize(bytes: number): string {
   return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
 }
 
-/** `label · created_at · size`, what a person needs to pick an artifact; the label is cut to one short line. */
-export function describeArtifact(a: BackupArtifact, maxLabel = MAX_ARTIFACT_LABEL): string {
+/**
+ * `label · 3 h before the run · size`, what a person needs to pick an artifact (its creation time as such when
+ * the run's start is not known); the label is cut to one short line.
+ */
+export function describeArtifact(a: BackupArtifact, maxLabel = MAX_ARTIFACT_LABEL, runStartedAt?: string): string {
   const label = clipLine(a.label, maxLabel) || clipLine(a.id, maxLabel);
-  return `${label} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+  return `${label} · ${artifactAge(a, runStartedAt)} · ${humanSize(a.size_bytes)}`;
+}
+
+function artifactAge(a: BackupArtifact, runStartedAt: string | undefined): string {
+  return runStartedAt === undefined || Number.isNaN(Date.parse(a.created_at))
+    ? clipLine(a.created_at, 40)
+    : formatAgainstRunStart(a.created_at, runStartedAt);
 }
 
 /**
@@ -225,21 +234,42 @@ function originOf(a: BackupArtifact, ctx: JudgeContext): ArtifactOrigin | undefi
 }
 
 /** The one line a person picks from; an artifact that must not be restored says so first. */
-function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined): string {
+function displayOf(a: BackupArtifact, origin: ArtifactOrigin | undefined, runStartedAt: string | undefined): string {
   switch (origin) {
     case 'preserved_by_run':
-      return `${PRESERVED_BY_RUN} · ${clipLine(a.created_at, 40)} · ${humanSize(a.size_bytes)}`;
+      return `${PRESERVED_BY_RUN} · ${artifactAge(a, runStartedAt)} · ${humanSize(a.size_bytes)}`;
     case 'restored_by_run':
-      return `restored by this run and rejected · ${describeArtifact(a, 40)}`;
+      return `restored by this run and rejected · ${describeArtifact(a, 40, runStartedAt)}`;
     case 'preserved_by_time':
-      return `made after this run began preserving (by time: no copy was named) · ${describeArtifact(a, 40)}`;
+      return `made after this run began preserving (by time: no copy was named) · ${describeArtifact(a, 40, runStartedAt)}`;
     case 'during_run':
-      return `made during this run · ${describeArtifact(a, 40)}`;
+      return `made during this run · ${describeArtifact(a, 40, runStartedAt)}`;
     case 'time_unknown':
       return `${describeArtifact(a, 40)} (creation time not understood)`;
     default:
-      return describeArtifact(a);
+      return describeArtifact(a, MAX_ARTIFACT_LABEL, runStartedAt);
   }
+}
+
+/** Where an artifact goes in the list people pick from: candidates first, the run's own broken copy last. */
+const ORIGIN_RANK: Readonly<Record<ArtifactOrigin, number>> = {
+  before_run: 0,
+  time_unknown: 1,
+  during_run: 1,
+  preserved_by_time: 1,
+  restored_by_run: 2,
+  preserved_by_run: 3,
+};
+
+/** The recommended artifact first, then the others by origin, newest first within each. */
+function pickingOrder(
+  artifacts: readonly BackupArtifact[],
+  origins: ReadonlyMap<BackupArtifact, ArtifactOrigin | undefined>,
+  preferred: BackupArtifact | undefined,
+): BackupArtifact[] {
+  const rank = (a: BackupArtifact) => (a === preferred ? -1 : ORIGIN_RANK[origins.get(a) ?? 'before_run']);
+  // Array.prototype.sort is stable: within a rank the newest-first order stays.
+  return [...artifacts].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Artifacts kept in the step's outputs (newest first, the preferred one always among them). */
@@ -289,8 +319,9 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
     return origin === undefined || origin === 'before_run';
   });
   const { preferred, warning } = recommendation(candidates, ctx);
-  const kept = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
-  if (preferred !== undefined && !kept.includes(preferred)) kept[kept.length - 1] = preferred;
+  const newest = artifacts.slice(0, MAX_KEPT_ARTIFACTS);
+  if (preferred !== undefined && !newest.includes(preferred)) newest[newest.length - 1] = preferred;
+  const kept = pickingOrder(newest, origins, preferred);
   const outputs: JsonObject = {
     artifacts: kept.map((a) => {
       const origin = origins.get(a);
@@ -300,7 +331,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
         created_at: clipLine(a.created_at, 40),
         size_bytes: a.size_bytes,
         label: clipLine(a.label, 200),
-        display: displayOf(a, origin),
+        display: displayOf(a, origin, ctx.runStartedAt),
         // Only the exceptions are marked: a listing of older backups reads (and fingerprints) as it always did.
         ...(origin !== undefined && origin !== 'before_run' ? { origin } : {}),
       };
@@ -335,7 +366,7 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
             (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
         })
       : evidence('backup artifacts found', artifacts.length, source, {
-          detail: [...kept.slice(0, 5).map((a) => displayOf(a, origins.get(a))), ...notes].join('\n'),
+          detail: [...kept.slice(0, 5).map((a) => displayOf(a, origins.get(a), ctx.runStartedAt)), ...notes].join('\n'),
         });
   const warned =
     warning === undefined

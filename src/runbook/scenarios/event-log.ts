@@ -70,6 +70,7 @@ export const eventLogScenario: ScenarioInput = {
       kind: 'probe',
       title: 'Gather the evidence: hash drift, impossible ordering, cursors',
       risk: 'read_only',
+      confirms: 'the event log is damaged',
       executor: 'sql.integrity',
       judge: 'integrity.evidence',
       timeoutMs: 300_000,

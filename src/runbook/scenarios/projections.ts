@@ -35,7 +35,7 @@ export const projectionsScenario: ScenarioInput = {
   scope: 'tenant',
   requires: ['traceId'],
   steps: [
-    projectionProgress('inspect_health', 'Inspect projection health'),
+    projectionProgress('inspect_health', 'Inspect projection health', undefined, 'projections are behind or failing'),
     {
       id: 'inspect_cursors',
       kind: 'probe',

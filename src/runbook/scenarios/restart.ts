@@ -27,6 +27,7 @@ export const restartScenario: ScenarioInput = {
       kind: 'probe',
       title: 'Confirm the symptom: is healthz reachable?',
       risk: 'read_only',
+      confirms: 'healthz does not answer',
       executor: 'dg.healthz',
       judge: 'healthz.symptoms',
       timeoutMs: 10_000,

@@ -327,7 +327,6 @@ export function chooseBackup(
       output: 'artifacts',
       id: 'id',
       label: '{display}',
-      detail: '{path}',
       recommendedFrom: 'preferred',
     },
     evidenceFrom: [...evidenceFrom],
@@ -379,12 +378,13 @@ export function restoreBackup(title: string, why?: string, round: BackupRound = 
  * Projection health, with healthz alongside, read until it tells current, catching up, or behind and not moving:
  * one reading when nothing on the node can move a cursor, two otherwise.
  */
-export function projectionProgress(id: string, title: string, why?: string): StepInput {
+export function projectionProgress(id: string, title: string, why?: string, confirms?: string): StepInput {
   return {
     id,
     kind: 'probe',
     title,
     risk: 'read_only',
+    ...(confirms !== undefined ? { confirms } : {}),
     executor: 'dg.projection_health',
     judge: 'projections.progress',
     params: { projector: true },

@@ -32,6 +32,7 @@ export const upgradeScenario: ScenarioInput = {
       kind: 'probe',
       title: 'Run the smoke checks and record which fail',
       risk: 'safe_write',
+      confirms: 'smoke checks fail after the upgrade',
       executor: 'smoke.checks',
       judge: 'smoke.record',
       timeoutMs: 120_000,

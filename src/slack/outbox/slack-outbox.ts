@@ -73,6 +73,8 @@ export interface SlackOutbox {
    * see `state`); throws `OutboxDrainTimeoutError` naming the keys still pending after `timeoutMs`.
    */
   drain(runId: string, timeoutMs?: number): Promise<OutboxMessageStatus[]>;
+  /** How many runs have messages not yet delivered in their latest version (metrics). */
+  backlog(): Promise<number>;
   /** Stops the sweep and the worker (waiting up to `closeTimeoutMs` for a delivery in progress) and disconnects. */
   close(): Promise<void>;
 }
@@ -294,6 +296,10 @@ export function createSlackOutbox(options: SlackOutboxOptions): SlackOutbox {
 
     flush,
     status,
+
+    async backlog() {
+      return (await store.pendingRuns()).length;
+    },
 
     async drain(runId, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -20,6 +20,21 @@ export interface ReasonModalSpec {
   readonly value?: { readonly label: string; readonly maxLength: number; readonly hint?: string };
   /** The reason may be left empty. @defaultValue false */
   readonly reasonOptional?: boolean;
+  /** A decision: the question being decided, as the thread asked it. @defaultValue not shown */
+  readonly question?: string;
+  /** A decision: every option with what it does, the chosen one marked. @defaultValue not shown */
+  readonly options?: readonly { readonly label: string; readonly detail?: string; readonly chosen: boolean }[];
+}
+
+/** What is being decided and what each option does, so the reason is written knowing both. */
+function decisionContext(spec: ReasonModalSpec): string {
+  const question = spec.question ? `*Deciding:* ${userText(spec.question, 600)}\n` : '';
+  const options = (spec.options ?? []).map(
+    (o) =>
+      `• *${userText(o.label, 150)}*${o.chosen ? ' (your choice)' : ''}` +
+      (o.detail ? `: ${userText(o.detail, 250, { keepNewlines: false })}` : ''),
+  );
+  return `${question}*You chose:* ${userText(spec.what, 300)}${options.length > 0 ? `\n${options.join('\n')}` : ''}`;
 }
 
 const TITLES = { decide: 'Decide', skip: 'Skip this step', abort: 'Abort the run' } as const;
@@ -36,8 +51,10 @@ export function reasonModal(spec: ReasonModalSpec): ModalView {
       ? `*Abort the run* ${userText(spec.meta.target.runId, 80)}: it stops now and nothing already done is undone.`
       : purpose === 'skip'
         ? '*Skip the failed step* and go on without it. A skipped checklist step means the run cannot end as recovered.'
-        : `*${userText(spec.what, 300)}*`;
-  const blocks: ModalView['blocks'] = [{ type: 'section', block_id: 'intro', text: mrkdwnText(intro, 1000) }];
+        : decisionContext(spec);
+  const blocks: ModalView['blocks'] = [
+    { type: 'section', block_id: 'intro', text: mrkdwnText(intro, BLOCK_LIMITS.sectionText) },
+  ];
   if (spec.value) {
     blocks.push({
       type: 'input',

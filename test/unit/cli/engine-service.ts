@@ -6,6 +6,7 @@ import {
   applyApproval,
   applyDecision,
   applyManualResult,
+  applyRejection,
   applyRetry,
   applySkip,
   type CommandResult,
@@ -89,6 +90,11 @@ export class EngineService implements RunService {
         TERMINAL_ACCESS,
         d.now,
       ),
+    );
+  }
+  reject(_runId: string, cmd: Parameters<RunService['reject']>[1]) {
+    return this.command('reject', cmd, (d) =>
+      applyRejection(d.state, d.scenario, { stepId: cmd.stepId, by: cmd.actor }, TERMINAL_ACCESS, d.now),
     );
   }
   approve(_runId: string, cmd: Parameters<RunService['approve']>[1]) {

@@ -61,6 +61,9 @@ class ScriptedService implements RunService {
   approve(runId: string, input: object) {
     return this.command('approve', runId, { ...input });
   }
+  reject(runId: string, input: object) {
+    return this.command('reject', runId, { ...input });
+  }
   manualDone(runId: string, input: object) {
     return this.command('manualDone', runId, { ...input });
   }

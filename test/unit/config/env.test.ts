@@ -78,6 +78,28 @@ describe('loadConfig', () => {
     expect(text).not.toContain('99999');
   });
 
+  it('reads METRICS_PORT as a port, none when unset or empty, and names it when malformed', () => {
+    expect(loadConfig(valid).metricsPort).toBeUndefined();
+    expect(loadConfig({ ...valid, METRICS_PORT: '' }).metricsPort).toBeUndefined();
+    expect(loadConfig({ ...valid, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(problemsOf({ ...valid, METRICS_PORT: 'metrics' })).toEqual(['METRICS_PORT: must be a port number']);
+    expect(problemsOf({ ...valid, METRICS_PORT: '70000' })).toEqual(['METRICS_PORT: must be a port number']);
+  });
+
+  it('turns the alert intake on with both its token and its channel, and names the missing channel', () => {
+    expect(loadConfig(valid).alerts).toBeUndefined();
+    expect(loadConfig({ ...valid, ALERT_WEBHOOK_TOKEN: 'tok-secret', ALERT_CHANNEL: 'C0ALERTS' }).alerts).toEqual({
+      token: 'tok-secret',
+      channel: 'C0ALERTS',
+    });
+    expect(problemsOf({ ...valid, ALERT_WEBHOOK_TOKEN: 'tok-secret' })).toEqual([
+      'ALERT_CHANNEL: is required when ALERT_WEBHOOK_TOKEN is set (the channel alerts are posted in)',
+    ]);
+    expect(problemsOf({ ...valid, ALERT_WEBHOOK_TOKEN: 'tok-secret', ALERT_CHANNEL: '#alerts' })).toEqual([
+      'ALERT_CHANNEL: must be a Slack channel id such as C0123ABCD',
+    ]);
+  });
+
   it('reads nothing but the record it is given', () => {
     process.env.DG_BASE_URL = 'http://from-process-env:1';
     try {

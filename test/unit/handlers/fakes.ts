@@ -42,6 +42,7 @@ export function fakeService(events: RunEvent[] = []) {
     start: vi.fn<RunService['start']>(async () => ({ ok: true as const, runId: 'run-0a1b2c3d4e' })),
     decide: vi.fn<RunService['decide']>(async () => OK),
     approve: vi.fn<RunService['approve']>(async () => OK),
+    reject: vi.fn<RunService['reject']>(async () => OK),
     manualDone: vi.fn<RunService['manualDone']>(async () => OK),
     retry: vi.fn<RunService['retry']>(async () => OK),
     skip: vi.fn<RunService['skip']>(async () => OK),

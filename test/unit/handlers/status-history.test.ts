@@ -92,6 +92,36 @@ describe('/dg status: DecisionGraph at a glance', () => {
     expect(text).toContain('No recovery run is active');
   });
 
+  it('never calls DecisionGraph healthy while an event-log run is open, and says who each run waits for', () => {
+    const verdict = healthVerdict({ healthz: healthz(), projectionHealth: { ok: true, data: projectionHealth() } });
+    const r = statusReply({
+      health: { kind: 'reading', reading: { measurement: {} as ChecklistMeasurement, verdict } },
+      runs: [
+        {
+          runId: RUN_ID,
+          scenario: 'event-log',
+          tenantId: 'default',
+          status: 'waiting_approval',
+          currentStep: 'approve_stop_writes',
+          waiting: {
+            kind: 'approval',
+            stepId: 'approve_stop_writes',
+            since: '2026-03-01T03:04:00.000Z',
+            call: ['U0BO', 'S0OPS'],
+          },
+        },
+      ],
+      stepTitle: () => 'Approve stopping writes',
+    });
+    const text = JSON.stringify(r.blocks);
+    expect(text).not.toContain('DecisionGraph is healthy');
+    expect(text).toContain(
+      `*DecisionGraph is not known healthy*: the checklist passes, but the event-log recovery \`${RUN_ID}\` is still open`,
+    );
+    expect(text).toContain('at *Approve stopping writes* (`approve_stop_writes`); waits since <!date^');
+    expect(text).toContain('for <@U0BO>, <!subteam^S0OPS> (an approval)');
+  });
+
   it('says healthz did not answer when DecisionGraph is down', () => {
     const verdict = healthVerdict({
       healthz: unreachable(),

@@ -58,7 +58,9 @@ describe('thread projector', () => {
     ]);
     await t.projector.start();
     expect(t.service.subscribe).toHaveBeenCalledWith('*', expect.any(Function));
-    expect(t.published.map((p) => p.message.key)).toEqual(['header', 'step-check_healthz', 'step-check_postgres']);
+    // The first two steps share one message: the steps before the first question.
+    expect(t.published.map((p) => p.message.key)).toEqual(['header', 'step-check_healthz']);
+    expect(JSON.stringify(t.published[1]?.message.blocks)).toContain('st-check_postgres');
 
     t.setEvents(run.events);
     for (const e of run.events.slice(5)) t.emit(e);
@@ -70,12 +72,14 @@ describe('thread projector', () => {
   });
 
   it('publishes only the messages that changed since the last render', async () => {
-    const t = setup(run.events.slice(0, 5));
+    // Up to the first question: the steps before it are settled in their own message.
+    const asked = run.events.findIndex((e) => e.type === 'decision_requested') + 1;
+    const t = setup(run.events.slice(0, asked));
     await t.projector.project(run.state.runId);
     const before = t.published.length;
     await t.projector.project(run.state.runId);
     expect(t.published.length).toBe(before);
-    t.setEvents(run.events.slice(0, 6));
+    t.setEvents(run.events.slice(0, asked + 1));
     await t.projector.project(run.state.runId);
     const changed = t.published.slice(before).map((p) => p.message.key);
     expect(changed).toContain('header');
@@ -137,7 +141,7 @@ describe('thread projector', () => {
     const t = setup(run.events.slice(0, 5));
     t.outbox.publish.mockRejectedValueOnce(new OutboxUnavailableError('store the message', new Error('ECONNREFUSED')));
     await t.projector.project(run.state.runId);
-    await vi.waitFor(() => expect(t.published.map((p) => p.message.key)).toContain('step-check_postgres'));
+    await vi.waitFor(() => expect(t.published.map((p) => p.message.key)).toContain('step-check_healthz'));
     expect(t.published.filter((p) => p.message.key === 'header')).toHaveLength(1);
     await t.projector.close();
   });

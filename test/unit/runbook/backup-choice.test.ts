@@ -56,9 +56,14 @@ describe('choosing the backup to restore', () => {
       { runStartedAt: RUN.runStartedAt, preservedCopy: { id: 'broken-run-1' } },
     );
     expect(v.outputs.preferred).toBe('scheduled-0200');
+    // The recommended one first, the run's own copy last.
     expect(v.outputs.artifacts).toMatchObject([
-      { id: 'broken-run-1', origin: 'preserved_by_run', display: expect.stringMatching(`^${PRESERVED_BY_RUN} · `) },
-      { id: 'scheduled-0200' },
+      { id: 'scheduled-0200', display: 'scheduled · 10 h before the run · 1.0 GiB' },
+      {
+        id: 'broken-run-1',
+        origin: 'preserved_by_run',
+        display: `${PRESERVED_BY_RUN} · 20 min before the run · 1.0 GiB`,
+      },
     ]);
   });
 
@@ -82,18 +87,18 @@ describe('choosing the backup to restore', () => {
     );
     expect(v.outputs.preferred).toBe('scheduled-0200');
     expect(v.outputs.artifacts).toMatchObject([
+      { id: 'scheduled-0200', display: 'scheduled · 10 h before the run · 1.0 GiB' },
       // Made after the preserve step started: also the broken state, whatever its label says.
       {
         id: 'scheduled-1230',
         origin: 'preserved_by_time',
         display:
-          'made after this run began preserving (by time: no copy was named) · scheduled · 2026-03-07T12:30:00Z · 1.0 GiB',
+          'made after this run began preserving (by time: no copy was named) · scheduled · 30 min into the run · 1.0 GiB',
       },
       { id: 'broken-run-1', origin: 'preserved_by_time' },
-      { id: 'scheduled-0200', display: 'scheduled · 2026-03-07T02:00:00Z · 1.0 GiB' },
     ]);
-    // A backup older than the run reads as it always did: approvals bound to a listing stay valid.
-    expect((v.outputs.artifacts as Record<string, unknown>[])[2]).not.toHaveProperty('origin');
+    // Only the exceptions carry an origin.
+    expect((v.outputs.artifacts as Record<string, unknown>[])[0]).not.toHaveProperty('origin');
     expect(v.evidence.at(-1)?.detail).toContain('2 made since the run started (or of unknown time), never recommended');
   });
 
@@ -113,7 +118,7 @@ describe('choosing the backup to restore', () => {
     );
     expect(byId['pre-upgrade-new']).toMatchObject({
       origin: 'during_run',
-      display: 'made during this run · pre-upgrade v1.6.0 · 2026-03-07T12:05:00Z · 1.0 GiB',
+      display: 'made during this run · pre-upgrade v1.6.0 · 5 min into the run · 1.0 GiB',
     });
     expect(byId.odd).toMatchObject({
       origin: 'time_unknown',
@@ -149,7 +154,7 @@ describe('choosing the backup to restore', () => {
       false,
     ]);
     expect(labels['nightly-late']).toEqual([expect.stringMatching(/^made during this run · nightly · /), false]);
-    expect(labels['nightly-0307']).toEqual(['nightly · 2026-03-07T02:00:00Z · 1.2 GiB', true]);
+    expect(labels['nightly-0307']).toEqual(['nightly · 10 h before the run · 1.2 GiB', true]);
     expect(w.restoredArtifact).toBe('nightly-0307');
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
@@ -183,7 +188,7 @@ describe('choosing the backup to restore', () => {
     const asked = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'choose_backup');
     const labels = Object.fromEntries((asked?.options ?? []).map((o) => [o.id, [o.label, o.recommended === true]]));
     expect(labels['broken-run-1']).toEqual([expect.stringMatching(/^the broken copy preserved by this run · /), false]);
-    expect(labels['nightly-0307']).toEqual(['nightly · 2026-03-07T02:00:00Z · 1.2 GiB', true]);
+    expect(labels['nightly-0307']).toEqual(['nightly · 10 h before the run · 1.2 GiB', true]);
     expect(w.restoredArtifact).toBe('nightly-0307');
   });
 

@@ -579,7 +579,7 @@ describe('host action judges', () => {
     }
   });
 
-  it('lists backups newest first and prefers the labelled one', () => {
+  it('lists the preferred backup first, then the others newest first', () => {
     const artifacts = [
       { id: 'a', path: '/b/a', created_at: '2026-03-05T00:00:00Z', size_bytes: 10, label: 'nightly' },
       { id: 'b', path: '/b/b', created_at: '2026-03-06T00:00:00Z', size_bytes: 2048, label: 'pre-upgrade' },
@@ -598,11 +598,11 @@ describe('host action judges', () => {
     const v = judge('backups.list', m, { executor: 'host.list_backups', expected: { preferLabel: 'pre-upgrade' } });
     expect(v).toMatchObject({ result: 'passed', outputs: { count: 3, preferred: 'b' } });
     expect(v.result === 'passed' && (v.outputs.artifacts as { id: string }[]).map((a) => a.id)).toEqual([
-      'c',
       'b',
+      'c',
       'a',
     ]);
-    expect(v.result === 'passed' && (v.outputs.artifacts as { display: string }[])[0]?.display).toBe(
+    expect(v.result === 'passed' && (v.outputs.artifacts as { display: string }[])[1]?.display).toBe(
       'nightly · 2026-03-07T00:00:00Z · 5.0 GiB',
     );
     expect(judge('backups.list', m, { executor: 'host.list_backups' })).toMatchObject({ outputs: { preferred: 'c' } });
@@ -704,8 +704,7 @@ describe('backup listing', () => {
     expect(v).toMatchObject({ result: 'passed', outputs: { count: 80, preferred: 'bk-3' } });
     const ids = v.result === 'passed' ? (v.outputs.artifacts as { id: string }[]).map((a) => a.id) : [];
     expect(ids).toHaveLength(50);
-    expect(ids[0]).toBe('bk-79');
-    expect(ids).toContain('bk-3');
+    expect(ids.slice(0, 2)).toEqual(['bk-3', 'bk-79']);
     expect(v.evidence.at(-1)?.detail).toContain('50 of them kept: the newest and the preferred one');
   });
 });

@@ -334,7 +334,7 @@ describe('event-log scenario', () => {
       'other',
       'abort',
     ]);
-    expect(choose?.options[0]).toMatchObject({ recommended: true, label: 'nightly · 2026-03-07T02:00:00Z · 1.2 GiB' });
+    expect(choose?.options[0]).toMatchObject({ recommended: true, label: 'nightly · 10 h before the run · 1.2 GiB' });
     expect(d.state.steps.verify_parity?.outputs).toMatchObject({ eventCount: 2032, eventsNotRestored: 68 });
     expect(statuses(d)).toMatchObject({
       no_damage: 'skipped',
