@@ -61,6 +61,7 @@ const BENCHES: Record<BenchName, () => Promise<BenchReport<unknown>>> = {
   ack: async () => (await import('./ack.bench.js')).benchAck(),
   chart: async () => (await import('./chart.bench.js')).benchChart(),
   mttr: async () => (await import('./mttr.bench.js')).benchMttr(),
+  help: async () => (await import('./help.bench.js')).benchHelp(),
 };
 
 interface Entry {

@@ -1,5 +1,5 @@
 /** The names `npm run bench -- <name>...` accepts, in the order a full run takes them. */
-export const BENCH_NAMES = ['integrity', 'engine', 'restart', 'concurrent', 'ack', 'chart', 'mttr'] as const;
+export const BENCH_NAMES = ['integrity', 'engine', 'restart', 'concurrent', 'ack', 'chart', 'mttr', 'help'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 /**

@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { redisClientOptions } from '../config/redis-connection.js';
 import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { actionPlanText, createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
-import { ALERTMANAGER_PATH, createAlertIntake } from '../handlers/alert-intake.js';
+import { alertHookRoutes } from '../handlers/alert-hooks.js';
 import { DEFAULT_PREFIX } from '../jobs/run-log/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type RecoveryRuntimeDeps } from '../jobs/runtime.js';
 import { scaleScenarioTiming } from '../jobs/scenario-timing.js';
@@ -126,7 +127,11 @@ export async function startBot(
   const ownsJournal = options.journal === undefined;
   const journal = options.journal ?? createJournal({ connectionString: config.databaseUrl, logger });
   const location = stateLocation(config, { prefix });
-  const persistence = await readRedisPersistence(config.redisUrl);
+  const persistence = await readRedisPersistence(
+    config.redisUrl,
+    undefined,
+    redisClientOptions(config.redisUrl, config.redis),
+  );
   const lossWarning = redisPersistenceWarning(persistence);
   const note = [stateLocationNote(location), lossWarning].filter((s) => s !== undefined).join(' ');
   // The bot must outlive the server it repairs: sharing DecisionGraph's Postgres, or a Redis that forgets everything
@@ -212,7 +217,11 @@ export async function startBot(
       stopRunMetrics = await observeRunMetrics({ service: runtime.service, metrics, scenarioFor, logger });
     }
     if (frontEnd && credentials) {
-      redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      redis = new Redis(config.redisUrl, {
+        ...redisClientOptions(config.redisUrl, config.redis),
+        lazyConnect: true,
+        maxRetriesPerRequest: 3,
+      });
       redis.on('error', (err) => logger.warn({ err }, 'front-end redis error'));
       const apiUrl = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
       // No retries of its own and 429s thrown: the outbox and the file publisher do their own waiting.
@@ -257,19 +266,13 @@ export async function startBot(
       });
       const diagnose = createDiagnoser({ executors: diagnoseExecutors, logger });
       const alertRoutes = config.alerts
-        ? [
-            {
-              path: ALERTMANAGER_PATH,
-              method: 'POST',
-              handler: createAlertIntake({
-                ...config.alerts,
-                diagnose,
-                messages: createAlertMessages({ redis, prefix }),
-                slack: workClient,
-                logger,
-              }).handler,
-            },
-          ]
+        ? alertHookRoutes({
+            ...config.alerts,
+            diagnose,
+            messages: createAlertMessages({ redis, prefix }),
+            slack: workClient,
+            logger,
+          })
         : [];
       slack = createBotApp({
         slack: credentials,

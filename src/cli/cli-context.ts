@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { redisClientOptions } from '../config/redis-connection.js';
 import { loadStartupConfig } from '../config/startup-config.js';
 import { createExecutorContext, type ExecutorContextFactory } from '../executors/registry/index.js';
 import { createRecoveryRuntime, type RecoveryRuntime, type TimeScale } from '../jobs/index.js';
@@ -58,8 +59,10 @@ const REDIS_CHECK_MS = 3000;
  * Fails fast, with the server named, when Redis does not answer: the job layer would otherwise keep retrying (as a
  * long-running bot should), and a person at a terminal would see nothing but a hang.
  */
-async function checkRedis(url: string): Promise<void> {
+async function checkRedis(config: Config): Promise<void> {
+  const url = config.redisUrl;
   const redis = new Redis(url, {
+    ...redisClientOptions(url, config.redis),
     lazyConnect: true,
     connectTimeout: REDIS_CHECK_MS,
     maxRetriesPerRequest: 0,
@@ -122,7 +125,7 @@ export async function openCliContext(
       }
       runtimeRole = role;
       runtime = (async () => {
-        await checkRedis(config.redisUrl);
+        await checkRedis(config);
         const created = await createRecoveryRuntime(config, recovery, {
           logger,
           role,

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { redisClientOptions } from '../config/redis-connection.js';
 import type { RunActor } from '../jobs/run-service-port.js';
 import { renderLog } from '../projections/terminal/render.js';
 import type { Style } from '../projections/terminal/style.js';
@@ -94,6 +95,7 @@ async function followHere(
   const runtime = await ctx.runtime('all');
   const redis = rideOutRedisOutages({
     url: ctx.config.redisUrl,
+    connection: redisClientOptions(ctx.config.redisUrl, ctx.config.redis),
     where: serverOf(ctx.config.redisUrl, '6379')?.server ?? 'REDIS_URL',
     print: io.print,
     style: io.style,
@@ -232,7 +234,13 @@ export async function runStatus(runId: string | undefined, ctx: CliContext, io: 
     journalSchema: ctx.journal().schema,
   });
   for (const line of describeStateLocation(where)) print(style.dim(line));
-  const lossWarning = redisPersistenceWarning(await readRedisPersistence(ctx.config.redisUrl));
+  const lossWarning = redisPersistenceWarning(
+    await readRedisPersistence(
+      ctx.config.redisUrl,
+      undefined,
+      redisClientOptions(ctx.config.redisUrl, ctx.config.redis),
+    ),
+  );
   if (lossWarning !== undefined) print(style.yellow(lossWarning));
   return 0;
 }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { RedisOptions } from 'ioredis';
 import type { CommandOutcome, RunService } from '../jobs/run-service-port.js';
 import type { Style } from '../projections/terminal/style.js';
 import { formatDuration } from '../runbook/time-format.js';
@@ -13,6 +14,8 @@ const SETTLE_MS = 3000;
 
 export interface RedisOutageOptions {
   readonly url: string;
+  /** TLS and Sentinel options beside the URL. @defaultValue `{}` */
+  readonly connection?: RedisOptions;
   /** Redis as people name it: `host:port`. */
   readonly where: string;
   readonly print: (line: string) => void;
@@ -33,6 +36,7 @@ export function rideOutRedisOutages(o: RedisOutageOptions): RedisWatch {
   let settling: NodeJS.Timeout | undefined;
   return watchRedis({
     url: o.url,
+    ...(o.connection ? { connection: o.connection } : {}),
     onDown() {
       since = performance.now();
       clearTimeout(settling);

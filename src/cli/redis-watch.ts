@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** How often a connection that Redis refused is tried again. */
 const RECONNECT_EVERY_MS = 500;
@@ -19,6 +19,8 @@ export interface RedisWatch {
 
 export interface RedisWatchOptions {
   readonly url: string;
+  /** TLS and Sentinel options beside the URL. @defaultValue `{}` */
+  readonly connection?: RedisOptions;
   /** Called once per outage, when it begins. */
   readonly onDown: () => void;
   /** Called once per outage, when Redis answers again. */
@@ -27,6 +29,7 @@ export interface RedisWatchOptions {
 
 export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const redis = new Redis(options.url, {
+    ...options.connection,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => RECONNECT_EVERY_MS,

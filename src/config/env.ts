@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigInvalidError } from '../errors.js';
+import { parseRedisConnection, type RedisConnection } from './redis-connection.js';
 
 const secret = z.string().min(1, 'must not be empty');
 const optionalSecret = z
@@ -90,6 +91,7 @@ const EnvSchema = z.object({
     )
     .optional(),
   ALERT_WEBHOOK_TOKEN: optionalText,
+  PAGERDUTY_WEBHOOK_SECRET: optionalText,
   ALERT_CHANNEL: z
     .string()
     .transform((v) => (v === '' ? undefined : v))
@@ -126,6 +128,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** Redis for BullMQ and the live run logs. @defaultValue `redis://127.0.0.1:6379` */
   readonly redisUrl: string;
+  /** TLS files and Sentinel for Redis (see `redisClientOptions`). @defaultValue undefined */
+  readonly redis?: RedisConnection;
   readonly slack: {
     readonly botToken: string | undefined;
     readonly signingSecret: string | undefined;
@@ -149,10 +153,13 @@ export interface Config {
    */
   readonly metricsPort: number | undefined;
   /**
-   * Alertmanager intake (`POST /hooks/alertmanager`): the bearer token it must send, and the channel alerts are
-   * posted in. The route is off while the token is unset. @defaultValue undefined (off)
+   * Alert intake: Alertmanager's bearer token (`POST /hooks/alertmanager`), PagerDuty's signing secret
+   * (`POST /hooks/pagerduty`), and the channel alerts are posted in. Each route is off while its value is unset.
+   * @defaultValue undefined (off)
    */
-  readonly alerts: { readonly token: string; readonly channel: string } | undefined;
+  readonly alerts:
+    | { readonly token: string | undefined; readonly pagerDutySecret: string | undefined; readonly channel: string }
+    | undefined;
   /** Path of the YAML file with host actions and access rules. @defaultValue undefined (all actions manual) */
   readonly recoveryConfigPath: string | undefined;
   /** @defaultValue `info` */
@@ -186,6 +193,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.ALERT_WEBHOOK_TOKEN && !env.ALERT_CHANNEL) {
     problems.push('ALERT_CHANNEL: is required when ALERT_WEBHOOK_TOKEN is set (the channel alerts are posted in)');
   }
+  if (env.PAGERDUTY_WEBHOOK_SECRET && !env.ALERT_CHANNEL) {
+    problems.push('ALERT_CHANNEL: is required when PAGERDUTY_WEBHOOK_SECRET is set (the channel alerts are posted in)');
+  }
+  const redis = parseRedisConnection(env);
+  problems.push(...redis.problems);
   if (options.requireSlack) {
     const slack = (name: 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN') =>
       EnvSchema.shape[name].safeParse(env[name]).data;
@@ -211,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    ...(redis.connection.tls || redis.connection.sentinel ? { redis: redis.connection } : {}),
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
@@ -222,7 +235,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
     alerts:
-      e.ALERT_WEBHOOK_TOKEN && e.ALERT_CHANNEL ? { token: e.ALERT_WEBHOOK_TOKEN, channel: e.ALERT_CHANNEL } : undefined,
+      (e.ALERT_WEBHOOK_TOKEN || e.PAGERDUTY_WEBHOOK_SECRET) && e.ALERT_CHANNEL
+        ? { token: e.ALERT_WEBHOOK_TOKEN, pagerDutySecret: e.PAGERDUTY_WEBHOOK_SECRET, channel: e.ALERT_CHANNEL }
+        : undefined,
     recoveryConfigPath: e.RECOVERY_CONFIG,
     logLevel: e.LOG_LEVEL,
   });

@@ -7,9 +7,9 @@ import type { AlertMessages } from '../slack/alert-messages.js';
 import type { MessageBlock } from '../slack/blocks/validate.js';
 import { firingAlertMessage, resolvedAlertMessage } from './alert-message.js';
 import { type Alert, parseAlertmanagerPayload } from './alertmanager-payload.js';
+import { acceptHook, readHookBody, refuseHook } from './hook-http.js';
 
 export const ALERTMANAGER_PATH = '/hooks/alertmanager';
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The two Web API calls the intake makes. */
 export interface AlertSlackClient {
@@ -20,8 +20,8 @@ export interface AlertSlackClient {
 }
 
 export interface AlertIntakeDeps {
-  /** `ALERT_WEBHOOK_TOKEN`: Alertmanager sends it as `Authorization: Bearer …`. */
-  readonly token: string;
+  /** `ALERT_WEBHOOK_TOKEN`: Alertmanager sends it as `Authorization: Bearer …`; unset, every request is refused. */
+  readonly token: string | undefined;
   /** `ALERT_CHANNEL` */
   readonly channel: string;
   readonly diagnose: () => Promise<Diagnosis>;
@@ -34,6 +34,8 @@ export interface AlertIntakeDeps {
 
 export interface AlertIntake {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Posts or updates the message of one alert from another source (PagerDuty), in order per fingerprint. */
+  receive(alert: Alert): void;
   /** Resolves once every alert received so far is posted or updated (tests, shutdown). */
   settled(): Promise<void>;
 }
@@ -45,14 +47,9 @@ export interface AlertIntake {
  */
 export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
   const logger = deps.logger.child({ component: 'alert-intake' });
-  const expected = digest(`Bearer ${deps.token}`);
+  const expected = deps.token === undefined ? undefined : digest(`Bearer ${deps.token}`);
   const chains = new Map<string, Promise<void>>();
   const now = deps.now ?? (() => new Date());
-
-  const refuse = (res: ServerResponse, status: number, code: string, message: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
-  };
 
   const handleAlert = async (alert: Alert): Promise<void> => {
     const fp = alert.fingerprint;
@@ -106,33 +103,33 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const sent = req.headers.authorization ?? '';
-    if (!timingSafeEqual(digest(sent), expected)) {
+    if (expected === undefined || !timingSafeEqual(digest(sent), expected)) {
       req.resume();
-      return refuse(res, 401, ErrorCode.AlertUnauthorized, 'missing or wrong bearer token');
+      return refuseHook(res, 401, ErrorCode.AlertUnauthorized, 'missing or wrong bearer token');
     }
-    readBody(req)
+    readHookBody(req)
       .then((text) => {
-        if (text === null) return refuse(res, 413, ErrorCode.AlertPayloadInvalid, 'body larger than 1 MiB');
+        if (text === null) return refuseHook(res, 413, ErrorCode.AlertPayloadInvalid, 'body larger than 1 MiB');
         let body: unknown;
         try {
           body = JSON.parse(text);
         } catch {
-          return refuse(res, 400, ErrorCode.AlertPayloadInvalid, 'body is not JSON');
+          return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, 'body is not JSON');
         }
         const parsed = parseAlertmanagerPayload(body);
-        if (!parsed.ok) return refuse(res, 400, ErrorCode.AlertPayloadInvalid, parsed.problem);
+        if (!parsed.ok) return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, parsed.problem);
         for (const alert of parsed.payload.alerts) enqueue(alert);
-        res.writeHead(202, { 'content-type': 'application/json' });
-        res.end(`${JSON.stringify({ ok: true, alerts: parsed.payload.alerts.length })}\n`);
+        acceptHook(res, { alerts: parsed.payload.alerts.length });
       })
       .catch((err: unknown) => {
         logger.warn({ err }, 'alert request not read');
-        if (!res.headersSent) refuse(res, 400, ErrorCode.AlertPayloadInvalid, 'body could not be read');
+        if (!res.headersSent) refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, 'body could not be read');
       });
   };
 
   return {
     handler,
+    receive: enqueue,
     async settled() {
       while (chains.size > 0) await Promise.all([...chains.values()]);
     },
@@ -141,18 +138,4 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
-}
-
-/** The body as text, or `null` when it is over the limit. */
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

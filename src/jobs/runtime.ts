@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery-config.js';
+import { redisClientOptions } from '../config/redis-connection.js';
 import { SharedRateBudget } from '../executors/dg-http/index.js';
 import { createExecutorContext, type ExecutorContextFactory, type ExecutorDeps } from '../executors/registry/index.js';
 import type { Logger } from '../logger.js';
@@ -122,7 +123,13 @@ export async function createRecoveryRuntime(
   const timeScale = deps.timeScale ?? 1;
 
   const ownsRedis = deps.redis === undefined;
-  const template = deps.redis ?? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  const template =
+    deps.redis ??
+    new Redis(config.redisUrl, {
+      ...redisClientOptions(config.redisUrl, config.redis),
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+    });
   const redis = template.duplicate({ maxRetriesPerRequest: 3 });
   redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 

@@ -9,6 +9,7 @@ import {
   reminderDueAt,
   renderThread,
   type SummaryContent,
+  stepIdOfKey,
 } from './thread/index.js';
 
 export interface ThreadProjectorOptions {
@@ -125,7 +126,13 @@ export function createThreadProjector(options: ThreadProjectorOptions): ThreadPr
     for (const message of messages) {
       const content = contentOf(message);
       if (p.published.get(message.key) === content) continue;
-      const result = await options.outbox.publish(runId, message);
+      const stepId = stepIdOfKey(message.key);
+      const result = await options.outbox
+        .publish(runId, stepId ? { ...message, stepId } : message)
+        .catch((err: unknown) => {
+          logger.warn({ err, runId, key: message.key, stepId }, 'could not hand a message to the outbox');
+          throw err;
+        });
       // A key published before that the outbox takes as new: it lost its state with Redis, and with it whatever it
       // had not delivered yet. Every message of the run is handed to it again.
       if (result.version === 1 && p.published.has(message.key)) {

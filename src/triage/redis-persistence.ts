@@ -1,11 +1,16 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** What a Redis restart keeps: `none` loses every live run log and job; `unknown` when `CONFIG` is not allowed. */
 export type RedisPersistence = 'aof' | 'snapshots' | 'none' | 'unknown';
 
 /** Reads `appendonly` and `save` on a connection of its own, closed before it returns; `unknown` on any failure. */
-export async function readRedisPersistence(redisUrl: string, timeoutMs = 2000): Promise<RedisPersistence> {
+export async function readRedisPersistence(
+  redisUrl: string,
+  timeoutMs = 2000,
+  connection: RedisOptions = {},
+): Promise<RedisPersistence> {
   const redis = new Redis(redisUrl, {
+    ...connection,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './own-postgres.js';
@@ -27,14 +27,20 @@ export interface OwnRedisOptions {
    * by its service manager does. @defaultValue false: every start is empty
    */
   readonly persistent?: boolean;
+  /** Serves TLS only (`rediss://`), with these PEM files; clients need no certificate of their own. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** Runs as a sentinel watching the master on this port under this name (its url is then `redis://`). */
+  readonly sentinelOf?: { readonly port: number; readonly name: string };
 }
 
 export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const persistence = options.persistent
-    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'own-redis-'))]
-    : ['--appendonly', 'no'];
+  const persistence = options.sentinelOf
+    ? []
+    : options.persistent
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'own-redis-'))]
+      : ['--appendonly', 'no'];
 
   const end = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
@@ -46,24 +52,23 @@ export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnR
     await exited;
   };
 
+  const role = roleArgs(port, options);
   const handle: OwnRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     get running() {
       return child !== undefined;
     },
     async start() {
       if (child) return;
-      const proc = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const proc = spawn('redis-server', [...role.args, '--bind', '127.0.0.1', ...persistence, '--daemonize', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       await new Promise<void>((resolve, reject) => {
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
-          if (output.includes('Ready to accept connections')) {
+          if (output.includes(role.ready)) {
             proc.stdout?.off('data', onData);
             proc.stdout?.resume();
             resolve();
@@ -83,4 +88,25 @@ export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnR
   };
   await handle.start();
   return handle;
+}
+
+/** The arguments for a plain, TLS-only or sentinel server, and the log line that says it is ready. */
+function roleArgs(port: number, options: OwnRedisOptions): { args: string[]; ready: string } {
+  if (options.sentinelOf) {
+    // A sentinel rewrites its configuration file, so it gets one of its own.
+    const file = join(mkdtempSync(join(tmpdir(), 'own-sentinel-')), 'sentinel.conf');
+    const { port: master, name } = options.sentinelOf;
+    writeFileSync(file, `port ${port}\nsentinel monitor ${name} 127.0.0.1 ${master} 1\n`);
+    return { args: [file, '--sentinel'], ready: `+monitor master ${name}` };
+  }
+  const save = ['--save', ''];
+  if (options.tls) {
+    const { certFile, keyFile, caFile } = options.tls;
+    const tls = ['--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', caFile];
+    return {
+      args: ['--port', '0', '--tls-port', String(port), ...tls, '--tls-auth-clients', 'no', ...save],
+      ready: 'Ready to accept connections',
+    };
+  }
+  return { args: ['--port', String(port), ...save], ready: 'Ready to accept connections' };
 }

@@ -21,6 +21,7 @@ import {
 } from './integrity-checks.js';
 import { type ParitySnapshot, paritySnapshotIn, type TenantParity } from './parity.js';
 import { type ReadOnlySession, withReadOnly } from './read-only.js';
+import { withSnapshotHelper } from './snapshot-helper.js';
 
 // Keyset chunks read in one REPEATABLE READ snapshot, keeping per-chunk state only: memory is O(chunk), never
 // O(log). How each check stays exact across chunks: docs/internals.md#integrity-scan.
@@ -55,6 +56,11 @@ export interface IntegrityScanOptions {
   stuckAfterMs?: number;
   /** Stops the scan between chunks. */
   signal?: AbortSignal;
+  /**
+   * Hash payloads on a second connection in the same snapshot, beside the chunk reads; without one (or when it
+   * cannot be opened) everything runs on the scan's connection. @defaultValue true
+   */
+  hashOnHelper?: boolean;
 }
 
 export interface IntegrityChecks {
@@ -85,22 +91,28 @@ export interface IntegrityScanResult {
   ok: boolean;
 }
 
-// One narrow row per event; bit 1 = TraceStarted, 2 = TraceFinished, 4 = payload hash drift. The ORDER BY names
-// the table column: the float8 output alias would defeat the primary-key order and hash the whole remaining log.
+// One narrow row per event; bit 1 = TraceStarted, 2 = TraceFinished. The ORDER BY names the table column: the
+// float8 output alias would defeat the primary-key order and read the whole remaining log.
 export const CHUNK_SQL = `SELECT log_seq::float8 AS log_seq, tenant_id, trace_id, trace_seq,
-  (CASE event_type WHEN 'TraceStarted' THEN 1 WHEN 'TraceFinished' THEN 2 ELSE 0 END
-   + CASE WHEN payload_hash IS DISTINCT FROM 'sha256:' || encode(sha256(convert_to(payload_json, 'UTF8')), 'hex')
-          THEN 4 ELSE 0 END) AS flags
+  CASE event_type WHEN 'TraceStarted' THEN 1 WHEN 'TraceFinished' THEN 2 ELSE 0 END AS flags
 FROM dg_event_log
 WHERE dg_event_log.log_seq > $1 AND ($2::text IS NULL OR tenant_id = $2)
 ORDER BY dg_event_log.log_seq LIMIT $3`;
+
+// Every payload of a chunk's log_seq range hashed (the costly part of the scan), on a second backend when there
+// is one; only the drifting events come back.
+export const DRIFT_SQL = `SELECT log_seq::float8 AS log_seq FROM dg_event_log
+WHERE dg_event_log.log_seq > $1 AND dg_event_log.log_seq <= $2 AND ($3::text IS NULL OR tenant_id = $3)
+  AND payload_hash IS DISTINCT FROM 'sha256:' || encode(sha256(convert_to(payload_json, 'UTF8')), 'hex')`;
+
+/** Part of each chunk's payloads hashed on the helper connection when there is one (measured, see bench/README.md). */
+const HELPER_SHARE = 0.65;
 
 /** Events per chunk unless told otherwise. */
 export const DEFAULT_CHUNK_SIZE = 20_000;
 
 const STARTED = 1;
 const FINISHED = 2;
-const DRIFT = 4;
 
 /** For traces seen before the chunk: their newest earlier event and their first TraceFinished, if any. */
 export const LOOKBACK_SQL = `SELECT t.i::int AS i, pb.trace_seq AS prev,
@@ -119,6 +131,12 @@ export const DETAILS_SQL = `SELECT log_seq::float8 AS log_seq, event_id, event_t
 FROM dg_event_log WHERE log_seq = ANY($1::int8[])`;
 
 type ChunkRow = [logSeq: number, tenantId: string, traceId: string, traceSeq: number, flags: number];
+
+/** A chunk's rows and the log_seqs of its events whose payload hash drifts. */
+interface Chunk {
+  rows: ChunkRow[];
+  drift: Promise<[number][]>;
+}
 
 interface TraceState {
   tenantId: string;
@@ -239,7 +257,11 @@ interface LogScan {
 }
 
 /** The event-log part of the scan, chunk by chunk, inside an open read-only snapshot. */
-export async function scanEventLogIn(s: ReadOnlySession, opts: IntegrityScanOptions = {}): Promise<LogScan> {
+export async function scanEventLogIn(
+  s: ReadOnlySession,
+  opts: IntegrityScanOptions = {},
+  hasher: ReadOnlySession = s,
+): Promise<LogScan> {
   const started = performance.now();
   const onlyTenant = opts.tenantId ?? null;
   const chunkSize = positiveInt('chunkSize', opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
@@ -265,13 +287,28 @@ export async function scanEventLogIn(s: ReadOnlySession, opts: IntegrityScanOpti
   let chunks = 0;
   let lookups = 0;
 
-  const fetchChunk = (after: number) => s.queryArray<ChunkRow>(sqlName, CHUNK_SQL, [after, onlyTenant, chunkSize]);
-  // The next chunk is requested before this one is walked, so Postgres hashes it while the client works.
-  let pending: Promise<ChunkRow[]> | null = fetchChunk(0);
+  // A chunk's hashing is requested the moment its rows arrive, so the hasher is never idle behind the walk.
+  const fetchChunk = (after: number): Promise<Chunk> =>
+    s.queryArray<ChunkRow>(sqlName, CHUNK_SQL, [after, onlyTenant, chunkSize]).then((rows) => {
+      const end = rows.at(-1)?.[0];
+      if (end === undefined) return { rows, drift: Promise.resolve([]) };
+      const hashRange = (session: ReadOnlySession, from: number, to: number) =>
+        session.queryArray<[number]>('dg_sql.integrity_scan.drift.v1', DRIFT_SQL, [from, to, onlyTenant]);
+      // The scan's own connection also reads the next chunk, so the helper takes the larger share.
+      const cut = (rows[Math.ceil(rows.length * HELPER_SHARE) - 1] as ChunkRow)[0];
+      const drift =
+        hasher === s || cut === end
+          ? hashRange(s, after, end)
+          : Promise.all([hashRange(hasher, after, cut), hashRange(s, cut, end)]).then(([a, b]) => a.concat(b));
+      drift.catch(() => undefined); // awaited below; an early exit must not leave it unhandled
+      return { rows, drift };
+    });
+  // The next chunk is requested before this one is walked, so Postgres reads it while the client works.
+  let pending: Promise<Chunk> | null = fetchChunk(0);
   try {
     while (pending) {
       opts.signal?.throwIfAborted();
-      const rows: ChunkRow[] = await pending;
+      const { rows, drift } = await pending;
       pending = null;
       if (rows.length === 0) break;
       const chunkStart = last;
@@ -317,6 +354,7 @@ export async function scanEventLogIn(s: ReadOnlySession, opts: IntegrityScanOpti
           : null;
       // Queued behind the lookback on the same connection; a short chunk was the last one.
       if (rows.length === chunkSize) pending = fetchChunk(chunkEnd);
+      const drifting = new Set((await drift).map((r) => r[0]));
       if (lookback) {
         lookups += maybeSeen.length;
         const found = await lookback;
@@ -343,7 +381,7 @@ export async function scanEventLogIn(s: ReadOnlySession, opts: IntegrityScanOpti
         const [logSeq, tenantId, , traceSeq, flags] = row;
         const state = stateOf[i] as TraceState;
         const prev = state.last;
-        if (flags & DRIFT) keep('hash', row, null);
+        if (drifting.has(logSeq)) keep('hash', row, null);
         if (prev !== null && traceSeq !== prev + 1) keep('order', row, prev);
         if ((traceSeq === 0) !== ((flags & STARTED) !== 0)) keep('start', row, null);
         if (state.fin !== null && state.fin < logSeq) keep('after', row, state.fin);
@@ -433,7 +471,7 @@ export async function scanEventLogIn(s: ReadOnlySession, opts: IntegrityScanOpti
     }
   } finally {
     // Leaving early (abort, error): the request in flight must not surface as an unhandled rejection.
-    (pending as Promise<ChunkRow[]> | null)?.catch(() => undefined);
+    (pending as Promise<Chunk> | null)?.then((c) => c.drift).catch(() => undefined);
   }
 
   const ms = performance.now() - started;
@@ -472,7 +510,10 @@ export async function runIntegrityScan(pool: pg.Pool, opts: IntegrityScanOptions
       sqlName: 'dg_sql.integrity_scan.connect',
     },
     async (s) => {
-      const log = await scanEventLogIn(s, { ...opts, chunkSize });
+      const log =
+        (opts.hashOnHelper ?? true)
+          ? await withSnapshotHelper(pool, s, (helper) => scanEventLogIn(s, { ...opts, chunkSize }, helper ?? s))
+          : await scanEventLogIn(s, { ...opts, chunkSize });
       const checkOpts = { tenantId: opts.tenantId, cap: opts.cap };
       const checks: IntegrityChecks = {
         payloadHashDrift: log.payloadHashDrift,

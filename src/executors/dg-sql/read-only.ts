@@ -23,7 +23,7 @@ export interface ReadOnlyOptions {
 /** A connection inside `BEGIN READ ONLY`: every query is named, and failures become typed probe errors. */
 export class ReadOnlySession {
   constructor(
-    private readonly client: pg.PoolClient,
+    private readonly client: pg.ClientBase,
     readonly target: string,
     readonly timeoutMs: number,
   ) {}

@@ -1,6 +1,7 @@
 export * from '../../slack/action-values.js';
 export { RESULT_KEY } from './alerts.js';
 export { HEADER_KEY } from './draft.js';
+export { stepIdOfKey } from './message-step.js';
 export { type ActionPlanOf, buildThreadModel, type ThreadModel } from './model.js';
 export { reminderDueAt, reminderKey } from './reminders.js';
 export {

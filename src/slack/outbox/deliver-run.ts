@@ -156,7 +156,10 @@ class RunDelivery {
       if (root === 'failed' || root === 'cycle') {
         const code = root === 'failed' ? PARENT_FAILED : PARENT_CYCLE;
         if (isFailedAt(state, m.version) && state.lastError === code) return NOTHING;
-        this.#log.warn({ key, parentKey: m.content.parentKey, code }, 'reply not posted: its thread parent is missing');
+        this.#log.warn(
+          { ...about(m), parentKey: m.content.parentKey, code },
+          'reply not posted: its thread parent is missing',
+        );
         await this.#record(
           m,
           { ...state, lastError: code, failedVersion: m.version, at: Date.now() },
@@ -203,7 +206,7 @@ class RunDelivery {
       if (found !== undefined && typeof found === 'object') return found;
       if (typeof found === 'string') {
         const inflight = m.inflight;
-        this.#log.warn({ key: m.key }, 'found a post whose answer was lost; keeping it instead of posting again');
+        this.#log.warn(about(m), 'found a post whose answer was lost; keeping it instead of posting again');
         await this.#record(
           m,
           {
@@ -222,7 +225,7 @@ class RunDelivery {
       }
     } else if (m.inflight) {
       this.#log.warn(
-        { key: m.key },
+        { ...about(m) },
         'an earlier post of this top-level message may have reached Slack without an answer; posting again',
       );
     }
@@ -256,7 +259,7 @@ class RunDelivery {
     } catch (error) {
       const failure = classifySlackFailure(error);
       if (failure.kind !== 'content') return this.#failed(m, failure, 'post');
-      this.#log.warn({ key: m.key, code: failure.code }, 'Slack refused the blocks; posting the text alone');
+      this.#log.warn({ ...about(m), code: failure.code }, 'Slack refused the blocks; posting the text alone');
       firstError = failure.code;
       textOnly = true;
       try {
@@ -306,7 +309,7 @@ class RunDelivery {
     } catch (error) {
       const failure = classifySlackFailure(error);
       if (failure.kind !== 'content') return this.#failed(m, failure, 'update');
-      this.#log.warn({ key: m.key, code: failure.code }, 'Slack refused the blocks; updating to the text alone');
+      this.#log.warn({ ...about(m), code: failure.code }, 'Slack refused the blocks; updating to the text alone');
       firstError = failure.code;
       textOnly = true;
       try {
@@ -341,17 +344,17 @@ class RunDelivery {
     const clearInflight = op === 'post' && !failure.maybeSent;
     switch (failure.kind) {
       case 'rate_limited':
-        this.#log.info({ key: m.key, op, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit; waiting');
+        this.#log.info({ ...about(m), op, retryAfterMs: failure.retryAfterMs }, 'Slack rate limit; waiting');
         await this.#record(m, state, { clearInflight });
         return { stop: { kind: 'rate_limited', key: m.key, retryAfterMs: failure.retryAfterMs } };
       case 'transient':
-        this.#log.warn({ key: m.key, op, code: failure.code }, 'Slack unavailable; will retry');
+        this.#log.warn({ ...about(m), op, code: failure.code }, 'Slack unavailable; will retry');
         await this.#record(m, state, { clearInflight });
         return { stop: { kind: 'transient', key: m.key, code: failure.code } };
       case 'content':
       case 'permanent':
         this.#log.error(
-          { key: m.key, op, code: failure.code, textOnly: afterFallback },
+          { ...about(m), op, code: failure.code, textOnly: afterFallback },
           'Slack refused the message; recorded as a failed delivery',
         );
         await this.#record(m, { ...state, failedVersion: m.version }, { settledVersion: m.version, clearInflight });
@@ -395,7 +398,7 @@ class RunDelivery {
       const failure = classifySlackFailure(error);
       if (failure.kind === 'rate_limited' || failure.kind === 'transient') return this.#failed(m, failure, 'post');
       // Without read access (missing_scope…) there is no way to look: a second post is the lesser harm than none.
-      this.#log.warn({ key: m.key, code: failure.code }, 'cannot look for a lost post; posting again');
+      this.#log.warn({ ...about(m), code: failure.code }, 'cannot look for a lost post; posting again');
       return undefined;
     }
   }
@@ -405,7 +408,7 @@ class RunDelivery {
     if (result.violations.length > 0) {
       this.#log.warn(
         {
-          key: m.key,
+          ...about(m),
           violations: result.violations.slice(0, 10).map((v) => `${v.pointer}: ${v.message}`),
           remaining: result.remaining.slice(0, 10).map((v) => `${v.pointer}: ${v.message}`),
         },
@@ -428,7 +431,12 @@ class RunDelivery {
     };
     await this.#o.durable
       ?.saveSlackMessage(this.#o.runId, key, record)
-      .catch((err: unknown) => this.#log.warn({ err, key }, 'could not journal the message ts; Redis alone has it'));
+      .catch((err: unknown) =>
+        this.#log.warn(
+          { err, ...about(this.#snapshot.get(key) ?? { key }) },
+          'could not journal the message ts; Redis alone has it',
+        ),
+      );
   }
 
   async #record(
@@ -451,4 +459,12 @@ class RunDelivery {
 
 function isFailedAt(state: StoredState, version: number): boolean {
   return state.failedVersion !== undefined && state.failedVersion >= version;
+}
+
+/** A message as its log lines name it: the key, and the runbook step when the message is about one. */
+function about(m: { readonly key: string; readonly content?: { readonly stepId?: string } }): {
+  key: string;
+  stepId?: string;
+} {
+  return m.content?.stepId !== undefined ? { key: m.key, stepId: m.content.stepId } : { key: m.key };
 }

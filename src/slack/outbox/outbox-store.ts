@@ -10,6 +10,8 @@ export interface StoredContent {
   readonly text: string;
   readonly blocks: unknown[];
   readonly broadcast: boolean;
+  /** For log lines only: left out of the hash, so it never makes Slack update a message. */
+  readonly stepId?: string;
 }
 
 /** What Slack shows for one key, as far as the outbox knows. */
@@ -144,7 +146,8 @@ function canonicalJson(value: unknown): string {
 }
 
 export function contentHash(content: StoredContent): string {
-  return createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 27);
+  const { stepId: _logOnly, ...shown } = content;
+  return createHash('sha256').update(canonicalJson(shown)).digest('base64url').slice(0, 27);
 }
 
 function parseJson<T>(raw: string | undefined | null): T | undefined {

@@ -30,6 +30,8 @@ export interface OutboxMessage {
    * stale and ignored, so a retried renderer cannot roll a message back.
    */
   readonly order: number;
+  /** The runbook step the message is about, carried into the outbox's log lines; not part of the content. */
+  readonly stepId?: string;
 }
 
 /** What happened to a {@link SlackOutbox.publish} call. */

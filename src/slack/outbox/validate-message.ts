@@ -4,6 +4,7 @@ import type { OutboxMessage } from './types.js';
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+const STEP_ID = /^[a-z0-9_]{1,63}$/;
 const CHANNEL = /^[A-Za-z0-9_#-]{1,80}$/;
 /** A run's message in Redis; Slack's own limits are far below, so this only stops a runaway renderer. */
 const MAX_STORED_BYTES = 512 * 1024;
@@ -31,6 +32,8 @@ export function toStoredContent(runId: string, message: OutboxMessage): StoredCo
     problems.push('order must be a finite number');
   if (message.broadcast !== undefined && typeof message.broadcast !== 'boolean')
     problems.push('broadcast must be a boolean');
+  if (message.stepId !== undefined && (typeof message.stepId !== 'string' || !STEP_ID.test(message.stepId)))
+    problems.push('stepId must be 1-63 of a-z 0-9 _');
   if (problems.length > 0) throw new OutboxMessageInvalidError(problems);
 
   const content: StoredContent = {
@@ -39,6 +42,7 @@ export function toStoredContent(runId: string, message: OutboxMessage): StoredCo
     text: message.text,
     blocks: [...message.blocks],
     broadcast: message.broadcast === true,
+    ...(message.stepId !== undefined ? { stepId: message.stepId } : {}),
   };
   let size: number;
   try {

@@ -8,6 +8,9 @@ import {
   runIntegrityScan,
   type ScanProgress,
 } from '../../../src/executors/dg-sql/index.js';
+import { createProbePool } from '../../../src/executors/dg-sql/pool.js';
+import { withReadOnly } from '../../../src/executors/dg-sql/read-only.js';
+import { withSnapshotHelper } from '../../../src/executors/dg-sql/snapshot-helper.js';
 import { createTempDatabase, type TempDatabase } from '../../helpers/pg.js';
 
 let db: TempDatabase;
@@ -106,6 +109,56 @@ describe('chunked integrity scan', () => {
     expect(comparable(chunked)).toEqual(comparable(single));
     expect(chunked.parity.tenants).toEqual(single.parity.tenants);
     expect(chunked.scanned).toBe(single.scanned);
+  });
+
+  it.each([1, 7, 1000])(
+    'equals the single-query result with every payload hashed on its own connection, chunks of %i',
+    async (chunkSize) => {
+      const single = await runIntegrityChecks(pool, { cap: 1000 });
+      const chunked = await runIntegrityScan(pool, { chunkSize, cap: 1000, hashOnHelper: false });
+      expect(comparable(chunked)).toEqual(comparable(single));
+      expect(chunked.scanned).toBe(single.scanned);
+    },
+  );
+
+  it('scans with its helper connection from a pool of one, and closes the helper after', async () => {
+    const one = createProbePool({ connectionString: db.url, max: 1, applicationName: 'dg-scan-pool-of-one' });
+    try {
+      const single = await runIntegrityChecks(pool, { cap: 1000 });
+      const chunked = await runIntegrityScan(one, { chunkSize: 9, cap: 1000 });
+      expect(comparable(chunked)).toEqual(comparable(single));
+      await expect
+        .poll(async () => {
+          const open = await pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'dg-scan-pool-of-one'`,
+          );
+          return open.rows[0]?.n;
+        })
+        .toBeLessThanOrEqual(1);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it('hashes in the scan snapshot: a payload rewritten after the scan began is read as it was', async () => {
+    const target = await pool.query<{ log_seq: number; payload_json: string }>(
+      'SELECT log_seq::float8 AS log_seq, payload_json FROM dg_event_log ORDER BY log_seq DESC LIMIT 1 OFFSET 3',
+    );
+    const { log_seq: logSeq, payload_json: before } = target.rows[0] as { log_seq: number; payload_json: string };
+    const read = 'SELECT payload_json FROM dg_event_log WHERE log_seq = $1';
+    try {
+      const seen = await withReadOnly(pool, { snapshot: true }, async (s) => {
+        await s.query('test.first_read', read, [logSeq]); // the snapshot is taken here
+        await pool.query('UPDATE dg_event_log SET payload_json = $2 WHERE log_seq = $1', [logSeq, '{"rewritten":1}']);
+        return withSnapshotHelper(pool, s, async (helper) => {
+          if (!helper) throw new Error('no helper connection');
+          return (await helper.query<{ payload_json: string }>('test.helper_read', read, [logSeq])).rows[0];
+        });
+      });
+      expect(seen?.payload_json).toBe(before);
+    } finally {
+      await pool.query('UPDATE dg_event_log SET payload_json = $2 WHERE log_seq = $1', [logSeq, before]);
+    }
   });
 
   it('equals the single-query result for one tenant', async () => {

@@ -207,6 +207,25 @@ describe('permanent refusals', () => {
     ]);
   });
 
+  it("names the message's step in its log lines, without the step counting as content", async () => {
+    const outbox = h.open();
+    const runId = 'run-p5';
+    await outbox.publish(runId, headerMessage(1));
+    await outbox.drain(runId, 10_000);
+    h.fake.queueError('chat.postMessage', 'invalid_blocks');
+    expect((await outbox.publish(runId, { ...stepMessage(1, 1, 2), stepId: 'check_healthz' })).outcome).toBe('changed');
+    await outbox.drain(runId, 10_000);
+    const logged = h
+      .logLines()
+      .find((l) => l.msg === 'Slack refused the blocks; posting the text alone' && l.runId === runId);
+    expect(logged).toMatchObject({ runId, key: 'step-1', stepId: 'check_healthz', code: 'invalid_blocks' });
+    // The same content without the step id is the same message: Slack is not asked to update it.
+    expect((await outbox.publish(runId, stepMessage(1, 1, 3))).outcome).toBe('unchanged');
+    await expect(outbox.publish(runId, { ...stepMessage(1, 1, 3), stepId: 'Bad-Id' })).rejects.toMatchObject({
+      code: ErrorCode.OutboxMessageInvalid,
+    });
+  });
+
   it('refuses a malformed message at publish, by code', async () => {
     const outbox = h.open({ worker: false });
     await expect(outbox.publish('run-p4', { ...stepMessage(1, 1, 1), parentKey: 'step-1' })).rejects.toMatchObject({
