@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANA, BO, buttons, E2E, textOf } from './harness.js';
-import { clickChoice, recommendedOption, simState } from './steps.js';
+import { clickChoice, eventLogToBackupChoice, recommendedOption, simBackups } from './steps.js';
 
 // Event-log damage, and the newest backup (`nightly`) carries damage too: Bo, who knows it, rejects its restore.
 // The run goes back to the backup choice (no pause), the rejected backup is still offered and marked, Ana picks
@@ -16,22 +16,11 @@ afterAll(async () => {
   await e2e?.close();
 });
 
-interface Backup {
-  id: string;
-  label: string;
-  last_log_seq: number;
-}
-
 describe('/dg recover event-log when the restore approval is rejected', () => {
   it('asks the backup choice again, restores the one chosen next after a new approval, and recovers', async () => {
-    const backups = (await simState(e2e)).backups as Backup[];
-    const nightly = backups.find((b) => b.label === 'nightly');
-    const scheduled = backups.find((b) => b.label === 'scheduled');
+    const { nightly, scheduled } = await simBackups(e2e);
     expect(nightly && scheduled).toBeTruthy();
-    const started = await e2e.command(ANA, 'recover event-log');
-    const runId = await e2e.startedRunId(started.responseId);
-    await clickChoice(e2e, runId, BO, 'approve_stop_writes', 'approve');
-    await clickChoice(e2e, runId, BO, 'approve_preserve', 'approve');
+    const runId = await eventLogToBackupChoice(e2e);
 
     const first = await clickChoice(e2e, runId, ANA, 'choose_backup', recommendedOption);
     const firstId = first.button.value?.split('|')[2] ?? '';
