@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyRejection, foldRun } from '../../../src/runbook/index.js';
-import { ACCESS, APPROVER, apply, eventsOf, run, start } from './driver.js';
+import { ACCESS, APPROVER, apply, eventsOf, run, start, statuses } from './driver.js';
 import { World } from './world.js';
 
 // A rejected approval bound to a decision goes back to that decision: people choose another option, the rejected
@@ -51,6 +51,35 @@ describe('rejecting an approval bound to a decision', () => {
     expect(d.state.outcome?.outcome).toBe('recovered');
     // The state is the fold of the log: replaying it gives the same run.
     expect(foldRun(d.events)).toEqual(d.state);
+  });
+
+  it('goes back from a rejected rebuild to the replay decision, where catch_up can be chosen instead', () => {
+    const w = new World();
+    w.cursors.trace_summary = 2150;
+    w.failures.trace_summary = 1;
+    w.failureRows = [
+      { projection_name: 'trace_summary', error_code: 'conflict', event_id: 'ev-9', log_seq: 2151, count: 3 },
+    ];
+    const d = run(start(w, 'projections'), {
+      decide: (cmd) => ({ optionId: cmd.options.find((o) => o.recommended)?.id ?? '', reason: 'semantic fault' }),
+      approve: () => 'stop',
+    });
+    expect(d.state.pendingApproval?.stepId).toBe('approve_rebuild');
+    const rejected = applyRejection(d.state, d.scenario, { stepId: 'approve_rebuild', by: APPROVER }, ACCESS, d.now);
+    if (!rejected.ok) throw new Error(rejected.refusal.message);
+    expect(rejected.events[0]).toMatchObject({ reopens: { decision: 'replay_decision', optionId: 'rebuild' } });
+    apply(d, rejected);
+    run(d, {
+      decide: (cmd) =>
+        cmd.stepId === 'replay_decision' ? { optionId: 'catch_up', reason: 'no rebuild today' } : undefined,
+    });
+    expect(d.state.outcome?.outcome).toBe('recovered');
+    expect(statuses(d)).toMatchObject({
+      approve_rebuild: 'skipped',
+      start_rebuild: 'skipped',
+      start_catch_up: 'passed',
+    });
+    expect(w.replay).toMatchObject({ mode: 'catch_up' });
   });
 
   it('pauses with Retry and Abort when the approval is bound to no decision', () => {
