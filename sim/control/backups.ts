@@ -11,6 +11,8 @@ export interface BackupRecord {
   created_at: string;
   size_bytes: number;
   label: string;
+  /** The highest log_seq in the backup's event log (0 when empty). */
+  last_log_seq: number;
 }
 
 interface StoredBackup extends BackupRecord {
@@ -35,12 +37,13 @@ export class BackupStore {
   ) {}
 
   list(): BackupRecord[] {
-    return this.backups.map(({ id, path, created_at, size_bytes, label }) => ({
+    return this.backups.map(({ id, path, created_at, size_bytes, label, last_log_seq }) => ({
       id,
       path,
       created_at,
       size_bytes,
       label,
+      last_log_seq,
     }));
   }
 
@@ -70,7 +73,10 @@ export class BackupStore {
       const s = await client.query<{ last_value: number; is_called: boolean }>(
         'SELECT last_value, is_called FROM dg_event_log_log_seq_seq',
       );
-      return s.rows[0] ?? { last_value: 1, is_called: false };
+      const tail = await client.query<{ tail: number }>(
+        `SELECT COALESCE(MAX(log_seq), 0)::float8 AS tail FROM ${quoteIdent(schema)}.dg_event_log`,
+      );
+      return { ...(s.rows[0] ?? { last_value: 1, is_called: false }), tail: tail.rows[0]?.tail ?? 0 };
     });
     const size = await this.pool.query<{ bytes: number }>(
       `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
@@ -85,6 +91,7 @@ export class BackupStore {
       size_bytes: size.rows[0]?.bytes ?? 0,
       label,
       schema,
+      last_log_seq: sequence.tail,
       logSeqValue: sequence.last_value,
       logSeqCalled: sequence.is_called,
     };

@@ -13,6 +13,7 @@ import { INSTANT_HINT, isInstant } from './instant.js';
 import { INTERRUPTION_OPTIONS } from './interruptions.js';
 import { isValidRunId } from './job-ids.js';
 import { ENGINE_SOURCE, evidence } from './judges/evidence.js';
+import { latestDecision } from './params.js';
 import { skipNeedsSecondPerson } from './safety-checks.js';
 import { findStep } from './scenario-lookup.js';
 import { isExecutorStep, type Scenario } from './scenario-schema.js';
@@ -400,7 +401,8 @@ export interface RejectionInput {
 }
 
 /**
- * A No to an open approval: the guarded step does not run and the run pauses with Retry (ask again) and Abort.
+ * A No to an open approval: the guarded step does not run. Bound to a decision, the run goes back to it so people
+ * can choose another option; otherwise it pauses with Retry (ask again) and Abort.
  * Anyone who may approve may reject, and so may the starter: rejecting never makes things worse.
  */
 export function applyRejection(
@@ -423,8 +425,15 @@ export function applyRejection(
     return refuse('not_approver', `${who(input.by)} may not reject: only the approvers and the starter may`);
   }
   const guarded = scenario.steps.find((s) => s.id === pending.guards);
+  const by = recordedActor(input.by);
+  const reopens = rejectionReopens(state, scenario, pending.stepId);
+  if (reopens !== undefined) {
+    return accepted(state, now, [
+      { type: 'approval_rejected', stepId: pending.stepId, round: pending.round, by, reopens },
+    ]);
+  }
   return accepted(state, now, [
-    { type: 'approval_rejected', stepId: pending.stepId, round: pending.round, by: recordedActor(input.by) },
+    { type: 'approval_rejected', stepId: pending.stepId, round: pending.round, by },
     {
       type: 'run_paused',
       stepId: pending.stepId,
@@ -435,6 +444,31 @@ export function applyRejection(
       options: ['retry', 'abort'],
     },
   ]);
+}
+
+/**
+ * The decision a rejected approval goes back to: the latest of the decisions its fingerprint is bound to that was
+ * made, asked once (not per item) and comes before it, with the steps from there up to the approval (read-only
+ * ones only, so nothing with effects runs twice).
+ */
+export function rejectionReopens(
+  state: RunState,
+  scenario: Scenario,
+  approvalId: string,
+): { decision: string; optionId: string; steps: string[] } | undefined {
+  const approvalAt = scenario.steps.findIndex((s) => s.id === approvalId);
+  const approval = scenario.steps[approvalAt];
+  if (approval?.kind !== 'approval') return undefined;
+  for (const id of [...(approval.fingerprintOf.decisions ?? [])].reverse()) {
+    const at = scenario.steps.findIndex((s) => s.id === id);
+    const step = scenario.steps[at];
+    const made = latestDecision(state, id);
+    if (step?.kind !== 'decision' || step.forEach !== undefined || at > approvalAt || made === undefined) continue;
+    // Going back must never run a step with effects twice: such a step in between keeps the pause.
+    if (scenario.steps.slice(at + 1, approvalAt).some((s) => isExecutorStep(s) && s.risk !== 'read_only')) continue;
+    return { decision: id, optionId: made.optionId, steps: scenario.steps.slice(at, approvalAt + 1).map((s) => s.id) };
+  }
+  return undefined;
 }
 
 // ---- manual actions ----

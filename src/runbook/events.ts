@@ -310,8 +310,8 @@ export const ApprovalExpiredSchema = z.object({
 });
 
 /**
- * Someone who may approve (or the starter) said no: the guarded step does not run, the request is closed and the
- * run pauses, with Retry to ask again and Abort.
+ * Someone who may approve (or the starter) said no: the guarded step does not run and the request is closed. With
+ * `reopens` the decision the approval is bound to is asked again; without it the run pauses (Retry, Abort).
  */
 export const ApprovalRejectedSchema = z.object({
   ...base,
@@ -319,6 +319,15 @@ export const ApprovalRejectedSchema = z.object({
   stepId,
   round: z.number().int().positive(),
   by: ActorSchema,
+  reopens: z
+    .object({
+      /** The decision asked again; its rejected choice is kept aside and marked when it is asked. */
+      decision: stepId,
+      optionId: z.string().min(1).max(200),
+      /** The steps from the decision up to the approval, back to pending. */
+      steps: z.array(stepId).max(200),
+    })
+    .optional(),
 });
 
 export const ManualActionRequestedSchema = z.object({

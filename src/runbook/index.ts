@@ -34,6 +34,7 @@ export {
   applyRejection,
   applyRetry,
   applySkip,
+  rejectionReopens,
   startRun,
 } from './commands.js';
 export type { Condition } from './conditions.js';

@@ -319,6 +319,8 @@ export interface BackupArtifact {
   readonly created_at: string;
   readonly size_bytes: number;
   readonly label: string;
+  /** The last event-log position the backup holds, when the listing reports it. */
+  readonly last_log_seq?: number;
 }
 
 /**

@@ -85,7 +85,20 @@ export function buildOptions(state: RunState, step: DecisionStep, itemValues: Js
       effect: spec.effect ?? 'continue',
     });
   }
-  return options;
+  return markRejected(state, step.id, options);
+}
+
+/** An option whose approval was rejected stays offered, marked, and is never the recommended one. */
+function markRejected(state: RunState, stepId: string, options: DecisionOption[]): DecisionOption[] {
+  const rejected = state.rejectedDecisions.filter((r) => r.record.stepId === stepId);
+  if (rejected.length === 0) return options;
+  return options.map((o) => {
+    const r = rejected.findLast((x) => x.record.optionId === o.id);
+    if (r === undefined) return o;
+    const { recommended: _, ...rest } = o;
+    const suffix = ` (approval rejected by ${r.by.name ?? r.by.id})`;
+    return { ...rest, label: `${cut(o.label, MAX_OPTION_LABEL - suffix.length)}${suffix}` };
+  });
 }
 
 /**

@@ -110,6 +110,15 @@ export interface DecisionRecord {
   readonly seq: number;
 }
 
+/** A choice taken back because the approval bound to it was rejected: the decision was asked again. */
+export interface RejectedDecision {
+  readonly record: DecisionRecord;
+  readonly approvalStepId: string;
+  readonly round: number;
+  readonly by: Actor;
+  readonly at: string;
+}
+
 export interface PendingDecision {
   readonly stepId: string;
   readonly item?: DecisionItem;
@@ -174,6 +183,8 @@ export interface RunState {
     readonly options: readonly ('retry' | 'skip' | 'abort')[];
   } | null;
   readonly decisions: readonly DecisionRecord[];
+  /** Choices whose approval was rejected; no longer in `decisions`, so later steps never act on them. */
+  readonly rejectedDecisions: readonly RejectedDecision[];
   readonly approvals: readonly ApprovalRecord[];
   /** Replay runs the run's steps started, from every attempt (step outputs `startedReplayJobIds`). */
   readonly startedReplayJobIds: readonly string[];
@@ -300,6 +311,7 @@ function started(event: RunEventOf<'run_started'>): RunState {
     pendingManual: null,
     pause: null,
     decisions: [],
+    rejectedDecisions: [],
     approvals: [],
     startedReplayJobIds: [],
     abort: null,
@@ -341,6 +353,34 @@ function clearPendingFor(state: RunState, stepId: string): RunState {
     pendingDecision: state.pendingDecision?.stepId === stepId ? null : state.pendingDecision,
     pendingApproval: state.pendingApproval?.stepId === stepId ? null : state.pendingApproval,
     pendingManual: state.pendingManual?.stepId === stepId ? null : state.pendingManual,
+  };
+}
+
+/** Takes the bound choice back and returns the steps from the decision up to the approval to pending. */
+function reopenDecision(state: RunState, event: RunEventOf<'approval_rejected'>): RunState {
+  const reopens = event.reopens;
+  if (reopens === undefined) return state;
+  let at = -1;
+  for (let i = state.decisions.length - 1; i >= 0 && at < 0; i--) {
+    if (state.decisions[i]?.stepId === reopens.decision) at = i;
+  }
+  const record = state.decisions[at];
+  const steps = { ...state.steps };
+  for (const id of reopens.steps) {
+    if (id !== event.stepId) steps[id] = initialStepState(id);
+  }
+  return {
+    ...state,
+    steps,
+    currentStepId: reopens.decision,
+    decisions: state.decisions.filter((_, i) => i !== at),
+    rejectedDecisions:
+      record === undefined
+        ? state.rejectedDecisions
+        : [
+            ...state.rejectedDecisions,
+            { record, approvalStepId: event.stepId, round: event.round, by: event.by, at: event.at },
+          ],
   };
 }
 
@@ -541,9 +581,10 @@ function apply(state: RunState, event: RunEvent): RunState {
     case 'approval_rejected': {
       const pending = state.pendingApproval;
       const matches = pending !== null && pending.stepId === event.stepId && pending.round === event.round;
-      // Back to pending with its round kept: a Retry asks the next round.
+      // Back to pending with its round kept: a Retry (or the decision asked again) leads to the next round.
       const next = matches ? setStep(state, event.stepId, { status: 'pending', approvedBy: null }) : state;
-      return { ...next, pendingApproval: matches ? null : pending };
+      const closed = { ...next, pendingApproval: matches ? null : pending };
+      return matches && event.type === 'approval_rejected' && event.reopens ? reopenDecision(closed, event) : closed;
     }
     case 'manual_action_requested':
       return {

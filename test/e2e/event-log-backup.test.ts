@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANA, BO, buttons, E2E, textOf } from './harness.js';
-import { clickChoice, recommendedOption, simState } from './steps.js';
+import { clickChoice, eventLogToBackupChoice, recommendedOption, simBackups } from './steps.js';
 
 // Event-log damage, and the newest backup carries damage too: after its restore the integrity check still fails.
 // People are offered another backup instead of only Retry or Skip: the list is read again with the damaged one
@@ -17,22 +17,11 @@ afterAll(async () => {
   await e2e?.close();
 });
 
-interface Backup {
-  id: string;
-  label: string;
-}
-
 describe('/dg recover event-log when the restored backup is damaged too', () => {
   it('goes back to the backup choice, restores another one after a new approval, and recovers', async () => {
-    const before = (await simState(e2e)).backups as Backup[];
-    const nightly = before.find((b) => b.label === 'nightly');
-    const scheduled = before.find((b) => b.label === 'scheduled');
+    const { nightly, scheduled } = await simBackups(e2e);
     expect(nightly && scheduled).toBeTruthy();
-
-    const started = await e2e.command(ANA, 'recover event-log');
-    const runId = await e2e.startedRunId(started.responseId);
-    await clickChoice(e2e, runId, BO, 'approve_stop_writes', 'approve');
-    await clickChoice(e2e, runId, BO, 'approve_preserve', 'approve');
+    const runId = await eventLogToBackupChoice(e2e);
 
     // The newest backup from before the run is recommended; the copy just preserved is named as such.
     const first = await clickChoice(e2e, runId, ANA, 'choose_backup', recommendedOption);

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { REASON_INPUT } from '../../src/projections/thread/index.js';
 import type { StoredMessage } from '../helpers/fake-slack.js';
 import { newTriggerId } from '../helpers/slack-requests.js';
-import { buttons, type E2E, type Person } from './harness.js';
+import { ANA, BO, buttons, type E2E, type Person } from './harness.js';
 
 type Button = ReturnType<typeof buttons>[number];
 
@@ -54,4 +54,27 @@ export async function simState(e2e: E2E): Promise<Record<string, unknown>> {
   });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
+}
+
+/** One backup as the simulator lists it. */
+export interface SimBackup {
+  id: string;
+  label: string;
+  created_at: string;
+  last_log_seq: number;
+}
+
+/** The simulator's backups by label (each test's faults make one per label). */
+export async function simBackups(e2e: E2E): Promise<{ nightly?: SimBackup; scheduled?: SimBackup }> {
+  const listed = (await simState(e2e)).backups as SimBackup[];
+  return { nightly: listed.find((b) => b.label === 'nightly'), scheduled: listed.find((b) => b.label === 'scheduled') };
+}
+
+/** Ana starts an event-log run and Bo approves stopping writes and preserving: the run asks which backup. */
+export async function eventLogToBackupChoice(e2e: E2E): Promise<string> {
+  const started = await e2e.command(ANA, 'recover event-log');
+  const runId = await e2e.startedRunId(started.responseId);
+  await clickChoice(e2e, runId, BO, 'approve_stop_writes', 'approve');
+  await clickChoice(e2e, runId, BO, 'approve_preserve', 'approve');
+  return runId;
 }

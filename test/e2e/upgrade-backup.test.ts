@@ -20,6 +20,7 @@ interface Backup {
   id: string;
   label: string;
   created_at: string;
+  last_log_seq: number;
 }
 
 async function backups(): Promise<Backup[]> {
@@ -67,7 +68,11 @@ describe('/dg recover upgrade with no pre-upgrade backup', () => {
     expect(offered.find((b) => b.value?.includes(`|choose_backup|${hourly?.id}|`))?.text).toMatch(
       /^hourly · (just before the run|\d+ (s|min|h) before the run) · /,
     );
-    await clickChoice(e2e, runId, BO, 'approve_restore', 'approve');
+    const approval = await clickChoice(e2e, runId, BO, 'approve_restore', 'approve');
+    // The upgrade reads no event-log tail before its restore: the backup's position is given, the loss unknown.
+    expect(textOf(approval.message)).toContain(
+      `The backup holds the event log up to seq ${scheduled?.last_log_seq}; this run has not read the current tail, so how many events it would lose is not known.`,
+    );
     await clickChoice(e2e, runId, ANA, 'choose_release', 'configured');
     await clickChoice(e2e, runId, BO, 'approve_switch', 'approve');
     const end = await e2e.runFinished(runId, 60_000);

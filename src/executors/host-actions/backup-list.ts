@@ -15,6 +15,8 @@ const BackupLine = z.object({
   created_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone' }),
   size_bytes: z.number({ error: 'must be a number' }).int('must be whole bytes').nonnegative('must not be negative'),
   label: z.string({ error: 'must be a string' }).max(200, 'must be at most 200 characters').nullable().optional(),
+  // Any whole number is kept, even a negative one: the approval states an impossible position rather than hide it.
+  last_log_seq: z.number({ error: 'must be a number' }).int('must be a whole number').nullable().optional(),
 });
 
 export type BackupListParse =
@@ -59,6 +61,7 @@ export function parseBackupList(text: string): BackupListParse {
       createdAt: parsed.data.created_at,
       sizeBytes: parsed.data.size_bytes,
       label: parsed.data.label ?? null,
+      ...(typeof parsed.data.last_log_seq === 'number' ? { lastLogSeq: parsed.data.last_log_seq } : {}),
     });
   }
   return { ok: true, backups };

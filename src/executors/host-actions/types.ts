@@ -60,6 +60,8 @@ export interface Backup {
   readonly createdAt: string;
   readonly sizeBytes: number;
   readonly label: string | null;
+  /** The last event-log position (log_seq) the backup holds, when the listing says. */
+  readonly lastLogSeq?: number;
 }
 
 /** The copy of the broken database `preserve_database` made, as it reported it. */

@@ -79,6 +79,7 @@ function artifactsOf(result: HostActionResult): BackupArtifact[] | undefined {
     created_at: b.createdAt,
     size_bytes: b.sizeBytes,
     label: b.label ?? '',
+    ...(b.lastLogSeq !== undefined ? { last_log_seq: b.lastLogSeq } : {}),
   }));
 }
 

@@ -66,7 +66,10 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
     case 'decision_requested':
       return [`Decision asked: ${title}${e.item ? ` (${e.item.label})` : ''}`];
     case 'decision_made': {
-      const option = ctx.state.decisions.find((d) => d.seq === e.seq)?.option?.label ?? e.optionId;
+      const record =
+        ctx.state.decisions.find((d) => d.seq === e.seq) ??
+        ctx.state.rejectedDecisions.find((r) => r.record.seq === e.seq)?.record;
+      const option = record?.option?.label ?? e.optionId;
       return [
         `Decided by ${actorShort(e.by)}: ${title}${e.item ? ` (${e.item.id})` : ''}: "${option}"` +
           `${e.value !== undefined ? ` (${e.value})` : ''}${e.reason ? `, reason: ${e.reason}` : ''}`,
@@ -81,7 +84,9 @@ function describe(ctx: SummaryContext, e: RunEvent): RichText {
     case 'approval_expired':
       return [`Approval expired (round ${e.round}): nobody approved within ${formatDuration(e.timeoutMs)}`];
     case 'approval_rejected':
-      return [`Approval rejected by ${actorShort(e.by)} (round ${e.round}): ${title}`];
+      return [
+        `Approval rejected by ${actorShort(e.by)} (round ${e.round}): ${title}${e.reopens ? `; back to "${ctx.title(e.reopens.decision)}" to choose again` : ''}`,
+      ];
     case 'manual_action_requested':
       return [`Asked a person to act: ${title}`];
     case 'manual_action_done':

@@ -335,7 +335,7 @@ export function renderEvent(event: RunEvent, options: RenderOptions): string[] {
       ];
     case 'approval_rejected':
       return [
-        `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} rejected by ${actorName(event.by)}`,
+        `${at}${style.yellow('⚠')} approval of ${stepTitle(options, event.stepId)} rejected by ${actorName(event.by)}${event.reopens ? `; ${stepTitle(options, event.reopens.decision)} is asked again` : ''}`,
       ];
     case 'manual_action_requested':
       return [

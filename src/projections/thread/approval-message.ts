@@ -1,4 +1,4 @@
-import { type ApprovalStep, type RunEventOf, type Step, stepState } from '../../runbook/index.js';
+import { type ApprovalStep, type RunEventOf, rejectionReopens, type Step, stepState } from '../../runbook/index.js';
 import { formatDuration } from '../../runbook/time-format.js';
 import { ACTION, encodeActionValue } from '../../slack/action-values.js';
 import { actionsBlocks, button } from '../../slack/blocks/buttons.js';
@@ -30,13 +30,17 @@ function roundLines(model: ThreadModel, stepId: string): string[] {
   for (const r of model.approvalRejections.get(stepId) ?? []) {
     lines.push({
       round: r.round,
-      line: `:no_entry_sign: Round ${r.round}: rejected by ${who(r.by)} at ${clock(r.at)}`,
+      line: `:no_entry_sign: Round ${r.round}: rejected by ${who(r.by)} at ${clock(r.at)}${r.reopens ? `, back to ${reopenedTitle(model, r.reopens.decision)}` : ''}`,
     });
   }
   for (const expiry of model.approvalExpiries.get(stepId) ?? []) {
     lines.push({ round: expiry.round, line: `:hourglass: Round ${expiry.round}: ${expiredLine(expiry)}` });
   }
   return lines.sort((a, b) => a.round - b.round).map((l) => l.line);
+}
+
+function reopenedTitle(model: ThreadModel, decisionId: string): string {
+  return `"${esc(model.scenario.steps.find((s) => s.id === decisionId)?.title ?? decisionId, 150)}"`;
 }
 
 /** The exact action the approval lets run and what it acts on, as far as the run knows them now. */
@@ -72,7 +76,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
     : open
       ? `Approved by ${who(pending.grantedBy)}: re-checking before the step runs`
       : rejected
-        ? `Rejected by ${who(rejected.by)}`
+        ? `Rejected by ${who(rejected.by)}${rejected.reopens ? `: ${reopenedTitle(model, rejected.reopens.decision)} is asked again` : ''}`
         : expiry
           ? expiredLine(expiry)
           : s.status === 'passed'
@@ -116,6 +120,10 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
   });
   if (waiting) {
     const what = guarded ? esc(guarded.title, 150) : esc(step.guards, 60);
+    const reopens = rejectionReopens(model.state, model.scenario, step.id);
+    const afterReject = reopens
+      ? `the run goes back to ${reopenedTitle(model, reopens.decision)} to choose again.`
+      : 'the run pauses: Retry asks for the approval again, Abort ends the run.';
     blocks.push(
       ...actionsBlocks(`apact-${request.seq}`, [
         button({
@@ -136,7 +144,7 @@ export function renderApprovalStep(model: ThreadModel, step: ApprovalStep, ancho
           value: encodeActionValue({ runId: model.state.runId, stepId: step.id, choice: 'reject', seq: request.seq }),
           confirm: {
             title: 'Reject this step?',
-            text: `*${what}* does not run and the run pauses: Retry asks for the approval again, Abort ends the run.`,
+            text: `*${what}* does not run and ${afterReject}`,
             confirm: 'Reject',
           },
         }),

@@ -28,10 +28,42 @@ function backupTarget(model: ThreadModel, approval: ApprovalStep, artifact: stri
     typeof listed?.display === 'string'
       ? ` (${esc(listed.display, 300)}${when})`
       : ' (not in the listing: typed by hand)';
-  return (
-    `backup ${code(artifact, 120)}${shown}. Events written after it was taken are lost: how many is not known, ` +
-    'because the backup listing reports no event-log position to compare with the current tail.'
-  );
+  return `backup ${code(artifact, 120)}${shown}. ${eventsLost(model, listed?.last_log_seq)}`;
+}
+
+/** The newest event-log tail (MAX(log_seq)) a passed step of this run read, if any. */
+function currentTail(model: ThreadModel): number | undefined {
+  let tail: number | undefined;
+  let at = '';
+  for (const step of model.scenario.steps) {
+    const s = stepState(model.state, step.id);
+    const seq = s.outputs.maxLogSeq;
+    if (s.status !== 'passed' || typeof seq !== 'number' || (s.finishedAt ?? '') < at) continue;
+    tail = seq;
+    at = s.finishedAt ?? '';
+  }
+  return tail;
+}
+
+/** What a restore loses: the tail minus the backup's last log_seq, or plainly why that is not known. */
+export function eventsLost(model: ThreadModel, backupSeq: Json | undefined): string {
+  if (typeof backupSeq !== 'number') {
+    return (
+      'Events written after it was taken are lost: how many is not known, because the backup listing reports no ' +
+      'event-log position to compare with the current tail.'
+    );
+  }
+  if (backupSeq < 0) {
+    return `The listing gives the backup's last event seq as ${backupSeq}, which is not a position: how many events it would lose is not known.`;
+  }
+  const tail = currentTail(model);
+  if (tail === undefined) {
+    return `The backup holds the event log up to seq ${backupSeq}; this run has not read the current tail, so how many events it would lose is not known.`;
+  }
+  if (backupSeq > tail) {
+    return `The listing says the backup holds the event log up to seq ${backupSeq}, ahead of the current tail seq ${tail}: the listing or the database is wrong, and how many events it would lose is not known.`;
+  }
+  return `Would lose ${tail - backupSeq} events written after the backup (tail seq ${tail}, backup up to ${backupSeq}).`;
 }
 
 /**

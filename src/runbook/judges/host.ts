@@ -332,6 +332,9 @@ export function judgeBackupsListed(m: ListBackupsMeasurement, ctx: JudgeContext)
         size_bytes: a.size_bytes,
         label: clipLine(a.label, 200),
         display: displayOf(a, origin, ctx.runStartedAt),
+        ...(typeof a.last_log_seq === 'number' && Number.isSafeInteger(a.last_log_seq)
+          ? { last_log_seq: a.last_log_seq }
+          : {}),
         // Only the exceptions are marked: a listing of older backups reads (and fingerprints) as it always did.
         ...(origin !== undefined && origin !== 'before_run' ? { origin } : {}),
       };

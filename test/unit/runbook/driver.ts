@@ -6,6 +6,7 @@ import type { World } from '../../helpers/engine-world.js';
 
 export {
   append,
+  apply,
   type Drive,
   eventsOf,
   type Policy,
