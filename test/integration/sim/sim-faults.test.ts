@@ -247,12 +247,15 @@ describe('failed upgrade and host actions', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const scheduled = lines.find((b: Json) => b.label === 'scheduled');
-    expect(Object.keys(scheduled).sort()).toEqual(['created_at', 'id', 'label', 'path', 'size_bytes']);
+    expect(Object.keys(scheduled).sort()).toEqual(['created_at', 'id', 'label', 'last_log_seq', 'path', 'size_bytes']);
     expect(scheduled.size_bytes).toBeGreaterThan(0);
     const schemaOf = (b: Json) => String(b.path).split('/').at(-1);
     const count = async (schema = 'public') =>
       (await sql(`SELECT COUNT(*)::int AS n FROM ${schema}.dg_event_log`))[0].n as number;
     const backupCount = await count(schemaOf(scheduled) as string);
+    // The listing's position is the backup's own tail, so a restore's loss can be counted against the live one.
+    const backupTail = (await sql(`SELECT MAX(log_seq)::int AS s FROM ${schemaOf(scheduled)}.dg_event_log`))[0].s;
+    expect(scheduled.last_log_seq).toBe(backupTail);
     expect(await count()).not.toBe(backupCount);
 
     const preserved = await control.post('/host/preserve-database');
