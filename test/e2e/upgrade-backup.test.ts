@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANA, BO, buttons, E2E, textOf } from './harness.js';
 import { clickChoice, recommendedOption, simState } from './steps.js';
@@ -25,6 +26,18 @@ interface Backup {
 
 async function backups(): Promise<Backup[]> {
   return (await simState(e2e)).backups as Backup[];
+}
+
+/** The simulator's event-log tail, read straight from its database. */
+async function simTail(): Promise<number> {
+  const client = new pg.Client({ connectionString: e2e.sim.databaseUrl });
+  await client.connect();
+  try {
+    const rows = await client.query<{ tail: string }>('SELECT MAX(log_seq)::text AS tail FROM dg_event_log');
+    return Number(rows.rows[0]?.tail);
+  } finally {
+    await client.end();
+  }
 }
 
 describe('/dg recover upgrade with no pre-upgrade backup', () => {
@@ -69,9 +82,12 @@ describe('/dg recover upgrade with no pre-upgrade backup', () => {
       /^hourly · (just before the run|\d+ (s|min|h) before the run) · /,
     );
     const approval = await clickChoice(e2e, runId, BO, 'approve_restore', 'approve');
-    // The upgrade reads no event-log tail before its restore: the backup's position is given, the loss unknown.
+    // The tail is read once the runtime is stopped, so it is still the simulator's at the approval.
+    const tail = await simTail();
+    const upTo = scheduled?.last_log_seq as number;
+    expect(upTo).toBeLessThanOrEqual(tail);
     expect(textOf(approval.message)).toContain(
-      `The backup holds the event log up to seq ${scheduled?.last_log_seq}; this run has not read the current tail, so how many events it would lose is not known.`,
+      `Would lose ${tail - upTo} events written after the backup (tail seq ${tail}, backup up to ${upTo}).`,
     );
     await clickChoice(e2e, runId, ANA, 'choose_release', 'configured');
     await clickChoice(e2e, runId, BO, 'approve_switch', 'approve');

@@ -120,6 +120,8 @@ export class World {
   writesStopped = false;
   preserved = false;
   restoredArtifact: string | undefined;
+  /** `sql.parity` cannot reach Postgres, though the rest of the world answers. */
+  parityUnreachable = false;
   /** Executors that fail transiently (a timeout, no measurement) the next N times. */
   transientFailures: Record<string, number> = {};
   private requests = 0;
@@ -422,6 +424,21 @@ export class World {
           })),
         };
       case 'sql.parity':
+        if (this.parityUnreachable) {
+          const error = {
+            code: 'DG_ERR_SQL_UNREACHABLE',
+            message: 'connect ECONNREFUSED 10.0.4.20:5432',
+            transient: true,
+          };
+          return {
+            eventCount: 0,
+            maxLogSeq: 0,
+            tenantCount: 0,
+            sql: 'SELECT COUNT(*), MAX(log_seq) …',
+            latencyMs: 5003,
+            error,
+          };
+        }
         return {
           eventCount: this.tail - 68,
           maxLogSeq: this.tail,

@@ -45,6 +45,17 @@ function currentTail(model: ThreadModel): number | undefined {
   return tail;
 }
 
+/** Why this run holds no tail: the error of a tail read (`sql.parity`) that failed, if one did. */
+function tailReadFailure(model: ThreadModel): string | undefined {
+  for (const step of model.scenario.steps) {
+    const { status, error } = stepState(model.state, step.id);
+    if (isExecutorStep(step) && step.executor === 'sql.parity' && status === 'failed' && error) {
+      return `${error.code}: ${error.message}`;
+    }
+  }
+  return undefined;
+}
+
 /** What a restore loses: the tail minus the backup's last log_seq, or plainly why that is not known. */
 export function eventsLost(model: ThreadModel, backupSeq: Json | undefined): string {
   if (typeof backupSeq !== 'number') {
@@ -58,7 +69,11 @@ export function eventsLost(model: ThreadModel, backupSeq: Json | undefined): str
   }
   const tail = currentTail(model);
   if (tail === undefined) {
-    return `The backup holds the event log up to seq ${backupSeq}; this run has not read the current tail, so how many events it would lose is not known.`;
+    const failure = tailReadFailure(model);
+    const why = failure
+      ? `reading the current tail failed (${esc(failure, 300)})`
+      : 'this run has not read the current tail';
+    return `The backup holds the event log up to seq ${backupSeq}; ${why}, so how many events it would lose is not known.`;
   }
   if (backupSeq > tail) {
     return `The listing says the backup holds the event log up to seq ${backupSeq}, ahead of the current tail seq ${tail}: the listing or the database is wrong, and how many events it would lose is not known.`;

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../errors.js';
 import type { Condition } from '../conditions.js';
 import type { JudgeName } from '../judges/index.js';
 import type { ParamValue } from '../params.js';
@@ -42,6 +43,9 @@ const GATE_POLL = { initialMs: 250, maxMs: 15_000, factor: 1.25 };
 const INTEGRITY_GATE_POLL = { initialMs: 1_000, maxMs: 30_000, factor: 1.5 };
 /** Two projection readings when something on the node may be moving cursors: workers poll every second. */
 export const PROGRESS_INTERVAL_MS = 3_000;
+
+/** Why a read of DecisionGraph's Postgres can fail: unreachable, timed out, or the query refused. */
+export const SQL_READ_FAILURES = [ErrorCode.SqlUnreachable, ErrorCode.SqlTimeout, ErrorCode.SqlQueryFailed] as const;
 
 export function waitHealthzConnected(id: string, when?: Condition): StepInput {
   return {

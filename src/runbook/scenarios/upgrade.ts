@@ -9,6 +9,7 @@ import {
   chooseBackup,
   listBackups,
   restoreBackup,
+  SQL_READ_FAILURES,
   WAIT_FOR_HEALTHZ_POLL,
   waitHealthzConnected,
 } from './shared.js';
@@ -16,11 +17,11 @@ import {
 /** Scenario 5: a failed upgrade, rolled back the official way. */
 export const upgradeScenario: ScenarioInput = {
   name: 'upgrade',
-  version: 1,
+  version: 2,
   title: 'Failed upgrade (rollback)',
   summary:
     'The new release boots but smoke checks fail or reads regress: record which smoke checks fail, stop the ' +
-    'upgraded runtime, restore the pre-upgrade backup, switch back to the previous known-good release, start it, ' +
+    'upgraded runtime, read the event-log tail, restore the pre-upgrade backup, switch back to the previous known-good release, start it, ' +
     'decide about orphaned replay runs, catch up projections that stay behind, re-run the smoke checks and close ' +
     'with the checklist.',
   aliases: ['rollback', 'failed-upgrade'],
@@ -85,6 +86,17 @@ export const upgradeScenario: ScenarioInput = {
       deadlineMs: 120_000,
       safetyCheckFor: ['restore_backup', 'switch_release'],
       why: 'A restore under a running node would mix old memory with the restored tables',
+    },
+    {
+      id: 'read_tail',
+      kind: 'probe',
+      title: 'Read the event-log tail the restore would cut back',
+      risk: 'read_only',
+      executor: 'sql.parity',
+      judge: 'parity.record',
+      // Only informs the restore approval: when Postgres cannot be read, the approval says the count is not known.
+      continueOnFailure: [...SQL_READ_FAILURES],
+      why: 'With the runtime stopped no more events land, so the restore approval can say how many it would lose',
     },
     listBackups({
       preferLabel: 'pre-upgrade',

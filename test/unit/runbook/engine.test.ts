@@ -548,8 +548,8 @@ describe('scenario data the engine must survive', () => {
   it('pauses on a decision none of whose options applies, and goes on when it is skipped', () => {
     const scenario = parseScenario({
       name: 'upgrade',
-      // The run is started on the shipped upgrade data (version 1); this stand-in continues it.
-      version: 1,
+      // The run is started on the shipped upgrade data (version 2); this stand-in continues it.
+      version: 2,
       title: 'test',
       summary: 'test',
       aliases: [],

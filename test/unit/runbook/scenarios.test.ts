@@ -178,6 +178,7 @@ describe('scenario data', () => {
     order('upgrade', [
       'smoke.checks',
       'host.stop_runtime',
+      'sql.parity',
       'host.list_backups',
       'host.restore_backup',
       'host.switch_release',

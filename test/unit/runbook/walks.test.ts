@@ -453,11 +453,17 @@ describe('upgrade scenario', () => {
 
   it('rolls back to the pre-upgrade backup and the configured release, and recovers', () => {
     const w = fault();
+    const tailBefore = w.tail;
     const d = run(start(w, 'upgrade', { traceId: 'trace-demo', previousRelease: 'v1.4.2' }));
     expect(d.state.outcome?.outcome).toBe('recovered');
     expect(d.state.steps.smoke_before?.outputs.failing).toEqual(['projection_health', 'trace_read']);
     expect(w.restoredArtifact).toBe('pre-upgrade-0306');
     expect(w.release).toBe('v1.4.2');
+    // The tail is read after the runtime stopped answering and before the backups are listed.
+    expect(d.state.steps.read_tail?.outputs.maxLogSeq).toBe(tailBefore);
+    const at = (executor: string) => w.calls.indexOf(executor);
+    expect(at('sql.parity')).toBeGreaterThan(at('host.stop_runtime'));
+    expect(at('sql.parity')).toBeLessThan(at('host.list_backups'));
     expect(w.hostCalls).toEqual({
       stop_runtime: 1,
       list_backups: 2,
@@ -487,6 +493,16 @@ describe('upgrade scenario', () => {
     const release = eventsOf(d, 'decision_requested').find((e) => e.stepId === 'choose_release');
     expect(release?.options.map((o) => o.id)).toEqual(['other', 'abort']);
     expect(w.release).toBe('a1b2c3d');
+    expect(d.state.outcome?.outcome).toBe('recovered');
+  });
+
+  it('goes on to the restore approval when Postgres cannot be read for the tail', () => {
+    const w = fault();
+    w.parityUnreachable = true;
+    const d = run(start(w, 'upgrade', { traceId: 'trace-demo', previousRelease: 'v1.4.2' }));
+    expect(d.state.steps.read_tail?.status).toBe('failed');
+    expect(d.state.steps.read_tail?.error?.code).toBe('DG_ERR_SQL_UNREACHABLE');
+    expect(eventsOf(d, 'approval_granted').map((e) => e.stepId)).toContain('approve_restore');
     expect(d.state.outcome?.outcome).toBe('recovered');
   });
 

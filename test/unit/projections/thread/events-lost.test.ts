@@ -8,8 +8,9 @@ import { World } from '../../runbook/world.js';
 // The restore approval's On: line says how many events the restore would lose: the tail this run read minus the
 // last log_seq the backup listing gives, or plainly why that is not known.
 
-function atRestoreApproval(name: ScenarioName) {
+function atRestoreApproval(name: ScenarioName, parityUnreachable = false) {
   const w = new World();
+  w.parityUnreachable = parityUnreachable;
   if (name === 'event-log') w.integrity = { payload_hash_drift: 2, trace_seq_step: 1 };
   else w.smokeFailing = ['projection_health', 'trace_read'];
   const d = start(w, name, { traceId: 'trace-demo', previousRelease: 'v1.4.2' });
@@ -18,7 +19,7 @@ function atRestoreApproval(name: ScenarioName) {
   });
   expect(probe.state.pendingApproval?.guards).toMatch(/^restore/);
   const model = buildThreadModel(probe.events, probe.scenario);
-  const tail = probe.state.steps.gather_parity?.outputs.maxLogSeq;
+  const tail = (probe.state.steps.gather_parity ?? probe.state.steps.read_tail)?.outputs.maxLogSeq;
   return { model, tail: typeof tail === 'number' ? tail : undefined };
 }
 
@@ -46,13 +47,22 @@ describe('events a restore would lose', () => {
     );
   });
 
-  it('says the count is unknown when the listing has no position, or the run read no tail (upgrade)', () => {
+  it('counts against the tail upgrade reads once the runtime is stopped', () => {
+    const { model, tail } = atRestoreApproval('upgrade');
+    const t = tail as number;
+    expect(eventsLost(model, t - 40)).toBe(
+      `Would lose 40 events written after the backup (tail seq ${t}, backup up to ${t - 40}).`,
+    );
+  });
+
+  it('says the count is unknown when the listing has no position, or the tail read failed and why (upgrade)', () => {
     const { model } = atRestoreApproval('event-log');
     expect(eventsLost(model, undefined)).toContain('how many is not known, because the backup listing reports no');
-    const upgrade = atRestoreApproval('upgrade');
+    const upgrade = atRestoreApproval('upgrade', true);
     expect(upgrade.tail).toBeUndefined();
     expect(eventsLost(upgrade.model, 120)).toBe(
-      'The backup holds the event log up to seq 120; this run has not read the current tail, so how many events it would lose is not known.',
+      'The backup holds the event log up to seq 120; reading the current tail failed (DG_ERR_SQL_UNREACHABLE: ' +
+        'dg_event_log COUNT(*) and MAX(log_seq) could not be measured: connect ECONNREFUSED 10.0.4.20:5432), so how many events it would lose is not known.',
     );
   });
 });
