@@ -22,11 +22,25 @@ export interface ReadOnlyOptions {
 
 /** A connection inside `BEGIN READ ONLY`: every query is named, and failures become typed probe errors. */
 export class ReadOnlySession {
+  /** The last query handed to the connection; the next one waits for it (pg deprecates queueing on a busy client). */
+  private turn: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly client: pg.ClientBase,
     readonly target: string,
     readonly timeoutMs: number,
   ) {}
+
+  /** Resolves once every query handed to the session has finished, failed ones included. */
+  async settled(): Promise<void> {
+    await this.turn;
+  }
+
+  private inTurn<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(run);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
 
   async query<R extends pg.QueryResultRow>(
     sqlName: string,
@@ -34,7 +48,7 @@ export class ReadOnlySession {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await this.client.query<R>(text, params);
+      return await this.inTurn(() => this.client.query<R>(text, params));
     } catch (err) {
       throw toSqlError(err, { target: this.target, sqlName, timeoutMs: this.timeoutMs });
     }
@@ -43,7 +57,7 @@ export class ReadOnlySession {
   /** Rows as arrays: less allocation per row for the scan's large, narrow results. */
   async queryArray<R extends unknown[]>(sqlName: string, text: string, params: unknown[]): Promise<R[]> {
     try {
-      const result = await this.client.query<R>({ text, values: params, rowMode: 'array' });
+      const result = await this.inTurn(() => this.client.query<R>({ text, values: params, rowMode: 'array' }));
       return result.rows;
     } catch (err) {
       throw toSqlError(err, { target: this.target, sqlName, timeoutMs: this.timeoutMs });
@@ -103,6 +117,7 @@ export async function withReadOnly<T>(
     throw err;
   } finally {
     try {
+      await session.settled();
       await client.query('ROLLBACK');
     } catch (err) {
       broken ??= err as Error;
