@@ -282,7 +282,7 @@ export async function runSummary(
   }
   const markdown = summaryMarkdown(run.events);
   io.print(markdown.trimEnd());
-  const path = await writeSummaryFile(runId, markdown, summaryDir);
+  const path = await writeSummaryFile(runId, run.events, summaryDir);
   io.print('');
   io.print(io.style.dim(`Summary written to ${path}`));
   return 0;

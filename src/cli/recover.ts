@@ -130,7 +130,7 @@ async function followToEnd(o: FollowOptions, firstRunId: string): Promise<Recove
       return { exitCode: 1, end: 'left', runIds, summaryFiles };
     }
     summary = summaryMarkdown(end.events);
-    const path = await writeSummaryFile(runId, summary, o.summaryDir);
+    const path = await writeSummaryFile(runId, end.events, o.summaryDir);
     summaryFiles.push(path);
     const outcome = end.state.outcome?.outcome ?? 'failed';
     if (outcome === 'switched') {

@@ -35,7 +35,7 @@ corrupt projections), event-log (suspected event-log damage), upgrade (failed up
   --approver NAME  who approves destructive steps, chooses to run one again (an interrupted one, or Retry
                    after it failed) and confirms a skip of a safety check; must differ from the starter (asked
                    when needed)
-  --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
+  --summary-dir D  where dg-recovery-<run>.md and .json are written (default: the current dir)
 
 Refuses to start (exit status 1) when the role in DG_DATABASE_URL can write to DecisionGraph's tables, or while
 another run holds the slot (resume that one with \`dg-recovery resume <run>\`). While Redis does not answer, the
@@ -51,14 +51,14 @@ where it is, running its steps from this terminal and asking its questions here,
   --as NAME        who answers from here (default: your operating-system user)
   --approver NAME  who approves destructive steps, chooses to run one again and confirms a skip of a safety
                    check
-  --summary-dir D  where dg-recovery-<run>.md is written (default: the current directory)
+  --summary-dir D  where dg-recovery-<run>.md and .json are written (default: the current dir)
 
 Exit status: 0 when the run ends recovered, 1 when it ends recovered with exceptions, failed or aborted or is
 not active, 2 for bad usage.`,
   status: `DecisionGraph's health at a glance (the checklist verdict with its failing conditions) and the active runs
 with their current step; with a run id, that run's steps so far. Also says where the bot keeps its state.`,
   history: 'The last n runs (default 10, at most 100) with their outcome and duration.',
-  summary: "Prints a run's incident summary and writes it to dg-recovery-<run>.md.",
+  summary: "Prints a run's incident summary and writes it to dg-recovery-<run>.md, with the run export in .json.",
   diagnose: `Read-only probes of every symptom the runbook lists (healthz, projection health, SQL reach, integrity
 checks, open and orphaned runs, smoke checks), then the scenario that fits, with the rules that matched.
 Advice only: a person decides whether to start a recovery.

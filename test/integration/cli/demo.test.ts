@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunExportSchema } from '../../../src/projections/summary/index.js';
 import { ADMIN_URL } from '../../helpers/pg.js';
 import { type Finished, runToEnd } from '../../helpers/run-to-end.js';
 
@@ -35,6 +36,9 @@ async function summaryFileOf(output: string, dir = outDir): Promise<{ runId: str
   expect(runId, output).toBeDefined();
   const files = await readdir(dir);
   expect(files).toContain(`dg-recovery-${runId}.md`);
+  // The run export lies beside the draft, as Slack would get it: it parses and names the same run.
+  const runExport = RunExportSchema.parse(JSON.parse(await readFile(join(dir, `dg-recovery-${runId}.json`), 'utf8')));
+  expect(runExport.runId).toBe(runId);
   return { runId: runId as string, text: await readFile(join(dir, `dg-recovery-${runId}.md`), 'utf8') };
 }
 

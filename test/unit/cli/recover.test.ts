@@ -200,7 +200,7 @@ describe('following a run at the terminal', () => {
       fingerprint: 'fp-9',
       actor: { id: 'bob', via: 'cli' },
     });
-    expect(await readdir(dir)).toEqual(['dg-recovery-run-a1.md']);
+    expect((await readdir(dir)).sort()).toEqual(['dg-recovery-run-a1.json', 'dg-recovery-run-a1.md']);
     expect(lines.join('\n')).toContain('■ Run finished: RECOVERED');
     expect(lines.join('\n')).toContain('# Postmortem draft');
   });
@@ -318,7 +318,9 @@ describe('following a run at the terminal', () => {
     });
     const result = await recover({ ...base, service, responder: createAutoResponder(), summaryDir: dir });
     expect(result).toMatchObject({ exitCode: 0, end: 'recovered', runIds: ['run-s1', next] });
-    expect((await readdir(dir)).sort()).toEqual([`dg-recovery-${next}.md`, 'dg-recovery-run-s1.md'].sort());
+    expect((await readdir(dir)).sort()).toEqual(
+      [`dg-recovery-${next}.json`, `dg-recovery-${next}.md`, 'dg-recovery-run-s1.json', 'dg-recovery-run-s1.md'].sort(),
+    );
     expect(lines.join('\n')).toContain(`Run run-s1 hands over to the postgres scenario as run ${next}.`);
   });
 
