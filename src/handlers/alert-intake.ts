@@ -7,7 +7,7 @@ import type { AlertMessages } from '../slack/alert-messages.js';
 import type { MessageBlock } from '../slack/blocks/validate.js';
 import { firingAlertMessage, resolvedAlertMessage } from './alert-message.js';
 import { type Alert, parseAlertmanagerPayload } from './alertmanager-payload.js';
-import { acceptHook, readHookBody, refuseHook } from './hook-http.js';
+import { acceptHook, checkedHookBody, readHookBody, refuseHook } from './hook-http.js';
 
 export const ALERTMANAGER_PATH = '/hooks/alertmanager';
 
@@ -110,14 +110,8 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
     readHookBody(req)
       .then((text) => {
         if (text === null) return refuseHook(res, 413, ErrorCode.AlertPayloadInvalid, 'body larger than 1 MiB');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, 'body is not JSON');
-        }
-        const parsed = parseAlertmanagerPayload(body);
-        if (!parsed.ok) return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, parsed.problem);
+        const parsed = checkedHookBody(res, text, parseAlertmanagerPayload);
+        if (parsed === undefined) return;
         for (const alert of parsed.payload.alerts) enqueue(alert);
         acceptHook(res, { alerts: parsed.payload.alerts.length });
       })

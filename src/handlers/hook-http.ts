@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../errors.js';
 
 // What the webhook routes (Alertmanager, PagerDuty) share: a bounded body read and a JSON refusal with a code.
 
@@ -28,4 +29,23 @@ export function readHookBody(req: IncomingMessage): Promise<string | null> {
     req.on('end', () => resolve(size > MAX_HOOK_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** The body parsed as JSON and checked by `check`; `undefined` once a 400 naming what is wrong has been sent. */
+export function checkedHookBody<T extends { ok: true }>(
+  res: ServerResponse,
+  text: string,
+  check: (body: unknown) => T | { ok: false; problem: string },
+): T | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, 'body is not JSON');
+    return undefined;
+  }
+  const checked = check(body);
+  if (checked.ok) return checked;
+  refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, checked.problem);
+  return undefined;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Alert } from './alertmanager-payload.js';
-import { acceptHook, readHookBody, refuseHook } from './hook-http.js';
+import { acceptHook, checkedHookBody, readHookBody, refuseHook } from './hook-http.js';
 import { parsePagerDutyWebhook, validPagerDutySignature } from './pagerduty-payload.js';
 
 export const PAGERDUTY_PATH = '/hooks/pagerduty';
@@ -29,14 +29,8 @@ export function createPagerDutyHandler(deps: PagerDutyIntakeDeps): (req: Incomin
         if (!validPagerDutySignature(text, Array.isArray(signature) ? signature.join(',') : signature, deps.secret)) {
           return refuseHook(res, 401, ErrorCode.AlertUnauthorized, 'missing or wrong X-PagerDuty-Signature');
         }
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, 'body is not JSON');
-        }
-        const parsed = parsePagerDutyWebhook(body);
-        if (!parsed.ok) return refuseHook(res, 400, ErrorCode.AlertPayloadInvalid, parsed.problem);
+        const parsed = checkedHookBody(res, text, parsePagerDutyWebhook);
+        if (parsed === undefined) return;
         if (parsed.alert) deps.receive(parsed.alert);
         acceptHook(res, { alerts: parsed.alert ? 1 : 0 });
       })
